@@ -1,0 +1,163 @@
+"""Load `rules.yaml` (with its includes), `mappings.yaml` and templates; report every problem."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from connector.config import checks
+from connector.config.models import IncludedRules, MappingsFile, RulesFile
+from connector.config.problems import Problem, problem_at, validation_problems
+from connector.config.source import Document, Location, YamlFileError, load_document
+from connector.config.templates import TemplateFiles, available
+from connector.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+RULES_FILE = "rules.yaml"
+MAPPINGS_FILE = "mappings.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration: what every other part of ticketflow reads."""
+
+    rules: RulesFile
+    mappings: MappingsFile
+    templates: dict[str, TemplateFiles]
+    config_dir: Path
+    files: tuple[Path, ...]
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read and check every config file; raise ConfigError listing all problems at once."""
+    loader = _Loader(config_dir)
+    config = loader.load()
+    if loader.problems or config is None:
+        raise ConfigError([str(p) for p in sorted(set(loader.problems))])
+    log.debug("configuration loaded", extra={"files": [str(f) for f in config.files]})
+    return config
+
+
+class _Loader:
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.problems: list[Problem] = []
+        self.files: list[Path] = []
+
+    def load(self) -> Config | None:
+        rules_doc = self._read(RULES_FILE)
+        mappings_doc = self._read(MAPPINGS_FILE)
+        if rules_doc is not None:
+            self._merge_includes(rules_doc)
+        rules = self._validate(rules_doc, RulesFile)
+        mappings = self._validate(mappings_doc, MappingsFile)
+        templates = available(self.config_dir)
+        if rules is None or mappings is None or rules_doc is None or mappings_doc is None:
+            return None
+        self.problems += checks.cross_check(
+            rules=rules,
+            rules_doc=rules_doc,
+            mappings=mappings,
+            mappings_doc=mappings_doc,
+            templates=templates,
+            config_dir=self.config_dir,
+        )
+        return Config(
+            rules=rules,
+            mappings=mappings,
+            templates=templates,
+            config_dir=self.config_dir,
+            files=tuple(self.files),
+        )
+
+    def _read(
+        self, name: str, *, named_at: tuple[Document, tuple[str | int, ...]] | None = None
+    ) -> Document | None:
+        path = self.config_dir / name
+        if named_at is not None and not path.is_file():
+            document, key_path = named_at
+            self.problems.append(
+                problem_at(
+                    document,
+                    key_path,
+                    f"included file {name!r} not found; expected a file at {path}",
+                )
+            )
+            return None
+        try:
+            document = load_document(path, name)
+        except YamlFileError as problem:
+            self.problems.append(Problem(problem.location, "(file)", problem.message))
+            return None
+        self.files.append(path)
+        return document
+
+    def _validate(self, document: Document | None, model: type[M]) -> M | None:
+        if document is None:
+            return None
+        try:
+            return model.model_validate(document.data)
+        except ValidationError as error:
+            self.problems += validation_problems(document, error, model)
+            return None
+
+    def _merge_includes(self, root: Document) -> None:
+        """Append the rules of every included file to the root's, keeping their positions."""
+        for included in self._walk_includes(root, [root.path.resolve()], set()):
+            if self._validate(included, IncludedRules) is None:
+                continue  # its own problems are reported; merging would report them twice
+            rules = root.data.setdefault("rules", [])
+            if not isinstance(rules, list):
+                return
+            for index, rule in enumerate(included.data.get("rules") or []):
+                root.source.graft(included.source, ("rules", index), ("rules", len(rules)))
+                rules.append(rule)
+
+    def _walk_includes(
+        self, document: Document, chain: list[Path], seen: set[Path]
+    ) -> list[Document]:
+        found: list[Document] = []
+        entries = document.data.get("include")
+        if not isinstance(entries, list):
+            return found
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str):
+                continue  # the model reports the wrong type
+            path = (self.config_dir / entry).resolve()
+            if path in chain:
+                cycle = " -> ".join(self._display(p) for p in [*chain[chain.index(path) :], path])
+                self.problems.append(
+                    problem_at(
+                        document,
+                        ("include", index),
+                        f"include cycle: {cycle}; expected each file to be included once, "
+                        "without including itself",
+                    )
+                )
+                continue
+            if path in seen:
+                continue
+            seen.add(path)
+            child = self._read(self._display(path), named_at=(document, ("include", index)))
+            if child is not None:
+                found.extend(self._walk_includes(child, [*chain, path], seen))
+                found.append(child)
+        return found
+
+    def _display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.config_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def file_problem(name: str, message: str) -> str:
+    """A problem with a whole file (not found, unreadable), in the usual format."""
+    return str(Problem(Location(name, 1, 1), "(file)", message))

@@ -1,0 +1,60 @@
+"""The exception tree, split by what the caller should do.
+
+    TicketflowError                  root: everything ticketflow raises on purpose
+    ├── ConfigError                  bad rules/mappings/settings; fix the file (exit 2)
+    ├── UsageError                   bad command-line use (exit 2)
+    ├── RetriableError               try again later: rate limits, 5xx, dropped connections
+    ├── FatalError                   stop the job: credentials, permissions, a missing project
+    │   └── TrackerError             the tracker refused a request; carries its errorMessages
+    │       └── AuthError            401/403: check the credentials
+    └── SkippableError               this one item cannot be handled; record it and go on
+
+The CLI maps these to exit codes in one place (`connector.cli`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TicketflowError(Exception):
+    """Root of every error ticketflow raises deliberately."""
+
+
+class ConfigError(TicketflowError):
+    """One or more configuration problems, each already formatted with its location."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class UsageError(TicketflowError):
+    """The command line asked for something that cannot be done as asked."""
+
+
+class RetriableError(TicketflowError):
+    """A transient failure; the same call may succeed later."""
+
+
+class FatalError(TicketflowError):
+    """A failure that retrying will not fix; the job stops and says why."""
+
+
+class TrackerError(FatalError):
+    """The tracker answered with an error that is not transient."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error_messages: Sequence[str] = ()
+    ) -> None:
+        self.status = status
+        self.error_messages = list(error_messages)
+        super().__init__(message)
+
+
+class AuthError(TrackerError):
+    """The tracker refused our credentials (HTTP 401 or 403)."""
+
+
+class SkippableError(TicketflowError):
+    """One item (an issue, a mail) cannot be handled; record it and carry on with the rest."""
