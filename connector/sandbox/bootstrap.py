@@ -1,0 +1,92 @@
+"""The starting state: project HELP, Jira's default statuses and workflow, and the users."""
+
+from __future__ import annotations
+
+import importlib.resources
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from connector.sandbox.model import (
+    Project,
+    Status,
+    Transition,
+    User,
+    Workflow,
+    WorkflowScheme,
+)
+from connector.sandbox.store import Store
+
+API_USER = "sandbox@example.test"
+API_USER_NAME = "Sandbox Admin"
+API_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published, fixed credential
+DEFAULT_TIME_ZONE = "America/Chicago"
+
+PROJECT_ID = 10000
+PROJECT_KEY = "HELP"
+SERVICE_REQUEST = "10004"
+DEFAULT_WORKFLOW = "HELP: Default workflow"
+DEFAULT_SCHEME_ID = 10000
+
+# The statuses Jira ships with a fresh project, and the any-to-any transitions of its default
+# workflow (ids as Jira numbers them: 11, 21, 31 global, 1 the initial "Create").
+_DEFAULT_STATUSES = (("10001", "To Do", "TODO"), ("10002", "In Progress", "IN_PROGRESS"),
+                     ("10003", "Done", "DONE"))
+
+
+def shipped_user_emails() -> list[str]:
+    """Every user named under `roles.*.users` in the packaged `mappings.yaml`, in order."""
+    resource = importlib.resources.files("connector") / "defaults" / "mappings.yaml"
+    data: Any = yaml.safe_load(resource.read_text(encoding="utf-8")) or {}
+    emails: list[str] = []
+    roles = data.get("roles") or {}
+    for role in roles.values():
+        for email in (role or {}).get("users") or []:
+            if str(email) not in emails:
+                emails.append(str(email))
+    return emails
+
+
+def make_user(email: str, index: int, time_zone: str, display_name: str | None = None) -> User:
+    """A user with ids that stay the same from run to run (tests may hard-code them)."""
+    account_id = "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-user:{email}"))
+    local = email.split("@", 1)[0]
+    name = display_name or " ".join(p.capitalize() for p in local.replace("_", ".").split("."))
+    return User(account_id=account_id, name=email, key=f"JIRAUSER{10000 + index}",
+                email=email, display_name=name, time_zone=time_zone)
+
+
+def populate(store: Store, *, user_emails: Sequence[str], time_zone: str) -> None:
+    """Fill an empty store with the starting state."""
+    admin = make_user(API_USER, 0, time_zone, API_USER_NAME)
+    store.users[admin.account_id] = admin
+    store.me = admin.account_id
+    for index, email in enumerate(user_emails, start=1):
+        if email != API_USER:
+            user = make_user(email, index, time_zone)
+            store.users[user.account_id] = user
+    for status_id, name, category in _DEFAULT_STATUSES:
+        store.statuses[status_id] = Status(status_id, name, category)
+    store.counters["status"] = 10003  # new statuses are numbered after these
+    store.workflows[DEFAULT_WORKFLOW] = default_workflow(store.now_ms())
+    store.schemes[DEFAULT_SCHEME_ID] = WorkflowScheme(
+        DEFAULT_SCHEME_ID, "HELP: Default workflow scheme", "", DEFAULT_WORKFLOW)
+    store.projects[PROJECT_ID] = Project(
+        id=PROJECT_ID, key=PROJECT_KEY, name="Help Desk", issuetype_ids=[SERVICE_REQUEST],
+        scheme_id=DEFAULT_SCHEME_ID, lead=admin.account_id)
+    store.by_project[PROJECT_ID] = set()
+
+
+def default_workflow(now: int) -> Workflow:
+    transitions = [Transition("1", "Create", "INITIAL", "10001")]
+    transitions += [Transition(tid, name, "GLOBAL", sid)
+                    for tid, (sid, name, _) in zip(("11", "21", "31"), _DEFAULT_STATUSES,
+                                                   strict=True)]
+    return Workflow(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, "sandbox-workflow:default")),
+        name=DEFAULT_WORKFLOW, description="Any status to any status, as Jira starts a project.",
+        statuses=[sid for sid, _, _ in _DEFAULT_STATUSES], transitions=transitions,
+        created=now, updated=now,
+        version_id=str(uuid.uuid5(uuid.NAMESPACE_URL, "sandbox-workflow:default:v0")))

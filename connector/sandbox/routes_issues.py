@@ -1,0 +1,163 @@
+"""Routes for one issue: create, get, edit, delete, transitions, assignee, notify, properties."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from connector.sandbox.errors import ApiError, bad_request
+from connector.sandbox.issue_view import IssueView, parse_csv, render_issue, select_fields
+from connector.sandbox.issues import IssueWriter
+from connector.sandbox.model import Issue
+from connector.sandbox.render import Json, Renderer
+from connector.sandbox.routing import Reply, Request, Route
+from connector.sandbox.timeutil import iso
+
+if TYPE_CHECKING:
+    from connector.sandbox.application import App
+
+# Cloud's `GET /issue?expand=changelog` gives the most recent histories first, truncated;
+# the full history is at /issue/{key}/changelog. Data Center embeds all of it, oldest first.
+CLOUD_ISSUE_CHANGELOG_CAP = 100
+_PROPERTY_LIMIT = 32768
+
+
+def issue_view(app: App, req: Request, *, default_fields: str) -> IssueView:
+    """Read `fields`, `expand` and `properties` the way GET issue and the searches share."""
+    cloud = app.flavor == "cloud"
+    return IssueView(fields=select_fields(req.args("fields") or None, default_fields),
+                     expand=frozenset(parse_csv(req.args("expand"))),
+                     properties=tuple(parse_csv(req.args("properties"))),
+                     changelog_cap=CLOUD_ISSUE_CHANGELOG_CAP if cloud else None,
+                     newest_first=cloud)
+
+
+def transitions_of(app: App, r: Renderer, issue: Issue, *, with_fields: bool = False
+                   ) -> list[Json]:
+    workflow = app.store.workflow_for(issue.project_id, issue.issuetype_id)
+    return [r.transition(t, issue.status_id, with_fields=with_fields)
+            for t in workflow.allowed_from(issue.status_id)]
+
+
+def create(app: App, req: Request) -> Reply:
+    issue = IssueWriter(app.store, req.version).create(req.json())
+    r = Renderer(app.store, app.base_url, req.version)
+    return Reply(201, {"id": str(issue.id), "key": issue.key, "self": f"{r.api}/issue/{issue.id}"})
+
+
+def get(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    r = Renderer(app.store, app.base_url, req.version)
+    view = issue_view(app, req, default_fields="*all")
+    return Reply(body=render_issue(r, issue, view, lambda i: transitions_of(app, r, i)))
+
+
+def edit(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    IssueWriter(app.store, req.version).edit(issue, req.json())
+    if req.bool_arg("returnIssue"):
+        return get(app, req)
+    return Reply(204)
+
+
+def delete(app: App, req: Request) -> Reply:
+    app.store.remove_issue(app.store.issue(req.params["key"]))
+    return Reply(204)
+
+
+def transitions(app: App, req: Request) -> Reply:
+    """Only the transitions the workflow allows from the issue's current status."""
+    issue = app.store.issue(req.params["key"])
+    r = Renderer(app.store, app.base_url, req.version)
+    found = transitions_of(app, r, issue,
+                           with_fields="transitions.fields" in parse_csv(req.args("expand")))
+    wanted = req.arg("transitionId")
+    if wanted is not None:
+        found = [t for t in found if t["id"] == wanted]  # unknown id: empty list, no error
+    return Reply(body={"expand": "transitions", "transitions": found})
+
+
+def do_transition(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    IssueWriter(app.store, req.version).transition(issue, req.json())
+    return Reply(204)
+
+
+def assign(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    IssueWriter(app.store, req.version).assign(issue, req.json())
+    return Reply(204)
+
+
+def notify(app: App, req: Request) -> Reply:
+    """Recorded, not sent; read them back from `GET /_sandbox/notifications`."""
+    issue = app.store.issue(req.params["key"])
+    payload: Any = req.json()
+    if not isinstance(payload, dict):
+        raise bad_request("The notification must be a JSON object.")
+    app.store.notifications.append({
+        "issueKey": issue.key, "issueId": str(issue.id), "at": iso(app.clock.now()),
+        "subject": payload.get("subject"), "textBody": payload.get("textBody"),
+        "htmlBody": payload.get("htmlBody"), "to": payload.get("to"),
+        "restrict": payload.get("restrict")})
+    return Reply(204)
+
+
+def property_keys(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    r = Renderer(app.store, app.base_url, req.version)
+    return Reply(body={"keys": [{"self": f"{r.api}/issue/{issue.id}/properties/{k}", "key": k}
+                                for k in issue.properties]})
+
+
+def property_get(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    name = req.params["property"]
+    if name not in issue.properties:
+        raise ApiError(404, [f"The property with key '{name}' does not exist."])
+    return Reply(body={"key": name, "value": issue.properties[name]})
+
+
+def property_put(app: App, req: Request) -> Reply:
+    """Set an issue property. As in Jira this neither bumps `updated` nor writes history."""
+    issue = app.store.issue(req.params["key"])
+    if not req.body.strip():
+        raise bad_request("The property value must be valid JSON.")
+    if len(req.body) > _PROPERTY_LIMIT:
+        raise bad_request("The property value is too long (32768 bytes at most).")
+    value = req.json()
+    name = req.params["property"]
+    created = name not in issue.properties
+    issue.properties[name] = json.loads(json.dumps(value))
+    return Reply(201 if created else 200, raw=b"")
+
+
+def property_delete(app: App, req: Request) -> Reply:
+    issue = app.store.issue(req.params["key"])
+    if issue.properties.pop(req.params["property"], None) is None:
+        raise ApiError(404, [f"The property with key '{req.params['property']}' does not "
+                             "exist."])
+    return Reply(204)
+
+
+def link(app: App, req: Request) -> Reply:
+    IssueWriter(app.store, req.version).link(req.json())
+    return Reply(201)
+
+
+ISSUE = "/rest/api/{v}/issue/{key}"
+ROUTES = [
+    Route("POST", "/rest/api/{v}/issue", create),
+    Route("GET", ISSUE, get),
+    Route("PUT", ISSUE, edit),
+    Route("DELETE", ISSUE, delete),
+    Route("GET", ISSUE + "/transitions", transitions),
+    Route("POST", ISSUE + "/transitions", do_transition),
+    Route("PUT", ISSUE + "/assignee", assign),
+    Route("POST", ISSUE + "/notify", notify),
+    Route("GET", ISSUE + "/properties", property_keys),
+    Route("GET", ISSUE + "/properties/{property}", property_get),
+    Route("PUT", ISSUE + "/properties/{property}", property_put),
+    Route("DELETE", ISSUE + "/properties/{property}", property_delete),
+    Route("POST", "/rest/api/{v}/issueLink", link),
+]
