@@ -1,0 +1,1 @@
+"""Durable state: bookmarks, the mirror of open tickets, processed changes, ledger, outbox."""

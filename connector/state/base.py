@@ -1,0 +1,167 @@
+"""The `StateStore` protocol and the records it keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+EffectStatus = Literal["pending", "done", "failed", "skipped"]
+OutboxStatus = Literal["pending", "sent", "failed", "dropped"]
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """How far polling of one project has got: changes updated at or after `since` are next."""
+
+    project: str
+    since: datetime
+    backfilled: bool = False
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The mirror's copy of one open ticket: enough to evaluate time rules with no request.
+
+    `status` is the workflow's status name (mapped back from Jira's). `status_since` is when
+    the ticket entered it (from the changelog). `resolutions` counts entries into a done
+    status, so "once per resolution" can be keyed on it.
+    """
+
+    issue_id: str
+    key: str
+    project: str
+    status: str
+    status_since: datetime
+    created: datetime
+    updated: datetime
+    summary: str = ""
+    text: str = ""
+    assignee: str | None = None
+    assignee_name: str | None = None
+    tier: int | None = None
+    category: str | None = None
+    customer: str | None = None
+    reporter: str | None = None
+    labels: tuple[str, ...] = ()
+    last_customer_reply: datetime | None = None
+    resolutions: int = 0
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One ledger row: an action a rule planned for an issue, keyed so it happens once.
+
+    `effect_key` joins issue, rule, trigger (a changelog id or an instant) and action index.
+    """
+
+    effect_key: str
+    issue_key: str
+    rule: str
+    action: str
+    trigger: str
+    status: EffectStatus = "pending"
+    detail: str = ""
+    created_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A rendered message waiting to be delivered (queued with its ledger row)."""
+
+    id: int | None
+    effect_key: str
+    issue_key: str
+    template: str
+    recipient: str
+    message: bytes
+    status: OutboxStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass
+class Transaction:
+    """What one unit of work writes; applied atomically by `StateStore.commit`."""
+
+    tickets: list[Ticket] = field(default_factory=list)
+    closed_issue_ids: list[str] = field(default_factory=list)
+    processed_changes: list[tuple[str, str]] = field(default_factory=list)  # (change id, issue id)
+    effects: list[Effect] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    bookmark: Bookmark | None = None
+    # Status changes of existing ledger rows (pending -> done/failed/skipped), applied in the
+    # same transaction as the outbox rows an effect queued: a message is queued with its mark.
+    marks: list[Effect] = field(default_factory=list)
+
+
+class StateStore(Protocol):
+    """Everything ticketflow remembers between cycles. Writes are atomic per `commit`."""
+
+    def bookmark(self, project: str) -> Bookmark | None: ...
+
+    def ticket(self, issue_id: str) -> Ticket | None: ...
+
+    def ticket_by_key(self, key: str) -> Ticket | None: ...
+
+    def open_tickets(self, project: str) -> Iterator[Ticket]: ...
+
+    def count_open(self, project: str) -> int: ...
+
+    def seen_changes(self, change_ids: Iterable[str]) -> set[str]:
+        """Which of these changelog ids were already processed."""
+        ...
+
+    def effect(self, effect_key: str) -> Effect | None: ...
+
+    def effects_for(self, issue_key: str) -> list[Effect]: ...
+
+    def pending_effects(self) -> list[Effect]:
+        """Ledger rows recorded but not yet performed (after a crash: to finish first)."""
+        ...
+
+    def effects_since(self, issue_key: str, since: datetime) -> int:
+        """How many effects were recorded for the issue since an instant (circuit breaker)."""
+        ...
+
+    def mark_effect(self, effect_key: str, status: EffectStatus, *, detail: str = "",
+                    at: datetime) -> None: ...
+
+    def commit(self, transaction: Transaction) -> None:
+        """Apply every write of the transaction, all or nothing."""
+        ...
+
+    def pending_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]: ...
+
+    def outbox(self, statuses: Sequence[OutboxStatus]) -> list[OutboxMessage]: ...
+
+    def update_outbox(self, message_id: int, *, status: OutboxStatus, attempts: int,
+                      next_attempt_at: datetime | None, last_error: str,
+                      sent_at: datetime | None) -> None: ...
+
+    def next_in_rotation(self, name: str, size: int) -> int:
+        """Advance a named round-robin counter; the index (0..size-1) whose turn it is."""
+        ...
+
+    def open_count_by_assignee(self, project: str) -> dict[str, int]:
+        """How many open tickets each assignee holds in the mirror (least-loaded assignment)."""
+        ...
+
+    def meta(self, key: str) -> str | None:
+        """A small named value kept across runs (e.g. when the last census ran)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the single-instance lock on this state, or raise FatalError if taken."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,176 @@
+"""Named schema migrations for the SQLite state, each applied once in its own transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from connector.errors import FatalError
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: SQL statements, or a function for steps SQL alone cannot express."""
+
+    name: str
+    apply: str | Callable[[sqlite3.Connection], None]
+
+
+_INITIAL = """
+CREATE TABLE bookmarks (
+    project TEXT PRIMARY KEY,
+    since TEXT NOT NULL,
+    backfilled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tickets (
+    issue_id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    project TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_since TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    assignee TEXT,
+    assignee_name TEXT,
+    tier INTEGER,
+    category TEXT,
+    customer TEXT,
+    reporter TEXT,
+    labels TEXT NOT NULL DEFAULT '[]',
+    last_customer_reply TEXT,
+    resolutions INTEGER NOT NULL DEFAULT 0,
+    open INTEGER NOT NULL DEFAULT 1
+);
+-- issue_id ends the index so open tickets can be paged in key order without a sort.
+CREATE INDEX tickets_project_open ON tickets (project, open, issue_id);
+CREATE TABLE processed_changes (
+    change_id TEXT PRIMARY KEY,
+    issue_id TEXT NOT NULL,
+    processed_at TEXT NOT NULL
+);
+CREATE TABLE ledger (
+    effect_key TEXT NOT NULL UNIQUE,
+    issue_key TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    action TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX ledger_issue_created ON ledger (issue_key, created_at);
+-- Partial: the ledger keeps every effect ever taken, the few still pending are read each cycle.
+CREATE INDEX ledger_pending ON ledger (created_at) WHERE status = 'pending';
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    effect_key TEXT NOT NULL UNIQUE,
+    issue_key TEXT NOT NULL,
+    template TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    message BLOB NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX outbox_status_next ON outbox (status, next_attempt_at);
+-- Round-robin assignment: how many turns each named rotation has handed out.
+CREATE TABLE rotations (
+    name TEXT PRIMARY KEY,
+    turns INTEGER NOT NULL
+);
+"""
+
+# Wall-clock time from SQLite, in the same fixed-width format the store writes, for
+# bookkeeping columns only (when a migration ran, when a change was processed): the
+# rules' notion of now comes from the injected Clock, never from here.
+SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+# Append only: a name, once released, is never renamed, reordered or edited.
+# Small named values that outlive a process: e.g. when the last census ran, so cron-driven
+# `once` runs (a new process each time) still take a census only once an hour.
+_META = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_meta", _META),
+)
+
+
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any failure (connection in autocommit mode)."""
+    # IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        # Some errors (disk full, I/O) already rolled back; a second ROLLBACK would fail.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split SQL into statements; executescript would COMMIT our open transaction first."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    leftover = [ln for ln in pending.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    if leftover:
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()!r}")
+
+
+def apply_migrations(
+    db: sqlite3.Connection, *, location: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[str]:
+    """Apply the migrations this database lacks, in order; return the names applied."""
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    found = _applied_names(db)
+    unknown = sorted(found - {m.name for m in migrations})
+    if unknown:
+        raise FatalError(
+            f"state database {location} was written by a newer ticketflow: unknown migration "
+            f"{', '.join(unknown)}; upgrade ticketflow or point TICKETFLOW_STATE_DB elsewhere"
+        )
+    applied = []
+    for migration in (m for m in migrations if m.name not in found):
+        with write_transaction(db):
+            # Checked again under the write lock: another process may have applied it meanwhile.
+            if migration.name in _applied_names(db):
+                continue
+            _run(db, migration)
+            db.execute(
+                f"INSERT INTO migrations (name, applied_at) VALUES (?, {SQL_NOW})",  # noqa: S608
+                (migration.name,),
+            )
+        applied.append(migration.name)
+    return applied
+
+
+def _applied_names(db: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM migrations")}
+
+
+def _run(db: sqlite3.Connection, migration: Migration) -> None:
+    if isinstance(migration.apply, str):
+        for statement in statements(migration.apply):
+            db.execute(statement)
+    else:
+        migration.apply(db)

@@ -1,0 +1,427 @@
+"""`SqliteStateStore`: the state kept in one SQLite file (WAL, named migrations, a lock)."""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from connector.errors import FatalError, RetriableError
+from connector.state.base import (
+    Bookmark,
+    Effect,
+    EffectStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+    Transaction,
+)
+from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction
+
+_MEMORY = {":memory:", ""}
+# How long a write waits while another connection writes (a CLI command beside the
+# service, say) before giving up with a RetriableError.
+_BUSY_TIMEOUT_SECONDS = 5.0
+# Well under SQLite's historical limit of 999 bound variables per statement.
+_CHUNK = 500
+# Open tickets are read a page at a time so no statement stays open between yields.
+_PAGE = 2000
+
+_TICKET_COLUMNS = (
+    "issue_id", "key", "project", "status", "status_since", "created", "updated", "summary",
+    "text", "assignee", "assignee_name", "tier", "category", "customer", "reporter", "labels",
+    "last_customer_reply", "resolutions", "open",
+)  # fmt: skip
+_LEDGER_COLUMNS = (
+    "effect_key", "issue_key", "rule", "action", "trigger", "status", "detail", "created_at",
+    "done_at",
+)  # fmt: skip
+_OUTBOX_COLUMNS = (
+    "id", "effect_key", "issue_key", "template", "recipient", "message", "status", "attempts",
+    "next_attempt_at", "last_error", "created_at", "sent_at",
+)  # fmt: skip
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _select(table: str, columns: Sequence[str]) -> str:
+    return f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 - constant names only
+
+
+def _insert(table: str, columns: Sequence[str], *, key: str, update: Sequence[str] = ()) -> str:
+    """INSERT that, on a duplicate `key`, updates the `update` columns or leaves the row alone.
+
+    DO NOTHING rather than INSERT OR IGNORE: OR IGNORE also swallows NOT NULL violations,
+    which would drop a bad row silently instead of failing the whole transaction.
+    """
+    names, marks = ", ".join(columns), _placeholders(len(columns))
+    action = (
+        "UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update) if update else "NOTHING"
+    )
+    return f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({key}) DO {action}"  # noqa: S608
+
+
+_SELECT_TICKETS = _select("tickets", _TICKET_COLUMNS)
+_SELECT_EFFECTS = _select("ledger", _LEDGER_COLUMNS)
+_SELECT_OUTBOX = _select("outbox", _OUTBOX_COLUMNS)
+# Tickets and bookmarks are upserted: the latest poll wins. Ledger rows and outbox messages
+# are never overwritten, so replaying a transaction cannot duplicate or reset an effect;
+# only a mark changes how an effect ended, never what it was.
+_UPSERT_TICKET = _insert("tickets", _TICKET_COLUMNS, key="issue_id", update=_TICKET_COLUMNS[1:])
+_UPSERT_BOOKMARK = _insert(
+    "bookmarks", ("project", "since", "backfilled"), key="project", update=("since", "backfilled")
+)
+_INSERT_EFFECT = _insert("ledger", _LEDGER_COLUMNS, key="effect_key")
+_MARK_EFFECT = _insert(
+    "ledger", _LEDGER_COLUMNS, key="effect_key", update=("status", "detail", "done_at")
+)
+_INSERT_OUTBOX = _insert("outbox", _OUTBOX_COLUMNS[1:], key="effect_key")  # SQLite assigns id
+# One statement, so two processes can never hand out the same turn.
+_NEXT_TURN = (
+    "INSERT INTO rotations (name, turns) VALUES (?, 1) "
+    "ON CONFLICT (name) DO UPDATE SET turns = turns + 1 RETURNING turns"
+)
+_INSERT_CHANGE = (
+    "INSERT INTO processed_changes (change_id, issue_id, processed_at) "  # noqa: S608
+    f"VALUES (?, ?, {SQL_NOW}) ON CONFLICT (change_id) DO NOTHING"
+)
+
+
+# Decoding helpers bound once: they run for every row of the mirror.
+_dt = datetime.fromisoformat  # stored text always carries +00:00, so results are aware UTC
+_json_array = json.JSONDecoder().raw_decode  # labels come from json.dumps: no padding to skip
+_new = object.__new__
+
+
+def _ts(value: datetime) -> str:
+    """Fixed-width UTC text with microseconds, so stored instants sort and compare as text."""
+    if value.utcoffset() is None:
+        raise ValueError(f"state needs timezone-aware datetimes, got {value!r}")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _ts_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _ts(value)
+
+
+def _dt_or_none(text: str | None) -> datetime | None:
+    return None if text is None else _dt(text)
+
+
+def _ticket_row(t: Ticket) -> tuple[object, ...]:
+    return (
+        t.issue_id, t.key, t.project, t.status, _ts(t.status_since), _ts(t.created),
+        _ts(t.updated), t.summary, t.text, t.assignee, t.assignee_name, t.tier, t.category,
+        t.customer, t.reporter, json.dumps(list(t.labels)), _ts_or_none(t.last_customer_reply),
+        t.resolutions, int(t.open),
+    )  # fmt: skip
+
+
+def _ticket(row: Sequence[Any]) -> Ticket:
+    """Build a Ticket from a row in _TICKET_COLUMNS order (the dataclass's field order).
+
+    This runs 100,000 times per time-rule pass, so it fills the instance's __dict__ directly:
+    the frozen dataclass __init__ pays an object.__setattr__ per field (measured ~40% slower).
+    A test holds _TICKET_COLUMNS equal to Ticket's fields, so none can be left unset.
+    """
+    ticket = _new(Ticket)
+    values = ticket.__dict__
+    values.update(zip(_TICKET_COLUMNS, row, strict=False))  # equal lengths: tested
+    values["status_since"] = _dt(row[4])
+    values["created"] = _dt(row[5])
+    values["updated"] = _dt(row[6])
+    labels = row[15]
+    values["labels"] = () if labels == "[]" else tuple(_json_array(labels)[0])
+    reply = row[16]
+    values["last_customer_reply"] = None if reply is None else _dt(reply)
+    values["open"] = row[18] == 1
+    return ticket
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold off the cyclic GC while a page of tickets is built.
+
+    Tickets hold no cycles, but a page allocates thousands of tracked objects; letting the GC
+    run every 700 allocations over a growing heap cost a quarter of the decoding time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _effect_row(e: Effect) -> tuple[object, ...]:
+    return (
+        e.effect_key, e.issue_key, e.rule, e.action, e.trigger, e.status, e.detail,
+        _ts_or_none(e.created_at), _ts_or_none(e.done_at),
+    )  # fmt: skip
+
+
+def _effect(row: Sequence[Any]) -> Effect:
+    return Effect(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+        _dt_or_none(row[7]), _dt_or_none(row[8]),
+    )  # fmt: skip
+
+
+def _outbox_row(m: OutboxMessage) -> tuple[object, ...]:
+    return (
+        m.effect_key, m.issue_key, m.template, m.recipient, m.message, m.status, m.attempts,
+        _ts_or_none(m.next_attempt_at), m.last_error, _ts_or_none(m.created_at),
+        _ts_or_none(m.sent_at),
+    )  # fmt: skip
+
+
+def _outbox(row: Sequence[Any]) -> OutboxMessage:
+    return OutboxMessage(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+        _dt_or_none(row[8]), row[9], _dt_or_none(row[10]), _dt_or_none(row[11]),
+    )  # fmt: skip
+
+
+class SqliteStateStore:
+    """The `StateStore` on one SQLite file; `":memory:"` gives a private throwaway database."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
+        self._memory = str(path) in _MEMORY
+        self._location = str(path) if self._memory else str(Path(path).resolve())
+        with self._translated("open"):
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is
+            # exactly what commit() says it is, and migrations' DDL runs inside one too.
+            self._db = sqlite3.connect(self._location, timeout=busy_timeout, isolation_level=None)
+            try:
+                self._prepare()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _prepare(self) -> None:
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL under WAL: a power cut may lose the last commits, never corrupt the file.
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        apply_migrations(self._db, location=self._location)
+
+    @property
+    def location(self) -> str:
+        """The absolute path of the database file, or `:memory:`."""
+        return self._location
+
+    @contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        """Turn sqlite3 errors into the error tree: busy is retriable, the rest is fatal."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            name = getattr(error, "sqlite_errorname", "") or ""
+            message = f"state database {self._location}: {doing} failed: {error}"
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise RetriableError(message) from error
+            raise FatalError(message) from error
+
+    def bookmark(self, project: str) -> Bookmark | None:
+        row = self._db.execute(
+            "SELECT project, since, backfilled FROM bookmarks WHERE project = ?", (project,)
+        ).fetchone()
+        return None if row is None else Bookmark(row[0], _dt(row[1]), bool(row[2]))
+
+    def ticket(self, issue_id: str) -> Ticket | None:
+        row = self._db.execute(f"{_SELECT_TICKETS} WHERE issue_id = ?", (issue_id,)).fetchone()
+        return None if row is None else _ticket(row)
+
+    def ticket_by_key(self, key: str) -> Ticket | None:
+        row = self._db.execute(f"{_SELECT_TICKETS} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _ticket(row)
+
+    def open_tickets(self, project: str) -> Iterator[Ticket]:
+        """Stream the project's open tickets in issue-id order, a page per query.
+
+        Keyset paging keeps each query short, so the caller may commit between tickets and
+        no read transaction is left pinning the WAL; a ticket closed mid-stream is skipped.
+        """
+        sql = f"{_SELECT_TICKETS} WHERE project = ? AND open = 1 AND issue_id > ? "
+        sql += "ORDER BY issue_id LIMIT ?"
+        after = ""
+        while True:
+            # The cursor is drained before the first yield, so its statement is finished.
+            with _gc_paused():
+                page = [_ticket(row) for row in self._db.execute(sql, (project, after, _PAGE))]
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = page[-1].issue_id
+
+    def count_open(self, project: str) -> int:
+        sql = "SELECT count(*) FROM tickets WHERE project = ? AND open = 1"
+        return cast("int", self._db.execute(sql, (project,)).fetchone()[0])
+
+    def seen_changes(self, change_ids: Iterable[str]) -> set[str]:
+        """Which of these changelog ids were already processed (queried in chunks)."""
+        wanted = list(dict.fromkeys(change_ids))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            sql = "SELECT change_id FROM processed_changes WHERE change_id IN "
+            sql += f"({_placeholders(len(chunk))})"
+            seen.update(change_id for (change_id,) in self._db.execute(sql, chunk))
+        return seen
+
+    def effect(self, effect_key: str) -> Effect | None:
+        sql = f"{_SELECT_EFFECTS} WHERE effect_key = ?"
+        row = self._db.execute(sql, (effect_key,)).fetchone()
+        return None if row is None else _effect(row)
+
+    def effects_for(self, issue_key: str) -> list[Effect]:
+        sql = f"{_SELECT_EFFECTS} WHERE issue_key = ? ORDER BY created_at, rowid"
+        return [_effect(row) for row in self._db.execute(sql, (issue_key,))]
+
+    def pending_effects(self) -> list[Effect]:
+        """Ledger rows recorded but not yet performed, oldest first (finished after a crash)."""
+        sql = f"{_SELECT_EFFECTS} WHERE status = 'pending' ORDER BY created_at, rowid"
+        return [_effect(row) for row in self._db.execute(sql)]
+
+    def effects_since(self, issue_key: str, since: datetime) -> int:
+        """How many effects were recorded for the issue at or after `since` (circuit breaker)."""
+        sql = "SELECT count(*) FROM ledger WHERE issue_key = ? AND created_at >= ?"
+        return cast("int", self._db.execute(sql, (issue_key, _ts(since))).fetchone()[0])
+
+    def mark_effect(
+        self, effect_key: str, status: EffectStatus, *, detail: str = "", at: datetime
+    ) -> None:
+        with self._translated(f"marking effect {effect_key}"):
+            cursor = self._db.execute(
+                "UPDATE ledger SET status = ?, detail = ?, done_at = ? WHERE effect_key = ?",
+                (status, detail, _ts(at), effect_key),
+            )
+        if cursor.rowcount == 0:
+            raise FatalError(f"state database {self._location} has no ledger row {effect_key}")
+
+    def commit(self, transaction: Transaction) -> None:
+        """Apply every write of the transaction in one SQLite transaction, all or nothing."""
+        # Encode first: a bad value (a naive datetime) fails before the write lock is taken.
+        t = transaction
+        tickets = [_ticket_row(ticket) for ticket in t.tickets]
+        effects = [_effect_row(effect) for effect in t.effects]
+        marks = [_effect_row(effect) for effect in t.marks]
+        outbox = [_outbox_row(message) for message in t.outbox]
+        with self._translated("commit"), write_transaction(self._db):
+            self._db.executemany(_UPSERT_TICKET, tickets)
+            closed = [(issue_id,) for issue_id in t.closed_issue_ids]
+            self._db.executemany("UPDATE tickets SET open = 0 WHERE issue_id = ?", closed)
+            self._db.executemany(_INSERT_CHANGE, t.processed_changes)
+            self._db.executemany(_INSERT_EFFECT, effects)
+            self._db.executemany(_MARK_EFFECT, marks)
+            self._db.executemany(_INSERT_OUTBOX, outbox)
+            if t.bookmark is not None:
+                mark = t.bookmark
+                self._db.execute(_UPSERT_BOOKMARK, (mark.project, _ts(mark.since), mark.backfilled))
+
+    def pending_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        """Pending messages that are due (no backoff, or backoff over), oldest first."""
+        sql = f"{_SELECT_OUTBOX} WHERE status = 'pending' AND "
+        sql += "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at, id LIMIT ?"
+        return [_outbox(row) for row in self._db.execute(sql, (_ts(now), limit))]
+
+    def outbox(self, statuses: Sequence[OutboxStatus]) -> list[OutboxMessage]:
+        sql = f"{_SELECT_OUTBOX} WHERE status IN ({_placeholders(len(statuses))}) "
+        sql += "ORDER BY created_at, id"
+        return [_outbox(row) for row in self._db.execute(sql, list(statuses))]
+
+    def update_outbox(
+        self, message_id: int, *, status: OutboxStatus, attempts: int,
+        next_attempt_at: datetime | None, last_error: str, sent_at: datetime | None,
+    ) -> None:  # fmt: skip
+        with self._translated(f"updating outbox message {message_id}"):
+            cursor = self._db.execute(
+                "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, "
+                "last_error = ?, sent_at = ? WHERE id = ?",
+                (status, attempts, _ts_or_none(next_attempt_at), last_error,
+                 _ts_or_none(sent_at), message_id),
+            )  # fmt: skip
+        if cursor.rowcount == 0:
+            raise FatalError(f"state database {self._location} has no outbox message {message_id}")
+
+    def next_in_rotation(self, name: str, size: int) -> int:
+        """Advance the named round-robin counter; the index (0..size-1) whose turn it is."""
+        if size < 1:
+            raise ValueError(f"rotation {name} needs at least one member")
+        with self._translated(f"advancing rotation {name}"):
+            # fetchall: a RETURNING statement commits only once stepped to its end.
+            [(turns,)] = self._db.execute(_NEXT_TURN, (name,)).fetchall()
+        return cast("int", turns - 1) % size
+
+    def meta(self, key: str) -> str | None:
+        """A named value kept across runs, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else cast("str", row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._translated(f"setting {key}"), write_transaction(self._db):
+            self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                             "DO UPDATE SET value = excluded.value", (key, value))
+
+    def open_count_by_assignee(self, project: str) -> dict[str, int]:
+        """How many open tickets each assignee holds in the mirror (for least-loaded)."""
+        sql = "SELECT assignee, count(*) FROM tickets WHERE project = ? AND open = 1 "
+        sql += "AND assignee IS NOT NULL GROUP BY assignee"
+        return dict(self._db.execute(sql, (project,)).fetchall())
+
+    def backup_to(self, path: Path | str) -> None:
+        """Copy the whole database, consistently, to a new file (a dry run's scratch state)."""
+        with self._translated(f"backup to {path}"), closing(sqlite3.connect(path)) as target:
+            self._db.backup(target)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the single-instance lock on this state, or raise FatalError if taken."""
+        if self._memory:
+            yield  # a private in-memory database cannot be shared, so there is nothing to guard
+            return
+        with _file_lock(Path(self._location + ".lock"), self._location):
+            yield
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@contextmanager
+def _file_lock(lock_path: Path, location: str) -> Iterator[None]:
+    """flock a sidecar file: the kernel drops it when the holder exits, even on a crash."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            raise FatalError(
+                f"another ticketflow is already working on state {location} (pid {holder}); "
+                "not starting a second one"
+            ) from None
+        # The pid is for the message above only; the flock, not the file's content, is the lock.
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def open_store(path: Path | str) -> SqliteStateStore:
+    """Open (creating and migrating if need be) the state database at `path`."""
+    return SqliteStateStore(path)

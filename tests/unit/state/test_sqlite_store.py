@@ -1,0 +1,387 @@
+"""SqliteStateStore keeps every record faithfully, atomically and without duplicates."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from connector.errors import FatalError, RetriableError
+from connector.state.base import Bookmark, Effect, OutboxMessage, StateStore, Ticket, Transaction
+from connector.state.sqlite import _TICKET_COLUMNS, SqliteStateStore, open_store
+
+TicketFactory = Callable[..., Ticket]
+EffectFactory = Callable[..., Effect]
+MessageFactory = Callable[..., OutboxMessage]
+PARIS_WINTER = timezone(timedelta(hours=1))
+HOUR = timedelta(hours=1)
+
+
+def _is_utc(value: datetime | None) -> bool:
+    return value is not None and value.tzinfo is UTC
+
+
+def test_the_store_satisfies_the_protocol(store: SqliteStateStore) -> None:
+    """SqliteStateStore is usable wherever a StateStore is expected (checked by mypy too)."""
+    typed: StateStore = store
+    assert typed.count_open("SUP") == 0
+
+
+def test_ticket_columns_follow_the_dataclass_fields() -> None:
+    """Rows are decoded by field order, so the column list must be Ticket's fields, in order."""
+    assert tuple(f.name for f in fields(Ticket)) == _TICKET_COLUMNS
+
+
+def test_a_ticket_round_trips_every_field(
+    store: SqliteStateStore, make_ticket: TicketFactory, t0: datetime
+) -> None:
+    """Every Ticket field comes back equal; datetimes come back aware and in UTC."""
+    ticket = make_ticket(
+        1, status_since=(t0 + timedelta(microseconds=7)).astimezone(PARIS_WINTER),
+        text="The printer\nis on fire", assignee="acc-7", assignee_name="Ada", tier=2,
+        category="hardware", customer="ACME", reporter="bob@acme.test", labels=("vip", "fire"),
+        last_customer_reply=t0 + timedelta(hours=3), resolutions=2,
+    )  # fmt: skip
+    store.commit(Transaction(tickets=[ticket]))
+    loaded = store.ticket("10001")
+    assert loaded == ticket
+    assert store.ticket_by_key("SUP-1") == ticket
+    assert loaded is not None
+    assert all(_is_utc(getattr(loaded, name)) for name in ("status_since", "created", "updated"))
+    assert _is_utc(loaded.last_customer_reply)
+    assert loaded.labels == ("vip", "fire")
+    assert store.ticket("404") is None
+    assert store.ticket_by_key("SUP-404") is None
+
+
+def test_effects_outbox_bookmark_and_changes_round_trip(
+    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    t0: datetime,
+) -> None:  # fmt: skip
+    """Each record type of a Transaction is stored and read back with aware UTC datetimes."""
+    effect = make_effect("SUP-1", 0, t0.astimezone(PARIS_WINTER), detail="planned")
+    message = make_message(effect.effect_key, t0, next_attempt_at=t0 + timedelta(minutes=5))
+    bookmark = Bookmark("SUP", t0 - timedelta(minutes=1), backfilled=True)
+    store.commit(Transaction(processed_changes=[("c-1", "10001")], effects=[effect],
+                             outbox=[message], bookmark=bookmark))  # fmt: skip
+    assert store.effect(effect.effect_key) == effect
+    assert store.effects_for("SUP-1") == [effect]
+    assert _is_utc(store.effects_for("SUP-1")[0].created_at)
+    assert store.bookmark("SUP") == bookmark
+    assert store.bookmark("OTHER") is None
+    assert store.seen_changes(["c-1", "c-2"]) == {"c-1"}
+    [queued] = store.outbox(["pending"])
+    assert queued.id is not None
+    assert queued == replace(message, id=queued.id)
+    assert _is_utc(queued.created_at)
+    assert _is_utc(queued.next_attempt_at)
+
+
+def test_a_bookmark_is_upserted(store: SqliteStateStore, t0: datetime) -> None:
+    """The latest bookmark for a project replaces the previous one."""
+    store.commit(Transaction(bookmark=Bookmark("SUP", t0)))
+    store.commit(Transaction(bookmark=Bookmark("SUP", t0 + timedelta(hours=1), backfilled=True)))
+    assert store.bookmark("SUP") == Bookmark("SUP", t0 + timedelta(hours=1), backfilled=True)
+
+
+def test_replaying_a_transaction_changes_nothing(
+    store: SqliteStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
+    make_message: MessageFactory, t0: datetime,
+) -> None:  # fmt: skip
+    """A unit of work committed twice (a crash before the bookmark moved) duplicates nothing
+    and does not reset effects or messages already carried out."""
+    effect = make_effect("SUP-1", 0, t0)
+    transaction = Transaction(
+        tickets=[make_ticket(1), make_ticket(2)], processed_changes=[("c-1", "10001")],
+        effects=[effect], outbox=[make_message(effect.effect_key, t0)],
+        bookmark=Bookmark("SUP", t0),
+    )  # fmt: skip
+    store.commit(transaction)
+    store.mark_effect(effect.effect_key, "done", detail="sent", at=t0 + timedelta(seconds=1))
+    [message] = store.outbox(["pending"])
+    assert message.id is not None
+    store.update_outbox(message.id, status="sent", attempts=1, next_attempt_at=None,
+                        last_error="", sent_at=t0 + timedelta(seconds=2))  # fmt: skip
+    store.commit(transaction)
+    assert store.count_open("SUP") == 2
+    assert [e.status for e in store.effects_for("SUP-1")] == ["done"]
+    assert store.outbox(["pending"]) == []
+    assert [m.id for m in store.outbox(["sent"])] == [message.id]
+    assert store.seen_changes(["c-1"]) == {"c-1"}
+
+
+def test_a_failed_commit_writes_nothing(
+    store: SqliteStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
+    make_message: MessageFactory, t0: datetime,
+) -> None:  # fmt: skip
+    """When one statement fails mid-transaction (an outbox row violating NOT NULL, after the
+    tickets, changes and effects were written), every write of the transaction is undone."""
+    effect = make_effect("SUP-1", 0, t0)
+    broken = make_message("SUP-1|other", t0, created_at=None)  # created_at is NOT NULL
+    transaction = Transaction(
+        tickets=[make_ticket(1)], processed_changes=[("c-1", "10001")], effects=[effect],
+        outbox=[make_message(effect.effect_key, t0), broken], bookmark=Bookmark("SUP", t0),
+    )  # fmt: skip
+    with pytest.raises(FatalError, match=r"commit failed: NOT NULL constraint failed"):
+        store.commit(transaction)
+    assert store.ticket("10001") is None
+    assert store.seen_changes(["c-1"]) == set()
+    assert store.effect(effect.effect_key) is None
+    assert store.outbox(["pending"]) == []
+    assert store.bookmark("SUP") is None
+    store.commit(Transaction(tickets=[make_ticket(2)]))  # no transaction was left open
+    assert store.count_open("SUP") == 1
+
+
+def test_a_naive_datetime_is_refused_before_writing(
+    store: SqliteStateStore, make_ticket: TicketFactory
+) -> None:
+    """Every stored instant must be timezone-aware; a naive one fails and nothing lands."""
+    naive = make_ticket(1, created=datetime(2026, 3, 2, 9, 0))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.commit(Transaction(tickets=[make_ticket(2), naive]))
+    assert store.count_open("SUP") == 0
+
+
+def test_seen_changes_handles_thousands_of_ids(store: SqliteStateStore) -> None:
+    """5,000 processed ids are found among 10,000 asked for, past SQLite's variable limit."""
+    processed = [(f"c-{n}", f"{n % 50}") for n in range(0, 10_000, 2)]
+    store.commit(Transaction(processed_changes=processed))
+    asked = (f"c-{n}" for n in range(10_000))
+    assert store.seen_changes(asked) == {change for change, _ in processed}
+    assert store.seen_changes([]) == set()
+
+
+def test_closed_tickets_stay_recorded_but_leave_the_open_set(
+    store: SqliteStateStore, make_ticket: TicketFactory
+) -> None:
+    """open=False and closed_issue_ids both remove a ticket from open_tickets and count_open."""
+    tickets = [make_ticket(n) for n in range(1, 5)]
+    store.commit(Transaction(tickets=[*tickets, make_ticket(9, project="OPS", key="OPS-9")]))
+    store.commit(Transaction(tickets=[replace(tickets[0], open=False)],
+                             closed_issue_ids=[tickets[1].issue_id]))  # fmt: skip
+    assert [t.key for t in store.open_tickets("SUP")] == ["SUP-3", "SUP-4"]
+    assert store.count_open("SUP") == 2
+    assert store.count_open("OPS") == 1
+    closed = store.ticket(tickets[1].issue_id)
+    assert closed is not None
+    assert not closed.open
+    store.commit(Transaction(tickets=[replace(tickets[1], status="Reopened")]))
+    assert store.count_open("SUP") == 3
+
+
+def test_open_tickets_streams_across_pages_while_the_caller_commits(
+    store: SqliteStateStore, make_ticket: TicketFactory
+) -> None:
+    """Tickets come one page at a time, each exactly once, and commits between them are
+    safe: a ticket closed before its page is reached is not yielded."""
+    store.commit(Transaction(tickets=[make_ticket(n) for n in range(5000)]))
+    stream = store.open_tickets("SUP")
+    first = next(stream)
+    store.commit(Transaction(closed_issue_ids=[make_ticket(4999).issue_id]))
+    rest = list(stream)
+    ids = [first.issue_id, *(t.issue_id for t in rest)]
+    assert len(ids) == len(set(ids)) == 4999
+    assert ids == sorted(ids)
+    assert make_ticket(4999).issue_id not in ids
+
+
+def test_effects_since_counts_from_an_instant_inclusive(
+    store: SqliteStateStore, make_effect: EffectFactory, t0: datetime
+) -> None:
+    """The circuit breaker counts one issue's ledger rows created at or after the instant."""
+    effects = [make_effect("SUP-1", n, t0 + timedelta(hours=n)) for n in range(3)]
+    store.commit(Transaction(effects=[*effects, make_effect("SUP-2", 0, t0 + timedelta(hours=2))]))
+    assert store.effects_since("SUP-1", t0 + timedelta(hours=1)) == 2
+    assert store.effects_since("SUP-1", (t0 + timedelta(hours=1)).astimezone(PARIS_WINTER)) == 2
+    assert store.effects_since("SUP-1", t0 + timedelta(hours=1, microseconds=1)) == 1
+    assert store.effects_since("SUP-9", t0) == 0
+
+
+def test_mark_effect_records_the_outcome(
+    store: SqliteStateStore, make_effect: EffectFactory, t0: datetime
+) -> None:
+    """Marking an effect sets its status, detail and done_at; an unknown key is an error."""
+    effect = make_effect("SUP-1", 0, t0)
+    store.commit(Transaction(effects=[effect]))
+    store.mark_effect(effect.effect_key, "failed", detail="HTTP 400", at=t0 + timedelta(minutes=1))
+    assert store.effect(effect.effect_key) == replace(
+        effect, status="failed", detail="HTTP 400", done_at=t0 + timedelta(minutes=1)
+    )
+    with pytest.raises(FatalError, match="no ledger row nope"):
+        store.mark_effect("nope", "done", at=t0)
+
+
+def test_marks_record_outcomes_with_the_messages_they_queued(
+    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    t0: datetime,
+) -> None:  # fmt: skip
+    """A mark changes how an effect ended (status, detail, done_at) in the same transaction as
+    its outbox rows, and never what the effect was; pending_effects lists the rest, oldest
+    first."""
+    effects = [make_effect("SUP-1", n, t0 + timedelta(minutes=10 - n)) for n in range(3)]
+    store.commit(Transaction(effects=effects))
+    assert store.pending_effects() == sorted(effects, key=lambda e: e.created_at or t0)
+    done_at = t0 + HOUR
+    mark = replace(effects[0], status="done", detail="sent", done_at=done_at, rule="renamed")
+    store.commit(Transaction(marks=[mark], outbox=[make_message(mark.effect_key, done_at)]))
+    assert store.effect(mark.effect_key) == replace(
+        effects[0], status="done", detail="sent", done_at=done_at
+    )
+    assert [m.effect_key for m in store.outbox(["pending"])] == [mark.effect_key]
+    assert [e.effect_key for e in store.pending_effects()] == [
+        effects[2].effect_key, effects[1].effect_key]  # fmt: skip
+
+
+def test_a_mark_fails_with_its_transaction(
+    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    t0: datetime,
+) -> None:  # fmt: skip
+    """If the outbox row queued with a mark cannot be written, the mark is not kept either."""
+    effect = make_effect("SUP-1", 0, t0)
+    store.commit(Transaction(effects=[effect]))
+    mark = replace(effect, status="done", done_at=t0)
+    broken = make_message(effect.effect_key, t0, recipient=None)
+    with pytest.raises(FatalError, match=r"NOT NULL constraint failed: outbox\.recipient"):
+        store.commit(Transaction(marks=[mark], outbox=[broken]))
+    assert store.effect(effect.effect_key) == effect
+    assert store.pending_effects() == [effect]
+
+
+def test_rotations_take_turns_and_survive_a_restart(db_path: Path) -> None:
+    """Each named rotation hands out 0, 1, ... size-1 in turn, independently of the others,
+    and carries on where it was after the store is reopened."""
+    db_path.parent.mkdir()
+    store = SqliteStateStore(db_path)
+    assert [store.next_in_rotation("role:l2", 3) for _ in range(4)] == [0, 1, 2, 0]
+    assert store.next_in_rotation("role:l1", 2) == 0
+    store.close()
+    reopened = SqliteStateStore(db_path)
+    assert reopened.next_in_rotation("role:l2", 3) == 1
+    with pytest.raises(ValueError, match="at least one member"):
+        reopened.next_in_rotation("role:empty", 0)
+    reopened.close()
+
+
+def test_open_count_by_assignee_counts_open_assigned_tickets(
+    store: SqliteStateStore, make_ticket: TicketFactory
+) -> None:
+    """Least-loaded assignment sees each assignee's open tickets in the project, nothing else."""
+    store.commit(Transaction(tickets=[
+        make_ticket(1, assignee="ada"), make_ticket(2, assignee="ada"),
+        make_ticket(3, assignee="bob"), make_ticket(4, assignee="bob", open=False),
+        make_ticket(5), make_ticket(6, assignee="cy", project="OPS", key="OPS-6"),
+    ]))  # fmt: skip
+    assert store.open_count_by_assignee("SUP") == {"ada": 2, "bob": 1}
+    assert store.open_count_by_assignee("NONE") == {}
+
+
+def test_backup_copies_the_whole_state(
+    store: SqliteStateStore, tmp_path: Path, make_ticket: TicketFactory, t0: datetime
+) -> None:
+    """A dry run's scratch copy holds the same state, and writing to it leaves the original."""
+    store.commit(Transaction(tickets=[make_ticket(1)], bookmark=Bookmark("SUP", t0)))
+    copy_path = tmp_path / "scratch.db"
+    store.backup_to(copy_path)
+    copy = SqliteStateStore(copy_path)
+    assert copy.ticket("10001") == make_ticket(1)
+    assert copy.bookmark("SUP") == Bookmark("SUP", t0)
+    copy.commit(Transaction(closed_issue_ids=["10001"]))
+    assert (copy.count_open("SUP"), store.count_open("SUP")) == (0, 1)
+    copy.close()
+
+
+def test_pending_outbox_is_due_messages_oldest_first(
+    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+) -> None:
+    """Only pending messages whose backoff is over come back, oldest first, up to the limit;
+    a failed attempt pushed into the future waits until its time."""
+    messages = [
+        make_message("e-late", t0 + timedelta(minutes=2)),
+        make_message("e-early", t0),
+        make_message("e-backoff", t0 - timedelta(minutes=5), next_attempt_at=t0 + HOUR),
+        make_message("e-due", t0 + timedelta(minutes=1), next_attempt_at=t0),
+        make_message("e-sent", t0 - timedelta(hours=1), status="sent"),
+    ]  # fmt: skip
+    store.commit(Transaction(outbox=messages))
+    due = store.pending_outbox(t0 + timedelta(minutes=3))
+    assert [m.effect_key for m in due] == ["e-early", "e-due", "e-late"]
+    assert [m.effect_key for m in store.pending_outbox(t0, limit=1)] == ["e-early"]
+    later = store.pending_outbox(t0 + timedelta(hours=1))
+    assert [m.effect_key for m in later] == ["e-backoff", "e-early", "e-due", "e-late"]
+
+    first = due[0]
+    assert first.id is not None
+    retry_at = t0 + timedelta(minutes=10)
+    store.update_outbox(first.id, status="pending", attempts=1, next_attempt_at=retry_at,
+                        last_error="421 try later", sent_at=None)  # fmt: skip
+    assert "e-early" not in {m.effect_key for m in store.pending_outbox(t0 + timedelta(minutes=9))}
+    [retried] = [m for m in store.pending_outbox(retry_at) if m.id == first.id]
+    assert (retried.attempts, retried.last_error, retried.next_attempt_at) == (
+        1, "421 try later", retry_at)  # fmt: skip
+
+
+def test_outbox_lists_by_status(
+    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+) -> None:
+    """outbox(statuses) returns the messages in those statuses only; an unknown id is an error."""
+    store.commit(Transaction(outbox=[make_message("e-1", t0), make_message("e-2", t0)]))
+    first, _ = store.outbox(["pending"])
+    assert first.id is not None
+    store.update_outbox(first.id, status="failed", attempts=5, next_attempt_at=None,
+                        last_error="550 no such user", sent_at=None)  # fmt: skip
+    assert [m.effect_key for m in store.outbox(["failed"])] == ["e-1"]
+    assert [m.effect_key for m in store.outbox(["failed", "pending"])] == ["e-1", "e-2"]
+    assert store.outbox(["sent", "dropped"]) == []
+    assert store.outbox([]) == []
+    with pytest.raises(FatalError, match="no outbox message 999"):
+        store.update_outbox(999, status="sent", attempts=1, next_attempt_at=None,
+                            last_error="", sent_at=t0)  # fmt: skip
+
+
+def test_two_stores_on_one_file_see_each_others_commits(
+    store: SqliteStateStore, db_path: Path, make_ticket: TicketFactory
+) -> None:
+    """A second connection (say `ticketflow status` beside the service) reads committed state."""
+    reader = open_store(db_path)
+    store.commit(Transaction(tickets=[make_ticket(1)]))
+    assert reader.count_open("SUP") == 1
+    reader.close()
+
+
+def test_a_busy_database_is_a_retriable_error(db_path: Path, make_ticket: TicketFactory) -> None:
+    """If another connection holds the write lock past the busy timeout, commit fails with
+    RetriableError and writes nothing; once the lock is gone the same commit succeeds."""
+    db_path.parent.mkdir()
+    store = SqliteStateStore(db_path, busy_timeout=0.01)
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(RetriableError, match="commit failed: database is locked"):
+            store.commit(Transaction(tickets=[make_ticket(1)]))
+        other.execute("ROLLBACK")
+    assert store.count_open("SUP") == 0
+    store.commit(Transaction(tickets=[make_ticket(1)]))
+    assert store.count_open("SUP") == 1
+    store.close()
+
+
+def test_an_in_memory_store_works(make_ticket: TicketFactory) -> None:
+    """`:memory:` gives a migrated private store whose lock is a no-op."""
+    store = SqliteStateStore(":memory:")
+    with store.lock(), store.lock():
+        store.commit(Transaction(tickets=[make_ticket(1)]))
+    assert store.location == ":memory:"
+    assert store.count_open("SUP") == 1
+    store.close()
+
+
+def test_an_unopenable_path_is_a_fatal_error(tmp_path: Path) -> None:
+    """A state path in a missing folder stops start-up with the path in the message."""
+    missing = tmp_path / "nowhere" / "ticketflow.db"
+    with pytest.raises(FatalError, match=rf"state database {missing}: open failed"):
+        SqliteStateStore(missing)
