@@ -1,0 +1,113 @@
+"""Searches and the changelogs that go with them, in as few requests as each flavor allows.
+
+Cloud: enhanced search pages, and one `changelog/bulkfetch` per 1000 issues read ahead across
+pages (falling back to `/issue/{id}/changelog` where bulkfetch is missing). Data Center: the
+search embeds each complete changelog (`expand=changelog`), so none costs a request of its own.
+Changelogs fetched with a search are handed out once, to the `changelogs` call that follows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from connector.domain import Change, Issue
+from connector.errors import TrackerError
+from connector.tracker import paging
+from connector.tracker.base import Flavor
+from connector.tracker.convert import ISSUE_FIELDS, oldest_first, to_change, to_issue
+from connector.tracker.http import JiraHttp
+
+log = logging.getLogger(__name__)
+
+
+def quoted(value: str) -> str:
+    """A JQL string literal; quotes and backslashes in names cannot end it early."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def open_jql(project: str, done_statuses: Sequence[str]) -> str:
+    """Issues of the project in none of the done statuses."""
+    excluded = "".join(f" AND status != {quoted(s)}" for s in done_statuses)
+    return f"project = {quoted(project)}{excluded}"
+
+
+class ChangeFeed:
+    """Issue searches and changelogs for one Jira."""
+
+    def __init__(self, http: JiraHttp, *, flavor: Flavor, custom_fields: Sequence[str]) -> None:
+        self._http = http
+        self._flavor = flavor
+        self._custom_fields = list(custom_fields)
+        self._bulk_works = flavor == "cloud"
+        self._held: dict[str, list[Any]] = {}  # changelogs fetched with the last search
+
+    @property
+    def fields(self) -> list[str]:
+        """The explicit field list every search asks for (never `*all`)."""
+        return [*ISSUE_FIELDS, *self._custom_fields]
+
+    def count(self, jql: str) -> int:
+        if self._flavor == "cloud":
+            found = self._http.post("search/approximate-count", {"jql": jql}, idempotent=True)
+            return int(found["count"])
+        body = {"jql": jql, "maxResults": 0, "fields": ["id"]}
+        return int(self._http.post("search", body, idempotent=True)["total"])
+
+    def search(self, jql: str, *, page_size: int) -> Iterator[list[Issue]]:
+        """Pages of issues, oldest first as the JQL orders them."""
+        self._held.clear()
+        pages: Iterator[list[Mapping[str, Any]]]
+        if self._flavor == "cloud":
+            pages = paging.cloud_search(self._http, jql, fields=self.fields, page_size=page_size)
+            if self._bulk_works:
+                pages = paging.read_ahead(
+                    pages,
+                    key=lambda raw: str(raw["id"]),
+                    fetch=self._hold_bulk,
+                    batch=paging.BULK_CHANGELOG_ISSUES,
+                )
+        else:
+            pages = paging.server_search(
+                self._http, jql, fields=self.fields, page_size=page_size, expand=["changelog"]
+            )
+        for page in pages:
+            if self._flavor == "datacenter":
+                self._hold_embedded(page)
+            yield [to_issue(raw, custom_fields=self._custom_fields) for raw in page]
+
+    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
+        """Every history of these issues, oldest first: held ones first, the rest fetched."""
+        ids = list(dict.fromkeys(issue_ids))
+        raw = {i: self._held.pop(i) for i in ids if i in self._held}
+        rest = [i for i in ids if i not in raw]
+        fetched = self._bulk(rest) if rest and self._bulk_works else None
+        if rest and fetched is None:
+            fetch = paging.issue_changelog if self._flavor == "cloud" else paging.expanded_changelog
+            fetched = {i: fetch(self._http, i) for i in rest}
+        raw.update(fetched or {})
+        return {i: oldest_first(to_change(h, issue_id=i) for h in raw.get(i, [])) for i in ids}
+
+    def _hold_bulk(self, ids: list[str]) -> None:
+        self._held.update(self._bulk(ids) or {})
+
+    def _hold_embedded(self, page: list[Mapping[str, Any]]) -> None:
+        for raw in page:
+            changelog = raw.get("changelog") or {}
+            histories = list(changelog.get("histories") or [])
+            if int(changelog.get("total", len(histories))) <= len(histories):
+                self._held[str(raw["id"])] = histories
+
+    def _bulk(self, ids: list[str]) -> dict[str, list[Any]] | None:
+        try:
+            return paging.bulk_changelogs(self._http, ids)
+        except TrackerError as error:
+            if error.status not in (404, 405):
+                raise
+            log.warning(
+                "changelog/bulkfetch unavailable (HTTP %s); reading changelogs issue by issue",
+                error.status,
+            )
+            self._bulk_works = False
+            return None

@@ -1,0 +1,331 @@
+"""`JiraTracker`: the Tracker protocol over the `jira` library (the only module that imports it)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from jira import JIRA, JIRAError
+
+from connector.domain import Change, Comment, Issue, User
+from connector.errors import AuthError, ConfigError, TrackerError
+from connector.settings import Settings
+from connector.tracker.adf import escape_wiki, text_to_adf
+from connector.tracker.admin import JiraAdmin
+from connector.tracker.base import Attachment, Flavor
+from connector.tracker.changes import ChangeFeed, open_jql, quoted
+from connector.tracker.convert import to_comment, to_issue, to_user
+from connector.tracker.http import JiraHttp
+from connector.tracker.retry import HttpStatusError, Retrier
+from connector.tracker.transitions import TransitionCache, choose, options
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TIMEOUT = (10.0, 60.0)  # connect, read: a hung Jira must not hang a cycle
+
+
+class JiraTracker:
+    """Jira Cloud (REST v3, ADF, account ids) or Data Center (REST v2, wiki, user names)."""
+
+    def __init__(
+        self, client: JIRA, *, flavor: Flavor, retrier: Retrier, custom_fields: Sequence[str] = ()
+    ) -> None:
+        self.flavor: Flavor = flavor
+        self._client = client
+        self._custom_fields = list(custom_fields)
+        self._http = JiraHttp(
+            base_url=client.server_url,
+            api_version=_version(flavor),
+            transport=_transport(client),
+            retrier=retrier,
+        )
+        self._transitions = TransitionCache()
+        self._feed = ChangeFeed(self._http, flavor=flavor, custom_fields=custom_fields)
+        self._me: User | None = None
+        self.admin = JiraAdmin(self._http, flavor=flavor)
+
+    @property
+    def http(self) -> JiraHttp:
+        """The retrying raw REST access (for the installer and online checks)."""
+        return self._http
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search_changed(
+        self, project: str, *, since: datetime, page_size: int = 100
+    ) -> Iterator[list[Issue]]:
+        # Epoch milliseconds: the bound means the same instant whatever the account's zone.
+        millis = int(since.timestamp() * 1000)
+        jql = f"project = {quoted(project)} AND updated >= {millis} ORDER BY updated ASC, key ASC"
+        return self._feed.search(jql, page_size=page_size)
+
+    def search_open(
+        self, project: str, *, done_statuses: Sequence[str], page_size: int = 100
+    ) -> Iterator[list[Issue]]:
+        jql = open_jql(project, done_statuses) + " ORDER BY created ASC, key ASC"
+        return self._feed.search(jql, page_size=page_size)
+
+    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
+        return self._feed.count(open_jql(project, done_statuses))
+
+    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
+        return self._feed.changelogs(issue_ids)
+
+    def comments(self, key: str) -> list[Comment]:
+        found: list[Comment] = []
+        while True:
+            page = self._http.get(
+                f"issue/{key}/comment",
+                params={"startAt": len(found), "maxResults": 100, "expand": "properties"},
+            )
+            values = page.get("comments") or []
+            found += [to_comment(c, issue_key=key) for c in values]
+            if not values or len(found) >= int(page.get("total", 0)):
+                return found
+
+    def get_issue(self, key: str) -> Issue:
+        raw = self._http.get(f"issue/{key}", params={"fields": ",".join(self._feed.fields)})
+        return to_issue(raw, custom_fields=self._custom_fields)
+
+    def myself(self) -> User:
+        if self._me is None:
+            self._me = to_user(self._http.get("myself"))
+        if self._me is None:
+            raise TrackerError("Jira did not say who the API user is (GET myself)")
+        return self._me
+
+    def find_user(self, query: str) -> User | None:
+        param = {"query": query} if self.flavor == "cloud" else {"username": query}
+        found = [
+            u
+            for u in (to_user(r) for r in self._http.get("user/search", params=param))
+            if u is not None
+        ]
+        wanted = query.lower()
+        for user in found:
+            if wanted in {
+                (user.email or "").lower(),
+                (user.name or "").lower(),
+                (user.account_id or "").lower(),
+            }:
+                return user
+        return found[0] if len(found) == 1 else None
+
+    def get_property(self, key: str, name: str) -> Any:
+        try:
+            return self._http.get(f"issue/{key}/properties/{name}")["value"]
+        except TrackerError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create_issue(
+        self,
+        project: str,
+        *,
+        issue_type: str,
+        summary: str,
+        description: str,
+        fields: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> Issue:
+        values = {
+            "project": {"key": project},
+            "issuetype": {"name": issue_type},
+            "summary": summary,
+            "description": self._rich(description),
+            **(fields or {}),
+        }
+        body: dict[str, Any] = {"fields": values}
+        if properties:  # set with the issue, atomically (not by a second request)
+            body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
+        created = self._http.post("issue", body)
+        return self.get_issue(str(created["key"]))
+
+    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
+        """Move `key` to `status`; `from_status` (if the caller knows it) saves one request."""
+        project = key.rsplit("-", 1)[0]
+        cached = self._transitions.lookup(project, from_status, status) if from_status else None
+        if cached is not None and from_status is not None:
+            try:
+                self._post_transition(key, cached)
+            except TrackerError as error:
+                if error.status != 400:
+                    raise
+                self._transitions.forget(project, from_status)  # stale status, other workflow
+            else:
+                return
+        raw = self._http.get(f"issue/{key}", params={"fields": "status", "expand": "transitions"})
+        current = str(raw["fields"]["status"]["name"])
+        found = options(raw.get("transitions") or [])
+        self._transitions.learn(project, current, found)
+        if current.lower() == status.lower() and not any(
+            o.to.lower() == status.lower() for o in found
+        ):
+            log.info("%s is already in %s", key, status)
+            return
+        self._post_transition(key, choose(key, current, status, found).id)
+
+    def _post_transition(self, key: str, transition_id: str) -> None:
+        self._library(
+            lambda: self._client.transition_issue(key, transition_id),
+            what=f"transition {key}",
+            idempotent=False,
+        )
+
+    def add_comment(self, key: str, body: str, *, internal: bool) -> Comment:
+        payload: dict[str, Any] = {"body": self._rich(body)}
+        if internal:  # JSM's marker, as the jira library's add_comment(is_internal=True) sends
+            payload["properties"] = [{"key": "sd.public.comment", "value": {"internal": True}}]
+        raw = self._http.post(f"issue/{key}/comment", payload)
+        return to_comment(raw, issue_key=key)
+
+    def assign(self, key: str, user: User | None) -> None:
+        if self.flavor == "cloud":
+            body = {"accountId": user.account_id if user else None}
+        else:
+            body = {"name": (user.name or user.ref) if user else None}
+        self._http.put(f"issue/{key}/assignee", body)
+
+    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
+        if fields:
+            self._http.put(f"issue/{key}", {"fields": dict(fields)})
+
+    def attach(self, key: str, attachment: Attachment) -> None:
+        def upload() -> None:
+            stream = io.BytesIO(attachment.content)
+            self._client.add_attachment(key, stream, filename=attachment.filename)
+
+        self._library(upload, what=f"attach {attachment.filename} to {key}", idempotent=False)
+
+    def notify(
+        self,
+        key: str,
+        *,
+        subject: str,
+        text_body: str,
+        html_body: str | None,
+        users: Sequence[User],
+    ) -> None:
+        ident = "accountId" if self.flavor == "cloud" else "name"
+        body: dict[str, Any] = {
+            "subject": subject,
+            "textBody": text_body,
+            "to": {"users": [{ident: u.ref} for u in users]},
+        }
+        if html_body is not None:
+            body["htmlBody"] = html_body
+        self._http.post(f"issue/{key}/notify", body)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _rich(self, text: str) -> Any:
+        return text_to_adf(text) if self.flavor == "cloud" else escape_wiki(text)
+
+    def _library(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
+        return self._http.call(_unwrapped(operation), what=what, idempotent=idempotent)
+
+
+def _version(flavor: Flavor) -> str:
+    return "3" if flavor == "cloud" else "2"
+
+
+def _unwrapped(operation: Callable[[], T]) -> Callable[[], T]:
+    """A library call whose JIRAError becomes HttpStatusError, for the retry layer to classify."""
+
+    def run() -> T:
+        try:
+            return operation()
+        except JIRAError as error:
+            if error.response is not None:
+                raise HttpStatusError(error.response) from None
+            # Not str(error): JIRAError's text includes the request headers, with credentials.
+            raise TrackerError(f"jira library: {error.text}") from None
+
+    return run
+
+
+def _transport(client: JIRA) -> Callable[..., requests.Response]:
+    session = client._session
+
+    def send(method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return session.request(method, url, **kwargs)
+        except JIRAError as error:
+            if error.response is None:
+                raise TrackerError(f"jira library: {error.text}") from None
+            return error.response
+
+    return send
+
+
+def connect(
+    settings: Settings, *, custom_fields: Sequence[str] = (), retrier: Retrier | None = None
+) -> JiraTracker:
+    """A JiraTracker for the configured Jira; the flavor comes from serverInfo unless set."""
+    url, email, token = _credentials(settings)
+    retrier = retrier or Retrier()
+    flavor: Flavor
+    if settings.jira_flavor == "auto":
+        flavor = detect_flavor(url, retrier=retrier)
+    else:
+        flavor = settings.jira_flavor
+    if flavor == "cloud" and not email:
+        raise ConfigError(
+            [
+                "environment: TICKETFLOW_JIRA_EMAIL: not set; Jira Cloud needs the "
+                "account e-mail that goes with the API token"
+            ]
+        )
+    # max_retries=0: the library never retries or sleeps by itself; retry.py is the one layer.
+    client = JIRA(
+        server=url,
+        options={"rest_api_version": _version(flavor)},
+        basic_auth=(email, token) if flavor == "cloud" and email else None,
+        token_auth=None if flavor == "cloud" else token,
+        get_server_info=False,
+        max_retries=0,
+        timeout=TIMEOUT,
+    )
+    if flavor == "cloud":
+        client.deploymentType = "Cloud"  # what get_server_info would have set
+    return JiraTracker(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields)
+
+
+def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
+    """`cloud` when serverInfo says deploymentType Cloud, else `datacenter` (anonymous call)."""
+    probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
+    try:
+        info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo")
+    except AuthError:
+        raise ConfigError(
+            [
+                "environment: TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not show serverInfo "
+                "without credentials; expected cloud or datacenter"
+            ]
+        ) from None
+    return "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
+
+
+def _credentials(settings: Settings) -> tuple[str, str | None, str]:
+    problems = []
+    if not settings.jira_url:
+        problems.append(
+            "environment: TICKETFLOW_JIRA_URL: not set; expected the Jira base URL, "
+            "e.g. https://example.atlassian.net"
+        )
+    if settings.jira_token is None or not settings.jira_token.get_secret_value():
+        problems.append(
+            "environment: TICKETFLOW_JIRA_TOKEN: not set; expected a Cloud API "
+            "token or a Data Center personal access token"
+        )
+    if problems or settings.jira_url is None or settings.jira_token is None:
+        raise ConfigError(problems)
+    return settings.jira_url, settings.jira_email, settings.jira_token.get_secret_value()

@@ -1,0 +1,154 @@
+"""Paging through Jira: enhanced search (Cloud tokens), startAt search (Data Center), changelogs."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from connector.errors import TrackerError
+from connector.tracker.http import JiraHttp
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BULK_CHANGELOG_ISSUES = 1000  # Cloud's limit of issues per changelog/bulkfetch request
+BULK_CHANGELOG_PAGE = 10000  # histories per bulkfetch page (Cloud's maximum)
+CHANGELOG_PAGE = 100
+
+
+def cloud_search(
+    http: JiraHttp, jql: str, *, fields: Sequence[str], page_size: int
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Enhanced search (`POST search/jql`): follow `nextPageToken` until it is absent."""
+    token: str | None = None
+    while True:
+        body: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": list(fields)}
+        if token:
+            body["nextPageToken"] = token
+        page = http.post("search/jql", body, idempotent=True)
+        issues = list(page.get("issues") or [])
+        if issues:
+            yield issues
+        token = page.get("nextPageToken")
+        if not token or page.get("isLast"):
+            return
+
+
+def server_search(
+    http: JiraHttp, jql: str, *, fields: Sequence[str], page_size: int, expand: Sequence[str] = ()
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Data Center search (`POST search`): `startAt` paging until `total` is reached."""
+    start = 0
+    while True:
+        body: dict[str, Any] = {
+            "jql": jql,
+            "startAt": start,
+            "maxResults": page_size,
+            "fields": list(fields),
+        }
+        if expand:
+            body["expand"] = list(expand)
+        page = http.post("search", body, idempotent=True)
+        issues = list(page.get("issues") or [])
+        if issues:
+            yield issues
+        start += len(issues)
+        if not issues or start >= int(page.get("total", 0)):
+            return
+
+
+def read_ahead(
+    pages: Iterable[list[T]],
+    *,
+    key: Callable[[T], str],
+    fetch: Callable[[list[str]], object],
+    batch: int,
+) -> Iterator[list[T]]:
+    """Pages in order, each once `fetch` has had all its ids, in batches of exactly `batch`.
+
+    Batching across page boundaries is what makes N issues cost ceil(N / batch) fetches
+    whatever the page size; a page waits until the batch holding its last id is fetched.
+    """
+    waiting: deque[list[T]] = deque()
+    unfetched: list[str] = []
+    fetched: set[str] = set()
+    for page in pages:
+        waiting.append(page)
+        unfetched += [key(item) for item in page]
+        while len(unfetched) >= batch:
+            chunk, unfetched = unfetched[:batch], unfetched[batch:]
+            fetch(chunk)
+            fetched.update(chunk)
+        while waiting and all(key(item) in fetched for item in waiting[0]):
+            yield waiting.popleft()
+    if unfetched:
+        fetch(unfetched)
+    yield from waiting
+
+
+def bulk_changelogs(http: JiraHttp, issue_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """Cloud `POST changelog/bulkfetch`: up to 1000 issues a request, pages by token."""
+    found: dict[str, list[Any]] = {i: [] for i in issue_ids}
+    for start in range(0, len(issue_ids), BULK_CHANGELOG_ISSUES):
+        chunk = list(issue_ids[start : start + BULK_CHANGELOG_ISSUES])
+        token: str | None = None
+        while True:
+            body: dict[str, Any] = {"issueIdsOrKeys": chunk, "maxResults": BULK_CHANGELOG_PAGE}
+            if token:
+                body["nextPageToken"] = token
+            page = http.post("changelog/bulkfetch", body, idempotent=True)
+            for entry in page.get("issueChangeLogs") or ():
+                found.setdefault(str(entry["issueId"]), []).extend(
+                    entry.get("changeHistories") or ()
+                )
+            token = page.get("nextPageToken")
+            if not token:
+                break
+    return found
+
+
+def issue_changelog(http: JiraHttp, issue_id: str) -> list[Any]:
+    """Cloud `GET issue/{id}/changelog`, oldest first, by startAt pages."""
+    histories: list[Any] = []
+    while True:
+        page = http.get(
+            f"issue/{issue_id}/changelog",
+            params={"startAt": len(histories), "maxResults": CHANGELOG_PAGE},
+        )
+        values = list(page.get("values") or [])
+        histories.extend(values)
+        if not values or page.get("isLast", True) or len(histories) >= int(page.get("total", 0)):
+            return histories
+
+
+def expanded_changelog(http: JiraHttp, issue_id: str) -> list[Any]:
+    """Data Center `GET issue/{id}?expand=changelog`; pages the rest if Jira held some back."""
+    raw = http.get(f"issue/{issue_id}", params={"expand": "changelog", "fields": "created"})
+    changelog = raw.get("changelog") or {}
+    histories = list(changelog.get("histories") or [])
+    total = int(changelog.get("total", len(histories)))
+    while len(histories) < total:
+        try:
+            page = http.get(
+                f"issue/{issue_id}/changelog",
+                params={"startAt": len(histories), "maxResults": CHANGELOG_PAGE},
+            )
+        except TrackerError as error:
+            if error.status not in (404, 405):
+                raise
+            log.warning(
+                "issue %s has %d changelog entries but Jira returned %d and has no "
+                "changelog paging",
+                issue_id,
+                total,
+                len(histories),
+            )
+            break
+        values = list(page.get("values") or [])
+        if not values:
+            break
+        histories.extend(values)
+    return histories

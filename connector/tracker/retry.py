@@ -1,0 +1,209 @@
+"""The one retry layer for Jira calls: classify failures, honour Retry-After, back off, budget."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from connector.errors import AuthError, RetriableError, TicketflowError, TrackerError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Jira refused these without doing the work, so even a POST that creates may be sent again.
+REFUSED_UNDONE = frozenset({429, 503})
+# A gateway timed out or failed: the work may or may not have happened.
+GATEWAY = frozenset({502, 504})
+AUTH_HINT = "check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN"
+
+
+class HttpStatusError(Exception):
+    """A non-2xx answer from Jira, before it is classified and turned into a TicketflowError."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.response = response
+        super().__init__(f"HTTP {response.status_code}")
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    def payload(self) -> Mapping[str, Any]:
+        """Jira's error body (`errorMessages`, `errors`), or {} when it is not JSON."""
+        try:
+            body = self.response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: exponential backoff from `base` to `cap`, all within `budget` seconds."""
+
+    budget: float = 120.0
+    base: float = 1.0
+    cap: float = 30.0
+    max_attempts: int = 10
+
+
+def should_retry(error: BaseException, *, idempotent: bool) -> bool:
+    """The single place that decides retry-or-fail for a failed attempt."""
+    if isinstance(error, HttpStatusError):
+        return error.status in REFUSED_UNDONE or (idempotent and error.status in GATEWAY)
+    if isinstance(error, requests.ConnectionError | requests.Timeout):
+        return idempotent or _never_sent(error)
+    return False
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the connection was never made, so the server cannot have acted on it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    return "NewConnectionError" in type(getattr(reason, "reason", reason)).__name__
+
+
+def retry_after(response: requests.Response, *, now: datetime) -> float | None:
+    """Seconds Jira asked us to wait: `Retry-After` as seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def as_error(error: BaseException, *, what: str) -> TicketflowError:
+    """Turn a failed attempt into the error the caller acts on. Never includes credentials."""
+    if isinstance(error, HttpStatusError):
+        return _status_error(error, what=what)
+    if isinstance(error, requests.RequestException):
+        return RetriableError(f"{what}: cannot reach Jira ({type(error).__name__})")
+    if isinstance(error, TicketflowError):
+        return error
+    return TrackerError(f"{what}: {type(error).__name__}: {error}")
+
+
+def _status_error(failure: HttpStatusError, *, what: str) -> TicketflowError:
+    status = failure.status
+    if status in (401, 403):
+        return AuthError(
+            f"Jira refused the credentials (HTTP {status}) for {what}; {AUTH_HINT}",
+            status=status,
+        )
+    body = failure.payload()
+    messages = [str(m) for m in body.get("errorMessages") or [] if m]
+    errors = body.get("errors") or {}
+    details = (
+        messages + [f"{k}: {v}" for k, v in errors.items()]
+        if isinstance(errors, dict)
+        else messages
+    )
+    text = f"{what}: Jira answered HTTP {status}"
+    if details:
+        text += ": " + "; ".join(details)
+    if status >= 500 or status in REFUSED_UNDONE:
+        return RetriableError(text)
+    return TrackerError(text, status=status, error_messages=details)
+
+
+class Retrier:
+    """Runs one Jira operation, retrying what may be retried; sleep and clocks are injected."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._wall_clock = wall_clock
+        self._jitter = jitter
+
+    def call(self, operation: Callable[[], T], *, what: str, idempotent: bool = True) -> T:
+        """Run `operation`; return its result or raise a TicketflowError (never a raw one)."""
+        started = self._monotonic()
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: should_retry(e, idempotent=idempotent)),
+            wait=self._wait,
+            stop=lambda state: self._over_budget(state, started),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(state, what),
+            retry_error_callback=lambda state: self._give_up(state, what, started),
+        )
+        try:
+            return retrying(operation)
+        except TicketflowError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure is translated here, once
+            raise as_error(error, what=what) from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Jittered exponential backoff, never shorter than what Jira asked for."""
+        attempt = state.attempt_number
+        backoff = min(self.policy.cap, self.policy.base * 2 ** (attempt - 1))
+        asked = self._asked(state)
+        if asked is not None:
+            return asked + self._jitter(0.0, backoff / 2)
+        return self._jitter(backoff / 2, backoff)
+
+    def _asked(self, state: RetryCallState) -> float | None:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, HttpStatusError):
+            return retry_after(error.response, now=self._wall_clock())
+        return None
+
+    def _over_budget(self, state: RetryCallState, started: float) -> bool:
+        elapsed = self._monotonic() - started
+        return (
+            state.attempt_number >= self.policy.max_attempts
+            or elapsed + state.upcoming_sleep > self.policy.budget
+        )
+
+    def _log_retry(self, state: RetryCallState, what: str) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s failed (%s); retrying in %.1fs (attempt %d)",
+            what,
+            _describe(error),
+            state.upcoming_sleep,
+            state.attempt_number,
+            extra={"retry_in": state.upcoming_sleep, "attempt": state.attempt_number},
+        )
+
+    def _give_up(self, state: RetryCallState, what: str, started: float) -> Any:
+        error = state.outcome.exception() if state.outcome else None
+        elapsed = self._monotonic() - started
+        raise RetriableError(
+            f"{what}: still failing ({_describe(error)}) after {state.attempt_number} attempts "
+            f"in {elapsed:.0f}s (budget {self.policy.budget:.0f}s, {self.policy.max_attempts} "
+            f"attempts; next wait {state.upcoming_sleep:.0f}s); will try again later"
+        )
+
+
+def _describe(error: BaseException | None) -> str:
+    if isinstance(error, HttpStatusError):
+        return f"HTTP {error.status}"
+    return type(error).__name__ if error is not None else "no outcome"

@@ -1,0 +1,87 @@
+"""The tracker-facing commands: `install-scheme` and `validate --online`, given config and Jira."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from connector.config.loader import MAPPINGS_FILE, Config
+from connector.config.source import load_document
+from connector.errors import ConfigError
+from connector.tracker import installer, online, provisioner
+from connector.tracker.checklist import checklist
+from connector.tracker.jira import JiraTracker
+from connector.tracker.scheme import desired_from
+
+log = logging.getLogger(__name__)
+
+
+def install_scheme(
+    config: Config,
+    tracker: JiraTracker,
+    *,
+    dry_run: bool,
+    output: Path | None = None,
+    echo: Callable[[str], None] = print,
+    wait: Callable[[float], None] = time.sleep,
+) -> int:
+    """Print the plan; on Cloud apply it, on Data Center write the admin's checklist.
+
+    Returns the exit code: 0 when the scheme is in place (or would be, in a dry run), 1 while
+    something is missing that ticketflow cannot create, or a problem stops the install.
+    """
+    desired = desired_from(config.rules, config.mappings)
+    observed = provisioner.observe(tracker.admin, desired)
+    current = installer.plan(desired, observed)
+    for line in current.lines():
+        echo(line)
+    if current.problems:
+        echo(
+            f"install-scheme: {len(current.problems)} problem(s) (marked !) must be fixed "
+            "in Jira first; nothing was changed"
+        )
+        return 1
+    if not current.todo:
+        echo("install-scheme: everything is in place; nothing to change")
+        return 0
+    if not observed.can_write:
+        target = output or Path(f"ticketflow-scheme-{desired.project}.md")
+        if dry_run:
+            echo(
+                f"install-scheme: dry run; would write the {len(current.todo)} missing steps "
+                f"to {target}"
+            )
+            return 1
+        target.write_text(checklist(current), encoding="utf-8")
+        echo(
+            f"install-scheme: Jira Data Center cannot create statuses or workflows over "
+            f"REST; wrote the {len(current.todo)} missing steps to {target} for a Jira "
+            "administrator, then run install-scheme again"
+        )
+        return 1
+    if dry_run:
+        echo(f"install-scheme: dry run; {len(current.todo)} change(s) planned, none made")
+        return 0
+    provisioner.apply(current, observed, tracker.admin, echo=echo, wait=wait)
+    log.info("scheme installed", extra={"project": desired.project, "changes": len(current.todo)})
+    echo(f"install-scheme: {len(current.todo)} change(s) made")
+    return 0
+
+
+def validate_online(config: Config, tracker: JiraTracker) -> str:
+    """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line."""
+    document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
+    catalogue = online.read_catalogue(tracker, config.mappings)
+    problems = online.check(
+        config.mappings, document, catalogue, categories=[c.name for c in config.rules.categories]
+    )
+    if problems:
+        raise ConfigError([str(p) for p in sorted(set(problems))])
+    people = sum(len(r.users) for r in config.mappings.roles.values())
+    return (
+        f"ok: online ({tracker.flavor}): project {config.mappings.project}, issue type "
+        f"{config.mappings.issue_type}, {len(config.mappings.statuses)} statuses, fields "
+        f"and {people} people found in Jira"
+    )
