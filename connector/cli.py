@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connector import __version__, commands
+from connector import __version__, commands, commands_sync
 from connector.errors import ConfigError, TicketflowError, UsageError
 from connector.logs import Redactor, configure
 from connector.settings import load_settings, secret_values
@@ -90,7 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check rules.yaml, its includes, mappings.yaml and "
         "the templates; print every problem as FILE:LINE:COL.",
     )
+    validate.add_argument(
+        "--online",
+        action="store_true",
+        help="also check project, issue type, statuses, fields and users against Jira",
+    )
     validate.set_defaults(handler=commands.validate)
+
+    install_scheme = sub.add_parser(
+        "install-scheme",
+        parents=common,
+        help="create or verify the workflow in Jira",
+        description="Create the workflow's statuses, workflow and workflow scheme in Jira "
+        "Cloud (idempotent), or on Data Center verify them and write the admin's checklist.",
+    )
+    install_scheme.add_argument(
+        "--dry-run", action="store_true", help="print the plan; change nothing"
+    )
+    install_scheme.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="Data Center: where to write the checklist (default: ticketflow-scheme-KEY.md)",
+    )
+    install_scheme.set_defaults(handler=commands.install_scheme)
 
     schema = sub.add_parser(
         "schema",
@@ -112,6 +136,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 if the files in DIR are out of date",
     )
     schema.set_defaults(handler=commands.schema)
+
+    once = sub.add_parser("once", parents=common, help="run one cycle (for cron)",
+                          description="Poll Jira, apply the rules, perform the actions and "
+                          "deliver due messages, once.")
+    once.add_argument("--dry-run", action="store_true",
+                      help="plan and print; change nothing in Jira, the ledger or the outbox")
+    once.set_defaults(handler=commands_sync.once)
+
+    explain = sub.add_parser("explain", parents=common, help="why rules fire for a ticket",
+                             description="For every rule: does it fire for KEY now, each "
+                             "condition's value, the business-time arithmetic, when it is due.")
+    explain.add_argument("key", metavar="KEY", help="the ticket, e.g. HELP-12")
+    explain.set_defaults(handler=commands_sync.explain_ticket)
+
+    sandbox = sub.add_parser("sandbox", parents=common, help="run the local Jira sandbox",
+                             description="Serve a loopback Jira (cloud or datacenter flavor) "
+                             "until interrupted; user sandbox@example.test, token sandbox-token.")
+    sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default="cloud")
+    sandbox.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.set_defaults(handler=commands.sandbox)
 
     init = sub.add_parser(
         "init",

@@ -7,16 +7,18 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from connector.config.loader import MAPPINGS_FILE, RULES_FILE, load_config
+from connector.config.loader import MAPPINGS_FILE, RULES_FILE, Config, load_config
 from connector.config.schema import SCHEMA_FILES, render
 from connector.errors import UsageError
 from connector.settings import Settings
+from connector.tracker import setup as tracker_setup
+from connector.tracker.fields import FieldCodec
+from connector.tracker.jira import JiraTracker, connect
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check every config file; problems are raised as ConfigError (exit 2)."""
-    del settings  # validation reads files only; nothing touches the network
-    config = load_config(args.config_dir)
+    config = load_config(args.config_dir)  # files first: no network call for a bad file
     shown = ", ".join(
         str(p.relative_to(config.config_dir)) if p.is_relative_to(config.config_dir) else str(p)
         for p in config.files
@@ -27,6 +29,8 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(rules.tiers)} tiers, {len(rules.categories)} categories, "
         f"{len(config.templates)} templates"
     )
+    if args.online:
+        print(tracker_setup.validate_online(config, _connect(config, settings)))
     return 0
 
 
@@ -81,3 +85,24 @@ def init(args: argparse.Namespace, settings: Settings) -> int:
         f"`ticketflow validate --config-dir {target}`"
     )
     return 0
+
+
+def sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the Jira sandbox in the foreground until Ctrl-C or SIGTERM."""
+    del settings
+    from connector.sandbox import serve  # noqa: PLC0415  (only this command needs the server)
+
+    return serve(flavor=args.flavor, host=args.host, port=args.port)
+
+
+def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
+    """Create (Cloud) or verify and list (Data Center) the workflow's scheme in Jira."""
+    config = load_config(args.config_dir)  # a bad config stops before any network call
+    tracker = _connect(config, settings)
+    return tracker_setup.install_scheme(config, tracker, dry_run=args.dry_run, output=args.output)
+
+
+def _connect(config: Config, settings: Settings) -> JiraTracker:
+    """The Jira adapter, asking searches for the custom fields mappings.yaml names."""
+    codec = FieldCodec(config.mappings.fields, categories=[c.name for c in config.rules.categories])
+    return connect(settings, custom_fields=codec.custom_field_ids())

@@ -124,6 +124,9 @@ class EscalateSpec(Strict):
     comment: TemplateRef | None = Field(
         None, description="Template for the internal comment (a built-in text when omitted)."
     )
+    status: StatusRef = Field(
+        "Assigned", description="The status an escalated ticket moves to (waiting for the tier)."
+    )
 
 
 class Escalate(Tagged):

@@ -1,0 +1,139 @@
+"""The composition root: settings and config in, the wired service out. Nothing else wires."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from connector.actions.runtime import Runtime
+from connector.clock import Clock
+from connector.config.loader import Config
+from connector.engine.calendar import BusinessCalendar
+from connector.errors import ConfigError
+from connector.mail.outbox import OutboxDirMailer, deliver
+from connector.settings import Settings
+from connector.state.sqlite import SqliteStateStore
+from connector.sync.cycle import Cycle
+from connector.sync.derive import Vocabulary
+from connector.sync.perform import Reporter
+from connector.sync.poll import Poller, Progress
+from connector.tracker.base import Tracker
+from connector.tracker.dryrun import RecordingTracker
+from connector.tracker.fields import FieldCodec
+from connector.tracker.jira import connect
+
+
+@dataclass
+class Service:
+    """Everything one cycle needs, wired."""
+
+    config: Config
+    settings: Settings
+    tracker: Tracker
+    store: SqliteStateStore
+    runtime: Runtime
+    cycle: Cycle
+    scratch: Path | None = None
+
+    def close(self) -> None:
+        self.store.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def vocabulary(config: Config, me: str) -> Vocabulary:
+    """Jira status names back to workflow names; which are Done; who ticketflow is."""
+    statuses = config.mappings.statuses
+    done = frozenset(s.name for s in config.rules.workflow.statuses if s.category == "Done")
+    return Vocabulary({jira: ours for ours, jira in statuses.items()}, done, me)
+
+
+def mail_from(config: Config, settings: Settings) -> str:
+    return settings.mail_from or config.mappings.mailbox.address
+
+
+def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
+          report: Reporter | None = None, progress: Progress | None = None,
+          tracker: Tracker | None = None) -> Service:
+    """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
+    is a scratch copy, and nothing is delivered."""
+    codec = FieldCodec(config.mappings.fields,
+                       categories=[c.name for c in config.rules.categories])
+    scratch: Path | None = None
+    state_path = settings.state_db
+    if dry_run:
+        scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
+        state_path = scratch / "state.db"
+        if settings.state_db.exists():
+            snapshot(settings.state_db, state_path)
+    store = SqliteStateStore(state_path)
+    if tracker is None:
+        tracker = connect(remembered_flavor(settings, store),
+                          custom_fields=codec.custom_field_ids())
+        store.set_meta(_flavor_key(settings), tracker.flavor)
+    me = identity(tracker, settings, store)
+    if dry_run:
+        tracker = RecordingTracker(tracker)
+    calendar = BusinessCalendar.from_config(config.rules.calendar)
+    runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
+                      codec=codec, jira_url=settings.jira_url or "", mail_from=mail_from(
+                          config, settings))
+    poller = Poller(tracker=tracker, store=store, config=config, codec=codec,
+                    vocabulary=vocabulary(config, me),
+                    max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
+                    progress=progress)
+    deliverer: Callable[[datetime], object] | None = None
+    if not dry_run:
+        mailer = OutboxDirMailer(settings.outbox_dir)
+        sender = mail_from(config, settings)
+
+        def deliverer(now: datetime) -> object:
+            return deliver(store, mailer, sender=sender, now=now)
+
+    cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
+                  deliver=deliverer)
+    return Service(config, settings, tracker, store, runtime, cycle, scratch)
+
+
+def _flavor_key(settings: Settings) -> str:
+    return f"jira_flavor {settings.jira_url}"
+
+
+def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Settings:
+    """With `auto`, reuse the flavor detected by an earlier run, so a cron-driven `once` does
+    not ask serverInfo every time (an idle cycle then costs one search request)."""
+    known = store.meta(_flavor_key(settings))
+    if settings.jira_flavor == "auto" and known in ("cloud", "datacenter"):
+        return settings.model_copy(update={"jira_flavor": known})
+    return settings
+
+
+def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> str:
+    """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
+    key = f"jira_user {settings.jira_url} {settings.jira_email or ''}"
+    me = store.meta(key)
+    if me is None:
+        me = tracker.myself().ref
+        store.set_meta(key, me)
+    return me
+
+
+def snapshot(source: Path, target: Path) -> None:
+    """Copy the state for a dry run through a read-only connection: the real file is not
+    migrated, locked or touched in any way."""
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def require_tracker_settings(settings: Settings) -> None:
+    """Say plainly which settings are missing before any connection is tried."""
+    if not settings.jira_url:
+        raise ConfigError(["environment: TICKETFLOW_JIRA_URL: not set; expected the Jira base "
+                           "URL (or run `ticketflow demo` to try ticketflow on a local sandbox)"])

@@ -1,0 +1,134 @@
+"""Business time on the team's calendar: working hours in its zone, weekends and holidays off.
+
+Working hours are local wall-clock times, so each day's window is converted to an absolute
+interval on its own date; DST changes shift nothing a person would notice. Business time
+between two instants is a difference of a running total ("business seconds since the base
+date") kept per date, so one query costs a dictionary look-up, not a walk over the days:
+evaluating every open ticket each cycle stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from connector.config.durations import Duration
+from connector.config.models import Calendar
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_BASE = date(2000, 1, 3)  # a Monday; instants before it are counted directly, more slowly
+
+
+class BusinessCalendar:
+    """Answers "how much business time between a and b" and "a plus N business hours"."""
+
+    def __init__(self, *, timezone: str, workdays: Iterable[str], hours: str,
+                 holidays: Iterable[date] = ()) -> None:
+        self.zone = ZoneInfo(timezone)
+        self.workdays = frozenset(_WEEKDAYS.index(day) for day in workdays)
+        start, end = hours.split("-")
+        self.opens = time.fromisoformat(start)
+        self.closes = time(23, 59, 59, 999999) if end == "24:00" else time.fromisoformat(end)
+        self.holidays = frozenset(holidays)
+        # _totals[i] = business seconds from _BASE up to the start of _BASE + i days.
+        self._totals: list[float] = [0.0]
+
+    @classmethod
+    def from_config(cls, calendar: Calendar) -> BusinessCalendar:
+        return cls(timezone=calendar.timezone, workdays=calendar.workdays,
+                   hours=calendar.hours, holidays=calendar.holidays)
+
+    # --- one day ---------------------------------------------------------------------
+
+    def is_workday(self, day: date) -> bool:
+        return day.weekday() in self.workdays and day not in self.holidays
+
+    def window(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's working hours as absolute (UTC) instants, or None on a day off."""
+        if not self.is_workday(day):
+            return None
+        opens = datetime.combine(day, self.opens, self.zone).astimezone(UTC)
+        closes = datetime.combine(day, self.closes, self.zone).astimezone(UTC)
+        return opens, closes
+
+    def day_seconds(self, day: date) -> float:
+        window = self.window(day)
+        return (window[1] - window[0]).total_seconds() if window else 0.0
+
+    def workday_seconds(self) -> float:
+        """The length of an ordinary working day: what "1 business day" means."""
+        opens = datetime.combine(_BASE, self.opens)
+        closes = datetime.combine(_BASE, self.closes)
+        return (closes - opens).total_seconds()
+
+    # --- running totals ----------------------------------------------------------------
+
+    def _total_before(self, day: date) -> float:
+        """Business seconds from _BASE to the start of `day` (negative before _BASE)."""
+        index = (day - _BASE).days
+        if index < 0:
+            return -sum(self.day_seconds(day + timedelta(days=i)) for i in range(-index))
+        while len(self._totals) <= index:
+            last = _BASE + timedelta(days=len(self._totals) - 1)
+            self._totals.append(self._totals[-1] + self.day_seconds(last))
+        return self._totals[index]
+
+    def _total_at(self, instant: datetime) -> float:
+        local = instant.astimezone(self.zone)
+        total = self._total_before(local.date())
+        window = self.window(local.date())
+        if window is not None:
+            inside = min(max(instant, window[0]), window[1])
+            total += (inside - window[0]).total_seconds()
+        return total
+
+    # --- queries ---------------------------------------------------------------------
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        """Business time in [start, end); zero when end is not after start."""
+        if end <= start:
+            return 0.0
+        return self._total_at(end) - self._total_at(start)
+
+    def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
+        """The instant `seconds` of business time after `start` (at a window's close if exact)."""
+        if seconds <= 0:
+            return start
+        target = self._total_at(start) + seconds
+        current = start.astimezone(self.zone).date()
+        # Walk forward day by day (ETAs are few; the running totals make each step cheap).
+        # The config refuses a calendar without workdays, so this ends.
+        while True:
+            window = self.window(current)
+            before = self._total_before(current)
+            if window is not None and before + self.day_seconds(current) >= target:
+                return window[0] + timedelta(seconds=target - before)
+            current += timedelta(days=1)
+
+    def duration_seconds(self, duration: Duration) -> float:
+        """A configured duration as seconds: business days count as whole working days."""
+        return duration.minutes * 60 + duration.business_days * self.workday_seconds()
+
+    def elapsed(self, start: datetime, end: datetime, *, business: bool) -> float:
+        """Seconds from start to end, in business time or wall time."""
+        if business:
+            return self.business_seconds(start, end)
+        return max((end - start).total_seconds(), 0.0)
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        """`start` plus a configured duration (business durations on this calendar)."""
+        seconds = self.duration_seconds(duration)
+        if duration.business:
+            return self.add_business_seconds(start, seconds)
+        return start + timedelta(seconds=seconds)
+
+
+def describe_seconds(seconds: float) -> str:
+    """`4h10m`, `2d3h`, `45m`, `0m`: compact, for explanations and logs."""
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
+             f"{minutes}m" if minutes or not (days or hours) else ""]
+    return "".join(parts)

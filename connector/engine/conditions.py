@@ -1,0 +1,222 @@
+"""Evaluate `if:` conditions against a mirrored ticket, each with a verdict a person can read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from connector.config import conditions as c
+from connector.config.loader import Config
+from connector.engine.calendar import BusinessCalendar, describe_seconds
+from connector.state.base import Ticket
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a condition holds, why, and (for time conditions) when it will next hold."""
+
+    holds: bool
+    text: str
+    due: datetime | None = None
+    children: tuple[Verdict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What conditions are evaluated with: the config, its calendar and the moment."""
+
+    config: Config
+    calendar: BusinessCalendar
+    now: datetime
+
+    def local(self, instant: datetime) -> str:
+        """`Tue 1 Dec 09:50 CST` in the team's time zone."""
+        return instant.astimezone(self.calendar.zone).strftime("%a %-d %b %H:%M %Z")
+
+
+def _among(name: str, value: object, wanted: Sequence[object]) -> Verdict:
+    shown = ", ".join(map(str, wanted))
+    return Verdict(value in wanted, f"{name} is {value if value is not None else 'unset'} "
+                   f"(wanted {shown})")
+
+
+def _tier_limit(ticket: Ticket, ctx: Context) -> tuple[float | None, bool, str]:
+    """The ticket's tier's escalation limit: (seconds or None, business?, description)."""
+    level = ticket.tier or 1
+    tier = next((t for t in ctx.config.rules.tiers if t.tier == level), None)
+    if tier is None:
+        return None, False, f"tier {level} is not configured"
+    limit = tier.by_category.get(ticket.category or "", tier.escalate_after)
+    if limit is None:
+        return None, False, f"tier {level} has no escalate_after"
+    where = f" for {ticket.category}" if ticket.category in tier.by_category else ""
+    return ctx.calendar.duration_seconds(limit), limit.business, f"{limit} (tier {level}{where})"
+
+
+def _elapsed(name: str, since: datetime, spec: c.Elapsed, ticket: Ticket,
+             ctx: Context) -> Verdict:
+    if spec.over == "tier_limit":
+        over, business, limit_text = _tier_limit(ticket, ctx)
+        if over is None:
+            return Verdict(False, f"{name}: no limit, {limit_text}")
+    else:
+        over = ctx.calendar.duration_seconds(spec.over) if spec.over else None
+        business = spec.business or bool(spec.over and spec.over.business)
+        limit_text = str(spec.over) if spec.over else ""
+    under = ctx.calendar.duration_seconds(spec.under) if spec.under else None
+    business = business or bool(spec.under and spec.under.business)
+    elapsed = ctx.calendar.elapsed(since, ctx.now, business=business)
+    kind = "business time" if business else "time"
+    text = f"{name}: {describe_seconds(elapsed)} of {kind} since {ctx.local(since)}"
+    holds, due = True, None
+    if over is not None:
+        holds = elapsed > over
+        text += f"; limit {limit_text}"
+        if not holds:
+            due = (ctx.calendar.add_business_seconds(since, over) if business
+                   else since + timedelta(seconds=over))
+    if under is not None:
+        holds = holds and elapsed < under
+        text += f"; must be under {spec.under}"
+    return Verdict(holds, text, due)
+
+
+def _assignee(spec: c.AssigneeIs, ticket: Ticket, ctx: Context) -> Verdict:
+    who = ticket.assignee
+    if spec.state == "none":
+        return Verdict(who is None, f"assignee is {who or 'nobody'} (wanted nobody)")
+    if spec.state == "any":
+        return Verdict(who is not None, f"assignee is {who or 'nobody'} (wanted someone)")
+    if spec.role is not None:
+        users = ctx.config.mappings.roles[spec.role].users
+        return Verdict(who in users, f"assignee is {who or 'nobody'} (wanted role {spec.role})")
+    return Verdict(who == spec.user, f"assignee is {who or 'nobody'} (wanted {spec.user})")
+
+
+def _labels(spec: c.LabelsAre, ticket: Ticket) -> Verdict:
+    have = set(ticket.labels)
+    holds = ((not spec.any_of or bool(have & set(spec.any_of)))
+             and set(spec.all_of) <= have and not (have & set(spec.none_of)))
+    return Verdict(holds, f"labels are {sorted(have) or 'none'}")
+
+
+def _domain(domains: Sequence[str], ticket: Ticket) -> Verdict:
+    address = ticket.customer or ticket.reporter or ""
+    domain = address.rpartition("@")[2].lower()
+    return Verdict(domain in {d.lower() for d in domains},
+                   f"customer domain is {domain or 'unknown'} (wanted {', '.join(domains)})")
+
+
+def _text(pattern: str, ticket: Ticket) -> Verdict:
+    match = re.search(pattern, f"{ticket.summary}\n{ticket.text}")
+    return Verdict(match is not None, f"text {'matches' if match else 'does not match'} "
+                   f"{pattern!r}" + (f" at {match.group(0)!r}" if match else ""))
+
+
+def _combine(kind: str, verdicts: list[Verdict]) -> Verdict:
+    if kind == "all":
+        holds = all(v.holds for v in verdicts)
+    elif kind == "any":
+        holds = any(v.holds for v in verdicts)
+    else:
+        holds = not all(v.holds for v in verdicts)
+    # "all" is next due when its last time condition comes due; "any" and "not" at the first.
+    dues = [v.due for v in verdicts if v.due is not None]
+    due = (max(dues) if kind == "all" else min(dues)) if dues else None
+    return Verdict(holds, f"{kind} of {len(verdicts)}", due, tuple(verdicts))
+
+
+EVALUATORS: dict[type, Callable[[Any, Ticket, Context], Verdict]] = {}
+
+
+def evaluates(kind: type[T]) -> Callable[[Callable[[T, Ticket, Context], Verdict]],
+                                         Callable[[T, Ticket, Context], Verdict]]:
+    """Register the evaluator of one condition type (the registry is explicit, one per type)."""
+    def register(function: Callable[[T, Ticket, Context], Verdict]
+                 ) -> Callable[[T, Ticket, Context], Verdict]:
+        EVALUATORS[kind] = function
+        return function
+    return register
+
+
+@evaluates(c.StatusCondition)
+def _status(cond: c.StatusCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _among("status", ticket.status, cond.status)
+
+
+@evaluates(c.TierCondition)
+def _tier(cond: c.TierCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _among("tier", ticket.tier or 1, cond.tier)
+
+
+@evaluates(c.CategoryCondition)
+def _category(cond: c.CategoryCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _among("category", ticket.category, cond.category)
+
+
+@evaluates(c.TextMatches)
+def _text_matches(cond: c.TextMatches, ticket: Ticket, ctx: Context) -> Verdict:
+    return _text(cond.text_matches, ticket)
+
+
+@evaluates(c.AssigneeCondition)
+def _assignee_is(cond: c.AssigneeCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _assignee(cond.assignee, ticket, ctx)
+
+
+@evaluates(c.ReporterDomain)
+def _reporter_domain(cond: c.ReporterDomain, ticket: Ticket, ctx: Context) -> Verdict:
+    return _domain(cond.reporter_domain, ticket)
+
+
+@evaluates(c.LabelsCondition)
+def _labels_are(cond: c.LabelsCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _labels(cond.labels, ticket)
+
+
+@evaluates(c.TimeInStatus)
+def _time_in_status(cond: c.TimeInStatus, ticket: Ticket, ctx: Context) -> Verdict:
+    return _elapsed(f"time in {ticket.status}", ticket.status_since, cond.time_in_status,
+                    ticket, ctx)
+
+
+@evaluates(c.Age)
+def _age(cond: c.Age, ticket: Ticket, ctx: Context) -> Verdict:
+    return _elapsed("age", ticket.created, cond.age, ticket, ctx)
+
+
+@evaluates(c.SinceCustomerReply)
+def _since_reply(cond: c.SinceCustomerReply, ticket: Ticket, ctx: Context) -> Verdict:
+    since = ticket.last_customer_reply or ticket.created
+    return _elapsed("since the customer last wrote", since, cond.since_customer_reply,
+                    ticket, ctx)
+
+
+@evaluates(c.AllOf)
+def _all(cond: c.AllOf, ticket: Ticket, ctx: Context) -> Verdict:
+    return _combine("all", [evaluate(item, ticket, ctx) for item in cond.all])
+
+
+@evaluates(c.AnyOf)
+def _any(cond: c.AnyOf, ticket: Ticket, ctx: Context) -> Verdict:
+    return _combine("any", [evaluate(item, ticket, ctx) for item in cond.any])
+
+
+@evaluates(c.NotCondition)
+def _not(cond: c.NotCondition, ticket: Ticket, ctx: Context) -> Verdict:
+    return _combine("not", [evaluate(item, ticket, ctx) for item in cond.not_])
+
+
+def evaluate(condition: object, ticket: Ticket, ctx: Context) -> Verdict:
+    """One condition's verdict (the registry above has one evaluator per condition type)."""
+    return EVALUATORS[type(condition)](condition, ticket, ctx)
+
+
+def evaluate_all(conditions: Sequence[object] | None, ticket: Ticket, ctx: Context) -> Verdict:
+    """A rule's `if:` (all must hold; no conditions hold trivially)."""
+    return _combine("all", [evaluate(cond, ticket, ctx) for cond in conditions or ()])

@@ -1,0 +1,134 @@
+"""The planner: (rules, ticket, events, now) -> the actions to take, each with a once-only key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from connector.config.actions import Action, Survey
+from connector.config.events import (
+    Assigned,
+    Commented,
+    Created,
+    FieldChanged,
+    Schedule,
+    StatusChanged,
+)
+from connector.config.models import Rule
+from connector.engine.conditions import Context, Verdict, evaluate_all
+from connector.engine.events import Event
+from connector.state.base import Ticket
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One action a rule wants taken, with the ledger key that makes it happen once."""
+
+    effect_key: str
+    issue_id: str
+    issue_key: str
+    rule: str
+    index: int
+    action: Action
+    event: Event
+
+    @property
+    def name(self) -> str:
+        return self.action.kind
+
+
+def effect_key(issue_key: str, rule: str, trigger: str, index: int, action: Action) -> str:
+    """The ledger key. A survey is keyed per ticket alone: one per resolution, never again
+    after a reopen and second completion."""
+    if isinstance(action, Survey):
+        return f"{issue_key}|survey"
+    return f"{issue_key}|{rule}|{trigger}|{index}:{action.kind}"
+
+
+def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
+    """Whether the rule's `on:` is this event, with the reason in words."""
+    on = rule.on
+    if event.own and not rule.include_own_changes and event.kind != "schedule":
+        return False, f"{event.describe()} was made by ticketflow (include_own_changes is off)"
+    matched = False
+    if isinstance(on, Created | Schedule | Assigned):
+        matched = event.kind == on.kind
+    elif isinstance(on, StatusChanged):
+        spec = on.status_changed
+        matched = (event.kind == "status_changed"
+                   and (spec.from_ is None or event.from_status in spec.from_)
+                   and (spec.to is None or event.to_status in spec.to))
+    elif isinstance(on, Commented):
+        matched = event.kind == "commented" and on.commented.by in ("anyone", event.by)
+    elif isinstance(on, FieldChanged):
+        matched = event.kind == "field_changed" and event.field == on.field_changed.field
+    return matched, (f"on {on.kind} matches {event.describe()}" if matched
+                     else f"on {on.kind} does not match {event.describe()}")
+
+
+def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
+         ctx: Context) -> list[PlannedAction]:
+    """Every action the enabled rules take for these events on this ticket, in rule order."""
+    planned: list[PlannedAction] = []
+    for event in events:
+        for rule in rules:
+            if not rule.enabled or not event_matches(rule, event)[0]:
+                continue
+            if not evaluate_all(rule.if_, ticket, ctx).holds:
+                continue
+            planned.extend(
+                PlannedAction(effect_key(ticket.key, rule.name, event.trigger, index, action),
+                              ticket.issue_id, ticket.key, rule.name, index, action, event)
+                for index, action in enumerate(rule.then))
+    return planned
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    """Why one rule would or would not fire for a ticket now."""
+
+    rule: Rule
+    event_text: str
+    fires: bool
+    verdict: Verdict
+
+
+def explain(rules: Sequence[Rule], ticket: Ticket, event: Event,
+            ctx: Context) -> list[RuleExplanation]:
+    """For every rule: does `event` trigger it, and how does each condition evaluate."""
+    explanations = []
+    for rule in rules:
+        matched, event_text = event_matches(rule, event)
+        verdict = evaluate_all(rule.if_, ticket, ctx)
+        explanations.append(RuleExplanation(rule, event_text, rule.enabled and matched
+                                            and verdict.holds, verdict))
+    return explanations
+
+
+def render_explanation(explanations: Sequence[RuleExplanation], ctx: Context) -> list[str]:
+    """The lines `ticketflow explain` prints."""
+    lines: list[str] = []
+    for item in explanations:
+        state = "fires now" if item.fires else "does not fire"
+        if not item.rule.enabled:
+            state = "disabled"
+        lines.append(f'rule "{item.rule.name}" (on {item.rule.on.kind}): {state}')
+        lines.append(f"  {'✓' if 'does not' not in item.event_text else '✗'} "
+                     f"{item.event_text}")
+        lines.extend(_verdict_lines(item.verdict, depth=1))
+        if not item.fires and item.verdict.due is not None and _only_time_missing(item):
+            lines.append(f"  next due: {ctx.local(item.verdict.due)}")
+    return lines
+
+
+def _verdict_lines(verdict: Verdict, depth: int) -> list[str]:
+    lines = []
+    for child in verdict.children:
+        lines.append(f"{'  ' * depth}{'✓' if child.holds else '✗'} {child.text}")
+        lines.extend(_verdict_lines(child, depth + 1))
+    return lines
+
+
+def _only_time_missing(item: RuleExplanation) -> bool:
+    """Only time stands between the rule and firing (so "next due" means something)."""
+    return all(child.holds or child.due is not None for child in item.verdict.children)

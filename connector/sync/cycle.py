@@ -1,0 +1,91 @@
+"""One cycle: poll the tracker, evaluate time rules on the mirror, perform, then deliver."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from connector.actions.runtime import Runtime
+from connector.clock import Clock
+from connector.engine.conditions import Context
+from connector.engine.events import schedule_event
+from connector.engine.planner import plan
+from connector.state.base import Effect, StateStore, Transaction
+from connector.sync.perform import Performed, Reporter, perform_pending
+from connector.sync.poll import Poller
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for `once`, the demo's timeline and metrics."""
+
+    started: datetime
+    recorded: list[Effect] = field(default_factory=list)
+    performed: list[Performed] = field(default_factory=list)
+    census: tuple[int, int] | None = None
+
+
+@dataclass
+class Cycle:
+    """The steps of one cycle, in the order product.md gives them."""
+
+    poller: Poller
+    store: StateStore
+    runtime: Runtime
+    clock: Clock
+    report: Reporter | None = None
+    deliver: Callable[[datetime], object] | None = None
+    census_interval: timedelta = timedelta(hours=1)
+
+    def run(self) -> CycleReport:
+        started = self.clock.now()
+        result = CycleReport(started)
+        # Finish what a previous run recorded but did not perform (a crash, a restart).
+        result.performed += perform_pending(self.store, self.runtime, started, self.report)
+        ctx = Context(self.runtime.config, self.runtime.calendar, started)
+        result.recorded += self.poller.poll(ctx, started)
+        result.recorded += self.evaluate_time_rules(ctx)
+        result.performed += perform_pending(self.store, self.runtime, started, self.report)
+        if self.deliver is not None:
+            self.deliver(self.clock.now())
+        if self._census_due(started):
+            result.census = self.census()
+            self.store.set_meta("census_at", started.isoformat())
+        return result
+
+    def _census_due(self, now: datetime) -> bool:
+        """Hourly, across processes (cron runs `once` in a new process every time)."""
+        last = self.store.meta("census_at")
+        return last is None or now - datetime.fromisoformat(last) >= self.census_interval
+
+    def evaluate_time_rules(self, ctx: Context) -> list[Effect]:
+        """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
+        rules = [r for r in self.runtime.config.rules.rules if r.on.kind == "schedule"]
+        if not rules:
+            return []
+        planned = []
+        for ticket in self.store.open_tickets(self.poller.project):
+            tick = schedule_event(ticket.issue_id, ticket.key, ticket.status,
+                                  ticket.status_since, ctx.now)
+            planned += plan(rules, ticket, [tick], ctx)
+        effects = self.poller.admit(planned, ctx.now)
+        if effects:
+            self.store.commit(Transaction(effects=effects))
+        return effects
+
+    def census(self) -> tuple[int, int]:
+        """Open tickets in the tracker vs in the mirror; a difference is logged loudly."""
+        project = self.poller.project
+        statuses = self.runtime.config.rules.workflow.statuses
+        done = [self.runtime.jira_status[s.name] for s in statuses if s.category == "Done"]
+        tracker_count = self.poller.tracker.count(project, done_statuses=done)
+        mirror_count = self.store.count_open(project)
+        if tracker_count != mirror_count:
+            log.warning("census gap: %d open tickets in Jira, %d in the mirror", tracker_count,
+                        mirror_count, extra={"project": project, "gap": tracker_count -
+                                             mirror_count})
+        return tracker_count, mirror_count
