@@ -75,3 +75,6 @@ class Issue:
     labels: tuple[str, ...] = ()
     components: tuple[str, ...] = ()
     custom_fields: Mapping[str, Any] = field(default_factory=dict)
+    # The newest comments, as Jira returns them with a search (at most 20 on Cloud), so
+    # comment events cost no extra request.
+    comments: tuple[Comment, ...] = ()

@@ -128,7 +128,8 @@ class StateStore(Protocol):
         ...
 
     def effects_since(self, issue_key: str, since: datetime) -> int:
-        """How many effects were recorded for the issue since an instant (circuit breaker)."""
+        """How many effects that act (skipped ones do not) were recorded for the issue since an
+        instant (circuit breaker)."""
         ...
 
     def mark_effect(self, effect_key: str, status: EffectStatus, *, detail: str = "",

@@ -294,8 +294,10 @@ class SqliteStateStore:
         return [_effect(row) for row in self._db.execute(sql)]
 
     def effects_since(self, issue_key: str, since: datetime) -> int:
-        """How many effects were recorded for the issue at or after `since` (circuit breaker)."""
-        sql = "SELECT count(*) FROM ledger WHERE issue_key = ? AND created_at >= ?"
+        """How many effects that act (not skipped ones) were recorded for the issue at or after
+        `since`: the circuit breaker's count."""
+        sql = ("SELECT count(*) FROM ledger WHERE issue_key = ? AND created_at >= ? "
+               "AND status != 'skipped'")
         return cast("int", self._db.execute(sql, (issue_key, _ts(since))).fetchone()[0])
 
     def mark_effect(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
-from connector.domain import Change, Issue
+from connector.domain import Change, Comment, Issue
 from connector.engine.events import Event
 from connector.state.base import Ticket
 from connector.tracker.fields import TicketFields
@@ -57,17 +58,38 @@ def to_ticket(issue: Issue, fields: TicketFields, *, project: str, vocabulary: V
         assignee_name=issue.assignee.display_name if issue.assignee else None,
         tier=fields.tier, category=fields.category, customer=fields.customer_email,
         reporter=_user_key(issue.reporter), labels=issue.labels,
-        last_customer_reply=previous.last_customer_reply if previous else None,
+        last_customer_reply=last_customer_reply(
+            issue, fields.customer_email, previous.last_customer_reply if previous else None),
         resolutions=resolutions, open=status not in vocabulary.done_statuses)
 
 
+def comment_by(comment: Comment, customer: str | None) -> Literal["customer", "staff"]:
+    """The customer wrote it (their address), or someone on the team did."""
+    author = (comment.author.email or "").lower() if comment.author else ""
+    return "customer" if customer and author == customer.lower() else "staff"
+
+
+def last_customer_reply(issue: Issue, customer: str | None,
+                        previous: datetime | None) -> datetime | None:
+    """The newest comment by the customer (or what the mirror knew before)."""
+    replies = [c.created for c in issue.comments if comment_by(c, customer) == "customer"]
+    known = [t for t in (*replies, previous) if t is not None]
+    return max(known) if known else None
+
+
 def events_from(issue: Issue, changes: Sequence[Change], vocabulary: Vocabulary, *,
-                is_new: bool) -> list[Event]:
-    """Created (for a new issue) and one event per changed item, oldest first."""
+                is_new: bool, comments: Sequence[Comment] = (),
+                customer: str | None = None) -> list[Event]:
+    """Created (for a new issue), one event per changed item and per new comment, in order."""
     events: list[Event] = []
     if is_new:
         events.append(Event(kind="created", issue_id=issue.id, issue_key=issue.key,
                              at=issue.created, trigger="created"))
+    for comment in comments:
+        own = comment.author is not None and comment.author.ref == vocabulary.me
+        events.append(Event(kind="commented", issue_id=issue.id, issue_key=issue.key,
+                             at=comment.created, trigger=f"comment:{comment.id}",
+                             by=comment_by(comment, customer), own=own))
     for change in sorted(changes, key=lambda c: (c.created, c.id)):
         own = change.author is not None and change.author.ref == vocabulary.me
         for item in change.items:
@@ -81,4 +103,4 @@ def events_from(issue: Issue, changes: Sequence[Change], vocabulary: Vocabulary,
                 events.append(replace(base, kind="assigned"))
             else:
                 events.append(replace(base, field=item.field_id or item.field))
-    return events
+    return sorted(events, key=lambda e: (e.kind != "created", e.at))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.config.loader import Config
@@ -40,7 +40,6 @@ class Poller:
     page_size: int = 100
     max_actions_per_hour: int = 20
     progress: Progress | None = None
-    tripped: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def project(self) -> str:
@@ -71,6 +70,7 @@ class Poller:
             tickets = [self._ticket(issue, changes.get(issue.id, [])) for issue in page]
             processed = [(c.id, i.id) for i in page for c in changes.get(i.id, [])]
             processed += [(f"created:{i.id}", i.id) for i in page]
+            processed += [(f"comment:{c.id}", i.id) for i in page for c in i.comments]
             self.store.commit(Transaction(tickets=tickets, processed_changes=processed))
             seen += len(page)
             if self.progress:
@@ -88,6 +88,7 @@ class Poller:
               bookmark: Bookmark) -> list[Effect]:
         changes = self.tracker.changelogs([issue.id for issue in page])
         markers = [f"created:{i.id}" for i in page]
+        markers += [f"comment:{c.id}" for i in page for c in i.comments]
         all_ids = [c.id for i in page for c in changes.get(i.id, [])] + markers
         seen = self.store.seen_changes(all_ids)
         transaction = Transaction()
@@ -97,9 +98,12 @@ class Poller:
             previous = self.store.ticket(issue.id)
             ticket = self._ticket(issue, history, previous)
             is_new = f"created:{issue.id}" not in seen
-            events = events_from(issue, fresh, self.vocabulary, is_new=is_new)
+            comments = [c for c in issue.comments if f"comment:{c.id}" not in seen]
+            events = events_from(issue, fresh, self.vocabulary, is_new=is_new,
+                                 comments=comments, customer=ticket.customer)
             transaction.tickets.append(ticket)
             transaction.processed_changes += [(c.id, issue.id) for c in fresh]
+            transaction.processed_changes += [(f"comment:{c.id}", issue.id) for c in comments]
             if is_new:
                 transaction.processed_changes.append((f"created:{issue.id}", issue.id))
             planned = plan(self.config.rules.rules, ticket, events, ctx)
@@ -131,10 +135,11 @@ class Poller:
         return effects
 
     def _trip(self, key: str, recent: int, actions: list[PlannedAction], now: datetime) -> None:
-        last = self.tripped.get(key)
-        if last is None or now - last > timedelta(hours=1):
+        """Say so once an hour per ticket, across processes (cron runs each cycle anew)."""
+        last = self.store.meta(f"circuit breaker {key}")
+        if last is None or now - datetime.fromisoformat(last) >= timedelta(hours=1):
             log.warning("circuit breaker: %s had %d actions in the last hour (limit %d); "
                         "skipping %d more from rules %s", key, recent, self.max_actions_per_hour,
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
-            self.tripped[key] = now
+            self.store.set_meta(f"circuit breaker {key}", now.isoformat())

@@ -22,6 +22,7 @@ ISSUE_FIELDS = (
     "description",
     "issuetype",
     "project",
+    "comment",
 )
 
 
@@ -75,6 +76,8 @@ def to_issue(raw: Mapping[str, Any], *, custom_fields: Iterable[str] = ()) -> Is
         labels=tuple(str(label) for label in fields.get("labels") or ()),
         components=tuple(str(c.get("name")) for c in fields.get("components") or ()),
         custom_fields={f: fields.get(f) for f in custom_fields if f in fields},
+        comments=tuple(to_comment(c, issue_key=str(raw["key"]))
+                       for c in (fields.get("comment") or {}).get("comments") or ()),
     )
 
 

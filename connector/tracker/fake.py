@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ class _Record:
     attachments: list[Attachment] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
 
+    def view(self) -> Issue:
+        """The issue as Jira returns it: with its 20 newest comments."""
+        return replace(self.issue, comments=tuple(self.comments[-20:]))
+
 
 class FakeTracker:
     """An in-memory tracker for engine, sync and action tests."""
@@ -69,6 +74,7 @@ class FakeTracker:
         self.users = [self.me, *users]
         self.notifications: list[Notification] = []
         self.calls: list[str] = []  # method names in call order, for tests that count
+        self.actor: User | None = None  # who acts; None means ticketflow's own user
         self._records: dict[str, _Record] = {}
         self._ids = itertools.count(10000)
         self._numbers: dict[str, itertools.count[int]] = {}
@@ -89,13 +95,22 @@ class FakeTracker:
             transitions=[(t.name or t.to, jira[t.from_], jira[t.to]) for t in workflow.transitions],
         )
 
+    @contextmanager
+    def acting_as(self, user: User) -> Iterator[None]:
+        """Changes and comments made inside are authored by `user` (an engineer, a customer)."""
+        self.actor = user
+        try:
+            yield
+        finally:
+            self.actor = None
+
     # -- reading ---------------------------------------------------------------------------
 
     def search_changed(
         self, project: str, *, since: datetime, page_size: int = 100
     ) -> Iterator[list[Issue]]:
         self.calls.append("search_changed")
-        found = [r.issue for r in self._project(project) if r.issue.updated >= since]
+        found = [r.view() for r in self._project(project) if r.issue.updated >= since]
         return _pages(sorted(found, key=lambda i: (i.updated, _number(i.key))), page_size)
 
     def search_open(
@@ -103,7 +118,7 @@ class FakeTracker:
     ) -> Iterator[list[Issue]]:
         self.calls.append("search_open")
         done = {s.lower() for s in done_statuses}
-        found = [r.issue for r in self._project(project) if r.issue.status.lower() not in done]
+        found = [r.view() for r in self._project(project) if r.issue.status.lower() not in done]
         return _pages(sorted(found, key=lambda i: (i.created, _number(i.key))), page_size)
 
     def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
@@ -122,7 +137,7 @@ class FakeTracker:
 
     def get_issue(self, key: str) -> Issue:
         self.calls.append("get_issue")
-        return self._record(key).issue
+        return self._record(key).view()
 
     def myself(self) -> User:
         return self.me
@@ -206,7 +221,7 @@ class FakeTracker:
             id=str(next(self._ids)),
             issue_key=key,
             created=now,
-            author=self.me,
+            author=self.actor or self.me,
             body=body,
             internal=internal,
         )
@@ -290,7 +305,7 @@ class FakeTracker:
                 id=str(next(self._ids)),
                 issue_id=record.issue.id,
                 created=now,
-                author=self.me,
+                author=self.actor or self.me,
                 items=tuple(items),
             )
         )

@@ -1,0 +1,179 @@
+"""The cycle over a hand-written FakeTracker and a real SQLite state file.
+
+Comments become events, a restart finishes recorded work exactly once, the census makes a gap
+loud, and the circuit breaker stops a runaway ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connector.app import build
+from connector.clock import SettableClock
+from connector.config.loader import Config, load_config
+from connector.domain import User
+from connector.engine.conditions import Context
+from connector.settings import Settings
+from connector.state.base import Transaction
+from connector.tracker.fake import FakeTracker
+
+ROOT = Path(__file__).resolve().parents[3]
+CHICAGO = ZoneInfo("America/Chicago")
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=CHICAGO)
+CUSTOMER = User("Pat Doe", account_id="acc-pat", email="pat@uni.example.edu")
+ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
+BOB = User("Bob", account_id="acc-bob", email="bob@example.edu")
+
+
+@dataclass
+class Rig:
+    config: Config
+    clock: SettableClock
+    tracker: FakeTracker
+    settings: Settings
+
+    def cycle(self) -> object:
+        service = build(self.config, self.settings, clock=self.clock, tracker=self.tracker)
+        try:
+            return service.cycle.run()
+        finally:
+            service.close()
+
+    def new_ticket(self, summary: str) -> str:
+        with self.tracker.acting_as(ALICE):
+            issue = self.tracker.create_issue(
+                "HELP", issue_type="Service Request", summary=summary, description="",
+                fields={"customfield_10072": CUSTOMER.email})
+        return issue.key
+
+    def outbox(self) -> list[str]:
+        return sorted(p.name for p in self.settings.outbox_dir.glob("*.eml"))
+
+
+def _config_with(tmp_path: Path, extra_rules: str) -> Config:
+    for name in ("rules.yaml", "mappings.yaml", "rules"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, tmp_path / name)
+    with (tmp_path / "rules.yaml").open("a") as rules:
+        rules.write(extra_rules)
+    template = tmp_path / "rules" / "templates" / "customer_replied.txt.j2"
+    template.write_text("Subject: [{{ ticket.key }}] The customer replied\n\nSee the ticket.\n")
+    return load_config(tmp_path)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    config = _config_with(tmp_path, """
+  - name: customer replied
+    on: {commented: {by: customer}}
+    then:
+      - notify: {to: assignee, template: customer_replied}
+""")
+    clock = SettableClock(MONDAY)
+    tracker = FakeTracker.from_config(config, clock=clock, users=[ALICE, BOB, CUSTOMER])
+    settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
+                        jira_url="https://jira.example.edu", _env_file=None)  # type: ignore[call-arg]
+    rig = Rig(config, clock, tracker, settings)
+    rig.cycle()  # first run: backfill
+    return rig
+
+
+def test_customer_comment_fires_rule_and_staff_comment_does_not(rig: Rig) -> None:
+    """A comment by the customer is `commented by customer`; the mirror keeps its time."""
+    key = rig.new_ticket("Export fails")
+    rig.tracker.assign(key, BOB)
+    rig.clock.advance(timedelta(minutes=5))
+    rig.cycle()
+    before = rig.outbox()
+    with rig.tracker.acting_as(BOB):
+        rig.tracker.add_comment(key, "Could you send the file?", internal=False)
+    rig.clock.advance(timedelta(minutes=5))
+    rig.cycle()
+    assert rig.outbox() == before                       # staff comment: no notice
+    with rig.tracker.acting_as(CUSTOMER):
+        rig.tracker.add_comment(key, "Here it is.", internal=False)
+    replied_at = rig.clock.now()
+    rig.clock.advance(timedelta(minutes=5))
+    rig.cycle()
+    new = sorted(set(rig.outbox()) - set(before))
+    assert len(new) == 1
+    assert "customer_replied" in new[0]
+    store = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker).store
+    ticket = store.ticket_by_key(key)
+    assert ticket is not None
+    assert ticket.last_customer_reply == replied_at
+    store.close()
+
+
+def test_restart_finishes_recorded_work_once(rig: Rig) -> None:
+    """Effects recorded by a run that died before performing them are performed by the next
+    run, once; a further run performs nothing more."""
+    key = rig.new_ticket("Locked out of my account")
+    rig.clock.advance(timedelta(minutes=5))
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    ctx = Context(rig.config, service.runtime.calendar, rig.clock.now())
+    recorded = service.cycle.poller.poll(ctx, rig.clock.now())   # ... and the process dies here
+    service.close()
+    assert [e.action for e in recorded] == ["0:notify", "1:categorize"]
+    assert rig.outbox() == []
+    rig.cycle()                                             # the restart
+    assert len(rig.outbox()) == 1
+    assert rig.tracker.get_issue(key).components == ("Access",)
+    calls = len(rig.tracker.calls)
+    rig.cycle()
+    assert len(rig.outbox()) == 1
+    assert "update_fields" not in rig.tracker.calls[calls:]
+
+
+def test_census_gap_is_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    """A ticket Jira has but the mirror lost is reported as a census gap."""
+    rig.new_ticket("First")
+    rig.clock.advance(timedelta(minutes=5))
+    rig.cycle()
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    (ticket,) = service.store.open_tickets("HELP")
+    service.store.commit(Transaction(closed_issue_ids=[ticket.issue_id]))  # the mirror loses it
+    caplog.set_level(logging.WARNING)
+    assert service.cycle.census() == (1, 0)
+    service.close()
+    assert "census gap: 1 open tickets in Jira, 0 in the mirror" in caplog.text
+
+
+def test_census_runs_hourly_across_processes(rig: Rig) -> None:
+    """Each run is a new process (cron); the census still runs only once an hour."""
+    rig.clock.advance(timedelta(minutes=10))
+    first = rig.cycle()
+    rig.clock.advance(timedelta(minutes=10))
+    second = rig.cycle()
+    rig.clock.advance(timedelta(hours=1))
+    third = rig.cycle()
+    assert [r.census is not None for r in (first, second, third)] == [False, False, True]  # type: ignore[attr-defined]
+
+
+def test_circuit_breaker_stops_a_runaway_ticket(rig: Rig, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """Past `max_actions_per_issue_per_hour`, further actions are skipped and said once."""
+    key = rig.new_ticket("Noisy")
+    rig.tracker.assign(key, BOB)
+    rig.clock.advance(timedelta(minutes=1))
+    rig.cycle()
+    limited = rig.config.rules.model_copy(update={
+        "limits": rig.config.rules.limits.model_copy(update={"max_actions_per_issue_per_hour": 3})})
+    rig.config = Config(limited, rig.config.mappings, rig.config.templates,
+                        rig.config.config_dir, rig.config.files)
+    caplog.set_level(logging.WARNING)
+    for reply in range(4):
+        with rig.tracker.acting_as(CUSTOMER):
+            rig.tracker.add_comment(key, f"reply {reply}", internal=False)
+        rig.clock.advance(timedelta(minutes=1))
+        rig.cycle()
+    replied = [name for name in rig.outbox() if "customer_replied" in name]
+    assert len(replied) == 1          # 2 actions on creation + 1 reply notice = the limit 3
+    assert caplog.text.count("circuit breaker") == 1
