@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     outbox_dir: Path = Field(Path("outbox"), description="Folder of .eml files when no SMTP.")
     mail_from: str | None = Field(None, description="The helpdesk address messages come from.")
+    imap_processed_folder: str = Field("Processed", description="Where handled mail is moved.")
+    imap_quarantine_folder: str = Field("Quarantine", description="Where unusable mail goes.")
+    public_url: str | None = Field(
+        None, description="Base URL where `ticketflow run` is reachable (feedback links).")
+    feedback_secret: SecretStr | None = Field(
+        None, description="Key that signs feedback links (HMAC); required for the built-in form.")
+    http_host: str = Field("127.0.0.1", description="Address `run` serves health/metrics on.")
+    http_port: int = Field(8787, description="Port `run` serves /healthz, /metrics, /feedback.")
+    mail_interval: int = Field(60, description="Seconds between mailbox reads in `run`.")
+    poll_interval: int = Field(60, description="Seconds between Jira polls in `run`.")
+    delivery_interval: int = Field(30, description="Seconds between outbox deliveries in `run`.")
 
 
 def load_settings() -> Settings:
@@ -55,5 +66,6 @@ def secret_values(settings: Settings) -> list[str]:
         settings.imap_password,
         settings.imap_oauth2_token,
         settings.smtp_password,
+        settings.feedback_secret,
     ]
     return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

@@ -9,7 +9,7 @@ from connector.actions.variables import template_variables
 from connector.config import actions as a
 from connector.engine.planner import PlannedAction
 from connector.errors import SkippableError
-from connector.mail.compose import compose
+from connector.mail.compose import compose, message_id
 from connector.mail.render import Rendered, render
 from connector.state.base import OutboxMessage, Ticket
 
@@ -40,16 +40,19 @@ def _queue(runtime: Runtime, planned: PlannedAction, ticket: Ticket, *, template
     if not to:
         return Outcome(ticket, f"{template}: no recipient address", skipped=True)
     rendered = render_for(runtime, ticket, template, now)
-    queued = []
+    queued, ids = [], []
+    domain = runtime.mail_from.rpartition("@")[2] or "ticketflow.invalid"
     for address in to:
         key = f"{planned.effect_key}#{address}"
+        ids.append(message_id(key, domain))
         message = compose(rendered, sender=runtime.mail_from, recipient=address,
                           effect_key=key, when=send_at or now)
         queued.append(OutboxMessage(id=None, effect_key=key, issue_key=ticket.key,
                                     template=template, recipient=address, message=message,
                                     next_attempt_at=send_at, created_at=now))
     when = f" at {send_at.isoformat(timespec='minutes')}" if send_at else ""
-    return Outcome(ticket, f"{template} to {', '.join(to)}{when}", outbox=tuple(queued))
+    return Outcome(ticket, f"{template} to {', '.join(to)}{when}", outbox=tuple(queued),
+                   message_ids=tuple(ids))
 
 
 def notify(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:

@@ -55,6 +55,7 @@ class Outcome:
     detail: str
     outbox: tuple[OutboxMessage, ...] = ()
     skipped: bool = False
+    message_ids: tuple[str, ...] = ()  # Message-IDs of the queued mail, for threading replies
 
 
 Executor = Callable[[Runtime, PlannedAction, Ticket, datetime], Outcome]

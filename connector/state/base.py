@@ -97,6 +97,8 @@ class Transaction:
     effects: list[Effect] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     bookmark: Bookmark | None = None
+    # (Message-ID, issue key, "in" or "out"): mail we received or sent, for threading.
+    message_ids: list[tuple[str, str, str]] = field(default_factory=list)
     # Status changes of existing ledger rows (pending -> done/failed/skipped), applied in the
     # same transaction as the outbox rows an effect queued: a message is queued with its mark.
     marks: list[Effect] = field(default_factory=list)
@@ -153,6 +155,14 @@ class StateStore(Protocol):
 
     def open_count_by_assignee(self, project: str) -> dict[str, int]:
         """How many open tickets each assignee holds in the mirror (least-loaded assignment)."""
+        ...
+
+    def issue_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The ticket of the first of these Message-IDs we know (sent or received), or None."""
+        ...
+
+    def message_ids_for(self, issue_key: str, direction: str) -> list[str]:
+        """Message-IDs of a ticket, oldest first (the customer's original is the first "in")."""
         ...
 
     def meta(self, key: str) -> str | None:

@@ -103,9 +103,23 @@ CREATE TABLE meta (
 );
 """
 
+# Every Message-ID we sent or received, with its ticket: replies thread by In-Reply-To and
+# References against this table (mail intake), and outgoing mail points at the customer's
+# original message (notifications).
+_MESSAGE_IDS = """
+CREATE TABLE message_ids (
+    message_id TEXT PRIMARY KEY,
+    issue_key TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX message_ids_by_issue ON message_ids (issue_key, direction, created_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
+    Migration("0003_message_ids", _MESSAGE_IDS),
 )
 
 

@@ -84,6 +84,9 @@ _INSERT_EFFECT = _insert("ledger", _LEDGER_COLUMNS, key="effect_key")
 _MARK_EFFECT = _insert(
     "ledger", _LEDGER_COLUMNS, key="effect_key", update=("status", "detail", "done_at")
 )
+# A Message-ID keeps its first ticket: the same mail seen again cannot move it.
+_INSERT_MESSAGE_ID = _insert("message_ids", ("message_id", "issue_key", "direction",
+                                             "created_at"), key="message_id")
 _INSERT_OUTBOX = _insert("outbox", _OUTBOX_COLUMNS[1:], key="effect_key")  # SQLite assigns id
 # One statement, so two processes can never hand out the same turn.
 _NEXT_TURN = (
@@ -319,6 +322,8 @@ class SqliteStateStore:
         effects = [_effect_row(effect) for effect in t.effects]
         marks = [_effect_row(effect) for effect in t.marks]
         outbox = [_outbox_row(message) for message in t.outbox]
+        recorded_at = _ts(datetime.now(UTC))
+        message_ids = [(mid, key, way, recorded_at) for mid, key, way in t.message_ids]
         with self._translated("commit"), write_transaction(self._db):
             self._db.executemany(_UPSERT_TICKET, tickets)
             closed = [(issue_id,) for issue_id in t.closed_issue_ids]
@@ -327,6 +332,7 @@ class SqliteStateStore:
             self._db.executemany(_INSERT_EFFECT, effects)
             self._db.executemany(_MARK_EFFECT, marks)
             self._db.executemany(_INSERT_OUTBOX, outbox)
+            self._db.executemany(_INSERT_MESSAGE_ID, message_ids)
             if t.bookmark is not None:
                 mark = t.bookmark
                 self._db.execute(_UPSERT_BOOKMARK, (mark.project, _ts(mark.since), mark.backfilled))
@@ -364,6 +370,24 @@ class SqliteStateStore:
             # fetchall: a RETURNING statement commits only once stepped to its end.
             [(turns,)] = self._db.execute(_NEXT_TURN, (name,)).fetchall()
         return cast("int", turns - 1) % size
+
+    def issue_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The ticket of the first of these Message-IDs we know, in the order given."""
+        for chunk_start in range(0, len(message_ids), _CHUNK):
+            chunk = list(message_ids[chunk_start:chunk_start + _CHUNK])
+            marks = _placeholders(len(chunk))
+            sql = f"SELECT message_id, issue_key FROM message_ids WHERE message_id IN ({marks})"  # noqa: S608 - placeholders only
+            found = dict(self._db.execute(sql, chunk).fetchall())
+            for message_id in chunk:
+                if message_id in found:
+                    return cast("str", found[message_id])
+        return None
+
+    def message_ids_for(self, issue_key: str, direction: str) -> list[str]:
+        """A ticket's Message-IDs in one direction, oldest first."""
+        sql = ("SELECT message_id FROM message_ids WHERE issue_key = ? AND direction = ? "
+               "ORDER BY created_at, rowid")
+        return [row[0] for row in self._db.execute(sql, (issue_key, direction)).fetchall()]
 
     def meta(self, key: str) -> str | None:
         """A named value kept across runs, or None."""

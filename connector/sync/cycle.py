@@ -38,6 +38,9 @@ class Cycle:
     runtime: Runtime
     clock: Clock
     report: Reporter | None = None
+    # Mail intake (the redcap_helpdesk mailbox): runs first, so new tickets and replies are
+    # in Jira before the poll reads it.
+    ingest: Callable[[datetime], object] | None = None
     deliver: Callable[[datetime], object] | None = None
     census_interval: timedelta = timedelta(hours=1)
 
@@ -46,6 +49,8 @@ class Cycle:
         result = CycleReport(started)
         # Finish what a previous run recorded but did not perform (a crash, a restart).
         result.performed += perform_pending(self.store, self.runtime, started, self.report)
+        if self.ingest is not None:
+            self.ingest(started)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)
         result.recorded += self.poller.poll(ctx, started)
         result.recorded += self.evaluate_time_rules(ctx)

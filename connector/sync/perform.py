@@ -74,8 +74,11 @@ def _perform(store: StateStore, runtime: Runtime, effect: Effect, now: datetime)
     except TrackerError as error:
         status, detail = "failed", str(error)
     mark = replace(effect, status=status, detail=detail, done_at=now)  # type: ignore[arg-type]
-    store.commit(Transaction(tickets=[outcome.ticket] if outcome else [],
-                             outbox=list(outcome.outbox) if outcome else [], marks=[mark]))
+    store.commit(Transaction(
+        tickets=[outcome.ticket] if outcome else [],
+        outbox=list(outcome.outbox) if outcome else [], marks=[mark],
+        message_ids=[(m, effect.issue_key, "out") for m in outcome.message_ids] if outcome
+        else []))
     log.info("effect %s", status, extra={"ticket": effect.issue_key, "rule": effect.rule,
                                          "action": effect.action, "outcome": detail})
     return Performed(mark, detail, status)

@@ -41,7 +41,8 @@ def test_a_new_database_gets_every_migration_once(db_path: Path) -> None:
     db_path.parent.mkdir()
     SqliteStateStore(db_path).close()
     names = [name for (name,) in _rows(db_path, "SELECT name FROM migrations")]
-    assert names == [m.name for m in MIGRATIONS] == ["0001_initial", "0002_meta"]
+    assert names == [m.name for m in MIGRATIONS]
+    assert names[:2] == ["0001_initial", "0002_meta"]
     tables = {n for (n,) in _rows(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables >= TABLES
 
@@ -137,4 +138,4 @@ def test_an_older_database_is_upgraded_in_place(db_path: Path) -> None:
     assert store.bookmark("HELP") is not None
     store.close()
     names = [name for (name,) in _rows(db_path, "SELECT name FROM migrations")]
-    assert names == ["0001_initial", "0002_meta"]
+    assert names == [m.name for m in MIGRATIONS]

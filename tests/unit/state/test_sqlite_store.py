@@ -385,3 +385,17 @@ def test_an_unopenable_path_is_a_fatal_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ticketflow.db"
     with pytest.raises(FatalError, match=rf"state database {missing}: open failed"):
         SqliteStateStore(missing)
+
+
+def test_message_ids_thread_to_their_first_ticket(tmp_path: Path) -> None:
+    """Recorded Message-IDs find their ticket (first known id wins); a replay cannot move one;
+    a ticket lists its ids oldest first by direction."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    store.commit(Transaction(message_ids=[("<a@x>", "HELP-1", "in"), ("<b@y>", "HELP-1", "out")]))
+    store.commit(Transaction(message_ids=[("<a@x>", "HELP-9", "in"), ("<c@z>", "HELP-2", "in")]))
+    assert store.issue_for_message_ids(["<nope@q>", "<c@z>", "<a@x>"]) == "HELP-2"
+    assert store.issue_for_message_ids(["<a@x>"]) == "HELP-1"
+    assert store.issue_for_message_ids(["<nope@q>"]) is None
+    assert store.message_ids_for("HELP-1", "in") == ["<a@x>"]
+    assert store.message_ids_for("HELP-1", "out") == ["<b@y>"]
+    store.close()
