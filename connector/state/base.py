@@ -165,6 +165,14 @@ class StateStore(Protocol):
         """Message-IDs of a ticket, oldest first (the customer's original is the first "in")."""
         ...
 
+    def suppress(self, address: str, *, reason: str, until: datetime, at: datetime) -> None:
+        """Send no automatic mail to `address` before `until` (a bounce, a flood)."""
+        ...
+
+    def suppression(self, address: str, now: datetime) -> str | None:
+        """Why `address` gets no automatic mail now, or None (matched case-insensitively)."""
+        ...
+
     def meta(self, key: str) -> str | None:
         """A small named value kept across runs (e.g. when the last census ran)."""
         ...

@@ -116,10 +116,22 @@ CREATE TABLE message_ids (
 CREATE INDEX message_ids_by_issue ON message_ids (issue_key, direction, created_at);
 """
 
+# Addresses that must get no automatic mail for a while: a permanent bounce (set by mail
+# intake), a flood stopped by the rate limit (set by delivery).
+_SUPPRESSIONS = """
+CREATE TABLE suppressions (
+    address TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    until TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
     Migration("0003_message_ids", _MESSAGE_IDS),
+    Migration("0004_suppressions", _SUPPRESSIONS),
 )
 
 

@@ -389,6 +389,25 @@ class SqliteStateStore:
                "ORDER BY created_at, rowid")
         return [row[0] for row in self._db.execute(sql, (issue_key, direction)).fetchall()]
 
+    def suppress(self, address: str, *, reason: str, until: datetime, at: datetime) -> None:
+        """Send no automatic mail to `address` before `until`; a later call replaces it."""
+        sql = ("INSERT INTO suppressions (address, reason, until, created_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, "
+               "until = excluded.until")
+        with self._translated(f"suppressing {address}"), write_transaction(self._db):
+            self._db.execute(sql, (address.lower(), reason, _ts(until), _ts(at)))
+
+    def suppression(self, address: str, now: datetime) -> str | None:
+        sql = "SELECT reason FROM suppressions WHERE address = ? AND until > ?"
+        row = self._db.execute(sql, (address.lower(), _ts(now))).fetchone()
+        return None if row is None else cast("str", row[0])
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for modules that keep their own tables (mail intake, feedback).
+        Write through `connector.state.migrations.write_transaction`."""
+        return self._db
+
     def meta(self, key: str) -> str | None:
         """A named value kept across runs, or None."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -399,3 +399,15 @@ def test_message_ids_thread_to_their_first_ticket(tmp_path: Path) -> None:
     assert store.message_ids_for("HELP-1", "in") == ["<a@x>"]
     assert store.message_ids_for("HELP-1", "out") == ["<b@y>"]
     store.close()
+
+
+def test_suppressions_expire(tmp_path: Path) -> None:
+    """A suppressed address (any case) is reported with its reason until the given time."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    store.suppress("Pat@Uni.example.edu", reason="bounced: 5.1.1 user unknown",
+                   until=now + timedelta(days=60), at=now)
+    assert store.suppression("pat@uni.example.edu", now) == "bounced: 5.1.1 user unknown"
+    assert store.suppression("pat@uni.example.edu", now + timedelta(days=61)) is None
+    assert store.suppression("someone@else.example", now) is None
+    store.close()
