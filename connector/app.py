@@ -27,6 +27,7 @@ from connector.tracker.base import Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.fields import FieldCodec
 from connector.tracker.jira import connect
+from connector.tracker.retry import Retrier
 
 
 @dataclass
@@ -60,7 +61,7 @@ def mail_from(config: Config, settings: Settings) -> str:
 
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
-          tracker: Tracker | None = None) -> Service:
+          tracker: Tracker | None = None, retrier: Retrier | None = None) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered."""
     codec = FieldCodec(config.mappings.fields,
@@ -75,7 +76,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     store = SqliteStateStore(state_path)
     if tracker is None:
         tracker = connect(remembered_flavor(settings, store),
-                          custom_fields=codec.custom_field_ids())
+                          custom_fields=codec.custom_field_ids(), retrier=retrier)
         store.set_meta(_flavor_key(settings), tracker.flavor)
     me = identity(tracker, settings, store)
     if dry_run:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connector import __version__, commands, commands_sync
+from connector import __version__, commands, commands_run, commands_sync
 from connector.errors import ConfigError, TicketflowError, UsageError
 from connector.logs import Redactor, configure
 from connector.settings import load_settings, secret_values
@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 if the files in DIR are out of date",
     )
     schema.set_defaults(handler=commands.schema)
+
+    run = sub.add_parser("run", parents=common, help="the service: cycles until stopped",
+                         description="Read mail, poll Jira, apply the rules and deliver "
+                         "messages on a schedule until SIGTERM; serves /healthz and /metrics.")
+    run.set_defaults(handler=commands_run.run)
 
     once = sub.add_parser("once", parents=common, help="run one cycle (for cron)",
                           description="Poll Jira, apply the rules, perform the actions and "

@@ -45,22 +45,36 @@ class Cycle:
     census_interval: timedelta = timedelta(hours=1)
 
     def run(self) -> CycleReport:
+        """All steps once, in order: what `ticketflow once` (cron) does."""
+        self.read_mail()
+        result = self.sync()
+        self.deliver_mail()
+        return result
+
+    def read_mail(self) -> None:
+        """Turn new mail into tickets and comments (the service runs this on its own timer)."""
+        if self.ingest is not None:
+            self.ingest(self.clock.now())
+
+    def sync(self) -> CycleReport:
+        """Poll Jira, evaluate the rules (time rules on the mirror) and perform the actions."""
         started = self.clock.now()
         result = CycleReport(started)
         # Finish what a previous run recorded but did not perform (a crash, a restart).
         result.performed += perform_pending(self.store, self.runtime, started, self.report)
-        if self.ingest is not None:
-            self.ingest(started)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)
         result.recorded += self.poller.poll(ctx, started)
         result.recorded += self.evaluate_time_rules(ctx)
         result.performed += perform_pending(self.store, self.runtime, started, self.report)
-        if self.deliver is not None:
-            self.deliver(self.clock.now())
         if self._census_due(started):
             result.census = self.census()
             self.store.set_meta("census_at", started.isoformat())
         return result
+
+    def deliver_mail(self) -> None:
+        """Send the messages that are due."""
+        if self.deliver is not None:
+            self.deliver(self.clock.now())
 
     def _census_due(self, now: datetime) -> bool:
         """Hourly, across processes (cron runs `once` in a new process every time)."""
@@ -89,6 +103,7 @@ class Cycle:
         done = [self.runtime.jira_status[s.name] for s in statuses if s.category == "Done"]
         tracker_count = self.poller.tracker.count(project, done_statuses=done)
         mirror_count = self.store.count_open(project)
+        self.store.set_meta("census_gap", str(tracker_count - mirror_count))
         if tracker_count != mirror_count:
             log.warning("census gap: %d open tickets in Jira, %d in the mirror", tracker_count,
                         mirror_count, extra={"project": project, "gap": tracker_count -

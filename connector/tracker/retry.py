@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from connector import metrics
 from connector.errors import AuthError, RetriableError, TicketflowError, TrackerError
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ class Retrier:
             retry_error_callback=lambda state: self._give_up(state, what, started),
         )
         try:
-            return retrying(operation)
+            return retrying(lambda: _counted(operation))
         except TicketflowError:
             raise
         except Exception as error:  # noqa: BLE001 - every failure is translated here, once
@@ -184,6 +185,9 @@ class Retrier:
 
     def _log_retry(self, state: RetryCallState, what: str) -> None:
         error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, HttpStatusError) and error.status in REFUSED_UNDONE:
+            metrics.RATE_LIMIT_WAITS.inc()
+            metrics.RATE_LIMIT_SECONDS.inc(state.upcoming_sleep)
         log.warning(
             "%s failed (%s); retrying in %.1fs (attempt %d)",
             what,
@@ -201,6 +205,20 @@ class Retrier:
             f"in {elapsed:.0f}s (budget {self.policy.budget:.0f}s, {self.policy.max_attempts} "
             f"attempts; next wait {state.upcoming_sleep:.0f}s); will try again later"
         )
+
+
+def _counted(operation: Callable[[], T]) -> T:
+    """One attempt, counted by outcome for /metrics (every request passes through here)."""
+    try:
+        result = operation()
+    except HttpStatusError as error:
+        metrics.TRACKER_REQUESTS.labels(metrics.outcome_of_status(error.status)).inc()
+        raise
+    except requests.RequestException:
+        metrics.TRACKER_REQUESTS.labels("connection_error").inc()
+        raise
+    metrics.TRACKER_REQUESTS.labels("ok").inc()
+    return result
 
 
 def _describe(error: BaseException | None) -> str:

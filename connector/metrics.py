@@ -1,0 +1,111 @@
+"""Metrics: per-process counters here, durable counts read from the state file at scrape time."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CYCLES = Counter("ticketflow_cycles", "Cycles run, by result.", ["result"], registry=REGISTRY)
+CYCLE_SECONDS = Histogram("ticketflow_cycle_duration_seconds", "Time one cycle took.",
+                          buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300), registry=REGISTRY)
+JOB_ERRORS = Counter("ticketflow_job_errors", "Service jobs that raised, by job.", ["job"],
+                     registry=REGISTRY)
+TRACKER_REQUESTS = Counter("ticketflow_tracker_requests",
+                           "Requests to Jira, by outcome (ok, rate_limited, server_error, "
+                           "client_error, connection_error).", ["outcome"], registry=REGISTRY)
+RATE_LIMIT_WAITS = Counter("ticketflow_rate_limit_waits",
+                           "Waits because Jira answered 429 or 503.", registry=REGISTRY)
+RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
+                             "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
+
+
+def outcome_of_status(status: int | None) -> str:
+    """The `outcome` label of one answered (or unanswered) request."""
+    if status is None:
+        return "connection_error"
+    if status in (429, 503):
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    return "client_error" if status >= 400 else "ok"
+
+
+def _count(db: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:
+    try:
+        return [tuple(str(v) for v in row) for row in db.execute(sql).fetchall()]
+    except sqlite3.OperationalError:  # a table a newer feature adds is not there yet
+        return []
+
+
+class StateCollector(Collector):
+    """Counts kept in the state file, read through a read-only connection per scrape (so
+    they survive restarts and never contend with the service's own connection)."""
+
+    def __init__(self, state_db: Path, *, now: Callable[[], datetime]) -> None:
+        self.state_db = state_db
+        self.now = now
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        if not self.state_db.exists():
+            return
+        uri = f"{self.state_db.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            yield from self._rules(db)
+            yield from self._messages(db)
+            yield from self._mail(db)
+            yield from self._progress(db)
+
+    def _rules(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+        fired = CounterMetricFamily("ticketflow_rule_actions", "Actions rules planned, by rule "
+                                    "and status (done, failed, skipped, pending).",
+                                    labels=["rule", "status"])
+        for rule, status, count in _count(
+                db, "SELECT rule, status, count(*) FROM ledger GROUP BY rule, status"):
+            fired.add_metric([rule, status], float(count))
+        yield fired
+
+    def _messages(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+        messages = CounterMetricFamily("ticketflow_messages", "Messages by template and status "
+                                       "(sent, failed, pending, dropped).",
+                                       labels=["template", "status"])
+        for template, status, count in _count(
+                db, "SELECT template, status, count(*) FROM outbox GROUP BY template, status"):
+            messages.add_metric([template, status], float(count))
+        yield messages
+
+    def _mail(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+        mail = CounterMetricFamily("ticketflow_mail_ingested", "Mail read from the mailbox, by "
+                                   "outcome and reason.", labels=["outcome", "reason"])
+        for outcome, reason, count in _count(
+                db, "SELECT outcome, coalesce(reason, ''), count(*) FROM mail_outcomes "
+                "GROUP BY outcome, coalesce(reason, '')"):
+            mail.add_metric([outcome, reason], float(count))
+        yield mail
+
+    def _progress(self, db: sqlite3.Connection) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily("ticketflow_bookmark_lag_seconds",
+                                "How far the poll bookmark is behind now, per project.",
+                                labels=["project"])
+        for project, since in _count(db, "SELECT project, since FROM bookmarks"):
+            behind = (self.now() - datetime.fromisoformat(since)).total_seconds()
+            lag.add_metric([project], max(behind, 0.0))
+        yield lag
+        gap = GaugeMetricFamily("ticketflow_census_gap",
+                                "Open tickets in Jira minus open tickets in the mirror at the "
+                                "last census.")
+        for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
+            gap.add_metric([], float(value))
+        yield gap
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""HTTP endpoints of `ticketflow run`: health, metrics and the feedback form."""

@@ -1,0 +1,77 @@
+"""The HTTP side of `ticketflow run`: /healthz, /metrics and the feedback form, on loopback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from connector.metrics import REGISTRY
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def service_app(*, health: Callable[[], tuple[bool, str]],
+                feedback: WsgiApp | None = None) -> WsgiApp:
+    """One WSGI application: health, metrics, and /feedback/ handed to the feedback app."""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            healthy, reason = health()
+            start_response("200 OK" if healthy else "503 Service Unavailable",
+                           [("Content-Type", "text/plain; charset=utf-8")])
+            return [f"{'ok' if healthy else 'unhealthy'}: {reason}\n".encode()]
+        if path == "/metrics":
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+            return [generate_latest(REGISTRY)]
+        if path.startswith("/feedback/") and feedback is not None:
+            return feedback(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"not found\n"]
+
+    return app
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access lines go to our logger at debug, not to stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http %s", format % args)
+
+
+class HttpService:
+    """Serves the app in a daemon thread until `close()`."""
+
+    def __init__(self, app: WsgiApp, *, host: str, port: int) -> None:
+        self.server = make_server(host, port, app, server_class=_ThreadingServer,
+                                  handler_class=_QuietHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="http",
+                                       daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        shown = host.decode() if isinstance(host, bytes) else host
+        return f"http://{shown}:{port}"
+
+    def start(self) -> HttpService:
+        self.thread.start()
+        log.info("serving /healthz and /metrics on %s", self.url)
+        return self
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
