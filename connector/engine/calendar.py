@@ -33,6 +33,7 @@ class BusinessCalendar:
         self.holidays = frozenset(holidays)
         # _totals[i] = business seconds from _BASE up to the start of _BASE + i days.
         self._totals: list[float] = [0.0]
+        self._windows: dict[date, tuple[datetime, datetime] | None] = {}
 
     @classmethod
     def from_config(cls, calendar: Calendar) -> BusinessCalendar:
@@ -46,11 +47,14 @@ class BusinessCalendar:
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The day's working hours as absolute (UTC) instants, or None on a day off."""
-        if not self.is_workday(day):
-            return None
-        opens = datetime.combine(day, self.opens, self.zone).astimezone(UTC)
-        closes = datetime.combine(day, self.closes, self.zone).astimezone(UTC)
-        return opens, closes
+        if day not in self._windows:  # a handful of days serve every ticket: compute once
+            if not self.is_workday(day):
+                self._windows[day] = None
+            else:
+                opens = datetime.combine(day, self.opens, self.zone).astimezone(UTC)
+                closes = datetime.combine(day, self.closes, self.zone).astimezone(UTC)
+                self._windows[day] = (opens, closes)
+        return self._windows[day]
 
     def day_seconds(self, day: date) -> float:
         window = self.window(day)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from connector.config.actions import Action, Survey
 from connector.config.events import (
@@ -69,6 +69,7 @@ def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
 def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
          ctx: Context) -> list[PlannedAction]:
     """Every action the enabled rules take for these events on this ticket, in rule order."""
+    ctx = replace(ctx, explain=False)  # yes or no is enough here
     planned: list[PlannedAction] = []
     for event in events:
         for rule in rules:
