@@ -69,7 +69,8 @@ def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
 def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
          ctx: Context) -> list[PlannedAction]:
     """Every action the enabled rules take for these events on this ticket, in rule order."""
-    ctx = replace(ctx, explain=False)  # yes or no is enough here
+    if ctx.explain:
+        ctx = replace(ctx, explain=False)  # yes or no is enough here
     planned: list[PlannedAction] = []
     for event in events:
         for rule in rules:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.engine.conditions import Context
 from connector.engine.events import schedule_event
-from connector.engine.planner import plan
+from connector.engine.planner import PlannedAction, plan
 from connector.state.base import Effect, StateStore, Transaction
 from connector.sync.perform import Performed, Reporter, perform_pending
 from connector.sync.poll import Poller
@@ -81,17 +81,22 @@ class Cycle:
         last = self.store.meta("census_at")
         return last is None or now - datetime.fromisoformat(last) >= self.census_interval
 
-    def evaluate_time_rules(self, ctx: Context) -> list[Effect]:
+    def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
         rules = [r for r in self.runtime.config.rules.rules if r.on.kind == "schedule"]
+        planned: list[PlannedAction] = []
         if not rules:
-            return []
-        planned = []
+            return planned
+        ctx = replace(ctx, explain=False)  # once here, not once per ticket in plan()
         for ticket in self.store.open_tickets(self.poller.project):
             tick = schedule_event(ticket.issue_id, ticket.key, ticket.status,
                                   ticket.status_since, ctx.now)
             planned += plan(rules, ticket, [tick], ctx)
-        effects = self.poller.admit(planned, ctx.now)
+        return planned
+
+    def evaluate_time_rules(self, ctx: Context) -> list[Effect]:
+        """Plan the time rules and record what is new in the ledger."""
+        effects = self.poller.admit(self.plan_time_rules(ctx), ctx.now)
         if effects:
             self.store.commit(Transaction(effects=effects))
         return effects

@@ -1,0 +1,124 @@
+"""Shared plumbing for the benchmarks: a sandbox in its own process, settings, results."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from connector.config.loader import Config, load_config  # noqa: E402
+from connector.sandbox import API_TOKEN, API_USER  # noqa: E402
+from connector.settings import Settings  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SandboxProcess:
+    """The Jira sandbox in a separate process, so it never shares the measured process's
+    interpreter lock; driven through its control endpoints."""
+
+    def __init__(self, flavor: str = "cloud") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "connector.sandbox", "--flavor", flavor, "--port",
+             str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{self.url}/_sandbox/requests", timeout=1)
+            except requests.ConnectionError:
+                time.sleep(0.05)
+            else:
+                return
+        raise RuntimeError("the sandbox did not start")
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        if body is None:
+            return requests.get(f"{self.url}/_sandbox/{path}", timeout=600).json()
+        answer = requests.post(f"{self.url}/_sandbox/{path}", json=body, timeout=600)
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+    def set_clock(self, when: datetime) -> None:
+        self.control("clock", {"now": when.isoformat()})
+
+    def seed(self, count: int, *, status: str, start: datetime, step_seconds: float) -> None:
+        self.control("seed", {"count": count, "status": status, "start": start.isoformat(),
+                              "step_seconds": step_seconds})
+
+    def counts(self) -> dict[str, Any]:
+        return dict(self.control("requests"))
+
+    def reset_counts(self) -> None:
+        self.control("requests/reset", {})
+
+    def faults(self, **settings: Any) -> None:
+        self.control("faults", settings)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def settings_for(sandbox: SandboxProcess, folder: Path) -> Settings:
+    return Settings(jira_url=sandbox.url, jira_email=API_USER,  # type: ignore[call-arg]
+                    jira_token=API_TOKEN, jira_flavor="cloud", state_db=folder / "state.db",
+                    outbox_dir=folder / "outbox", _env_file=None)
+
+
+def shipped_config() -> Config:
+    return load_config(ROOT)
+
+
+def floor_requests(issues: int, page: int) -> int:
+    """The least a poller can do: one search per page, one changelog fetch per 1,000."""
+    return math.ceil(issues / page) + math.ceil(issues / 1000)
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "system": platform.platform(terse=True),
+            "when": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def table(rows: Sequence[Sequence[object]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def write(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / f"{name}.json"
+    target.write_text(json.dumps({"machine": machine(), **data}, indent=2) + "\n")
+    return target
+
+
+def by_endpoint(counts: dict[str, Any], prefix: str) -> int:
+    return sum(int(n) for route, n in counts.get("by_endpoint", {}).items()
+               if route.startswith(prefix))

@@ -1,0 +1,104 @@
+"""Steady state with thousands of open tickets: requests per idle cycle (goal: 1 per project),
+cycle time, and the cost per changed ticket, beside a naive poller.
+
+Run:  .venv/bin/python bench/steady_state.py [--quick] [--issues N] [--changed K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SandboxProcess, settings_for, shipped_config, table, write
+
+from connector.app import build
+from connector.clock import SettableClock
+from connector.sandbox import API_TOKEN
+from connector.tracker.jira import connect
+from connector.tracker.setup import install_scheme
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+
+def _move(url: str, keys: list[str], status: str) -> None:
+    """An engineer (alice, with her own login) moves tickets in Jira."""
+    session = requests.Session()
+    session.auth = ("alice@example.edu", API_TOKEN)
+    for key in keys:
+        options = session.get(f"{url}/rest/api/3/issue/{key}/transitions", timeout=30).json()
+        target = next(t["id"] for t in options["transitions"] if t["to"]["name"] == status)
+        session.post(f"{url}/rest/api/3/issue/{key}/transitions",
+                     json={"transition": {"id": target}}, timeout=30).raise_for_status()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 tickets instead of 5,000")
+    parser.add_argument("--issues", type=int)
+    parser.add_argument("--changed", type=int, default=100)
+    args = parser.parse_args(argv)
+    issues = args.issues or (1_000 if args.quick else 5_000)
+    sandbox = SandboxProcess()
+    clock = SettableClock(NOW)
+    try:
+        sandbox.set_clock(NOW - timedelta(hours=2))
+        with tempfile.TemporaryDirectory() as folder:
+            settings = settings_for(sandbox, Path(folder))
+            config = shipped_config()
+            install_scheme(config, connect(settings), dry_run=False, echo=lambda _: None)
+            sandbox.seed(issues, status="Pending", start=NOW - timedelta(hours=2),
+                         step_seconds=0.5)
+            sandbox.set_clock(NOW)
+            service = build(config, settings, clock=clock)
+            service.cycle.run()                          # first run: backfill
+            idle_requests, idle_seconds = [], []
+            for minute in range(10, 15):                 # past the overlap window: idle
+                clock.set(NOW + timedelta(minutes=minute))
+                sandbox.set_clock(clock.now())
+                sandbox.reset_counts()
+                started = time.perf_counter()
+                service.cycle.run()
+                idle_seconds.append(time.perf_counter() - started)
+                idle_requests.append(int(sandbox.counts()["total"]))
+            keys = [f"HELP-{n}" for n in range(1, args.changed + 1)]
+            _move(sandbox.url, keys, "Reviewing")
+            clock.set(NOW + timedelta(minutes=16))
+            sandbox.reset_counts()
+            started = time.perf_counter()
+            service.cycle.run()
+            busy_seconds = time.perf_counter() - started
+            busy = sandbox.counts()
+            service.close()
+    finally:
+        sandbox.stop()
+    per_change = int(busy["total"]) / args.changed
+    naive_per_change = (1 + args.changed) / args.changed  # one search + one per issue
+    rows = [["measure", f"ticketflow ({issues:,} open tickets)", "naive poller"],
+            ["requests per idle cycle", f"{max(idle_requests)} (goal 1 per project)", "1"],
+            ["idle cycle time", f"{statistics.median(idle_seconds) * 1000:.0f} ms (median of "
+             f"{len(idle_seconds)})", "-"],
+            [f"requests for {args.changed} changed tickets", str(busy["total"]),
+             str(1 + args.changed)],
+            ["requests per changed ticket", f"{per_change:.2f}", f"{naive_per_change:.2f}"],
+            ["busy cycle time", f"{busy_seconds * 1000:.0f} ms", "-"]]
+    print(table(rows))
+    path = write("steady_state" + ("_quick" if args.quick else ""), {
+        "issues": issues, "idle_requests": idle_requests, "idle_seconds": idle_seconds,
+        "changed": args.changed, "busy_requests": busy["total"],
+        "busy_by_endpoint": busy["by_endpoint"], "busy_seconds": busy_seconds,
+        "requests_per_changed_ticket": per_change})
+    print(f"\nwritten to {path.relative_to(path.parents[2])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
