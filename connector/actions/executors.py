@@ -71,8 +71,22 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     return Outcome(replace(ticket, category=category), f"category {category}")
 
 
-def pick_member(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
-    """A member of the role: in turn (round_robin) or with the fewest open tickets."""
+def pick_member(runtime: Runtime, role_name: str, strategy: str | None, project: str, *,
+                effect_key: str) -> str:
+    """A member of the role: in turn (round_robin) or with the fewest open tickets.
+
+    The choice is remembered under the effect's key before anything is done with it, so an
+    action interrupted by a crash picks the same person when it is performed again.
+    """
+    remembered = runtime.store.meta(f"pick {effect_key}")
+    if remembered is not None:
+        return remembered
+    person = _choose(runtime, role_name, strategy, project)
+    runtime.store.set_meta(f"pick {effect_key}", person)
+    return person
+
+
+def _choose(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
     role: RoleDef = runtime.config.mappings.roles[role_name]
     if (strategy or role.assign) == "least_loaded":
         load = runtime.store.open_count_by_assignee(project)
@@ -92,7 +106,8 @@ def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
 def _assign(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Assign)
     spec = planned.action.assign
-    person = spec.user or pick_member(runtime, spec.role or "", spec.strategy, ticket.project)
+    person = spec.user or pick_member(runtime, spec.role or "", spec.strategy, ticket.project,
+                                      effect_key=planned.effect_key)
     return Outcome(_assign_to(runtime, ticket, person), f"assigned {person}")
 
 
@@ -110,21 +125,28 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     waited = runtime.calendar.business_seconds(ticket.status_since, now)
     escalation = Escalation(from_tier=current, to_tier=target, tier_name=tier.name,
                             status=ticket.status, waited=describe_seconds(waited))
+    # Read Jira first: after a crash part of this may be done already, and nothing may be
+    # done twice (tier, assignee, transition and note are each checked before writing).
     issue = runtime.tracker.get_issue(ticket.key)
-    runtime.tracker.update_fields(ticket.key, runtime.codec.updates(issue, tier=target))
-    person = pick_member(runtime, tier.role, None, ticket.project)
-    moved = _assign_to(runtime, replace(ticket, tier=target), person)
+    resumed = runtime.codec.read(issue).tier == target
+    if not resumed:
+        runtime.tracker.update_fields(ticket.key, runtime.codec.updates(issue, tier=target))
+    person = pick_member(runtime, tier.role, None, ticket.project,
+                         effect_key=planned.effect_key)
+    holder = issue.assignee.email if issue.assignee else None
+    moved = _assign_to(runtime, replace(ticket, tier=target, assignee=holder), person)
     # Assigned -> Assigned is a real transition (escalate again); take it even when already
     # there, so the ticket's stay in the status restarts for the next tier's clock.
-    if moved.status == spec.status:
-        runtime.tracker.transition_to(ticket.key, runtime.jira_status[spec.status])
-        moved = replace(moved, status_since=now)
-    else:
-        moved = _move(runtime, moved, spec.status, now)
-    runtime.tracker.add_comment(
-        ticket.key, f"Escalated by ticketflow from tier {current} to tier {target} "
-        f"({tier.name}) after {escalation.waited} of business time in {ticket.status}; "
-        f"assigned to {person} (rule \"{planned.rule}\").", internal=True)
+    target_status = runtime.jira_status[spec.status]
+    if not (resumed and issue.status == target_status):
+        runtime.tracker.transition_to(ticket.key, target_status)
+    moved = replace(moved, status=spec.status, status_since=now)
+    note = (f"Escalated by ticketflow from tier {current} to tier {target} ({tier.name}) "
+            f"after {escalation.waited} of business time in {ticket.status}; assigned to "
+            f"{person} (rule \"{planned.rule}\").")
+    marker = f"Escalated by ticketflow from tier {current} to tier {target} "
+    if not any(c.body.startswith(marker) for c in issue.comments):
+        runtime.tracker.add_comment(ticket.key, note, internal=True)
     runtime.escalations[ticket.key] = escalation
     return Outcome(moved, f"tier {current} -> {target}, assigned {person}")
 
