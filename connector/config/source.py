@@ -130,6 +130,11 @@ class _Builder:
         return result
 
 
+def _code(character: str | int) -> int:
+    """PyYAML reports the bad character as text or, when reading bytes, as an int."""
+    return character if isinstance(character, int) else ord(character)
+
+
 def load_document(path: Path, display_name: str) -> Document:
     """Read one YAML file; raise YamlFileError with a location for anything unreadable."""
     try:
@@ -155,9 +160,19 @@ def load_document(path: Path, display_name: str) -> Document:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise YamlFileError(_mark_location(display_name, mark), _syntax_message(error)) from None
-    except yaml.YAMLError as error:
+    except yaml.reader.ReaderError as error:
+        # A control character: PyYAML gives a character offset; editors want line and column.
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
         raise YamlFileError(
-            Location(display_name, 1, 1), f"YAML error: {error}; expected valid YAML"
+            Location(display_name, line, column),
+            f"control character #x{_code(error.character):04x} is not allowed in YAML; "
+            "expected printable text (remove the character)",
+        ) from None
+    except yaml.YAMLError as error:
+        reason = " ".join(str(error).split())  # one line, whatever the library wrote
+        raise YamlFileError(
+            Location(display_name, 1, 1), f"YAML error: {reason}; expected valid YAML"
         ) from None
     if node is None:
         raise YamlFileError(
