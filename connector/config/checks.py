@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from connector.actions.variables import SAMPLE_CONTEXTS
 from connector.config.models import MappingsFile, RulesFile
 from connector.config.problems import Problem, problem_at, resolve, suggest
 from connector.config.refs import FoundRef, RefKind, find_refs
 from connector.config.source import Document, Location
 from connector.config.templates import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
+from connector.mail.render import trial_render
 
 _TIMEFRAME_KEY = re.compile(r"^tier(\d+)$")
 
@@ -152,7 +154,10 @@ def _all_statuses_mapped(
 def _template_problems(templates: dict[str, TemplateFiles], config_dir: Path) -> list[Problem]:
     problems = []
     for files in templates.values():
-        for found in check(files):
+        # Syntax first; a template that parses is rendered with the documented sample
+        # variables, so a misspelt variable is reported here rather than at send time.
+        found_problems = check(files) or trial_render(files, SAMPLE_CONTEXTS)
+        for found in found_problems:
             shown = (
                 found.file.relative_to(config_dir)
                 if found.file.is_relative_to(config_dir)

@@ -1,0 +1,142 @@
+"""How a notice reaches people: Jira's notify, email through the outbox, a chat webhook, or a
+public Jira Service Management comment; one registry maps the rules.yaml word to the sender."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from connector.actions.runtime import Outcome, Runtime
+from connector.domain import User
+from connector.engine.planner import PlannedAction
+from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
+from connector.mail.render import Rendered, subject_with_key
+from connector.mail.suppress import WEBHOOK_PREFIX, refusal
+from connector.mail.webhook import webhook_payload
+from connector.state.base import OutboxMessage, Ticket
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One rendered notice for one action, before it is sent or queued."""
+
+    planned: PlannedAction
+    ticket: Ticket
+    template: str
+    rendered: Rendered
+    people: tuple[str, ...]  # addresses, or tracker identities for staff
+    now: datetime
+    send_at: datetime | None = None
+
+
+Channel = Callable[[Runtime, Notice], Outcome]
+CHANNELS: dict[str, Channel] = {}
+
+
+def channel(name: str) -> Callable[[Channel], Channel]:
+    """Register the sender behind one `via:` word."""
+    def register(function: Channel) -> Channel:
+        CHANNELS[name] = function
+        return function
+    return register
+
+
+def own_addresses(runtime: Runtime) -> tuple[str, ...]:
+    """Where our own mail comes from: never a recipient of automatic mail (a loop)."""
+    return (runtime.mail_from, runtime.config.mappings.mailbox.address)
+
+
+def _domain(runtime: Runtime) -> str:
+    return runtime.mail_from.rpartition("@")[2] or "ticketflow.invalid"
+
+
+def _auto(runtime: Runtime, template: str, inbound: list[str]) -> str:
+    """RFC 3834: `auto-replied` answers a message (the acknowledgement of the customer's mail);
+    everything else ticketflow sends on its own is `auto-generated`."""
+    acks = runtime.config.rules.notifications.acknowledgements()
+    return "auto-replied" if template in acks and inbound else "auto-generated"
+
+
+@channel("email")
+def email(runtime: Runtime, notice: Notice) -> Outcome:
+    """Queue one message per address in the outbox, threaded with the customer's mail."""
+    store, ticket, now = runtime.store, notice.ticket, notice.now
+    notes = runtime.config.rules.notifications
+    inbound = store.message_ids_for(ticket.key, "in")
+    thread = thread_for(ticket.key, _domain(runtime), inbound=inbound,
+                        outbound=store.message_ids_for(ticket.key, "out"))
+    rendered = Rendered(subject_with_key(notice.rendered.subject, ticket.key),
+                        notice.rendered.text, notice.rendered.html)
+    queued, ids, refused = [], [], []
+    for address in (person.strip() for person in notice.people):
+        reason = refusal(address, own=own_addresses(runtime), extra=notes.no_auto_reply,
+                         store=store, now=now)
+        key = f"{notice.planned.effect_key}#{address}"
+        if reason is None:
+            try:
+                message = compose(rendered, sender=runtime.mail_from, recipient=address,
+                                  reply_to=runtime.config.mappings.mailbox.address,
+                                  effect_key=key, when=notice.send_at or now,
+                                  auto=_auto(runtime, notice.template, inbound), thread=thread)
+            except HeaderInjectionError as error:
+                reason = str(error)
+        if reason is not None:
+            refused.append(f"not to {address!r}: {reason}")
+            continue
+        ids.append(message_id(key, _domain(runtime)))
+        queued.append(OutboxMessage(id=None, effect_key=key, issue_key=ticket.key,
+                                    template=notice.template, recipient=address,
+                                    message=message, next_attempt_at=notice.send_at,
+                                    created_at=now))
+    if not queued:
+        return Outcome(ticket, f"{notice.template}: " + "; ".join(refused), skipped=True)
+    when = f" at {notice.send_at.isoformat(timespec='minutes')}" if notice.send_at else ""
+    shown = ", ".join(m.recipient for m in queued) + when
+    return Outcome(ticket, "; ".join([f"{notice.template} to {shown}", *refused]),
+                   outbox=tuple(queued), message_ids=tuple(ids))
+
+
+def _user(runtime: Runtime, identity: str, display: str | None) -> User:
+    """A tracker user: looked up by email, or built from the account id the mirror keeps."""
+    if "@" in identity:
+        return runtime.user(identity)
+    if runtime.tracker.flavor == "cloud":
+        return User(display_name=display or identity, account_id=identity)
+    return User(display_name=display or identity, name=identity)
+
+
+@channel("jira_notify")
+def jira_notify(runtime: Runtime, notice: Notice) -> Outcome:
+    """Jira's own notification mail to the users (Jira knows their addresses)."""
+    ticket = notice.ticket
+    users = [_user(runtime, who, ticket.assignee_name if who == ticket.assignee else None)
+             for who in notice.people]
+    subject = subject_with_key(notice.rendered.subject, ticket.key)
+    runtime.tracker.notify(ticket.key, subject=subject, text_body=notice.rendered.text,
+                           html_body=notice.rendered.html, users=users)
+    return Outcome(ticket, f"{notice.template} to {', '.join(notice.people)} via Jira notify")
+
+
+@channel("webhook")
+def webhook(runtime: Runtime, notice: Notice) -> Outcome:
+    """One chat post per action, queued in the outbox (same retries and ledger as mail)."""
+    ticket = notice.ticket
+    fmt = runtime.config.rules.notifications.assignee.webhook_format
+    link = f"{runtime.jira_url.rstrip('/')}/browse/{ticket.key}"
+    subject = subject_with_key(notice.rendered.subject, ticket.key)
+    text = f"For {', '.join(notice.people)}:\n{notice.rendered.text.strip()}"
+    recipient = WEBHOOK_PREFIX + ",".join(notice.people)
+    post = OutboxMessage(id=None, effect_key=f"{notice.planned.effect_key}#webhook",
+                         issue_key=ticket.key, template=notice.template, recipient=recipient,
+                         message=webhook_payload(fmt, subject=subject, text=text, link=link),
+                         next_attempt_at=notice.send_at, created_at=notice.now)
+    return Outcome(ticket, f"{notice.template} for {', '.join(notice.people)} via webhook",
+                   outbox=(post,))
+
+
+@channel("jsm_comment")
+def jsm_comment(runtime: Runtime, notice: Notice) -> Outcome:
+    """A public comment: Jira Service Management mails it to the customer itself."""
+    runtime.tracker.add_comment(notice.ticket.key, notice.rendered.text.strip(), internal=False)
+    return Outcome(notice.ticket, f"{notice.template} as a public comment")

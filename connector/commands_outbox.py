@@ -1,0 +1,86 @@
+"""`ticketflow outbox`: list pending and failed messages; retry or drop one by hand."""
+
+from __future__ import annotations
+
+import argparse
+
+from connector.errors import UsageError
+from connector.settings import Settings
+from connector.state.base import OutboxMessage, OutboxStatus, StateStore
+from connector.state.sqlite import SqliteStateStore
+
+_ALL: tuple[OutboxStatus, ...] = ("pending", "failed", "sent", "dropped")
+
+
+def _when(message: OutboxMessage) -> str:
+    if message.status == "pending" and message.next_attempt_at is not None:
+        return f"next {message.next_attempt_at.isoformat(timespec='minutes')}"
+    if message.sent_at is not None:
+        return f"sent {message.sent_at.isoformat(timespec='minutes')}"
+    return "due now" if message.status == "pending" else "-"
+
+
+def _line(message: OutboxMessage) -> str:
+    error = f"  {message.last_error}" if message.last_error else ""
+    return (f"{message.id:>6}  {message.status:<8} {message.attempts:>2}x  {_when(message):<24} "
+            f"{message.issue_key:<10} {message.template:<20} {message.recipient}{error}")
+
+
+def _find(store: StateStore, number: int) -> OutboxMessage:
+    found = next((m for m in store.outbox(_ALL) if m.id == number), None)
+    if found is None:
+        raise UsageError(f"no outbox message {number}; `ticketflow outbox` lists them")
+    return found
+
+
+def outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """List (the default), retry or drop. Works beside a running service: each change is one
+    short SQLite write, and the service picks a retried message up at its next delivery."""
+    store = SqliteStateStore(settings.state_db)
+    try:
+        if args.action == "retry":
+            message = _find(store, args.id)
+            if message.status == "sent":
+                raise UsageError(f"message {args.id} was sent already; nothing to retry")
+            # Attempts back to zero: the backoff and the attempt limit start afresh.
+            store.update_outbox(args.id, status="pending", attempts=0, next_attempt_at=None,
+                                last_error="", sent_at=None)
+            print(f"message {args.id} ({message.template} for {message.issue_key}) will be "
+                  "sent at the next delivery")
+        elif args.action == "drop":
+            message = _find(store, args.id)
+            if message.status == "sent":
+                raise UsageError(f"message {args.id} was sent already; nothing to drop")
+            store.update_outbox(args.id, status="dropped", attempts=message.attempts,
+                                next_attempt_at=None, last_error=message.last_error,
+                                sent_at=None)
+            print(f"message {args.id} ({message.template} for {message.issue_key}) dropped")
+        else:
+            statuses: tuple[OutboxStatus, ...] = _ALL if args.all else ("pending", "failed")
+            messages = store.outbox(statuses)
+            for message in messages:
+                print(_line(message))
+            counts = {s: sum(m.status == s for m in messages) for s in statuses}
+            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    finally:
+        store.close()
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+               common: list[argparse.ArgumentParser]) -> None:
+    """The `outbox` command's options (kept here so cli.py gains one line)."""
+    parser = sub.add_parser(
+        "outbox", parents=common, help="list, retry or drop queued messages",
+        description="List pending and failed messages (with their last error); `retry ID` "
+        "queues a failed one again, `drop ID` gives one up.")
+    parser.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
+    parser.add_argument("id", nargs="?", type=int, metavar="ID", help="the message number")
+    parser.add_argument("--all", action="store_true", help="list sent and dropped ones too")
+    parser.set_defaults(handler=_checked)
+
+
+def _checked(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action in ("retry", "drop") and args.id is None:
+        raise UsageError(f"`ticketflow outbox {args.action}` needs the message number (ID)")
+    return outbox(args, settings)

@@ -1,0 +1,86 @@
+"""Customer feedback answers in the state database: one per ticket and resolution."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from connector.state.migrations import write_transaction
+
+
+@runtime_checkable
+class HasDatabase(Protocol):
+    """A state store that lets modules keep their own tables (SqliteStateStore)."""
+
+    @property
+    def db(self) -> sqlite3.Connection: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a customer said about one resolution of a ticket."""
+
+    issue_key: str
+    resolution: int
+    score: int
+    comment: str
+    answers: int
+    written_back: bool
+    first_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = "issue_key, resolution, score, comment, answers, written_back, first_at, updated_at"
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _answer(row: tuple[object, ...]) -> Answer:
+    key, resolution, score, comment, answers, written, first, updated = row
+    return Answer(str(key), int(str(resolution)), int(str(score)), str(comment),
+                  int(str(answers)), bool(written), datetime.fromisoformat(str(first)),
+                  datetime.fromisoformat(str(updated)))
+
+
+def answer_for(store: HasDatabase, issue_key: str, resolution: int) -> Answer | None:
+    """The stored answer, or None."""
+    row = store.db.execute(f"SELECT {_COLUMNS} FROM feedback WHERE issue_key = ? "  # noqa: S608
+                           "AND resolution = ?", (issue_key, resolution)).fetchone()
+    return None if row is None else _answer(row)
+
+
+def record(store: HasDatabase, issue_key: str, resolution: int, *, score: int, comment: str,
+           at: datetime) -> tuple[Answer, bool]:
+    """Store an answer; a later one replaces it. Returns (the answer, whether it changed):
+    the same answer sent twice (a double click) changes nothing and is not written back."""
+    with write_transaction(store.db):
+        before = answer_for(store, issue_key, resolution)
+        if before is not None and (before.score, before.comment) == (score, comment):
+            return before, False
+        store.db.execute(
+            "INSERT INTO feedback (issue_key, resolution, score, comment, first_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (issue_key, resolution) DO UPDATE SET "
+            "score = excluded.score, comment = excluded.comment, answers = answers + 1, "
+            "written_back = 0, updated_at = excluded.updated_at",
+            (issue_key, resolution, score, comment, _ts(at), _ts(at)))
+    after = answer_for(store, issue_key, resolution)
+    assert after is not None
+    return after, True
+
+
+def mark_written(store: HasDatabase, answer: Answer) -> None:
+    """The tracker has this answer (unless a newer one arrived meanwhile)."""
+    with write_transaction(store.db):
+        store.db.execute("UPDATE feedback SET written_back = 1 WHERE issue_key = ? AND "
+                         "resolution = ? AND updated_at = ?",
+                         (answer.issue_key, answer.resolution, _ts(answer.updated_at)))
+
+
+def unwritten(store: HasDatabase) -> list[Answer]:
+    """Answers not yet written back to the tracker, oldest first (to retry)."""
+    sql = f"SELECT {_COLUMNS} FROM feedback WHERE written_back = 0 ORDER BY updated_at"  # noqa: S608
+    return [_answer(row) for row in store.db.execute(sql).fetchall()]

@@ -1,0 +1,208 @@
+"""The built-in feedback page: `GET /feedback/<token>` shows a form, `POST` stores the answer
+and writes it back to the ticket (the satisfaction field and an internal comment)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from jinja2 import Environment
+
+from connector.clock import Clock
+from connector.config.loader import Config
+from connector.errors import TicketflowError
+from connector.settings import Settings
+from connector.state.base import StateStore, Ticket
+from connector.state.feedback import (
+    Answer,
+    HasDatabase,
+    answer_for,
+    mark_written,
+    record,
+    unwritten,
+)
+from connector.tracker.base import Tracker
+from connector.tracker.fields import FieldCodec
+from connector.web.tokens import (
+    FeedbackRef,
+    TokenExpiredError,
+    make_token,
+    read_token,
+    signing_key,
+)
+
+log = logging.getLogger(__name__)
+StartResponse = Callable[..., Any]
+WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+MAX_BODY = 16_384
+MAX_COMMENT = 2_000
+PREFIX = "/feedback/"
+# The token in the URL is the credential: never sent on as a Referer, never cached, and the
+# page can load nothing from anywhere (no script at all).
+_HEADERS = [
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy",
+     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+]
+_PAGE = Environment(autoescape=True).from_string("""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5}fieldset{border:1px solid #888;padding:1rem}label{margin-right:1rem}
+textarea{width:100%}button{margin-top:1rem;padding:.5rem 1.5rem}</style></head>
+<body><main><h1>{{ title }}</h1>{% if message %}<p role="status">{{ message }}</p>{% endif %}
+{% if form %}<form method="post" action="">
+<fieldset><legend>How satisfied are you with how we handled {{ key }}?
+(1 = very unsatisfied, 5 = very satisfied)</legend>
+{% for n in range(1, 6) %}<label><input type="radio" name="score" value="{{ n }}" required
+{% if n == score %}checked{% endif %}> {{ n }}</label>{% endfor %}</fieldset>
+<p><label for="comment">Anything you would like to add? (optional)</label><br>
+<textarea id="comment" name="comment" rows="5" maxlength="{{ max_comment }}">{{ comment }}
+</textarea></p><button type="submit">Send</button></form>{% endif %}</main></body></html>
+""")
+
+
+def _page(start_response: StartResponse, status: str, **values: Any) -> list[bytes]:
+    values = {"message": "", "form": False, "key": "", "score": None, "comment": "",
+              "max_comment": MAX_COMMENT, **values}
+    start_response(status, list(_HEADERS))
+    return [_PAGE.render(**values).encode()]
+
+
+class FeedbackApp:
+    """The WSGI application; see make_feedback_app."""
+
+    def __init__(self, *, store: StateStore, tracker: Tracker, config: Config,
+                 settings: Settings, clock: Clock) -> None:
+        if not isinstance(store, HasDatabase):
+            raise TypeError("feedback needs a state store with its own tables (SQLite)")
+        self.store = store
+        self.tracker = tracker
+        self.clock = clock
+        self.key = signing_key(settings, store)
+        self.codec = FieldCodec(config.mappings.fields,
+                                categories=[c.name for c in config.rules.categories])
+        self.has_field = config.mappings.fields.satisfaction is not None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        token = path.removeprefix(PREFIX) if path.startswith(PREFIX) else ""
+        if not token or "/" in token:
+            return _page(start_response, "404 Not Found", title="Not found")
+        try:
+            ref = read_token(self.key, token, now=self.clock.now())
+        except TokenExpiredError:
+            return _page(start_response, "410 Gone", title="This link has expired",
+                         message="Thank you all the same. If you need more help, reply to "
+                         "any of our messages.")
+        except TicketflowError:
+            return _page(start_response, "403 Forbidden", title="This link is not valid",
+                         message="Please use the link exactly as it came in our message.")
+        if method == "GET":
+            return self._form(start_response, ref)
+        if method == "POST":
+            return self._answer(environ, start_response, ref)
+        start_response("405 Method Not Allowed", [("Allow", "GET, POST")])
+        return [b""]
+
+    def _form(self, start_response: StartResponse, ref: FeedbackRef, *,
+              problem: str = "") -> list[bytes]:
+        before = answer_for(self.store, ref.issue_key, ref.resolution)
+        message = problem or ("You answered already; sending again updates your answer."
+                              if before else "")
+        return _page(start_response, "400 Bad Request" if problem else "200 OK",
+                     title="How did we do?", form=True, key=ref.issue_key, message=message,
+                     score=before.score if before else None,
+                     comment=before.comment if before else "")
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse,
+                ref: FeedbackRef) -> list[bytes]:
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")
+        form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        score_text = form.get("score", "")
+        if score_text not in {"1", "2", "3", "4", "5"}:
+            return self._form(start_response, ref, problem="Please choose a score from 1 to 5.")
+        comment = form.get("comment", "").strip()[:MAX_COMMENT]
+        answer, changed = record(self.store, ref.issue_key, ref.resolution,
+                                 score=int(score_text), comment=comment, at=self.clock.now())
+        if changed:
+            write_back(self.store, self.tracker, self.codec, answer, has_field=self.has_field)
+        return _page(start_response, "200 OK", title="Thank you",
+                     message=f"Your feedback on {ref.issue_key} is recorded"
+                     f"{' (updated)' if answer.answers > 1 else ''}. Thank you for helping "
+                     "us improve.")
+
+
+def write_back(store: HasDatabase, tracker: Tracker, codec: FieldCodec, answer: Answer, *,
+               has_field: bool) -> bool:
+    """Score into the satisfaction field, an internal comment for the team. A tracker failure
+    leaves the answer unwritten; `write_back_pending` tries again later."""
+    said = f" Comment: {answer.comment}" if answer.comment else " No comment."
+    lead = ("Customer feedback updated" if answer.answers > 1 else "Customer feedback")
+    try:
+        if has_field:
+            tracker.update_fields(answer.issue_key, codec.updates(None,
+                                                                  satisfaction=answer.score))
+        tracker.add_comment(answer.issue_key, f"{lead} (resolution {answer.resolution}): "
+                            f"{answer.score}/5.{said}", internal=True)
+    except TicketflowError as error:
+        log.warning("feedback for %s not written back yet: %s", answer.issue_key, error,
+                    extra={"ticket": answer.issue_key})
+        return False
+    mark_written(store, answer)
+    log.info("feedback recorded", extra={"ticket": answer.issue_key, "score": answer.score})
+    return True
+
+
+def make_feedback_app(*, store: StateStore, tracker: Tracker, config: Config,
+                      settings: Settings, clock: Clock) -> WSGIApplication:
+    """The WSGI app `ticketflow run` mounts at /feedback/ (it sees the full path)."""
+    return FeedbackApp(store=store, tracker=tracker, config=config, settings=settings,
+                       clock=clock)
+
+
+def link_builder(config: Config, settings: Settings, store: StateStore,
+                 clock: Clock) -> Callable[[Ticket], str]:
+    """`feedback.link` for templates: the rules.yaml form URL filled in, or a signed link to
+    the built-in page (`TICKETFLOW_PUBLIC_URL`, default where `run` listens)."""
+    feedback = config.rules.feedback
+    if feedback.form_url is not None:
+        form_url = feedback.form_url
+
+        def form_link(ticket: Ticket) -> str:
+            return (form_url.replace("{ticket}", quote(ticket.key, safe=""))
+                    .replace("{resolution}", str(ticket.resolutions)))
+        return form_link
+    base = (settings.public_url or f"http://{settings.http_host}:{settings.http_port}")
+    lifetime = feedback.expires_after
+
+    def own_link(ticket: Ticket) -> str:
+        now: datetime = clock.now()
+        # A link's lifetime is wall time: "30 business days" reads as six weeks.
+        expires = now + timedelta(minutes=lifetime.minutes, days=lifetime.business_days * 7 / 5)
+        token = make_token(signing_key(settings, store),
+                           FeedbackRef(ticket.key, ticket.resolutions, expires))
+        return f"{base.rstrip('/')}{PREFIX}{token}"
+    return own_link
+
+
+def write_back_pending(store: HasDatabase, tracker: Tracker, config: Config) -> int:
+    """Write back answers a tracker failure left behind; how many made it this time."""
+    codec = FieldCodec(config.mappings.fields,
+                       categories=[c.name for c in config.rules.categories])
+    has_field = config.mappings.fields.satisfaction is not None
+    return sum(write_back(store, tracker, codec, answer, has_field=has_field)
+               for answer in unwritten(store))
