@@ -2,6 +2,8 @@
 
 Supported exactly (anything else is a 400 in Jira's words, so a caller notices):
 `project`, `key`/`issuekey`/`issue`/`id` (keys or ids), `status` with `=`, `!=`, `in`, `not in`;
+`labels` with `=`, `!=`, `in`, `not in`, `is EMPTY`, `is not EMPTY` (case-insensitive, and as in
+Jira `!=`/`not in` never match an issue without labels);
 `created`/`updated` (and `createdDate`/`updatedDate`) with `=`, `!=`, `>`, `>=`, `<`, `<=`
 against `"yyyy/MM/dd HH:mm"` (also `-` separators, date only) read in the caller's time zone,
 or epoch milliseconds; `AND`, `OR`, `NOT`, parentheses; `ORDER BY` key, id, created, updated,
@@ -24,8 +26,9 @@ from connector.sandbox.timeutil import parse_jql_date
 
 _FIELDS = {"project": "project", "key": "issuekey", "issuekey": "issuekey",
            "issue": "issuekey", "id": "issuekey", "status": "status", "updated": "updated",
-           "updateddate": "updated", "created": "created", "createddate": "created"}
-_KNOWN_ELSEWHERE = frozenset({"assignee", "reporter", "summary", "description", "labels",
+           "updateddate": "updated", "created": "created", "createddate": "created",
+           "labels": "labels"}
+_KNOWN_ELSEWHERE = frozenset({"assignee", "reporter", "summary", "description",
                               "component", "issuetype", "type", "resolution", "comment", "text",
                               "resolved", "resolutiondate", "statuscategory", "priority"})
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
@@ -72,7 +75,7 @@ def _clause(store: Store, clause: Clause, tz: str) -> Plan:
         if clause.field.lower() in _KNOWN_ELSEWHERE:
             raise JqlError(f"Error in the JQL Query: the Jira sandbox does not support "
                            f"searching by '{clause.field}'; it supports project, key, id, "
-                           "status, created and updated.")
+                           "status, labels, created and updated.")
         raise JqlError(f"Field '{clause.field}' does not exist or you do not have permission "
                        "to view it.")
     for value in clause.values:
@@ -81,6 +84,8 @@ def _clause(store: Store, clause: Clause, tz: str) -> Plan:
                            f"functions such as '{value.text}'.")
     if field in ("created", "updated"):
         return _date_clause(clause, field, tz)
+    if field == "labels":
+        return _label_clause(clause)
     if clause.op not in ("=", "!=", "in", "not in"):
         raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' "
                        "field.")
@@ -128,6 +133,33 @@ def _issue_ids(store: Store, clause: Clause) -> list[object]:
                            f"'{clause.field}'.")
         found.append(issue.id)
     return found
+
+
+@dataclass(slots=True)
+class LabelPlan(Plan):
+    """`labels` clauses as Jira evaluates them: any label equal (ignoring case) to a value;
+    the negations hold only for issues that have labels; EMPTY means no labels."""
+
+    values: frozenset[str]
+    op: str  # "=", "!=", "in", "not in", "is", "is not"
+
+    def matches(self, issue: Issue) -> bool:
+        labels = {label.lower() for label in issue.labels}
+        if self.op == "is":
+            return not labels
+        if self.op == "is not":
+            return bool(labels)
+        hit = bool(labels & self.values)
+        return hit if self.op in ("=", "in") else bool(labels) and not hit
+
+
+def _label_clause(clause: Clause) -> Plan:
+    if clause.op in ("is", "is not"):  # the parser allows only EMPTY or NULL after IS
+        return LabelPlan(frozenset(), clause.op)
+    if clause.op not in ("=", "!=", "in", "not in"):
+        raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' "
+                       "field.")
+    return LabelPlan(frozenset(v.text.lower() for v in clause.values), clause.op)
 
 
 def _date_clause(clause: Clause, field: str, tz: str) -> Plan:

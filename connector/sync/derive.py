@@ -13,6 +13,11 @@ from connector.state.base import Ticket
 from connector.tracker.fields import TicketFields
 
 MAX_TEXT = 8000  # enough for text_matches on real requests; keeps the mirror small
+Side = Literal["customer", "staff"]
+# Comments ticketflow posted for a mail, by comment id: which side sent the mail. Such a comment
+# is authored by ticketflow's API user, yet is the customer's (or staff's) word, not our own.
+MailSides = Mapping[str, Side]
+_NO_MAIL: MailSides = {}
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ def _user_key(user: object) -> str | None:
 
 
 def to_ticket(issue: Issue, fields: TicketFields, *, project: str, vocabulary: Vocabulary,
-              previous: Ticket | None, status_since: datetime | None) -> Ticket:
+              previous: Ticket | None, status_since: datetime | None,
+              mail_sides: MailSides = _NO_MAIL) -> Ticket:
     """The mirror's view of `issue`; `status_since` from the changelog when it is known."""
     status = vocabulary.status(issue.status)
     if status_since is None:
@@ -59,37 +65,44 @@ def to_ticket(issue: Issue, fields: TicketFields, *, project: str, vocabulary: V
         tier=fields.tier, category=fields.category, customer=fields.customer_email,
         reporter=_user_key(issue.reporter), labels=issue.labels,
         last_customer_reply=last_customer_reply(
-            issue, fields.customer_email, previous.last_customer_reply if previous else None),
+            issue, fields.customer_email, previous.last_customer_reply if previous else None,
+            mail_sides),
         resolutions=resolutions, open=status not in vocabulary.done_statuses)
 
 
-def comment_by(comment: Comment, customer: str | None) -> Literal["customer", "staff"]:
-    """The customer wrote it (their address), or someone on the team did."""
+def comment_by(comment: Comment, customer: str | None,
+               mail_sides: MailSides = _NO_MAIL) -> Side:
+    """The customer wrote it (their address, or their mail posted by ticketflow), or someone
+    on the team did."""
+    if comment.id in mail_sides:
+        return mail_sides[comment.id]
     author = (comment.author.email or "").lower() if comment.author else ""
     return "customer" if customer and author == customer.lower() else "staff"
 
 
-def last_customer_reply(issue: Issue, customer: str | None,
-                        previous: datetime | None) -> datetime | None:
+def last_customer_reply(issue: Issue, customer: str | None, previous: datetime | None,
+                        mail_sides: MailSides = _NO_MAIL) -> datetime | None:
     """The newest comment by the customer (or what the mirror knew before)."""
-    replies = [c.created for c in issue.comments if comment_by(c, customer) == "customer"]
+    replies = [c.created for c in issue.comments
+               if comment_by(c, customer, mail_sides) == "customer"]
     known = [t for t in (*replies, previous) if t is not None]
     return max(known) if known else None
 
 
 def events_from(issue: Issue, changes: Sequence[Change], vocabulary: Vocabulary, *,
                 is_new: bool, comments: Sequence[Comment] = (),
-                customer: str | None = None) -> list[Event]:
+                customer: str | None = None, mail_sides: MailSides = _NO_MAIL) -> list[Event]:
     """Created (for a new issue), one event per changed item and per new comment, in order."""
     events: list[Event] = []
     if is_new:
         events.append(Event(kind="created", issue_id=issue.id, issue_key=issue.key,
                              at=issue.created, trigger="created"))
     for comment in comments:
-        own = comment.author is not None and comment.author.ref == vocabulary.me
+        own = (comment.author is not None and comment.author.ref == vocabulary.me
+               and comment.id not in mail_sides)
         events.append(Event(kind="commented", issue_id=issue.id, issue_key=issue.key,
                              at=comment.created, trigger=f"comment:{comment.id}",
-                             by=comment_by(comment, customer), own=own))
+                             by=comment_by(comment, customer, mail_sides), own=own))
     for change in sorted(changes, key=lambda c: (c.created, c.id)):
         own = change.author is not None and change.author.ref == vocabulary.me
         for item in change.items:

@@ -18,13 +18,22 @@ from connector.domain import Change, Issue
 from connector.engine.conditions import Context
 from connector.engine.planner import PlannedAction, plan
 from connector.state.base import Bookmark, Effect, StateStore, Ticket, Transaction
-from connector.sync.derive import Vocabulary, events_from, last_status_entry, to_ticket
+from connector.sync.derive import (
+    MailSides,
+    Vocabulary,
+    events_from,
+    last_status_entry,
+    to_ticket,
+)
 from connector.tracker.base import Tracker
 from connector.tracker.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
+# Which of these comment ids ticketflow posted for a person's mail, and that person's side
+# (mail intake's record; see connector.state.intake).
+MailCommentLookup = Callable[[Sequence[str]], MailSides]
 
 
 @dataclass
@@ -40,6 +49,7 @@ class Poller:
     page_size: int = 100
     max_actions_per_hour: int = 20
     progress: Progress | None = None
+    mail_comments: MailCommentLookup | None = None
 
     @property
     def project(self) -> str:
@@ -67,7 +77,9 @@ class Poller:
         for page in self.tracker.search_open(self.project, done_statuses=done,
                                              page_size=self.page_size):
             changes = self.tracker.changelogs([issue.id for issue in page])
-            tickets = [self._ticket(issue, changes.get(issue.id, [])) for issue in page]
+            sides = self._mail_sides([c.id for i in page for c in i.comments])
+            tickets = [self._ticket(issue, changes.get(issue.id, []), mail_sides=sides)
+                       for issue in page]
             processed = [(c.id, i.id) for i in page for c in changes.get(i.id, [])]
             processed += [(f"created:{i.id}", i.id) for i in page]
             processed += [(f"comment:{c.id}", i.id) for i in page for c in i.comments]
@@ -78,11 +90,14 @@ class Poller:
         self.store.commit(Transaction(bookmark=Bookmark(self.project, started, True)))
         log.info("backfill complete", extra={"project": self.project, "tickets": seen})
 
-    def _ticket(self, issue: Issue, changes: Sequence[Change],
-                previous: Ticket | None = None) -> Ticket:
+    def _ticket(self, issue: Issue, changes: Sequence[Change], previous: Ticket | None = None,
+                mail_sides: MailSides | None = None) -> Ticket:
         return to_ticket(issue, self.codec.read(issue), project=self.project,
                          vocabulary=self.vocabulary, previous=previous,
-                         status_since=last_status_entry(changes))
+                         status_since=last_status_entry(changes), mail_sides=mail_sides or {})
+
+    def _mail_sides(self, comment_ids: Sequence[str]) -> MailSides:
+        return self.mail_comments(comment_ids) if self.mail_comments and comment_ids else {}
 
     def _page(self, page: list[Issue], ctx: Context, started: datetime,
               bookmark: Bookmark) -> list[Effect]:
@@ -91,16 +106,17 @@ class Poller:
         markers += [f"comment:{c.id}" for i in page for c in i.comments]
         all_ids = [c.id for i in page for c in changes.get(i.id, [])] + markers
         seen = self.store.seen_changes(all_ids)
+        sides = self._mail_sides([c.id for i in page for c in i.comments])
         transaction = Transaction()
         for issue in page:
             history = changes.get(issue.id, [])
             fresh = [c for c in history if c.id not in seen]
             previous = self.store.ticket(issue.id)
-            ticket = self._ticket(issue, history, previous)
+            ticket = self._ticket(issue, history, previous, mail_sides=sides)
             is_new = f"created:{issue.id}" not in seen
             comments = [c for c in issue.comments if f"comment:{c.id}" not in seen]
             events = events_from(issue, fresh, self.vocabulary, is_new=is_new,
-                                 comments=comments, customer=ticket.customer)
+                                 comments=comments, customer=ticket.customer, mail_sides=sides)
             transaction.tickets.append(ticket)
             transaction.processed_changes += [(c.id, issue.id) for c in fresh]
             transaction.processed_changes += [(f"comment:{c.id}", issue.id) for c in comments]

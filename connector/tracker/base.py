@@ -119,3 +119,12 @@ class Tracker(Protocol):
     def get_property(self, key: str, name: str) -> Any:
         """An issue property's value, or None."""
         ...
+
+    def find_by_label(self, project: str, label: str) -> Issue | None:
+        """The oldest issue of the project carrying `label`, or None (JQL `labels = ...`;
+        how mail intake finds an issue it created before a crash could record it)."""
+        ...
+
+    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
+        """Link two issues (e.g. a follow-up ticket to the completed one it follows)."""
+        ...

@@ -48,6 +48,9 @@ class RecordingTracker:
     def myself(self) -> User:
         return self.inner.myself()
 
+    def find_by_label(self, project: str, label: str) -> Issue | None:
+        return self.inner.find_by_label(project, label)
+
     # writes: recorded only
     def create_issue(self, project: str, *, issue_type: str, summary: str, description: str,
                      fields: Mapping[str, Any] | None = None,
@@ -71,6 +74,9 @@ class RecordingTracker:
 
     def attach(self, key: str, attachment: Attachment) -> None:
         self.writes.append(f"would attach {attachment.filename} to {key}")
+
+    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
+        self.writes.append(f"would link {inward} to {outward} ({link_type})")
 
     def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
                users: Sequence[User]) -> None:

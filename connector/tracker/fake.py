@@ -73,6 +73,7 @@ class FakeTracker:
         self.me = me or User(display_name="ticketflow", account_id="ticketflow-bot")
         self.users = [self.me, *users]
         self.notifications: list[Notification] = []
+        self.links: list[tuple[str, str, str]] = []  # (inward key, outward key, link type)
         self.calls: list[str] = []  # method names in call order, for tests that count
         self.actor: User | None = None  # who acts; None means ticketflow's own user
         self._records: dict[str, _Record] = {}
@@ -155,6 +156,12 @@ class FakeTracker:
 
     def get_property(self, key: str, name: str) -> Any:
         return self._record(key).properties.get(name)
+
+    def find_by_label(self, project: str, label: str) -> Issue | None:
+        self.calls.append("find_by_label")
+        found = [r.view() for r in self._project(project)
+                 if label.lower() in (x.lower() for x in r.issue.labels)]
+        return min(found, key=lambda i: _number(i.key)) if found else None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -270,6 +277,12 @@ class FakeTracker:
         self._change(
             record, [ChangeItem("Attachment", "attachment", None, None, None, attachment.filename)]
         )
+
+    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
+        self.calls.append("link_issues")
+        self._record(inward)
+        self._record(outward)
+        self.links.append((inward, outward, link_type))
 
     def notify(
         self,

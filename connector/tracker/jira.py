@@ -14,6 +14,7 @@ from jira import JIRA, JIRAError
 from connector.domain import Change, Comment, Issue, User
 from connector.errors import AuthError, ConfigError, TrackerError
 from connector.settings import Settings
+from connector.tracker import paging
 from connector.tracker.adf import escape_wiki, text_to_adf
 from connector.tracker.admin import JiraAdmin
 from connector.tracker.base import Attachment, Flavor
@@ -124,6 +125,18 @@ class JiraTracker:
                 return None
             raise
 
+    def find_by_label(self, project: str, label: str) -> Issue | None:
+        # A plain search, not the change feed: no changelogs are wanted here.
+        jql = f"project = {quoted(project)} AND labels = {quoted(label)} ORDER BY created ASC"
+        fields = self._feed.fields
+        if self.flavor == "cloud":
+            pages = paging.cloud_search(self._http, jql, fields=fields, page_size=1)
+        else:
+            pages = paging.server_search(self._http, jql, fields=fields, page_size=1)
+        for page in pages:
+            return to_issue(page[0], custom_fields=self._custom_fields)
+        return None
+
     # -- writing ---------------------------------------------------------------------------
 
     def create_issue(
@@ -186,6 +199,11 @@ class JiraTracker:
             payload["properties"] = [{"key": "sd.public.comment", "value": {"internal": True}}]
         raw = self._http.post(f"issue/{key}/comment", payload)
         return to_comment(raw, issue_key=key)
+
+    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
+        body = {"type": {"name": link_type}, "inwardIssue": {"key": inward},
+                "outwardIssue": {"key": outward}}
+        self._http.post("issueLink", body)
 
     def assign(self, key: str, user: User | None) -> None:
         if self.flavor == "cloud":

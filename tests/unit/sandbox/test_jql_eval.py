@@ -152,3 +152,25 @@ def test_indexed_evaluation_equals_a_full_scan(statuses: list[str], minutes: lis
     assert compiled.plan is not None
     expected = sorted(i.id for i in store.issues.values() if compiled.plan.matches(i))
     assert sorted(evaluate(store, compiled)) == expected
+
+
+def test_labels_clauses_match_as_jira_does(store: Store) -> None:
+    """`labels = x` and `in` match any label, ignoring case; `!=` and `not in` match only
+    issues that have labels (Jira leaves unlabelled issues out); IS [NOT] EMPTY."""
+    with_labels = {"HELP-1": ["tf-mail-abc123", "vip"], "HELP-2": ["Other"]}
+    for issue in store.issues.values():
+        issue.labels = with_labels.get(issue.key, [])
+    assert keys(store, "labels = tf-mail-abc123") == ["HELP-1"]
+    assert keys(store, 'project = HELP AND labels = "TF-MAIL-ABC123"') == ["HELP-1"]
+    assert keys(store, "labels in (other, vip) ORDER BY key") == ["HELP-1", "HELP-2"]
+    assert keys(store, "labels != vip") == ["HELP-2"]
+    assert keys(store, "labels not in (vip, other)") == []
+    assert keys(store, "labels is EMPTY") == ["HELP-3"]
+    assert keys(store, "labels is not EMPTY ORDER BY key") == ["HELP-1", "HELP-2"]
+    assert keys(store, "labels = nothing-has-this") == []
+
+
+def test_labels_refuse_operators_jira_refuses(store: Store) -> None:
+    """Comparison operators are a 400 for labels, as in Jira."""
+    with pytest.raises(JqlError, match="operator '>' is not supported"):
+        keys(store, "labels > a")

@@ -163,10 +163,10 @@ def test_datacenter_lacks_cloud_only_endpoints(dc_api: Api, method: str, path: s
 
 def test_jql_errors_are_jira_shaped(api: Api) -> None:
     """A JQL error is a 400 with the message in errorMessages and an empty errors object."""
-    answer = api.get("/rest/api/3/search/jql", jql="project = HELP AND labels = x")
+    answer = api.get("/rest/api/3/search/jql", jql="project = HELP AND assignee = x")
     assert answer.status == 400
     assert answer.body["errors"] == {}
-    assert "does not support searching by 'labels'" in answer.body["errorMessages"][0]
+    assert "does not support searching by 'assignee'" in answer.body["errorMessages"][0]
 
 
 def test_sandbox_seeding_matches_project_numbering(make_api: Callable[..., Api]) -> None:

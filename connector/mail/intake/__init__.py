@@ -1,0 +1,1 @@
+"""Mail intake: the helpdesk mailbox read, classified, threaded and turned into tickets."""

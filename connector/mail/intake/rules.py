@@ -1,0 +1,53 @@
+"""What intake needs from rules.yaml and mappings.yaml, and whom a new ticket is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connector.config.loader import Config
+from connector.mail.intake.classify import NO_REPLY, Signals
+from connector.mail.intake.parse import ParsedMail
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """What intake needs from rules.yaml and mappings.yaml, resolved once."""
+
+    project: str
+    issue_type: str
+    signals: Signals
+    staff: frozenset[str]
+    config: Config
+
+    @classmethod
+    def from_config(cls, config: Config, *, mail_from: str) -> IntakeRules:
+        box = config.mappings.mailbox
+        own = frozenset(a.lower() for a in (box.address, mail_from) if a)
+        staff = frozenset(u.lower() for r in config.mappings.roles.values() for u in r.users)
+        domain = (mail_from or box.address).rpartition("@")[2].lower()
+        return cls(config.mappings.project, config.mappings.issue_type,
+                   Signals(own, domain, frozenset(box.trusted_domains)), staff, config)
+
+    @property
+    def done_statuses(self) -> frozenset[str]:
+        jira = self.config.mappings.statuses
+        return frozenset(jira[s.name].lower() for s in self.config.rules.workflow.statuses
+                         if s.category == "Done")
+
+    def reopen_status(self, done_jira_name: str) -> str | None:
+        """The Jira status the workflow's transition out of this done status leads to."""
+        jira = self.config.mappings.statuses
+        for transition in self.config.rules.workflow.transitions:
+            if jira[transition.from_].lower() == done_jira_name.lower():
+                return jira[transition.to]
+        return None
+
+
+def customer_address(mail: ParsedMail, signals: Signals) -> str | None:
+    """Who the ticket is for: Reply-To when it names a person (web forms send from a no-reply
+    address), else From."""
+    reply_to = mail.reply_to
+    if reply_to and reply_to.address not in signals.own_addresses \
+            and not NO_REPLY.match(reply_to.address):
+        return reply_to.address
+    return mail.sender.address if mail.sender else None

@@ -1,0 +1,145 @@
+"""What a mail does in the tracker, each write fenced by milestones so a crash never doubles it.
+
+Before a write a milestone says it is about to happen ("creating", "commenting"); after it,
+what it produced ("created" with the key, "commented" with the comment id). A message resumed
+with only the first looks in the tracker for what the write may have left: the issue by its
+`tf-mail-<hash>` label (Jira Cloud cannot search issue properties set by an API-token user,
+labels it can), the comment by its text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connector.mail.intake.parts import Attachment
+from connector.state.intake import IntakeStore, MailComment, MailRecord
+from connector.tracker.base import Attachment as Upload
+from connector.tracker.base import Tracker
+
+log = logging.getLogger(__name__)
+LABEL_PREFIX = "tf-mail-"
+AUTO_LABEL = "tf-auto"  # a ticket opened by automatic mail (cron, monitoring): never acknowledged
+PROPERTY = "ticketflow.mail"  # issue property with the full Message-ID, for people and tools
+
+
+def mail_label(mail_key: str) -> str:
+    """The label that finds a mail's issue again: 12 hex digits of the key's SHA-256."""
+    return LABEL_PREFIX + hashlib.sha256(mail_key.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal once whitespace is ignored (rich-text conversion may re-flow it)."""
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    return norm(a) == norm(b) or (len(norm(b)) > 200 and norm(a).startswith(norm(b)[:200]))
+
+
+class TicketWriter:
+    """Creates issues, comments, links and uploads for one mail, resumably."""
+
+    def __init__(self, tracker: Tracker, intake: IntakeStore, *, project: str,
+                 issue_type: str) -> None:
+        self.tracker = tracker
+        self.intake = intake
+        self.project = project
+        self.issue_type = issue_type
+
+    def _fresh(self, record: MailRecord) -> MailRecord:
+        found = self.intake.record(record.mail_key)
+        assert found is not None
+        return found
+
+    def create(self, record: MailRecord, *, summary: str, description: str,
+               fields: Mapping[str, Any], labels: Sequence[str]) -> str:
+        """The mail's issue: the one already made (found again after a crash), else a new one."""
+        record = self._fresh(record)
+        if record.issue_key and record.reached("created"):
+            return record.issue_key
+        label = mail_label(record.mail_key)
+        key: str | None = None
+        if record.reached("creating"):
+            found = self.tracker.find_by_label(self.project, label)
+            if found is not None:
+                key = found.key
+                log.info("found %s, created for this mail before a restart", key,
+                         extra={"ticket": key})
+        if key is None:
+            self.intake.mark(record.mail_key, "creating")
+            issue = self.tracker.create_issue(
+                self.project, issue_type=self.issue_type, summary=summary,
+                description=description, fields={**fields, "labels": [label, *labels]},
+                properties={PROPERTY: {"message_id": record.message_id, "key": record.mail_key}})
+            key = issue.key
+        self.intake.mark(record.mail_key, "created", issue_key=key)
+        return key
+
+    def comment(self, record: MailRecord, key: str, body: str, *, internal: bool,
+                sender: MailComment | None = None) -> str:
+        """The mail's comment on `key`: the one already posted, else a new one. `sender`
+        (when a person's mail) is recorded with it, so the poller knows who wrote it."""
+        record = self._fresh(record)
+        if record.comment_id and record.reached("commented"):
+            return record.comment_id
+        comment_id: str | None = None
+        if record.reached("commenting"):
+            me = self.tracker.myself().ref
+            comment_id = next((c.id for c in reversed(self.tracker.comments(key))
+                               if c.author is not None and c.author.ref == me
+                               and _same_text(c.body, body)), None)
+        if comment_id is None:
+            self.intake.mark(record.mail_key, "commenting", issue_key=key)
+            comment_id = self.tracker.add_comment(key, body, internal=internal).id
+        mail_comment = None
+        if sender is not None:
+            mail_comment = MailComment(comment_id, key, sender.sender, sender.side)
+        self.intake.mark(record.mail_key, "commented", comment_id=comment_id,
+                         comment=mail_comment)
+        return comment_id
+
+    def note(self, record: MailRecord, key: str, milestone: str, body: str) -> None:
+        """An extra internal comment (oversized attachments, a follow-up's origin), once."""
+        record = self._fresh(record)
+        if record.reached(milestone):
+            return
+        self.tracker.add_comment(key, body, internal=True)
+        self.intake.mark(record.mail_key, milestone)
+
+    def link(self, record: MailRecord, new: str, old: str) -> None:
+        """Link a follow-up ticket to the completed one it follows, once."""
+        record = self._fresh(record)
+        if record.reached("linked"):
+            return
+        self.tracker.link_issues(new, old, link_type="Relates")
+        self.intake.mark(record.mail_key, "linked")
+
+    def reopen(self, record: MailRecord, key: str, status: str) -> None:
+        """Move a completed ticket back (a transition already made is not made again)."""
+        record = self._fresh(record)
+        if record.reached("reopened"):
+            return
+        self.tracker.transition_to(key, status)
+        self.intake.mark(record.mail_key, "reopened")
+
+    def upload(self, record: MailRecord, key: str, files: Sequence[Attachment]) -> None:
+        """Upload the files not uploaded before a crash, counting as it goes. A crash during
+        an upload is settled by the issue's changelog, which names every file attached."""
+        record = self._fresh(record)
+        done, trying = record.count("attached"), record.count("attaching")
+        for number, item in enumerate(files, start=1):
+            if number <= done:
+                continue
+            if number != trying or not self._attached(key, item.filename):
+                self.intake.mark(record.mail_key, f"attaching:{number}")
+                self.tracker.attach(key, Upload(item.filename, item.content, item.content_type))
+            self.intake.mark(record.mail_key, f"attached:{number}")
+
+    def _attached(self, key: str, filename: str) -> bool:
+        issue = self.tracker.get_issue(key)
+        history = self.tracker.changelogs([issue.id]).get(issue.id, [])
+        return any(item.field.lower() == "attachment" and item.to_string == filename
+                   for change in history for item in change.items)

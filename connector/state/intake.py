@@ -1,0 +1,234 @@
+"""Mail intake's own tables: each message's outcome and progress, IMAP UIDs, mail comments."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, cast
+
+from connector.state.migrations import write_transaction
+
+Outcome = Literal["ticket", "comment", "quarantine"]
+Side = Literal["customer", "staff"]
+_CHUNK = 500
+
+_COLUMNS = (
+    "mail_key", "message_id", "mailbox", "ref", "kind", "sender", "state", "step", "attempts",
+    "outcome", "issue_key", "comment_id", "reason", "automatic", "received_at", "done_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """What intake knows about one message: where it got to, and how it ended."""
+
+    mail_key: str
+    message_id: str | None
+    mailbox: str
+    ref: str
+    kind: str
+    sender: str | None
+    state: str  # "started" until the outcome is committed, then "done"
+    step: str  # milestones reached, comma-separated: "creating,created,attached:2"
+    attempts: int
+    outcome: Outcome | None
+    issue_key: str | None
+    comment_id: str | None
+    reason: str
+    automatic: bool
+    received_at: datetime
+    done_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    def reached(self, milestone: str) -> bool:
+        return milestone in self.step.split(",")
+
+    def count(self, name: str) -> int:
+        """A counted milestone's number (`attached:2` -> 2), 0 if not reached."""
+        counts = [m.partition(":")[2] for m in self.step.split(",") if m.startswith(name + ":")]
+        return int(counts[0]) if counts and counts[0].isdigit() else 0
+
+
+@dataclass(frozen=True)
+class MailComment:
+    """A comment ticketflow posted for a mail: who sent the mail, and on which side they are."""
+
+    comment_id: str
+    issue_key: str
+    sender: str
+    side: Side
+
+
+def _ts(value: datetime) -> str:
+    if value.utcoffset() is None:
+        raise ValueError(f"state needs timezone-aware datetimes, got {value!r}")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _record(row: Sequence[object]) -> MailRecord:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["automatic"] = bool(values["automatic"])
+    values["received_at"] = datetime.fromisoformat(str(values["received_at"]))
+    done = values["done_at"]
+    values["done_at"] = None if done is None else datetime.fromisoformat(str(done))
+    return MailRecord(**values)  # type: ignore[arg-type]
+
+
+class IntakeStore:
+    """The intake tables on the state database's connection (`SqliteStateStore.db`)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    # -- messages ------------------------------------------------------------------------
+
+    def record(self, mail_key: str) -> MailRecord | None:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE mail_key = ?"  # noqa: S608
+        row = self._db.execute(sql, (mail_key,)).fetchone()
+        return None if row is None else _record(row)
+
+    def begin(self, mail_key: str, *, message_id: str | None, mailbox: str, ref: str,
+              kind: str, sender: str | None, automatic: bool, at: datetime) -> MailRecord:
+        """Start (or resume) a message: a new row, or one more attempt on an unfinished one."""
+        with write_transaction(self._db):
+            self._db.execute(
+                "INSERT INTO mail_intake (mail_key, message_id, mailbox, ref, kind, sender, "
+                "state, attempts, automatic, received_at) VALUES (?, ?, ?, ?, ?, ?, 'started', "
+                "1, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET attempts = attempts + 1, "
+                "ref = excluded.ref, kind = excluded.kind WHERE state = 'started'",
+                (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), _ts(at)))
+        found = self.record(mail_key)
+        assert found is not None
+        return found
+
+    def mark(self, mail_key: str, milestone: str, *, issue_key: str | None = None,
+             comment_id: str | None = None, comment: MailComment | None = None) -> None:
+        """Add a milestone to the message's progress ("creating" before a tracker write,
+        "created" after it), so a message resumed after a crash skips what was done. A
+        counted milestone (`attached:N`) replaces the previous count."""
+        record = self.record(mail_key)
+        prefix = milestone.partition(":")[0] + ":" if ":" in milestone else None
+        done = [m for m in (record.step.split(",") if record and record.step else [])
+                if m and not (prefix and m.startswith(prefix))]
+        steps = ",".join(dict.fromkeys([*done, milestone]))
+        with write_transaction(self._db):
+            self._db.execute(
+                "UPDATE mail_intake SET step = ?, issue_key = coalesce(?, issue_key), "
+                "comment_id = coalesce(?, comment_id) WHERE mail_key = ?",
+                (steps, issue_key, comment_id or (comment.comment_id if comment else None),
+                 mail_key))
+            if comment is not None:
+                self._insert_comment(comment)
+
+    def finish(self, mail_key: str, *, outcome: Outcome, at: datetime, issue_key: str | None = None,
+               reason: str = "", message_ids: Sequence[str] = (),
+               participants: Iterable[str] = ()) -> None:
+        """The outcome, committed with the Message-IDs threading needs, in one transaction."""
+        with write_transaction(self._db):
+            self._db.execute(
+                "UPDATE mail_intake SET state = 'done', outcome = ?, issue_key = coalesce(?, "
+                "issue_key), reason = ?, done_at = ? WHERE mail_key = ?",
+                (outcome, issue_key, reason, _ts(at), mail_key))
+            if issue_key is not None:
+                # The same table and rule as StateStore.commit: a Message-ID keeps its first
+                # ticket. Written here so the outcome and the threading record stand together.
+                self._db.executemany(
+                    "INSERT INTO message_ids (message_id, issue_key, direction, created_at) "
+                    "VALUES (?, ?, 'in', ?) ON CONFLICT (message_id) DO NOTHING",
+                    [(mid, issue_key, _ts(at)) for mid in dict.fromkeys(message_ids)])
+                self._db.executemany(
+                    "INSERT INTO mail_participants (issue_key, address) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [(issue_key, a.lower()) for a in dict.fromkeys(participants)])
+
+    def quarantined(self, limit: int = 100) -> list[MailRecord]:
+        """The newest quarantine entries, with their reasons (for operators and tests)."""
+        sql = (f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE outcome = "  # noqa: S608
+               "'quarantine' ORDER BY done_at DESC LIMIT ?")
+        return [_record(row) for row in self._db.execute(sql, (limit,))]
+
+    def counts(self) -> dict[str, int]:
+        """How many messages ended each way (for the demo and the benchmark)."""
+        sql = "SELECT coalesce(outcome, 'unfinished'), count(*) FROM mail_intake GROUP BY 1"
+        return {str(k): int(v) for k, v in self._db.execute(sql)}
+
+    # -- threading helpers ---------------------------------------------------------------
+
+    def sent_by_us(self, message_ids: Sequence[str]) -> bool:
+        """Whether any of these is a Message-ID of mail ticketflow sent."""
+        for start in range(0, len(message_ids), _CHUNK):
+            chunk = list(message_ids[start:start + _CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            sql = (f"SELECT 1 FROM message_ids WHERE direction = 'out' AND "  # noqa: S608
+                   f"message_id IN ({marks}) LIMIT 1")
+            if self._db.execute(sql, chunk).fetchone():
+                return True
+        return False
+
+    def participants(self, issue_key: str) -> set[str]:
+        """Addresses that wrote to, or were copied on, the ticket's mail."""
+        sql = "SELECT address FROM mail_participants WHERE issue_key = ?"
+        return {str(a) for (a,) in self._db.execute(sql, (issue_key,))}
+
+    def comment_sides(self, comment_ids: Sequence[str]) -> dict[str, Side]:
+        """For comments ticketflow posted from mail: which side wrote them."""
+        found: dict[str, Side] = {}
+        for start in range(0, len(comment_ids), _CHUNK):
+            chunk = list(comment_ids[start:start + _CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT comment_id, side FROM mail_comments WHERE comment_id IN ({marks})"  # noqa: S608
+            found.update((str(c), cast("Side", s)) for c, s in self._db.execute(sql, chunk))
+        return found
+
+    def _insert_comment(self, comment: MailComment) -> None:
+        self._db.execute(
+            "INSERT INTO mail_comments (comment_id, issue_key, sender, side) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (comment_id) DO NOTHING",
+            (comment.comment_id, comment.issue_key, comment.sender.lower(), comment.side))
+
+    # -- IMAP folders --------------------------------------------------------------------
+
+    def folder(self, mailbox: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, highest UID handled) of a folder, or None the first time."""
+        row = self._db.execute("SELECT uidvalidity, last_uid FROM mail_folders WHERE "
+                               "mailbox = ?", (mailbox,)).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def reset_folder(self, mailbox: str, uidvalidity: int) -> None:
+        """A new UIDVALIDITY: every UID remembered for the folder means nothing any more."""
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM mail_uids WHERE mailbox = ?", (mailbox,))
+            self._db.execute(
+                "INSERT INTO mail_folders (mailbox, uidvalidity, last_uid) VALUES (?, ?, 0) "
+                "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
+                "last_uid = 0", (mailbox, uidvalidity))
+
+    def uid_target(self, mailbox: str, uidvalidity: int, uid: int) -> str | None:
+        """Where a message already handled should go (its move had not happened yet)."""
+        row = self._db.execute(
+            "SELECT target FROM mail_uids WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
+            (mailbox, uidvalidity, uid)).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember_uid(self, mailbox: str, uidvalidity: int, uid: int, mail_key: str,
+                     target: str) -> None:
+        """A handled message's UID and destination, written before it is moved there."""
+        with write_transaction(self._db):
+            self._db.execute(
+                "INSERT INTO mail_uids (mailbox, uidvalidity, uid, mail_key, target) VALUES "
+                "(?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET target = excluded.target",
+                (mailbox, uidvalidity, uid, mail_key, target))
+            self._db.execute(
+                "UPDATE mail_folders SET last_uid = max(last_uid, ?) WHERE mailbox = ? AND "
+                "uidvalidity = ?", (uid, mailbox, uidvalidity))
+
+    def forget_uid(self, mailbox: str, uidvalidity: int, uid: int) -> None:
+        """The message left the folder: its UID will not be seen there again."""
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM mail_uids WHERE mailbox = ? AND uidvalidity = ? AND "
+                             "uid = ?", (mailbox, uidvalidity, uid))

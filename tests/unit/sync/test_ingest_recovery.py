@@ -1,0 +1,201 @@
+"""Idempotency: one ticket or one comment per message, however often and however it is read.
+
+A crash is a BaseException raised right after a tracker write (the process dies with Jira
+changed and nothing recorded), or while moving the file; the next run resumes from the
+milestones intake wrote, finding what the write left behind instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.domain import Comment, Issue
+from connector.errors import RetriableError, TrackerError
+from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.maildir import MaildirMailbox
+from connector.state.intake import IntakeStore
+from connector.sync.ingest import MAX_ATTEMPTS
+from connector.tracker.base import Attachment
+
+from .test_ingest import PAT, Rig, mail, make_rig
+
+
+class Crash(BaseException):
+    """The process dies here (not an Exception: nothing in ticketflow may catch it)."""
+
+
+class CrashingTracker:
+    """Arms one FakeTracker method to raise Crash once, after it has done its work."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig = rig
+        self.armed: dict[str, int] = {}
+        fake = rig.tracker
+        original_create, original_comment, original_attach = (
+            fake.create_issue, fake.add_comment, fake.attach)
+
+        def create_issue(project: str, **kwargs: Any) -> Issue:
+            issue = original_create(project, **kwargs)
+            self._maybe("create_issue")
+            return issue
+
+        def add_comment(key: str, body: str, *, internal: bool) -> Comment:
+            comment = original_comment(key, body, internal=internal)
+            self._maybe("add_comment")
+            return comment
+
+        def attach(key: str, attachment: Attachment) -> None:
+            original_attach(key, attachment)
+            self._maybe("attach")
+
+        fake.create_issue = create_issue  # type: ignore[method-assign,assignment]
+        fake.add_comment = add_comment  # type: ignore[method-assign]
+        fake.attach = attach  # type: ignore[method-assign]
+
+    def arm(self, method: str, after: int = 1) -> None:
+        self.armed[method] = after
+
+    def _maybe(self, method: str) -> None:
+        if method in self.armed:
+            self.armed[method] -= 1
+            if self.armed[method] == 0:
+                del self.armed[method]
+                raise Crash(method)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return make_rig(tmp_path)
+
+
+def _crash_then_recover(rig: Rig) -> None:
+    with pytest.raises(Crash):
+        rig.ingest()
+    rig.ingest()
+
+
+def test_the_same_message_twice_is_one_ticket(rig: Rig) -> None:
+    """Delivered twice (two files, same bytes): one ticket; the copy is only moved."""
+    rig.drop(mail())
+    rig.drop(mail())
+    report = rig.ingest()
+    assert (report.tickets, report.duplicates) == (1, 1)
+    assert rig.keys() == ["HELP-1"]
+    assert len(rig.folder("Processed")) == 2
+
+
+def test_a_message_to_two_aliases_is_one_ticket(rig: Rig) -> None:
+    """The copy for the second alias has other To and Received lines but the same id."""
+    rig.drop(mail())
+    rig.drop(b"Received: from mx2.example.edu\r\nDelivered-To: help@example.edu\r\n"
+             + mail(to="help@example.edu, redcap_helpdesk@example.edu"))
+    rig.ingest()
+    rig.drop(mail())  # and once more, a later pass
+    rig.ingest()
+    assert rig.keys() == ["HELP-1"]
+
+
+def test_a_message_without_message_id_delivered_twice_is_one_ticket(rig: Rig) -> None:
+    """No Message-ID: the synthesised key still recognises the second copy."""
+    raw = mail(message_id=None)
+    rig.drop(raw)
+    rig.drop(b"Received: from relay.example\r\n" + raw)
+    rig.ingest()
+    assert rig.keys() == ["HELP-1"]
+
+
+def test_crash_after_creating_the_issue_before_recording_it(rig: Rig) -> None:
+    """Jira has the issue, ticketflow's records do not: the label finds it; no second one."""
+    CrashingTracker(rig).arm("create_issue")
+    rig.drop(mail())
+    _crash_then_recover(rig)
+    assert rig.keys() == ["HELP-1"]
+    assert rig.tracker.calls.count("create_issue") == 1
+    assert "find_by_label" in rig.tracker.calls
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and (record.outcome, record.issue_key) == ("ticket", "HELP-1")
+
+
+def test_crash_after_posting_the_comment_before_recording_it(rig: Rig) -> None:
+    """The comment exists in Jira, not in the records: found by its text, not posted again,
+    and still recorded as the customer's."""
+    rig.drop(mail())
+    rig.ingest()
+    CrashingTracker(rig).arm("add_comment")
+    rig.drop(mail(subject="Re: x", message_id="<r2@uni.example.edu>",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",), body="More."))
+    _crash_then_recover(rig)
+    (comment,) = rig.tracker.comments("HELP-1")
+    with sqlite3.connect(rig.settings.state_db) as db:
+        assert IntakeStore(db).comment_sides([comment.id]) == {comment.id: "customer"}
+
+
+def test_crash_between_two_uploads_uploads_only_the_rest(rig: Rig) -> None:
+    """Attachments are counted as they go: after a crash the first is not uploaded again."""
+    raw = (f"From: Pat <{PAT}>\r\nTo: redcap_helpdesk@example.edu\r\nSubject: Two files\r\n"
+           "Message-ID: <two@uni.example.edu>\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n'
+           "Content-Type: text/plain\r\n\r\nFiles.\r\n--x\r\n"
+           'Content-Type: text/csv\r\nContent-Disposition: attachment; filename="a.csv"'
+           "\r\n\r\n1\r\n--x\r\n"
+           'Content-Type: text/csv\r\nContent-Disposition: attachment; filename="b.csv"'
+           "\r\n\r\n2\r\n--x--\r\n").encode()
+    CrashingTracker(rig).arm("attach")
+    rig.drop(raw)
+    _crash_then_recover(rig)
+    assert [a.filename for a in rig.tracker._records["HELP-1"].attachments] == ["a.csv", "b.csv"]
+    assert rig.keys() == ["HELP-1"]
+
+
+class FailingMove(MaildirMailbox):
+    """Commits fine, then dies while moving the message out of the inbox."""
+
+    def settle(self, mail: RawMail, destination: Destination, *, key: str) -> None:
+        raise Crash("move")
+
+
+def test_crash_after_the_commit_before_the_move(rig: Rig, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """The message is still in the inbox next time: found handled, moved, nothing else."""
+    rig.drop(mail())
+    monkeypatch.setattr("connector.app.MaildirMailbox", FailingMove)
+    with pytest.raises(Crash):
+        rig.ingest()
+    monkeypatch.undo()
+    report = rig.ingest()
+    assert (report.tickets, report.duplicates) == (0, 1)
+    assert rig.keys() == ["HELP-1"]
+    assert len(rig.folder("Processed")) == 1
+
+
+class Unavailable:
+    """A tracker whose every write fails as Jira does when it is down."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __call__(self, *args: Sequence[Any], **kwargs: Mapping[str, Any]) -> Any:
+        raise self.error
+
+
+def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) -> None:
+    """A retriable error leaves the mail in the inbox for the next pass; a refusal that
+    repeats is quarantined after MAX_ATTEMPTS passes with Jira's words as the reason."""
+    original = rig.tracker.create_issue
+    rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    rig.drop(mail())
+    assert rig.ingest().deferred == 1
+    assert len(list((rig.maildir / "new").iterdir()) + list((rig.maildir / "cur").iterdir())) == 1
+    rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
+        TrackerError("HTTP 400: customfield_10072 is not on the screen", status=400))
+    reports = [rig.ingest() for _ in range(MAX_ATTEMPTS)]
+    assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 2) + [1, 0]
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and "not on the screen" in record.reason
+    rig.tracker.create_issue = original  # type: ignore[method-assign]
+    assert rig.keys() == []
