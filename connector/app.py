@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from connector.actions.runtime import Runtime
@@ -16,11 +16,21 @@ from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import ConfigError
-from connector.mail.outbox import OutboxDirMailer, deliver
+from connector.mail.base import Mailer
+from connector.mail.intake.base import Mailbox
+from connector.mail.intake.imap import ImapMailbox, ImapTarget
+from connector.mail.intake.maildir import MaildirMailbox
+from connector.mail.intake.rules import IntakeRules
+from connector.mail.outbox import OutboxDirMailer, Router, deliver
+from connector.mail.smtp import SmtpMailer, SmtpTarget
+from connector.mail.suppress import DeliveryGuard
+from connector.mail.webhook import WebhookMailer
 from connector.settings import Settings
+from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
+from connector.sync.ingest import Ingest
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Tracker
@@ -28,6 +38,7 @@ from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.fields import FieldCodec
 from connector.tracker.jira import connect
 from connector.tracker.retry import Retrier
+from connector.web.feedback import link_builder
 
 
 @dataclass
@@ -84,22 +95,85 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     calendar = BusinessCalendar.from_config(config.rules.calendar)
     runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
                       codec=codec, jira_url=settings.jira_url or "", mail_from=mail_from(
-                          config, settings))
+                          config, settings),
+                      feedback_link=link_builder(config, settings, store, clock))
     poller = Poller(tracker=tracker, store=store, config=config, codec=codec,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
-                    progress=progress)
+                    progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
     deliverer: Callable[[datetime], object] | None = None
+    ingest: Callable[[datetime], object] | None = None
     if not dry_run:
-        mailer = OutboxDirMailer(settings.outbox_dir)
+        mailer = mailer_for(config, settings)
         sender = mail_from(config, settings)
+        guard = delivery_guard(config, settings, store)
 
         def deliverer(now: datetime) -> object:
-            return deliver(store, mailer, sender=sender, now=now)
+            return deliver(store, mailer, sender=sender, now=now, guard=guard)
+
+        # Mail intake writes to Jira, so a dry run leaves the mailbox alone.
+        ingest = mail_intake(config, settings, tracker=tracker, store=store, codec=codec,
+                             calendar=calendar)
 
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
-                  deliver=deliverer)
+                  ingest=ingest, deliver=deliverer)
     return Service(config, settings, tracker, store, runtime, cycle, scratch)
+
+
+def mailer_for(config: Config, settings: Settings) -> Mailer:
+    """SMTP when TICKETFLOW_SMTP_URL is set, else the outbox folder; webhook posts beside."""
+    mail: Mailer = OutboxDirMailer(settings.outbox_dir)
+    if settings.smtp_url:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        mail = SmtpMailer(SmtpTarget.parse(settings.smtp_url), password=password)
+    hook = settings.webhook_url.get_secret_value() if settings.webhook_url else None
+    if config.rules.notifications.assignee.via == "webhook" and not hook:
+        raise ConfigError(["environment: TICKETFLOW_WEBHOOK_URL: not set; expected the Slack "
+                           "or Teams incoming-webhook URL (rules.yaml notifications.assignee."
+                           "via is webhook)"])
+    return Router(mail, WebhookMailer(hook) if hook else None)
+
+
+def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) -> DeliveryGuard:
+    """Suppressions, the no-auto-reply list and the per-recipient flood limit."""
+    notes = config.rules.notifications
+    window = timedelta(minutes=notes.rate_limit.per.minutes,
+                       days=notes.rate_limit.per.business_days)
+    return DeliveryGuard(store, limit=notes.rate_limit.per_recipient, window=window,
+                         own=(mail_from(config, settings), config.mappings.mailbox.address),
+                         extra=notes.no_auto_reply)
+
+
+def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
+                store: SqliteStateStore, codec: FieldCodec,
+                calendar: BusinessCalendar) -> Ingest | None:
+    """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
+    The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
+    box = config.mappings.mailbox
+    opener: Callable[[], Mailbox]
+    if settings.imap_url:
+        target = ImapTarget.parse(settings.imap_url)  # a bad URL stops start-up, not a pass
+
+        def opener() -> Mailbox:
+            password, token = settings.imap_password, settings.imap_oauth2_token
+            return ImapMailbox(
+                target, book=IntakeStore(store.db), max_size=box.max_message_size,
+                password=password.get_secret_value() if password else None,
+                oauth2_token=token.get_secret_value() if token else None,
+                processed=settings.imap_processed_folder,
+                quarantine=settings.imap_quarantine_folder)
+    elif settings.maildir is not None:
+        maildir = settings.maildir
+
+        def opener() -> Mailbox:
+            return MaildirMailbox(maildir, max_size=box.max_message_size,
+                                  processed=settings.imap_processed_folder,
+                                  quarantine=settings.imap_quarantine_folder)
+    else:
+        return None
+    rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
+    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
+                  open_mailbox=opener)
 
 
 def _flavor_key(settings: Settings) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connector import __version__, commands, commands_run, commands_sync
+from connector import __version__, commands, commands_outbox, commands_run, commands_sync
 from connector.errors import ConfigError, TicketflowError, UsageError
 from connector.logs import Redactor, configure
 from connector.settings import load_settings, secret_values
@@ -137,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(handler=commands.schema)
 
+    demo = sub.add_parser("demo", parents=common, help="the main job on a local Jira, in a minute",
+                          description="Start the Jira sandbox in-process, install the workflow, "
+                          "feed it the sample mails and run the real service over a simulated "
+                          "working week; print a timeline and a summary.")
+    demo.add_argument("--output", type=Path, default=Path("ticketflow-demo"), metavar="DIR",
+                      help="where the state, Maildir and outbox go (default: ./ticketflow-demo)")
+    demo.set_defaults(handler=commands_run.demo)
+
     run = sub.add_parser("run", parents=common, help="the service: cycles until stopped",
                          description="Read mail, poll Jira, apply the rules and deliver "
                          "messages on a schedule until SIGTERM; serves /healthz and /metrics.")
@@ -154,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "condition's value, the business-time arithmetic, when it is due.")
     explain.add_argument("key", metavar="KEY", help="the ticket, e.g. HELP-12")
     explain.set_defaults(handler=commands_sync.explain_ticket)
+
+    commands_outbox.add_parser(sub, common)
 
     sandbox = sub.add_parser("sandbox", parents=common, help="run the local Jira sandbox",
                              description="Serve a loopback Jira (cloud or datacenter flavor) "

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     outbox_dir: Path = Field(Path("outbox"), description="Folder of .eml files when no SMTP.")
     mail_from: str | None = Field(None, description="The helpdesk address messages come from.")
+    webhook_url: SecretStr | None = Field(
+        None, description="Slack or Teams incoming-webhook URL (notifications.assignee.via: "
+        "webhook); a secret, since anyone holding it can post.")
     imap_processed_folder: str = Field("Processed", description="Where handled mail is moved.")
     imap_quarantine_folder: str = Field("Quarantine", description="Where unusable mail goes.")
     public_url: str | None = Field(
@@ -67,5 +70,6 @@ def secret_values(settings: Settings) -> list[str]:
         settings.imap_oauth2_token,
         settings.smtp_password,
         settings.feedback_secret,
+        settings.webhook_url,
     ]
     return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

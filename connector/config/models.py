@@ -7,12 +7,24 @@ import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ByteSize,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from connector.config.actions import Action
 from connector.config.conditions import CategoryDef, ConditionList
 from connector.config.durations import DurationField
 from connector.config.events import Event
+from connector.config.notifications import Feedback, Notifications
 from connector.config.refs import CategoryRef, RoleRef, StatusRef
 from connector.config.tagged import Strict, Tagged, registry, single_key
 
@@ -147,6 +159,8 @@ class RulesFile(Strict):
     )
     categories: list[CategoryDef] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
+    notifications: Notifications = Field(default_factory=Notifications)
+    feedback: Feedback = Field(default_factory=Feedback)
     rules: list[Rule] = Field(default_factory=list)
 
 
@@ -211,10 +225,38 @@ class RoleDef(Strict):
     assign: Literal["round_robin", "least_loaded"] = "round_robin"
 
 
+def _byte_size(value: Any) -> Any:
+    """`10 MB`, `512 KiB` or a number of bytes, with an error that says so."""
+    try:
+        return TypeAdapter(ByteSize).validate_python(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a size; expected a number of bytes or a size "
+                         'like "10 MB" or "512 KiB"') from None
+
+
+Size = Annotated[ByteSize, BeforeValidator(_byte_size)]
+Domain = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
+                                          pattern=r"^\s*[A-Za-z0-9.-]+\.[A-Za-z]{2,}\s*$")]
+
+
 class Mailbox(Strict):
-    """The helpdesk mailbox."""
+    """The helpdesk mailbox, and how mail intake treats what arrives in it."""
 
     address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    reopen_window: DurationField = Field(
+        "7 days", validate_default=True,
+        description="A reply to a Complete ticket within this time reopens it (Complete -> "
+        "Reviewing); a later one opens a new ticket linked to the old one.")
+    max_attachment_size: Size = Field(
+        "10 MB", validate_default=True,
+        description='Larger attachments are not uploaded but named in a comment, e.g. "10 MB".')
+    max_message_size: Size = Field(
+        "25 MB", validate_default=True,
+        description="Of larger mail only the header is read; the ticket says so.")
+    trusted_domains: list[Domain] = Field(
+        default_factory=list,
+        description="Sender domains whose mail is never treated as bulk or automatic (their "
+        "systems mark people's mail as bulk); such mail is acknowledged like any other.")
 
 
 def _strip(value: Any) -> Any:

@@ -127,11 +127,84 @@ CREATE TABLE suppressions (
 );
 """
 
+# Customer feedback (connector/state/feedback.py): one answer per ticket and resolution; a
+# second answer updates it. `written_back` is 0 until the score and the comment reached the
+# tracker, so a failed write-back is retried rather than lost.
+_FEEDBACK = """
+CREATE TABLE feedback (
+    issue_key TEXT NOT NULL,
+    resolution INTEGER NOT NULL,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment TEXT NOT NULL DEFAULT '',
+    answers INTEGER NOT NULL DEFAULT 1,
+    written_back INTEGER NOT NULL DEFAULT 0,
+    first_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (issue_key, resolution)
+);
+CREATE INDEX feedback_unwritten ON feedback (updated_at) WHERE written_back = 0;
+"""
+
+# Mail intake (connector/state/intake.py): one row per message read, keyed by its normalised
+# Message-ID (or a hash when it has none), holding its outcome and the step reached, so a
+# message read again, after a crash at any point, is finished rather than repeated; the UIDs
+# handled per IMAP folder and UIDVALIDITY; comments made from mail, with who sent them (the
+# poller counts them as the customer's); and the addresses taking part in each ticket.
+_MAIL_INTAKE = """
+CREATE TABLE mail_intake (
+    mail_key TEXT PRIMARY KEY,
+    message_id TEXT,
+    mailbox TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
+    sender TEXT,
+    state TEXT NOT NULL CHECK (state IN ('started', 'done')),
+    step TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT CHECK (outcome IN ('ticket', 'comment', 'quarantine')),
+    issue_key TEXT,
+    comment_id TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    automatic INTEGER NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX mail_intake_by_issue ON mail_intake (issue_key);
+CREATE INDEX mail_intake_quarantine ON mail_intake (done_at)
+    WHERE outcome = 'quarantine';
+CREATE TABLE mail_folders (
+    mailbox TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE mail_uids (
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    mail_key TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (mailbox, uidvalidity, uid)
+);
+CREATE TABLE mail_comments (
+    comment_id TEXT PRIMARY KEY,
+    issue_key TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    side TEXT NOT NULL CHECK (side IN ('customer', 'staff'))
+);
+CREATE TABLE mail_participants (
+    issue_key TEXT NOT NULL,
+    address TEXT NOT NULL,
+    PRIMARY KEY (issue_key, address)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
     Migration("0003_message_ids", _MESSAGE_IDS),
     Migration("0004_suppressions", _SUPPRESSIONS),
+    Migration("0005_feedback", _FEEDBACK),
+    Migration("0006_mail_intake", _MAIL_INTAKE),
 )
 
 

@@ -51,10 +51,12 @@ class Cycle:
         self.deliver_mail()
         return result
 
-    def read_mail(self) -> None:
-        """Turn new mail into tickets and comments (the service runs this on its own timer)."""
+    def read_mail(self) -> object:
+        """Turn new mail into tickets and comments (the service runs this on its own timer).
+        Returns intake's report: mailbox trouble is reported there, not raised."""
         if self.ingest is not None:
-            self.ingest(self.clock.now())
+            return self.ingest(self.clock.now())
+        return None
 
     def sync(self) -> CycleReport:
         """Poll Jira, evaluate the rules (time rules on the mirror) and perform the actions."""

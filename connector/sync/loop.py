@@ -78,11 +78,16 @@ class ServiceLoop:
         self.health = health
         self.stop = stop or threading.Event()
         self.scheduler = schedule.Scheduler()
+        self.extra: list[tuple[str, int, Callable[[], object]]] = []
+
+    def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
+        """Another step on its own timer, with the same error handling."""
+        self.extra.append((name, seconds, step))
 
     def jobs(self) -> list[tuple[str, int, Callable[[], object]]]:
         return [("mail", self.intervals.mail, self.cycle.read_mail),
                 ("sync", self.intervals.poll, self._timed_sync),
-                ("deliver", self.intervals.delivery, self.cycle.deliver_mail)]
+                ("deliver", self.intervals.delivery, self.cycle.deliver_mail), *self.extra]
 
     def run(self) -> int:
         """Until stopped; returns the exit code (0 after a clean stop)."""
@@ -107,7 +112,7 @@ class ServiceLoop:
         if self.stop.is_set():
             return
         try:
-            step()
+            _raise_reported(step())
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
             metrics.JOB_ERRORS.labels(name).inc()
@@ -118,6 +123,13 @@ class ServiceLoop:
         if name == "sync":
             metrics.CYCLES.labels("ok").inc()
         self.health.succeeded(name)
+
+
+def _raise_reported(result: object) -> None:
+    """A step may report trouble instead of raising (mail intake does): treat it as raised."""
+    trouble = getattr(result, "error", "")
+    if trouble:
+        raise RuntimeError(str(trouble))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from connector.actions.runtime import Outcome, Runtime
 from connector.engine.events import Event
 from connector.engine.planner import PlannedAction
 from connector.errors import AuthError, SkippableError, TrackerError
+from connector.mail.render import TemplateSecurityError
 from connector.state.base import Effect, StateStore, Ticket, Transaction
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def _perform(store: StateStore, runtime: Runtime, effect: Effect, now: datetime)
         detail = outcome.detail
     except AuthError:
         raise  # the credentials are wrong: nothing else will work either
+    except TemplateSecurityError as error:  # a template tried to escape: an admin must look
+        status, detail = "failed", str(error)
     except SkippableError as error:
         status, detail = "skipped", str(error)
     except TrackerError as error:

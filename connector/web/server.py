@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -14,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from connector.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
+_TOKEN = re.compile(r"/feedback/[^\s?\"]+")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -49,7 +51,8 @@ class _QuietHandler(WSGIRequestHandler):
     """Access lines go to our logger at debug, not to stderr."""
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http %s", format % args)
+        # A feedback link's token is a credential for one answer: keep it out of the logs.
+        log.debug("http %s", _TOKEN.sub("/feedback/***", format % args))
 
 
 class HttpService:

@@ -76,7 +76,8 @@ def test_healthcheck_command_follows_healthz(tmp_path: Path) -> None:
 
 def test_the_image_install_works_in_a_fresh_venv(tmp_path: Path) -> None:
     """The build stage's commands (venv + pip install .) give a `ticketflow` that carries its
-    shipped config: init and validate work from an unrelated folder."""
+    shipped config and sample mail: init, validate and the demo work from an unrelated
+    folder."""
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
                     str(ROOT)], check=True, timeout=300)
@@ -98,3 +99,7 @@ def test_the_image_install_works_in_a_fresh_venv(tmp_path: Path) -> None:
     checked = ticketflow("validate", "--config-dir", "config")
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.startswith("ok: rules.yaml")
+    demo = ticketflow("demo", "--output", "demo")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "tickets: 3" in demo.stdout
+    assert any((elsewhere / "demo" / "outbox").glob("*.eml"))

@@ -53,7 +53,7 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
                 monkeypatch.setenv(key, value)
         assert main(["install-scheme"]) == 0
         log = (tmp_path / "run.log").open("w")
-        process = subprocess.Popen([sys.executable, "-m", "connector", "-v", "run"], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "connector", "-vv", "run"], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         try:
             yield {"process": process, "url": f"http://127.0.0.1:{port}", "env": env,
@@ -76,8 +76,9 @@ def _healthy(url: str) -> bool:
 def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
         service: dict[str, object]) -> None:
     """/healthz turns 200 after a sync, /metrics carries the documented series, a new ticket
-    is acknowledged by the running loop, an overlapping `once` refuses with a clear message,
-    and SIGTERM ends the process with exit code 0 within a few seconds."""
+    is acknowledged by the running loop, /feedback/ answers (and its token stays out of even
+    debug logs), an overlapping `once` refuses with a clear message, and SIGTERM ends the
+    process with exit code 0 within a few seconds."""
     url = str(service["url"])
     process = service["process"]
     assert isinstance(process, subprocess.Popen)
@@ -103,6 +104,10 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
                    'ticketflow_messages_total{status="sent",template="request_submitted"}',
                    "ticketflow_rate_limit_waits_total", "ticketflow_census_gap"):
         assert series in metrics, series
+
+    forged = requests.get(f"{url}/feedback/c2VjcmV0LXRva2Vu.forged", timeout=5)
+    assert forged.status_code == 403           # the form is mounted; a forged token is refused
+    assert "c2VjcmV0LXRva2Vu" not in Path(str(service["log"])).read_text()
 
     second = subprocess.run([sys.executable, "-m", "connector", "once"],
                             env=service["env"], capture_output=True, text=True,  # type: ignore[arg-type]

@@ -49,3 +49,11 @@ def test_every_command_is_documented() -> None:
 def test_every_rule_type_is_documented_with_an_example(kind: str) -> None:
     """Each registered condition, action and event has a reference row with an example."""
     assert re.search(rf"^\| `{kind}` \|.*`", README, flags=re.MULTILINE), kind
+
+
+def test_every_setting_is_in_the_settings_table() -> None:
+    """Each TICKETFLOW_* setting the program reads has a row in the README."""
+    from connector.settings import Settings
+
+    for name in Settings.model_fields:
+        assert f"`TICKETFLOW_{name.upper()}`" in README, name

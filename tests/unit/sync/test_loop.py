@@ -67,3 +67,31 @@ def test_health_turns_unhealthy_when_syncs_stop() -> None:
     assert not healthy
     assert reason == ("last successful sync 360s ago (limit 300s); last errors: sync: "
                       "TimeoutError: Jira did not answer")
+
+
+class MailboxDown:
+    """A cycle whose mail step reports a refused login (as intake does) instead of raising."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def read_mail(self) -> object:
+        return type("Report", (), {"error": "IMAP login refused: AUTHENTICATIONFAILED"})()
+
+    def sync(self) -> None:
+        return None
+
+    def deliver_mail(self) -> None:
+        self.stop.set()
+
+
+def test_a_mail_step_reporting_trouble_counts_as_failed() -> None:
+    """Intake does not raise for mailbox trouble; its reported error still reaches /healthz."""
+    stop = threading.Event()
+    health = Health(SettableClock(NOW), stale_after=timedelta(minutes=5))
+    loop = ServiceLoop(MailboxDown(stop), intervals=Intervals(), health=health,  # type: ignore[arg-type]
+                       stop=stop)
+    assert loop.run() == 0
+    healthy, reason = health.status()
+    assert healthy
+    assert "mail: RuntimeError: IMAP login refused: AUTHENTICATIONFAILED" in reason

@@ -1,0 +1,1 @@
+"""`ticketflow demo`: the main job on embedded defaults, against the in-process Jira sandbox."""

@@ -1,0 +1,50 @@
+"""`ticketflow demo`: the main job on embedded defaults, as a new user runs it."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+
+
+def test_demo_runs_the_week_and_leaves_its_messages(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """With nothing configured, the demo installs the workflow in the sandbox, turns the
+    sample mails into three tickets, escalates, reopens on a late reply, stops mail to a dead
+    address after its bounce, and leaves every message as an .eml file it names."""
+    output = tmp_path / "demo"
+    assert main(["demo", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "workflow installed in Jira" in out
+    assert "mail: new ticket HELP-1 from pat.doe@uni.example.edu" in out
+    assert "mail: comment on HELP-3 from mailer-daemon@mx.example.edu (bounce)" in out
+    assert "mail: comment on HELP-2 from sam.lee@uni.example.edu (Auto-Submitted" in out
+    assert "reopened it" in out
+    assert "escalate stale tier 2: tier 2 -> 3" in out
+    summary = out[out.index("Summary"):]
+    assert "tickets: 3" in summary
+    assert "escalations: 3" in summary
+    assert "surveys: 2" in summary                 # HELP-1 reopened: still one survey
+    assert "is suppressed: bounced" in summary     # HELP-3's later notices were held back
+    assert f"the messages are .eml files in {output / 'outbox'}/" in summary
+    messages = sorted((output / "outbox").glob("*.eml"))
+    sent = int(summary.split("messages sent: ")[1].split()[0])
+    assert len(messages) == sent
+    for path in messages:
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert str(parsed["Subject"]).startswith("[HELP-")
+
+
+def test_demo_twice_starts_afresh(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Running the demo again into the same folder gives the same story, not a doubled one."""
+    output = tmp_path / "demo"
+    assert main(["demo", "--output", str(output)]) == 0
+    first = capsys.readouterr().out
+    assert main(["demo", "--output", str(output)]) == 0
+    second = capsys.readouterr().out
+    summary = slice(first.index("Summary"), first.index("(simulated"))
+    assert first[summary] == second[second.index("Summary"):second.index("(simulated")]
