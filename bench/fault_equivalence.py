@@ -1,0 +1,353 @@
+"""The fault-equivalence test: one simulated week run twice, clean and under faults with the
+service killed (SIGKILL) at random moments, must end in the same place.
+
+Compared: the final Jira state of every ticket (status, tier, category, assignee), every
+(ticket, template, recipient) message present exactly once, and one ticket per request mail.
+Tickets are matched across runs by the Message-ID of the mail that opened them.
+
+Run:  .venv/bin/python bench/fault_equivalence.py [--quick] [--tickets N] [--kills K]
+
+The service runs as `ticketflow once --now T` processes, as cron would run it; at a tick
+chosen for a kill the first attempt is killed after a random delay and the cycle is run again
+at the same simulated time (a restart). The world (mail, engineers) waits for a completed
+cycle before moving on, so both runs see the same world.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import hashlib
+import io
+import mailbox
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import closing, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SandboxProcess, table, write
+
+from connector.cli import main as ticketflow
+from connector.sandbox import API_TOKEN, API_USER
+
+ZONE = ZoneInfo("America/Chicago")
+MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=ZONE)
+TOPICS = ("Cannot log in after password reset", "Data export to CSV times out",
+          "Please set up a new project", "Question about survey branching logic")
+OUTBOX_NAME = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*-\d+)-(?P<template>.+)-(?P<id>\d+)$")
+FAULTS = {"rate_429": 0.10, "rate_500": 0.02, "rate_drop": 0.01, "retry_after": 0}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One customer mail and what the engineers will do with its ticket."""
+
+    index: int
+    arrives: datetime
+    plan: str  # "close", "escalate" or "leave"
+
+    @property
+    def message_id(self) -> str:
+        return f"<req-{self.index:05d}@uni.example.edu>"
+
+    def raw(self) -> bytes:
+        sender = f"customer{self.index % 97}@uni.example.edu"
+        return (f"From: Customer {self.index % 97} <{sender}>\r\n"
+                f"To: redcap_helpdesk@example.edu\r\n"
+                f"Subject: Request {self.index:05d}: {TOPICS[self.index % len(TOPICS)]}\r\n"
+                f"Date: {format_datetime(self.arrives)}\r\n"
+                f"Message-ID: {self.message_id}\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                f"Hello, this is request {self.index}. Please help.\r\n").encode()
+
+
+def week(tickets: int, seed: int) -> list[Request]:
+    """Requests spread over Monday to Thursday working hours, with a fixed plan each."""
+    chooser = random.Random(seed)
+    hours = [MONDAY + timedelta(days=d, hours=h + 1, minutes=m)
+             for d in range(4) for h in range(1, 10) for m in range(0, 60, 5)]
+    slots = sorted(chooser.choice(hours) for _ in range(tickets))
+    return [Request(i, when, chooser.choice(("close", "escalate", "leave")))
+            for i, when in enumerate(slots)]
+
+
+def ticks() -> list[datetime]:
+    """A cycle every 30 simulated minutes, Monday 07:00 to Friday 18:00."""
+    moments, now = [], MONDAY
+    while now <= MONDAY + timedelta(days=4, hours=11):
+        moments.append(now)
+        now += timedelta(minutes=30)
+    return moments
+
+
+def _retrying(call: Any, *args: Any, **kwargs: Any) -> requests.Response:
+    """The engineers' own clicks retry through the injected faults like a browser would."""
+    for _ in range(50):
+        try:
+            answer = call(*args, **kwargs)
+        except requests.ConnectionError:
+            continue
+        if answer.status_code not in (429, 500, 502, 503, 504):
+            return answer
+    raise RuntimeError("the sandbox kept failing an engineer's request")
+
+
+@dataclass
+class World:
+    """One run: a sandbox, a state folder, the service's processes, the engineers."""
+
+    folder: Path
+    faulty: bool
+    kills: set[int]
+    seed: int
+    sandbox: SandboxProcess = field(default_factory=SandboxProcess)
+    attempts: int = 0
+    killed: int = 0
+    owed: bool = False
+
+    def env(self, now: datetime) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(ROOT), "TICKETFLOW_JIRA_URL": self.sandbox.url,
+                "TICKETFLOW_JIRA_EMAIL": API_USER, "TICKETFLOW_JIRA_TOKEN": API_TOKEN,
+                "TICKETFLOW_JIRA_FLAVOR": "cloud",
+                "TICKETFLOW_STATE_DB": str(self.folder / "state.db"),
+                "TICKETFLOW_OUTBOX_DIR": str(self.folder / "outbox"),
+                "TICKETFLOW_MAILDIR": str(self.folder / "Maildir"),
+                "TICKETFLOW_CONFIG_DIR": str(ROOT)}
+
+    def cycle(self, tick: int, now: datetime, chooser: random.Random) -> None:
+        """Run a cycle at `now` until one completes. At a kill tick the first attempt is a
+        separate `ticketflow once` process, killed with SIGKILL at a random moment; a kill
+        that lands after the process finished is carried to the next tick."""
+        if tick in self.kills or self.owed:
+            self.owed = self._kill_one(now, chooser)
+        for _ in range(30):
+            self.attempts += 1
+            if self._once_here(now) == 0:
+                return
+        raise RuntimeError(f"no cycle completed at {now}")
+
+    def _kill_one(self, now: datetime, chooser: random.Random) -> bool:
+        """One killed attempt; True when the process ended before the kill (still owed)."""
+        self.attempts += 1
+        process = subprocess.Popen(
+            [sys.executable, "-m", "connector", "once", "--now", now.isoformat()],
+            env=self.env(now), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chooser.uniform(0.4, 1.0))  # past start-up, somewhere inside the cycle
+        if process.poll() is not None:
+            return True
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        self.killed += 1
+        return False
+
+    def _once_here(self, now: datetime) -> int:
+        """`ticketflow once --now` through the same entry point, in this process (faster)."""
+        saved = dict(os.environ)
+        os.environ.update({k: v for k, v in self.env(now).items() if k.startswith("TICKET")})
+        quiet = io.StringIO()  # what cron would mail to nobody: per-cycle lines, retry warnings
+        try:
+            with redirect_stdout(quiet), redirect_stderr(quiet):
+                return ticketflow(["once", "--now", now.isoformat()])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def keys(self) -> dict[str, str]:
+        """Request Message-ID -> ticket key, from what the service recorded."""
+        path = self.folder / "state.db"
+        if not path.exists():
+            return {}
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return dict(db.execute("SELECT message_id, issue_key FROM message_ids "
+                                   "WHERE direction = 'in'").fetchall())
+
+    def move(self, who: str, key: str, status: str) -> None:
+        session = requests.Session()
+        session.auth = (who, API_TOKEN)
+        base = f"{self.sandbox.url}/rest/api/3/issue/{key}"
+        options = _retrying(session.get, f"{base}/transitions", timeout=30).json()
+        target = [t["id"] for t in options["transitions"] if t["to"]["name"] == status]
+        if target:
+            _retrying(session.post, f"{base}/transitions",
+                      json={"transition": {"id": target[0]}}, timeout=30)
+
+    def assignee(self, key: str) -> str:
+        session = requests.Session()
+        session.auth = (API_USER, API_TOKEN)
+        issue = _retrying(session.get, f"{self.sandbox.url}/rest/api/3/issue/{key}",
+                          params={"fields": "assignee"}, timeout=30).json()
+        person = issue["fields"].get("assignee")
+        return str(person["emailAddress"]) if person else "alice@example.edu"
+
+
+def _engineers(world: World, requests_: list[Request], now: datetime,
+               done: set[tuple[int, str]]) -> None:
+    """Each plan's steps, once each, when their time has come and the ticket exists."""
+    keys = world.keys()
+    for request in requests_:
+        key = keys.get(request.message_id)
+        if key is None:
+            continue
+        steps = {"close": [(30, "alice@example.edu", "Reviewing"),
+                           (90, "alice@example.edu", "In Progress"),
+                           (60 * 24, "alice@example.edu", "Done")],
+                 "escalate": [(20, "alice@example.edu", "Reviewing"),
+                              (60 * 26, "{assignee}", "In Progress"),
+                              (60 * 50, "{assignee}", "Done")],
+                 "leave": []}[request.plan]
+        for delay, who, status in steps:
+            if (request.index, status) in done or now < request.arrives + timedelta(
+                    minutes=delay):
+                continue
+            person = world.assignee(key) if who == "{assignee}" else who
+            world.move(person, key, status)
+            done.add((request.index, status))
+
+
+def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int,
+             seed: int) -> dict[str, Any]:
+    """One run of the week; returns what is compared."""
+    moments = ticks()
+    folder.mkdir(parents=True, exist_ok=True)
+    chooser = random.Random(seed)
+    world = World(folder, faulty, set(chooser.sample(range(1, len(moments)), kills)), seed)
+    try:
+        world.sandbox.set_clock(MONDAY)
+        install = subprocess.run([sys.executable, "-m", "connector", "install-scheme"],
+                                 env=world.env(MONDAY), capture_output=True, text=True,
+                                 check=False)
+        if install.returncode != 0:
+            raise RuntimeError(install.stdout + install.stderr)
+        if faulty:
+            world.sandbox.faults(seed=seed, **FAULTS)
+        inbox = mailbox.Maildir(folder / "Maildir", create=True)
+        pending, done = list(requests_), set()  # type: ignore[var-annotated]
+        for tick, now in enumerate(moments):
+            world.sandbox.set_clock(now)
+            while pending and pending[0].arrives <= now:
+                inbox.add(pending.pop(0).raw())
+            _engineers(world, requests_, now, done)
+            world.cycle(tick, now, chooser)
+        world.sandbox.faults(rate_429=0, rate_500=0, rate_drop=0)
+        for extra in range(3):  # settle: deliver what is due, with the world at rest
+            world.cycle(-1, moments[-1] + timedelta(hours=2 * (extra + 1)), chooser)
+        return _observe(world, requests_)
+    finally:
+        world.sandbox.stop()
+
+
+def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
+    keys = world.keys()
+    by_key = {key: mid for mid, key in keys.items()}
+    session = requests.Session()
+    session.auth = (API_USER, API_TOKEN)
+    state: dict[str, tuple[str, ...]] = {}
+    issues, token = 0, None
+    while True:
+        body: dict[str, Any] = {"jql": "project = HELP ORDER BY key ASC", "maxResults": 100,
+                                "fields": ["status", "assignee", "components",
+                                           "customfield_10071"]}
+        if token:
+            body["nextPageToken"] = token
+        page = session.post(f"{world.sandbox.url}/rest/api/3/search/jql", json=body,
+                            timeout=60).json()
+        for issue in page["issues"]:
+            issues += 1
+            fields = issue["fields"]
+            state[by_key.get(issue["key"], f"unmatched {issue['key']}")] = (
+                fields["status"]["name"], str(fields.get("customfield_10071")),
+                ",".join(sorted(c["name"] for c in fields.get("components") or [])),
+                (fields.get("assignee") or {}).get("emailAddress", "-"))
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    messages: Counter[tuple[str, str, str]] = Counter()
+    for path in (world.folder / "outbox").glob("*.eml"):
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        named = OUTBOX_NAME.match(path.stem)
+        key, template = (named["key"], named["template"]) if named else ("?", path.stem)
+        messages[(by_key.get(key, key), template, parseaddr(str(parsed["To"]))[1])] += 1
+    return {"state": state, "messages": messages, "issues": issues,
+            "requests": len(requests_), "matched": len(keys), "attempts": world.attempts,
+            "killed": world.killed,
+            "fingerprint": hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()}
+
+
+def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
+    """Every difference in words (empty when the runs are equivalent)."""
+    problems = []
+    if clean["state"] != faulty["state"]:
+        differing = [k for k in clean["state"] if clean["state"][k] != faulty["state"].get(k)]
+        examples = [(k, clean["state"][k], faulty["state"].get(k)) for k in differing[:3]]
+        problems.append(f"{len(differing)} tickets differ, e.g. {examples}")
+    for name, run in (("clean", clean), ("faulty", faulty)):
+        doubled = [m for m, n in run["messages"].items() if n != 1]
+        if doubled:
+            problems.append(f"{name}: {len(doubled)} messages not exactly once, e.g. {doubled[:3]}")
+        if run["issues"] != run["requests"]:
+            problems.append(f"{name}: {run['issues']} tickets for {run['requests']} mails")
+    if set(clean["messages"]) != set(faulty["messages"]):
+        gone = set(clean["messages"]) - set(faulty["messages"])
+        extra = set(faulty["messages"]) - set(clean["messages"])
+        problems.append(f"messages differ: {len(gone)} missing, {len(extra)} extra")
+    return problems
+
+
+def run(tickets: int, kills: int, seed: int, folder: Path) -> tuple[list[str], list[list[str]]]:
+    requests_ = week(tickets, seed)
+    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed)
+    faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed)
+    rows = [["compared", "clean run", "faults + kills"],
+            ["request mails", str(clean["requests"]), str(faulty["requests"])],
+            ["tickets in Jira", str(clean["issues"]), str(faulty["issues"])],
+            ["tickets compared (status, tier, category, assignee)", str(len(clean["state"])),
+             str(len(faulty["state"]))],
+            ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
+             str(sum(faulty["messages"].values()))],
+            ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
+             str(faulty["attempts"])],
+            ["processes killed with SIGKILL", "0", str(faulty["killed"])],
+            ["final-state fingerprint", clean["fingerprint"][:12], faulty["fingerprint"][:12]]]
+    return compare(clean, faulty), rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 tickets and 5 kills")
+    parser.add_argument("--tickets", type=int)
+    parser.add_argument("--kills", type=int)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    tickets = args.tickets or (200 if args.quick else 2_000)
+    kills = args.kills if args.kills is not None else (5 if args.quick else 20)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        problems, rows = run(tickets, kills, args.seed, Path(folder))
+    print(table(rows))
+    print("\nequivalent" if not problems else "\nNOT EQUIVALENT:\n  " + "\n  ".join(problems))
+    path = write("fault_equivalence" + ("_quick" if args.quick else ""), {
+        "tickets": tickets, "kills": kills, "faults": FAULTS, "seed": args.seed,
+        "rows": rows, "problems": problems, "seconds": time.perf_counter() - started})
+    print(f"written to {path.relative_to(path.parents[2])}")
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
