@@ -84,11 +84,17 @@ class StateCollector(Collector):
 
     def _mail(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
         mail = CounterMetricFamily("ticketflow_mail_ingested", "Mail read from the mailbox, by "
-                                   "outcome and reason.", labels=["outcome", "reason"])
-        for outcome, reason, count in _count(
-                db, "SELECT outcome, coalesce(reason, ''), count(*) FROM mail_outcomes "
-                "GROUP BY outcome, coalesce(reason, '')"):
-            mail.add_metric([outcome, reason], float(count))
+                                   "outcome (ticket, comment, quarantine) and reason (the kind "
+                                   "of mail, or why it was quarantined).",
+                                   labels=["outcome", "reason"])
+        counts: dict[tuple[str, str], float] = {}
+        for outcome, kind, reason, count in _count(
+                db, "SELECT outcome, kind, reason, count(*) FROM mail_intake "
+                "WHERE state = 'done' GROUP BY outcome, kind, reason"):
+            label = _reason_label(reason) if outcome == "quarantine" else kind
+            counts[(outcome, label)] = counts.get((outcome, label), 0.0) + float(count)
+        for labels, value in sorted(counts.items()):
+            mail.add_metric(list(labels), value)
         yield mail
 
     def _progress(self, db: sqlite3.Connection) -> Iterator[GaugeMetricFamily]:
@@ -105,6 +111,14 @@ class StateCollector(Collector):
         for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
             gap.add_metric([], float(value))
         yield gap
+
+
+def _reason_label(reason: str) -> str:
+    """A quarantine reason's leading phrase: addresses and details would make every mail a
+    new time series."""
+    for stop in ("(", ":", ";"):
+        reason = reason.split(stop, 1)[0]
+    return reason.strip()[:60] or "unknown"
 
 
 def utc_now() -> datetime:

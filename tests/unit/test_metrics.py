@@ -1,0 +1,44 @@
+"""/metrics reads durable counts from the state file: they survive restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from connector.metrics import StateCollector
+from connector.state.base import Bookmark, Effect, Transaction
+from connector.state.sqlite import SqliteStateStore
+
+NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
+    """Rule actions by rule and status, mail by outcome and a bounded reason, bookmark lag and
+    the census gap, read through a read-only connection from what the service wrote."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    store.commit(Transaction(
+        effects=[Effect("HELP-1|acknowledge|created|0:notify", "HELP-1", "acknowledge",
+                        "0:notify", "created", created_at=NOW)],
+        bookmark=Bookmark("HELP", NOW - timedelta(seconds=90), True)))
+    rows = [("m1", "ticket", "ordinary", ""), ("m2", "comment", "reply", ""),
+            ("m3", "quarantine", "bounce",
+             "a bounce for no known ticket (recipients: x@example.edu)"),
+            ("m4", "quarantine", "bounce", "a bounce for no known ticket (recipients: y@ex)")]
+    for key, outcome, kind, reason in rows:
+        store.db.execute(
+            "INSERT INTO mail_intake (mail_key, mailbox, ref, kind, state, outcome, reason, "
+            "received_at) VALUES (?, 'INBOX', ?, ?, 'done', ?, ?, ?)",
+            (key, key, kind, outcome, reason, NOW.isoformat()))
+    store.set_meta("census_gap", "2")
+    store.close()
+    registry = CollectorRegistry()
+    registry.register(StateCollector(tmp_path / "state.db", now=lambda: NOW))
+    text = generate_latest(registry).decode()
+    assert 'ticketflow_rule_actions_total{rule="acknowledge",status="pending"} 1.0' in text
+    assert 'ticketflow_mail_ingested_total{outcome="ticket",reason="ordinary"} 1.0' in text
+    assert ('ticketflow_mail_ingested_total{outcome="quarantine",'
+            'reason="a bounce for no known ticket"} 2.0') in text
+    assert 'ticketflow_bookmark_lag_seconds{project="HELP"} 90.0' in text
+    assert "ticketflow_census_gap 2.0" in text
