@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 issues instead of 20,000")
     parser.add_argument("--issues", type=int)
+    parser.add_argument("--latency-ms", type=int, default=0,
+                        help="added to every Jira answer, as a real network would (e.g. 30)")
     args = parser.parse_args(argv)
     issues = args.issues or (2_000 if args.quick else 20_000)
     sandbox = SandboxProcess()
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.seed(issues, status="Pending", start=NOW - timedelta(days=1),
                          step_seconds=1)
             sandbox.set_clock(NOW)
+            if args.latency_ms:
+                sandbox.faults(latency_ms=args.latency_ms)
             sandbox.reset_counts()
             results: Any = multiprocessing.get_context("spawn").Queue()
             child = multiprocessing.get_context("spawn").Process(
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     changelogs = by_endpoint(counts, "POST /rest/api/3/changelog/bulkfetch")
     floor = floor_requests(issues, PAGE)
     total = int(counts["total"])
-    rows = [["first sync of", f"{issues:,} open tickets", "naive poller", "ratio"],
+    latency = f", {args.latency_ms} ms latency" if args.latency_ms else ""
+    rows = [["first sync of", f"{issues:,} open tickets{latency}", "naive poller", "ratio"],
             ["tracker requests", f"{total} (floor {floor}: {searches} searches + "
              f"{changelogs} changelog fetches)", str(naive_requests),
              f"naive makes {naive_requests / total:.0f}x more"],
@@ -116,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             ["peak memory", f"{ours['peak_rss_mb']:.0f} MB (whole process)", "-", ""]]
     print(table(rows))
     extra = dict(counts["by_endpoint"])
-    path = write("backlog" + ("_quick" if args.quick else ""), {
-        "issues": issues, "page_size": PAGE, "requests": total, "floor": floor,
+    name = "backlog" + ("_quick" if args.quick else "") + (
+        f"_latency{args.latency_ms}ms" if args.latency_ms else "")
+    path = write(name, {
+        "issues": issues, "latency_ms": args.latency_ms, "page_size": PAGE,
+        "requests": total, "floor": floor,
         "searches": searches, "changelog_fetches": changelogs, "by_endpoint": extra,
         "seconds": ours["seconds"], "peak_rss_mb": ours["peak_rss_mb"],
         "mirrored": ours["mirrored"], "naive_requests": naive_requests,
