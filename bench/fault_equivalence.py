@@ -304,9 +304,10 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
         if run["issues"] != run["requests"]:
             problems.append(f"{name}: {run['issues']} tickets for {run['requests']} mails")
     if set(clean["messages"]) != set(faulty["messages"]):
-        gone = set(clean["messages"]) - set(faulty["messages"])
-        extra = set(faulty["messages"]) - set(clean["messages"])
-        problems.append(f"messages differ: {len(gone)} missing, {len(extra)} extra")
+        gone = sorted(set(clean["messages"]) - set(faulty["messages"]))
+        extra = sorted(set(faulty["messages"]) - set(clean["messages"]))
+        problems.append(f"messages differ: {len(gone)} missing, e.g. {gone[:3]}; "
+                        f"{len(extra)} extra, e.g. {extra[:3]}")
     return problems
 
 

@@ -71,19 +71,25 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     return Outcome(replace(ticket, category=category), f"category {category}")
 
 
-def pick_member(runtime: Runtime, role_name: str, strategy: str | None, project: str, *,
-                effect_key: str) -> str:
-    """A member of the role: in turn (round_robin) or with the fewest open tickets.
-
-    The choice is remembered under the effect's key before anything is done with it, so an
-    action interrupted by a crash picks the same person when it is performed again.
-    """
-    remembered = runtime.store.meta(f"pick {effect_key}")
+def decided_once(runtime: Runtime, what: str, effect_key: str,
+                 decide: Callable[[], str]) -> str:
+    """A choice an effect makes (whom to assign, which tier to go to), made the first time
+    and remembered under the effect's key before anything is done with it: an action
+    interrupted by a crash and performed again, after the poll has seen its partial writes,
+    chooses exactly the same."""
+    remembered = runtime.store.meta(f"{what} {effect_key}")
     if remembered is not None:
         return remembered
-    person = _choose(runtime, role_name, strategy, project)
-    runtime.store.set_meta(f"pick {effect_key}", person)
-    return person
+    choice = decide()
+    runtime.store.set_meta(f"{what} {effect_key}", choice)
+    return choice
+
+
+def pick_member(runtime: Runtime, role_name: str, strategy: str | None, project: str, *,
+                effect_key: str) -> str:
+    """A member of the role: in turn (round_robin) or with the fewest open tickets."""
+    return decided_once(runtime, "pick", effect_key,
+                        lambda: _choose(runtime, role_name, strategy, project))
 
 
 def _choose(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
@@ -116,8 +122,10 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
               now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Escalate)
     spec = planned.action.escalate
-    current = ticket.tier or 1
-    target = current + 1 if spec.to_tier == "next" else spec.to_tier
+    first = ticket.tier or 1
+    step = decided_once(runtime, "tiers", planned.effect_key, lambda: f"{first}->" + str(
+        first + 1 if spec.to_tier == "next" else spec.to_tier))
+    current, target = (int(part) for part in step.split("->"))
     tier = next((t for t in runtime.config.rules.tiers if t.tier == target), None)
     if tier is None or target <= current:
         return Outcome(ticket, f"tier {current} is the highest; nothing to escalate to",

@@ -62,11 +62,12 @@ class Cycle:
         """Poll Jira, evaluate the rules (time rules on the mirror) and perform the actions."""
         started = self.clock.now()
         result = CycleReport(started)
-        # Finish what a previous run recorded but did not perform (a crash, a restart).
-        result.performed += perform_pending(self.store, self.runtime, started, self.report)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)
         result.recorded += self.poller.poll(ctx, started)
         result.recorded += self.evaluate_time_rules(ctx)
+        # Perform everything recorded, including what a crashed run left, only now: a pick
+        # such as least-loaded then sees the same fully polled mirror whether or not this
+        # cycle is a rerun (the fault-equivalence run found picks made before the poll).
         result.performed += perform_pending(self.store, self.runtime, started, self.report)
         if self._census_due(started):
             result.census = self.census()
