@@ -89,6 +89,10 @@ class Deferred(Exception):  # noqa: N818 - a signal to leave the mail for the ne
     """Leave this message in the inbox; a later pass tries again."""
 
 
+class Interrupted(Deferred):
+    """Jira is unavailable: leave this mail and every later one for the next pass."""
+
+
 class Ingest:
     """One callable per service: `ingest(now)` reads the mailbox once (the cycle's first step)."""
 
@@ -132,24 +136,31 @@ class Ingest:
         waiting: list[RawMail] = []
         for raw in mailbox.fetch():
             report.read += 1
-            self._one(mailbox, raw, now, report, waiting)
+            if not self._one(mailbox, raw, now, report, waiting):
+                return  # Jira is unavailable: the rest keeps its order for the next pass
         for raw in waiting:
-            self._one(mailbox, raw, now, report, None)
+            if not self._one(mailbox, raw, now, report, None):
+                return
 
     def _one(self, mailbox: Mailbox, raw: RawMail, now: datetime, report: IngestReport,
-             waiting: list[RawMail] | None) -> None:
+             waiting: list[RawMail] | None) -> bool:
+        """Handle one message; False when the pass must stop (Jira is unavailable)."""
         try:
             handled = self.handle(raw, now, mailbox.name, wait=waiting is not None)
+        except Interrupted:
+            report.deferred += 1
+            return False
         except Deferred:
             report.deferred += 1
-            return
+            return True
         except Postponed:
             assert waiting is not None
             waiting.append(raw)
-            return
+            return True
         counter = _COUNTERS[handled.outcome]
         setattr(report, counter, getattr(report, counter) + 1)
         mailbox.settle(raw, handled.destination, key=handled.key)
+        return True
 
     def handle(self, raw: RawMail, now: datetime, mailbox: str, *, wait: bool = False
                ) -> Handled:
@@ -185,7 +196,10 @@ class Ingest:
             if isinstance(error, TrackerError) and record.attempts >= MAX_ATTEMPTS:
                 return self._quarantine(job, f"the tracker refused it: {error}")
             log.warning("mail left for the next pass (attempt %d): %s", record.attempts, error)
-            raise Deferred from error
+            # Jira unavailable (RetriableError): stop the pass, so mail becomes tickets in the
+            # order it arrived whatever Jira's hiccups (keys and least-loaded picks follow that
+            # order). A mail Jira refuses (TrackerError) waits alone and blocks nobody.
+            raise (Interrupted if isinstance(error, RetriableError) else Deferred) from error
         except Exception as error:
             # No mail may crash the cycle: whatever went wrong is the quarantine's reason.
             log.exception("mail could not be handled; quarantined")

@@ -409,3 +409,33 @@ def test_derive_counts_a_mail_comment_as_its_senders_not_ours() -> None:
     assert [(e.by, e.own) for e in events] == [("customer", False), ("staff", True)]
     assert last_customer_reply(issue, PAT, None, {"c1": "customer"}) == at
     assert last_customer_reply(issue, PAT, None) is None
+
+
+def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig) -> None:
+    """When Jira fails transiently on the second of three mails, the pass stops there: the
+    third does not become a ticket before the second, and the next pass takes both in order.
+    (Order matters: keys and least-loaded picks follow it.)"""
+    from connector.errors import RetriableError
+
+    for number in (1, 2, 3):
+        rig.drop(mail(subject=f"Request number {number}",
+                      message_id=f"<order{number}.pat.doe@uni.example.edu>"))
+    create = rig.tracker.create_issue
+    calls = {"n": 0}
+
+    def flaky(*args: object, **kwargs: object) -> Issue:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RetriableError("Jira answered 503 (simulated)")
+        return create(*args, **kwargs)  # type: ignore[arg-type]
+
+    rig.tracker.create_issue = flaky  # type: ignore[method-assign]
+    first = rig.ingest()
+    assert (first.tickets, first.deferred) == (1, 1)
+    summaries = [rig.issue(key).summary for key in list(rig.keys())]
+    assert summaries == ["Request number 1"]
+    rig.later(minutes=1)
+    second = rig.ingest()
+    assert second.tickets == 2
+    summaries = [rig.issue(key).summary for key in list(rig.keys())]
+    assert summaries == ["Request number 1", "Request number 2", "Request number 3"]
