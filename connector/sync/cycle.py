@@ -12,6 +12,7 @@ from connector.clock import Clock
 from connector.engine.conditions import Context
 from connector.engine.events import schedule_event
 from connector.engine.planner import PlannedAction, plan
+from connector.errors import RetriableError
 from connector.state.base import Effect, StateStore, Transaction
 from connector.sync.perform import Performed, Reporter, perform_pending
 from connector.sync.poll import Poller
@@ -45,10 +46,15 @@ class Cycle:
     census_interval: timedelta = timedelta(hours=1)
 
     def run(self) -> CycleReport:
-        """All steps once, in order: what `ticketflow once` (cron) does."""
-        self.read_mail()
+        """All steps once, in order: what `ticketflow once` (cron) does. Mail intake reports
+        trouble instead of raising; after sync and delivery have run, it is raised here so a
+        cron run that left mail behind (mailbox refused, Jira unavailable) exits 1."""
+        mail = self.read_mail()
         result = self.sync()
         self.deliver_mail()
+        trouble = getattr(mail, "error", "")
+        if trouble:
+            raise RetriableError(f"mail intake {trouble}")
         return result
 
     def read_mail(self) -> object:

@@ -89,6 +89,9 @@ class Deferred(Exception):  # noqa: N818 - a signal to leave the mail for the ne
     """Leave this message in the inbox; a later pass tries again."""
 
 
+STOPPED_EARLY = "stopped early: Jira was unavailable; the rest of the mail waits for the next pass"
+
+
 class Interrupted(Deferred):
     """Jira is unavailable: leave this mail and every later one for the next pass."""
 
@@ -137,9 +140,11 @@ class Ingest:
         for raw in mailbox.fetch():
             report.read += 1
             if not self._one(mailbox, raw, now, report, waiting):
-                return  # Jira is unavailable: the rest keeps its order for the next pass
+                report.error = STOPPED_EARLY  # the rest keeps its order for the next pass
+                return
         for raw in waiting:
             if not self._one(mailbox, raw, now, report, None):
+                report.error = STOPPED_EARLY
                 return
 
     def _one(self, mailbox: Mailbox, raw: RawMail, now: datetime, report: IngestReport,

@@ -177,3 +177,22 @@ def test_circuit_breaker_stops_a_runaway_ticket(rig: Rig, tmp_path: Path,
     replied = [name for name in rig.outbox() if "customer_replied" in name]
     assert len(replied) == 1          # 2 actions on creation + 1 reply notice = the limit 3
     assert caplog.text.count("circuit breaker") == 1
+
+
+def test_a_cron_run_that_left_mail_behind_fails_after_syncing(rig: Rig) -> None:
+    """Mail intake reports a refused mailbox instead of raising; `once` still polls, acts and
+    delivers, then fails (exit 1) saying why, so cron does not report success."""
+    from connector.errors import RetriableError
+    from connector.sync.ingest import IngestReport
+
+    key = rig.new_ticket("Locked out")
+    rig.clock.advance(timedelta(minutes=5))
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    service.cycle.ingest = lambda now: IngestReport(error="mailbox not read: login refused")
+    try:
+        with pytest.raises(RetriableError, match="mail intake mailbox not read: login refused"):
+            service.cycle.run()
+    finally:
+        service.close()
+    assert any("request_submitted" in name for name in rig.outbox())  # synced and delivered
+    assert rig.tracker.get_issue(key).components == ("Access",)

@@ -432,6 +432,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     rig.tracker.create_issue = flaky  # type: ignore[method-assign]
     first = rig.ingest()
     assert (first.tickets, first.deferred) == (1, 1)
+    assert "stopped early: Jira was unavailable" in first.error
     summaries = [rig.issue(key).summary for key in list(rig.keys())]
     assert summaries == ["Request number 1"]
     rig.later(minutes=1)
