@@ -130,7 +130,15 @@ class _Loader:
         for index, entry in enumerate(entries):
             if not isinstance(entry, str):
                 continue  # the model reports the wrong type
-            path = (self.config_dir / entry).resolve()
+            try:
+                path = (self.config_dir / entry).resolve()
+                path.is_file()  # a name the OS cannot take (a NUL byte) fails here
+            except (ValueError, OSError) as error:
+                self.problems.append(problem_at(
+                    document, ("include", index),
+                    f"{entry!r} is not a usable path ({error}); expected a file path relative "
+                    "to the config folder"))
+                continue
             if path in chain:
                 cycle = " -> ".join(self._display(p) for p in [*chain[chain.index(path) :], path])
                 self.problems.append(
