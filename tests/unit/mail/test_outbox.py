@@ -186,3 +186,23 @@ def test_router_sends_webhook_rows_to_the_webhook(tmp_path: Path) -> None:
         Router(mail, None).send(b"{}", sender=SENDER, recipient="webhook:bob@x.org", name="n")
     OutboxDirMailer(tmp_path).send(b"{}", sender=SENDER, recipient="webhook:b", name="HELP-1 x")
     assert [p.name for p in tmp_path.iterdir()] == ["HELP-1_x.json"]
+
+
+def test_one_pass_delivers_every_due_message_beyond_a_batch(tmp_path: Path) -> None:
+    """250 due messages go out in one delivery pass (batches of 100 until none are due), so
+    what is delivered when does not depend on how many passes a busy hour gets."""
+    from connector.state.sqlite import SqliteStateStore
+
+    store = SqliteStateStore(tmp_path / "state.db")
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    store.commit(Transaction(outbox=[
+        OutboxMessage(id=None, effect_key=f"HELP-{n}|acknowledge|created|0:notify",
+                      issue_key=f"HELP-{n}", template="request_submitted",
+                      recipient=f"user{n}@uni.example.edu",
+                      message=b"From: a@example.edu\r\nSubject: x\r\n\r\nhi\r\n", created_at=now)
+        for n in range(250)]))
+    result = deliver(store, OutboxDirMailer(tmp_path / "outbox"), sender="a@example.edu",
+                     now=now)
+    assert result.sent == 250
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 250
+    store.close()

@@ -74,3 +74,29 @@ def test_rate_limit_counts_survive_a_new_process() -> None:
         DeliveryGuard(store, limit=3, window=timedelta(hours=1)).sent("pat@x.org", NOW)
     fresh = DeliveryGuard(store, limit=3, window=timedelta(hours=1))
     assert fresh.refuse("pat@x.org", NOW + timedelta(minutes=1)) is not None
+
+
+def test_staff_are_exempt_from_the_flood_limit_but_not_from_the_rest() -> None:
+    """An engineer's busy hour of notices is their work queue, not a flood; a customer at the
+    same pace is stopped; a bounced engineer's address is still refused."""
+    store = SqliteStateStore(":memory:")
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    guard = DeliveryGuard(store, limit=3, window=timedelta(hours=1),
+                          staff=["Bob@Example.edu", "carol@example.edu"])
+    for minute in range(6):
+        at = now + timedelta(minutes=minute)
+        assert guard.refuse("bob@example.edu", at) is None
+        guard.sent("bob@example.edu", at)
+    refused = []
+    for minute in range(6):
+        at = now + timedelta(minutes=minute)
+        reason = guard.refuse("pat@uni.example.edu", at)
+        refused.append(reason)
+        if reason is None:
+            guard.sent("pat@uni.example.edu", at)
+    assert refused[:3] == [None, None, None]
+    assert refused[3] is not None
+    assert "rate limit" in refused[3]
+    store.suppress("carol@example.edu", reason="bounced: 5.1.1", until=now + timedelta(days=60),
+                   at=now)
+    assert "bounced" in (guard.refuse("carol@example.edu", now) or "")
