@@ -155,6 +155,30 @@ def _version(binary: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+# The listeners and services are the same in both config formats.
+_SERVICES = """service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = {tls_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {u}
+  }}
+  unix_listener stats-writer {{
+    user = {u}
+  }}
+}}
+"""
+
 _CONF_23 = """
 protocols = imap
 listen = 127.0.0.1
@@ -185,28 +209,7 @@ userdb {{
   driver = static
   args = uid={u} gid={g} home={d}/mail/%u
 }}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = {tls_port}
-    ssl = yes
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-reader {{
-    user = {u}
-  }}
-  unix_listener stats-writer {{
-    user = {u}
-  }}
-}}
-"""
+""" + _SERVICES
 _OAUTH_23 = """introspection_mode = get
 introspection_url = http://127.0.0.1:{http}/introspect?token=
 username_attribute = email
@@ -254,28 +257,7 @@ oauth2 {{
   active_value = true
   force_introspection = yes
 }}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = {tls_port}
-    ssl = yes
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-reader {{
-    user = {u}
-  }}
-  unix_listener stats-writer {{
-    user = {u}
-  }}
-}}
-"""
+""" + _SERVICES
 
 
 def _binary() -> str:
