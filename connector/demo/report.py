@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from connector.config.loader import Config
 from connector.state.sqlite import SqliteStateStore
 
 
@@ -13,7 +12,7 @@ def _rows(store: SqliteStateStore, sql: str) -> list[tuple[object, ...]]:
     return [tuple(row) for row in store.db.execute(sql).fetchall()]
 
 
-def summary_lines(store: SqliteStateStore, *, output: Path, config: Config) -> list[str]:
+def summary_lines(store: SqliteStateStore, *, output: Path) -> list[str]:
     """Tickets, escalations, messages by template, surveys, and where the mail is."""
     tickets = _rows(store, "SELECT key, status, tier, category FROM tickets ORDER BY issue_id")
     escalations = _rows(store, "SELECT issue_key, detail FROM ledger "
@@ -37,5 +36,4 @@ def summary_lines(store: SqliteStateStore, *, output: Path, config: Config) -> l
         lines += [f"  {key}: {detail}" for key, detail in skipped]
         lines += [f"  {template} to {recipient}: {status}" for recipient, template, status in held]
     lines.append(f"the messages are .eml files in {output / 'outbox'}/")
-    del config
     return lines

@@ -152,7 +152,7 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
                          assignee_of=lambda key: _assignee(sandbox, key))
                 clock.set(max(tick, clock.now()))
                 service.cycle.run()
-            for line in summary_lines(service.store, output=output, config=config):
+            for line in summary_lines(service.store, output=output):
                 print(line, file=out)
         finally:
             intake_log.removeHandler(mail_log)
