@@ -33,9 +33,9 @@ from connector.mail.intake.parse import parse
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.ingest import Ingest, IngestReport
-from connector.tracker.fields import FieldCodec
-from connector.tracker.jira import connect
-from connector.tracker.setup import install_scheme
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.setup import install_scheme
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mail"  # ../shared

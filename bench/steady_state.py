@@ -23,8 +23,8 @@ from common import SandboxProcess, settings_for, shipped_config, table, write
 from connector.app import build
 from connector.clock import SettableClock
 from connector.sandbox import API_TOKEN
-from connector.tracker.jira import connect
-from connector.tracker.setup import install_scheme
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.setup import install_scheme
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
 

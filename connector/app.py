@@ -16,6 +16,7 @@ from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import ConfigError
+from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
 from connector.mail.intake.imap import ImapMailbox, ImapTarget
@@ -35,9 +36,8 @@ from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Tracker
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.fields import FieldCodec
-from connector.tracker.jira import connect
-from connector.tracker.retry import Retrier
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.fields import FieldCodec
 from connector.web.feedback import link_builder
 
 

@@ -11,9 +11,9 @@ from connector.config.loader import MAPPINGS_FILE, RULES_FILE, Config, load_conf
 from connector.config.schema import SCHEMA_FILES, render
 from connector.errors import UsageError
 from connector.settings import Settings
-from connector.tracker import setup as tracker_setup
-from connector.tracker.fields import FieldCodec
-from connector.tracker.jira import JiraTracker, connect
+from connector.tracker.jira import setup as tracker_setup
+from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.fields import FieldCodec
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:

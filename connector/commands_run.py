@@ -14,13 +14,13 @@ from typing import Any
 from connector.app import build, require_tracker_settings
 from connector.clock import Clock, SystemClock
 from connector.config.loader import Config, load_config
+from connector.http.retry import Retrier
 from connector.metrics import REGISTRY, StateCollector
 from connector.settings import Settings
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
 from connector.tracker.base import Tracker
-from connector.tracker.jira import connect
-from connector.tracker.retry import Retrier
+from connector.tracker.jira.client import connect
 from connector.web.feedback import make_feedback_app, write_back_pending
 from connector.web.server import HttpService, StartResponse, service_app
 

@@ -14,7 +14,7 @@ from connector.engine.planner import PlannedAction
 from connector.errors import SkippableError
 from connector.state.base import OutboxMessage, StateStore, Ticket
 from connector.tracker.base import Tracker
-from connector.tracker.fields import FieldCodec
+from connector.tracker.jira.fields import FieldCodec
 
 
 @dataclass

@@ -26,8 +26,8 @@ from connector.demo.script import START, WEEK, MailArrives, Step, ticks
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
 from connector.sync.perform import Performed
-from connector.tracker.jira import connect
-from connector.tracker.setup import install_scheme
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.setup import install_scheme
 
 log = logging.getLogger(__name__)
 

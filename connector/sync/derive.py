@@ -10,7 +10,7 @@ from typing import Literal
 from connector.domain import Change, Comment, Issue
 from connector.engine.events import Event
 from connector.state.base import Ticket
-from connector.tracker.fields import TicketFields
+from connector.tracker.jira.fields import TicketFields
 
 MAX_TEXT = 8000  # enough for text_matches on real requests; keeps the mirror small
 Side = Literal["customer", "staff"]

@@ -30,7 +30,7 @@ from connector.state.intake import IntakeStore, MailComment, MailRecord, Outcome
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.derive import last_status_entry
 from connector.tracker.base import Tracker
-from connector.tracker.fields import FieldCodec
+from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

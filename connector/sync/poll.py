@@ -26,7 +26,7 @@ from connector.sync.derive import (
     to_ticket,
 )
 from connector.tracker.base import Tracker
-from connector.tracker.fields import FieldCodec
+from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from connector.config.loader import Config
 from connector.domain import Change, ChangeItem, Comment, Issue, User
 from connector.errors import TrackerError
 from connector.tracker.base import Attachment, Flavor, Tracker
-from connector.tracker.transitions import Option, choose
+from connector.tracker.jira.transitions import Option, choose
 
 MAX_PAGE = 100
 

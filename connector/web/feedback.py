@@ -25,7 +25,7 @@ from connector.state.feedback import (
     unwritten,
 )
 from connector.tracker.base import Tracker
-from connector.tracker.fields import FieldCodec
+from connector.tracker.jira.fields import FieldCodec
 from connector.web.tokens import (
     FeedbackRef,
     TokenExpiredError,

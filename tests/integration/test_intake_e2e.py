@@ -24,7 +24,7 @@ from connector.config.loader import load_config
 from connector.domain import Issue
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
-from connector.tracker.jira import JiraTracker, connect
+from connector.tracker.jira.client import JiraTracker, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"

@@ -11,12 +11,12 @@ import pytest
 from pydantic import SecretStr
 
 from connector.clock import SettableClock
+from connector.http.retry import Retrier
 from connector.sandbox import Sandbox
 from connector.settings import Settings
 from connector.tracker.base import Tracker
 from connector.tracker.fake import FakeTracker
-from connector.tracker.jira import connect
-from connector.tracker.retry import Retrier
+from connector.tracker.jira.client import connect
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 

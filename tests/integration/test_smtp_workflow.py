@@ -24,8 +24,8 @@ from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import load_settings
 from connector.state.base import Transaction
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.fields import FieldCodec
-from connector.tracker.jira import connect
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.fields import FieldCodec
 from connector.web.feedback import make_feedback_app
 
 from .smtp_sink import PASSWORD, SmtpServer

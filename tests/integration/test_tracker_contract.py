@@ -19,15 +19,15 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.domain import User
 from connector.errors import TrackerError
+from connector.http.retry import Retrier
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker import installer, provisioner
 from connector.tracker.base import Tracker
 from connector.tracker.fake import FakeTracker
-from connector.tracker.fields import FieldCodec, TicketFields
-from connector.tracker.jira import connect
-from connector.tracker.retry import Retrier
-from connector.tracker.scheme import desired_from
+from connector.tracker.jira import installer, provisioner
+from connector.tracker.jira.client import connect
+from connector.tracker.jira.fields import FieldCodec, TicketFields
+from connector.tracker.jira.scheme import desired_from
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
+from connector.http.retry import Retrier
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.jira import JiraTracker, connect
-from connector.tracker.retry import Retrier
+from connector.tracker.jira.client import JiraTracker, connect
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 PAGE = 100

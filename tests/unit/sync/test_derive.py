@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from connector.domain import Change, ChangeItem, Issue, User
 from connector.state.base import Ticket
 from connector.sync.derive import Vocabulary, events_from, last_status_entry, to_ticket
-from connector.tracker.fields import TicketFields
+from connector.tracker.jira.fields import TicketFields
 
 T0 = datetime(2026, 12, 1, 15, tzinfo=UTC)
 ME = User("ticketflow", account_id="acc-bot")

@@ -12,10 +12,10 @@ import pytest
 import responses
 from pydantic import SecretStr
 
+from connector.http.retry import Retrier, RetryPolicy
 from connector.settings import Settings
 from connector.tracker.base import Flavor
-from connector.tracker.jira import JiraTracker, connect
-from connector.tracker.retry import Retrier, RetryPolicy
+from connector.tracker.jira.client import JiraTracker, connect
 
 BASE = "https://jira.example.test"
 TOKEN = "s3cr3t-api-token"

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.tracker.adf import adf_to_text, escape_wiki, text_to_adf, unescape_wiki
+from connector.tracker.jira.adf import adf_to_text, escape_wiki, text_to_adf, unescape_wiki
 
 # Text as people write it: no leading/trailing newlines or runs of 3+ (ADF has no empty blocks).
 _LINES = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=20)

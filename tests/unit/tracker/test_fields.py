@@ -9,7 +9,7 @@ import pytest
 
 from connector.config.models import FieldMap
 from connector.domain import Issue
-from connector.tracker.fields import FieldCodec, TicketFields, slug
+from connector.tracker.jira.fields import FieldCodec, TicketFields, slug
 
 CATEGORIES = ["Access", "Data export", "Other"]
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)

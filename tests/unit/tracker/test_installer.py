@@ -11,16 +11,16 @@ import pytest
 
 from connector.config.loader import load_config
 from connector.errors import TrackerError
-from connector.tracker.admin import (
+from connector.tracker.jira.admin import (
     JiraProject,
     JiraScheme,
     JiraStatus,
     JiraTransition,
     JiraWorkflow,
 )
-from connector.tracker.checklist import checklist
-from connector.tracker.installer import Observed, plan
-from connector.tracker.scheme import Desired, desired_from, workflow_payload
+from connector.tracker.jira.checklist import checklist
+from connector.tracker.jira.installer import Observed, plan
+from connector.tracker.jira.scheme import Desired, desired_from, workflow_payload
 
 JIRA_DEFAULTS = (
     JiraStatus("10001", "To Do", "TODO"),
@@ -245,7 +245,7 @@ class RecordingAdmin:
 
 def test_apply_creates_in_order_with_the_new_ids(desired: Desired) -> None:
     """Statuses first (their new ids feed the workflow), then scheme, association, components."""
-    from connector.tracker.provisioner import apply
+    from connector.tracker.jira.provisioner import apply
 
     admin = RecordingAdmin()
     observed = _empty_project()
@@ -274,7 +274,7 @@ def test_apply_creates_in_order_with_the_new_ids(desired: Desired) -> None:
 
 def test_a_refused_switch_says_how_to_do_it_by_hand(desired: Desired) -> None:
     """When Jira cannot switch a project with issues, the error gives the admin's steps."""
-    from connector.tracker.provisioner import apply
+    from connector.tracker.jira.provisioner import apply
 
     observed = replace(_empty_project(), issue_count=4)
     admin = RecordingAdmin(refuse_switch=True)

@@ -15,10 +15,10 @@ from responses import matchers
 
 from connector.domain import User
 from connector.errors import ConfigError, TrackerError
+from connector.http.retry import Retrier
 from connector.settings import Settings
 from connector.tracker.base import Attachment
-from connector.tracker.jira import JiraTracker, connect
-from connector.tracker.retry import Retrier
+from connector.tracker.jira.client import JiraTracker, connect
 
 Url = Callable[[str, str], str]
 Load = Callable[[str], Any]
@@ -111,7 +111,7 @@ def test_datacenter_search_pages_by_start_at_until_total(
 
 def test_issue_parsing_cloud_adf_and_datacenter_wiki(load: Load) -> None:
     """ADF descriptions (v3) and escaped wiki (v2) both read back as the plain text written."""
-    from connector.tracker.convert import to_issue
+    from connector.tracker.jira.convert import to_issue
 
     cloud = to_issue(load("issue_cloud.json"), custom_fields=["customfield_10072"])
     assert cloud.description == "I cannot log in.\nSince Monday.\n\n@Alice Example please help"
@@ -202,7 +202,7 @@ def test_without_bulkfetch_changelogs_are_paged_per_issue(
 
 def test_read_ahead_batches_ids_across_pages() -> None:
     """Pages of 300: fetches of exactly 1000 ids; each page is yielded once it is covered."""
-    from connector.tracker.paging import read_ahead
+    from connector.tracker.jira.paging import read_ahead
 
     fetched: list[int] = []
     events: list[str] = []

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from connector.config.loader import MAPPINGS_FILE, load_config
 from connector.config.source import load_document
-from connector.tracker.admin import JiraProject
-from connector.tracker.online import Catalogue, check
+from connector.tracker.jira.admin import JiraProject
+from connector.tracker.jira.online import Catalogue, check
 
 PEOPLE = frozenset(
     {"alice@example.edu", "bob@example.edu", "carol@example.edu", "dave@example.edu"}

@@ -11,8 +11,8 @@ import requests
 import responses
 
 from connector.errors import AuthError, RetriableError, TrackerError
-from connector.tracker.jira import JiraTracker
-from connector.tracker.retry import HttpStatusError, retry_after, should_retry
+from connector.http.retry import HttpStatusError, retry_after, should_retry
+from connector.tracker.jira.client import JiraTracker
 
 ISSUE_PATH = "issue/HELP-1"
 

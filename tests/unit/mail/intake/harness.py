@@ -16,7 +16,7 @@ from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.ingest import Ingest, IngestReport
 from connector.tracker.fake import FakeTracker
-from connector.tracker.fields import FieldCodec
+from connector.tracker.jira.fields import FieldCodec
 
 ROOT = Path(__file__).resolve().parents[4]
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ from pathlib import Path
 from connector.config.loader import MAPPINGS_FILE, Config
 from connector.config.source import load_document
 from connector.errors import ConfigError
-from connector.tracker import installer, online, provisioner
-from connector.tracker.checklist import checklist
-from connector.tracker.jira import JiraTracker
-from connector.tracker.scheme import desired_from
+from connector.tracker.jira import installer, online, provisioner
+from connector.tracker.jira.checklist import checklist
+from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.scheme import desired_from
 
 log = logging.getLogger(__name__)
 

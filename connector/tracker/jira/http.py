@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
-from connector.tracker.retry import HttpStatusError, Retrier
+from connector.http.retry import HttpStatusError, Retrier
 
 T = TypeVar("T")
 

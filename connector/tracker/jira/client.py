@@ -13,16 +13,16 @@ from jira import JIRA, JIRAError
 
 from connector.domain import Change, Comment, Issue, User
 from connector.errors import AuthError, ConfigError, TrackerError
+from connector.http.retry import HttpStatusError, Retrier
 from connector.settings import Settings
-from connector.tracker import paging
-from connector.tracker.adf import escape_wiki, text_to_adf
-from connector.tracker.admin import JiraAdmin
 from connector.tracker.base import Attachment, Flavor
-from connector.tracker.changes import ChangeFeed, open_jql, quoted
-from connector.tracker.convert import to_comment, to_issue, to_user
-from connector.tracker.http import JiraHttp
-from connector.tracker.retry import HttpStatusError, Retrier
-from connector.tracker.transitions import TransitionCache, choose, options
+from connector.tracker.jira import paging
+from connector.tracker.jira.adf import escape_wiki, text_to_adf
+from connector.tracker.jira.admin import JiraAdmin
+from connector.tracker.jira.changes import ChangeFeed, open_jql, quoted
+from connector.tracker.jira.convert import to_comment, to_issue, to_user
+from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.transitions import TransitionCache, choose, options
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ instead; `ticketflow install-scheme` run again verifies the result.
 
 from __future__ import annotations
 
-from connector.tracker.installer import Plan
-from connector.tracker.scheme import CATEGORY_NAMES
+from connector.tracker.jira.installer import Plan
+from connector.tracker.jira.scheme import CATEGORY_NAMES
 
 
 def checklist(current: Plan) -> str:

@@ -14,8 +14,8 @@ from connector.config.models import ComponentTarget, CustomFieldTarget, Mappings
 from connector.config.problems import Problem, problem_at
 from connector.config.source import Document, KeyPath
 from connector.errors import TrackerError
-from connector.tracker.admin import JiraProject
-from connector.tracker.jira import JiraTracker
+from connector.tracker.jira.admin import JiraProject
+from connector.tracker.jira.client import JiraTracker
 
 At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from connector.errors import TrackerError
 from connector.tracker.base import Flavor
-from connector.tracker.http import JiraHttp
+from connector.tracker.jira.http import JiraHttp
 
 log = logging.getLogger(__name__)
 

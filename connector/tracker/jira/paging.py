@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from connector.errors import TrackerError
-from connector.tracker.http import JiraHttp
+from connector.tracker.jira.http import JiraHttp
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from connector.domain import Change, Issue
 from connector.errors import TrackerError
-from connector.tracker import paging
 from connector.tracker.base import Flavor
-from connector.tracker.convert import ISSUE_FIELDS, oldest_first, to_change, to_issue
-from connector.tracker.http import JiraHttp
+from connector.tracker.jira import paging
+from connector.tracker.jira.convert import ISSUE_FIELDS, oldest_first, to_change, to_issue
+from connector.tracker.jira.http import JiraHttp
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from connector.tracker.admin import JiraProject, JiraScheme, JiraStatus, JiraWorkflow
-from connector.tracker.scheme import CATEGORY_NAMES, Desired
+from connector.tracker.jira.admin import JiraProject, JiraScheme, JiraStatus, JiraWorkflow
+from connector.tracker.jira.scheme import CATEGORY_NAMES, Desired
 
 
 @dataclass(frozen=True)

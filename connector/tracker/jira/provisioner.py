@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from connector.errors import TrackerError
-from connector.tracker.admin import JiraAdmin, JiraScheme, JiraStatus
-from connector.tracker.installer import Observed, Plan
-from connector.tracker.scheme import Desired, workflow_payload
+from connector.tracker.jira.admin import JiraAdmin, JiraScheme, JiraStatus
+from connector.tracker.jira.installer import Observed, Plan
+from connector.tracker.jira.scheme import Desired, workflow_payload
 
 
 class SchemeWriter(Protocol):

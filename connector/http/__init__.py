@@ -1,0 +1,1 @@
+"""The neutral HTTP layer every tracker adapter uses: one place that retries."""
