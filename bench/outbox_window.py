@@ -24,10 +24,10 @@ from pathlib import Path
 
 from connector.mail.compose import compose
 from connector.mail.outbox import deliver
-from connector.mail.render import Rendered
 from connector.mail.smtp import SmtpMailer, SmtpTarget
 from connector.state.base import OutboxMessage, Transaction
 from connector.state.sqlite import SqliteStateStore
+from connector.templates.render import Rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))

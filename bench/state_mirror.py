@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connector.state.base import Ticket, Transaction
+from connector.domain import Ticket
+from connector.state.base import Transaction
 from connector.state.sqlite import SqliteStateStore
 
 RESULTS = Path(__file__).resolve().parent / "results" / "state_mirror.json"

@@ -22,9 +22,10 @@ from common import shipped_config, table, write
 
 from connector.app import build
 from connector.clock import SettableClock
+from connector.domain import Ticket
 from connector.engine.conditions import Context
 from connector.settings import Settings
-from connector.state.base import Ticket, Transaction
+from connector.state.base import Transaction
 from connector.tracker.fake import FakeTracker
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("America/Chicago"))

@@ -1,4 +1,4 @@
-"""Frozen value types shared by every layer: issues, changes, comments, users."""
+"""Frozen value types shared by every layer: issues, changes, comments, users, tickets."""
 
 from __future__ import annotations
 
@@ -78,3 +78,33 @@ class Issue:
     # The newest comments, as Jira returns them with a search (at most 20 on Cloud), so
     # comment events cost no extra request.
     comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The mirror's copy of one open ticket: enough to evaluate time rules with no request.
+
+    `status` is the workflow's status name (mapped back from Jira's). `status_since` is when
+    the ticket entered it (from the changelog). `resolutions` counts entries into a done
+    status, so "once per resolution" can be keyed on it.
+    """
+
+    issue_id: str
+    key: str
+    project: str
+    status: str
+    status_since: datetime
+    created: datetime
+    updated: datetime
+    summary: str = ""
+    text: str = ""
+    assignee: str | None = None
+    assignee_name: str | None = None
+    tier: int | None = None
+    category: str | None = None
+    customer: str | None = None
+    reporter: str | None = None
+    labels: tuple[str, ...] = ()
+    last_customer_reply: datetime | None = None
+    resolutions: int = 0
+    open: bool = True

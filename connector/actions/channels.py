@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connector.actions.runtime import Outcome, Runtime
-from connector.domain import User
+from connector.domain import Ticket, User
 from connector.engine.planner import PlannedAction
 from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
-from connector.mail.render import Rendered, subject_with_key
 from connector.mail.suppress import WEBHOOK_PREFIX, refusal
 from connector.mail.webhook import webhook_payload
-from connector.state.base import OutboxMessage, Ticket
+from connector.state.base import OutboxMessage
+from connector.templates.render import Rendered, subject_with_key
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from connector.actions.messages import notify, render_for, survey
 from connector.actions.runtime import Executor, Outcome, Runtime
-from connector.actions.variables import Escalation
 from connector.config import actions as a
 from connector.config.models import RoleDef
+from connector.domain import Ticket
 from connector.engine.calendar import describe_seconds
 from connector.engine.conditions import Context, evaluate_all
 from connector.engine.planner import PlannedAction
-from connector.state.base import Ticket
+from connector.templates.variables import Escalation
 
 EXECUTORS: dict[type, Executor] = {}
 

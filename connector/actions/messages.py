@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from connector.actions.channels import CHANNELS, Notice
+from connector.actions.context import template_variables
 from connector.actions.runtime import Outcome, Runtime
-from connector.actions.variables import template_variables
 from connector.config import actions as a
+from connector.domain import Ticket
 from connector.engine.planner import PlannedAction
 from connector.errors import SkippableError
-from connector.mail.render import Rendered, render
-from connector.state.base import Ticket
+from connector.templates.render import Rendered, render
 
 STAFF = ("assignee", "role")
 

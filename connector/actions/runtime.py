@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.actions.variables import Escalation
 from connector.config.loader import Config
-from connector.domain import User
+from connector.domain import Ticket, User
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.planner import PlannedAction
 from connector.errors import SkippableError
-from connector.state.base import OutboxMessage, StateStore, Ticket
+from connector.state.base import OutboxMessage, StateStore
+from connector.templates.variables import Escalation
 from connector.tracker.base import Tracker
 from connector.tracker.jira.fields import FieldCodec
 

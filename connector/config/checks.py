@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from connector.actions.variables import SAMPLE_CONTEXTS
 from connector.config.models import MappingsFile, RulesFile
 from connector.config.problems import Problem, problem_at, resolve, suggest
 from connector.config.refs import FoundRef, RefKind, find_refs
 from connector.config.source import Document, Location
-from connector.config.templates import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
-from connector.mail.render import trial_render
+from connector.templates.files import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
+from connector.templates.render import trial_render
+from connector.templates.variables import SAMPLE_CONTEXTS
 
 _TIMEFRAME_KEY = re.compile(r"^tier(\d+)$")
 

@@ -13,8 +13,8 @@ from connector.config import checks
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
 from connector.config.problems import Problem, problem_at, validation_problems
 from connector.config.source import Document, Location, YamlFileError, load_document
-from connector.config.templates import TemplateFiles, available
 from connector.errors import ConfigError
+from connector.templates.files import TemplateFiles, available
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from connector.config import conditions as c
 from connector.config.loader import Config
+from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar, describe_seconds
-from connector.state.base import Ticket
 
 T = TypeVar("T")
 

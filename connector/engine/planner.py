@@ -15,9 +15,9 @@ from connector.config.events import (
     StatusChanged,
 )
 from connector.config.models import Rule
+from connector.domain import Ticket
 from connector.engine.conditions import Context, Verdict, evaluate_all
 from connector.engine.events import Event
-from connector.state.base import Ticket
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from email.policy import Policy
 from email.utils import format_datetime
 
 from connector.errors import SkippableError
-from connector.mail.render import Rendered
+from connector.templates.render import Rendered
 
 MAX_LINE = 998
 

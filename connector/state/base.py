@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from connector.domain import Ticket
+
 EffectStatus = Literal["pending", "done", "failed", "skipped"]
 OutboxStatus = Literal["pending", "sent", "failed", "dropped"]
 
@@ -19,36 +21,6 @@ class Bookmark:
     project: str
     since: datetime
     backfilled: bool = False
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """The mirror's copy of one open ticket: enough to evaluate time rules with no request.
-
-    `status` is the workflow's status name (mapped back from Jira's). `status_since` is when
-    the ticket entered it (from the changelog). `resolutions` counts entries into a done
-    status, so "once per resolution" can be keyed on it.
-    """
-
-    issue_id: str
-    key: str
-    project: str
-    status: str
-    status_since: datetime
-    created: datetime
-    updated: datetime
-    summary: str = ""
-    text: str = ""
-    assignee: str | None = None
-    assignee_name: str | None = None
-    tier: int | None = None
-    category: str | None = None
-    customer: str | None = None
-    reporter: str | None = None
-    labels: tuple[str, ...] = ()
-    last_customer_reply: datetime | None = None
-    resolutions: int = 0
-    open: bool = True
 
 
 @dataclass(frozen=True)

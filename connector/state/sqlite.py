@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from connector.domain import Ticket
 from connector.errors import FatalError, RetriableError
 from connector.state.base import (
     Bookmark,
@@ -20,7 +21,6 @@ from connector.state.base import (
     EffectStatus,
     OutboxMessage,
     OutboxStatus,
-    Ticket,
     Transaction,
 )
 from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction

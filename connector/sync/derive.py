@@ -7,9 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from connector.domain import Change, Comment, Issue
+from connector.domain import Change, Comment, Issue, Ticket
 from connector.engine.events import Event
-from connector.state.base import Ticket
 from connector.tracker.jira.fields import TicketFields
 
 MAX_TEXT = 8000  # enough for text_matches on real requests; keeps the mirror small

@@ -9,11 +9,12 @@ from datetime import datetime
 
 from connector.actions.executors import execute
 from connector.actions.runtime import Outcome, Runtime
+from connector.domain import Ticket
 from connector.engine.events import Event
 from connector.engine.planner import PlannedAction
 from connector.errors import AuthError, SkippableError, TrackerError
-from connector.mail.render import TemplateSecurityError
-from connector.state.base import Effect, StateStore, Ticket, Transaction
+from connector.state.base import Effect, StateStore, Transaction
+from connector.templates.render import TemplateSecurityError
 
 log = logging.getLogger(__name__)
 

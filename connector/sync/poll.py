@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.config.loader import Config
-from connector.domain import Change, Issue
+from connector.domain import Change, Issue, Ticket
 from connector.engine.conditions import Context
 from connector.engine.planner import PlannedAction, plan
-from connector.state.base import Bookmark, Effect, StateStore, Ticket, Transaction
+from connector.state.base import Bookmark, Effect, StateStore, Transaction
 from connector.sync.derive import (
     MailSides,
     Vocabulary,

@@ -13,9 +13,10 @@ from jinja2 import Environment
 
 from connector.clock import Clock
 from connector.config.loader import Config
+from connector.domain import Ticket
 from connector.errors import TicketflowError
 from connector.settings import Settings
-from connector.state.base import StateStore, Ticket
+from connector.state.base import StateStore
 from connector.state.feedback import (
     Answer,
     HasDatabase,

@@ -15,10 +15,10 @@ from connector.errors import ConfigError, FatalError, RetriableError
 from connector.mail.base import MessageRejectedError
 from connector.mail.compose import compose, thread_for
 from connector.mail.outbox import deliver
-from connector.mail.render import Rendered
 from connector.mail.smtp import SmtpMailer, SmtpTarget
 from connector.state.base import OutboxMessage, Transaction
 from connector.state.sqlite import SqliteStateStore
+from connector.templates.render import Rendered
 
 from .smtp_sink import PASSWORD, SmtpServer, free_port
 

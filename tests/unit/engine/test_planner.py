@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.config.loader import Config, load_config
+from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.conditions import Context
 from connector.engine.events import Event, schedule_event
 from connector.engine.planner import explain, plan, render_explanation
-from connector.state.base import Ticket
 
 ROOT = Path(__file__).resolve().parents[3]
 CHICAGO = ZoneInfo("America/Chicago")

@@ -17,7 +17,7 @@ from connector.mail.compose import (
     thread_for,
     ticket_root,
 )
-from connector.mail.render import Rendered
+from connector.templates.render import Rendered
 
 WHEN = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 HELPDESK = "redcap_helpdesk@example.edu"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from connector.state.base import Effect, OutboxMessage, Ticket
+from connector.domain import Ticket
+from connector.state.base import Effect, OutboxMessage
 from connector.state.sqlite import SqliteStateStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

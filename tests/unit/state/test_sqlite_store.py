@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from connector.domain import Ticket
 from connector.errors import FatalError, RetriableError
-from connector.state.base import Bookmark, Effect, OutboxMessage, StateStore, Ticket, Transaction
+from connector.state.base import Bookmark, Effect, OutboxMessage, StateStore, Transaction
 from connector.state.sqlite import _TICKET_COLUMNS, SqliteStateStore, open_store
 
 TicketFactory = Callable[..., Ticket]

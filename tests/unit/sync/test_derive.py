@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connector.domain import Change, ChangeItem, Issue, User
-from connector.state.base import Ticket
+from connector.domain import Change, ChangeItem, Issue, Ticket, User
 from connector.sync.derive import Vocabulary, events_from, last_status_entry, to_ticket
 from connector.tracker.jira.fields import TicketFields
 

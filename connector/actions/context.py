@@ -1,29 +1,18 @@
-"""The variables a message template sees: plain values only, never live objects."""
+"""The variables a message template sees, built from a ticket: plain values, never live objects."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.eta import eta_for
-from connector.state.base import Ticket
+from connector.templates.variables import Escalation
 
-if TYPE_CHECKING:  # the loader's template check imports this module: no cycle at run time
+if TYPE_CHECKING:
     from connector.config.loader import Config
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """What an escalation did, for the messages about it."""
-
-    from_tier: int
-    to_tier: int
-    tier_name: str
-    status: str
-    waited: str
 
 
 def _customer_name(address: str | None) -> str:
@@ -60,27 +49,3 @@ def template_variables(ticket: Ticket, *, config: Config, calendar: BusinessCale
         "feedback": {"link": feedback_link or ""},
         "helpdesk": {"email": config.mappings.mailbox.address},
     }
-
-
-def sample_variables(*, escalated: bool) -> dict[str, Any]:
-    """The documented sample context `ticketflow validate` renders every template with (once
-    with escalation details, once without), so a misspelt variable fails there."""
-    return {
-        "ticket": {"key": "HELP-123", "summary": "Cannot log in to REDCap",
-                   "status": "Assigned" if escalated else "Pending",
-                   "link": "https://example.atlassian.net/browse/HELP-123",
-                   "category": "Access", "tier": 2 if escalated else 1,
-                   "tier_name": "Platform Engineer" if escalated else "Platform Support",
-                   "assignee": "Bob Example" if escalated else "our support team"},
-        "customer": {"name": "Pat Doe", "email": "pat.doe@example.edu",
-                     "timezone": "America/Chicago"},
-        "eta": {"words": "within 2 business days", "local": "Wednesday 2 December, 10:50 CST",
-                "at": "2026-12-02T16:50:00+00:00"},
-        "escalation": ({"from_tier": 1, "to_tier": 2, "tier_name": "Platform Engineer",
-                        "status": "Reviewing", "waited": "4h10m"} if escalated else None),
-        "feedback": {"link": "https://helpdesk.example.edu/feedback/SAMPLE-TOKEN"},
-        "helpdesk": {"email": "redcap_helpdesk@example.edu"},
-    }
-
-
-SAMPLE_CONTEXTS = (sample_variables(escalated=True), sample_variables(escalated=False))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from connector.actions.variables import SAMPLE_CONTEXTS, sample_variables
-from connector.config.templates import TemplateFiles
 from connector.errors import SkippableError
-from connector.mail.render import TemplateSecurityError, render, subject_with_key, trial_render
+from connector.templates.files import TemplateFiles
+from connector.templates.render import TemplateSecurityError, render, subject_with_key, trial_render
+from connector.templates.variables import SAMPLE_CONTEXTS, sample_variables
 
 
 def _files(tmp_path: Path, text: str, html: str | None = None) -> TemplateFiles:

@@ -13,8 +13,8 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from connector.config.templates import TemplateFiles, TemplateProblem
 from connector.errors import SkippableError
+from connector.templates.files import TemplateFiles, TemplateProblem
 
 # Admin-edited files: a runaway one is refused rather than rendered.
 MAX_TEMPLATE_CHARS = 64_000
