@@ -62,8 +62,8 @@ class Service:
 def vocabulary(config: Config, me: str) -> Vocabulary:
     """Jira status names back to workflow names; which are Done; who ticketflow is."""
     statuses = config.mappings.statuses
-    done = frozenset(s.name for s in config.rules.workflow.statuses if s.category == "Done")
-    return Vocabulary({jira: ours for ours, jira in statuses.items()}, done, me)
+    return Vocabulary({jira: ours for ours, jira in statuses.items()},
+                      config.rules.workflow.done_statuses, me)
 
 
 def mail_from(config: Config, settings: Settings) -> str:
@@ -75,8 +75,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
           tracker: Tracker | None = None, retrier: Retrier | None = None) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered."""
-    codec = FieldCodec(config.mappings.fields,
-                       categories=[c.name for c in config.rules.categories])
+    codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:

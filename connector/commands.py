@@ -104,5 +104,5 @@ def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
 
 def _connect(config: Config, settings: Settings) -> JiraTracker:
     """The Jira adapter, asking searches for the custom fields mappings.yaml names."""
-    codec = FieldCodec(config.mappings.fields, categories=[c.name for c in config.rules.categories])
+    codec = FieldCodec.for_config(config)
     return connect(settings, custom_fields=codec.custom_field_ids())

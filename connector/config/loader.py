@@ -34,6 +34,12 @@ class Config:
     config_dir: Path
     files: tuple[Path, ...]
 
+    def tracker_done_statuses(self) -> list[str]:
+        """The Done statuses as the tracker names them (mappings.yaml), in workflow order."""
+        done = self.rules.workflow.done_statuses
+        return [self.mappings.statuses[s.name] for s in self.rules.workflow.statuses
+                if s.name in done]
+
 
 def load_config(config_dir: Path) -> Config:
     """Read and check every config file; raise ConfigError listing all problems at once."""

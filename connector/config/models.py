@@ -98,6 +98,11 @@ class Workflow(Strict):
     initial: StatusRef = Field(description="Where every new ticket starts.")
     transitions: list[TransitionDef]
 
+    @property
+    def done_statuses(self) -> frozenset[str]:
+        """The statuses in the Done category: a ticket there is finished (the one definition)."""
+        return frozenset(s.name for s in self.statuses if s.category == "Done")
+
 
 class TierDef(Strict):
     """A support tier: who works it and how long a ticket may wait there."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connector.state.migrations import write_transaction
+from connector.state.timestamps import from_text, to_text
 
 
 @runtime_checkable
@@ -35,15 +36,11 @@ class Answer:
 _COLUMNS = "issue_key, resolution, score, comment, answers, written_back, first_at, updated_at"
 
 
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _answer(row: tuple[object, ...]) -> Answer:
     key, resolution, score, comment, answers, written, first, updated = row
     return Answer(str(key), int(str(resolution)), int(str(score)), str(comment),
-                  int(str(answers)), bool(written), datetime.fromisoformat(str(first)),
-                  datetime.fromisoformat(str(updated)))
+                  int(str(answers)), bool(written), from_text(str(first)),
+                  from_text(str(updated)))
 
 
 def answer_for(store: HasDatabase, issue_key: str, resolution: int) -> Answer | None:
@@ -66,7 +63,7 @@ def record(store: HasDatabase, issue_key: str, resolution: int, *, score: int, c
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (issue_key, resolution) DO UPDATE SET "
             "score = excluded.score, comment = excluded.comment, answers = answers + 1, "
             "written_back = 0, updated_at = excluded.updated_at",
-            (issue_key, resolution, score, comment, _ts(at), _ts(at)))
+            (issue_key, resolution, score, comment, to_text(at), to_text(at)))
     after = answer_for(store, issue_key, resolution)
     assert after is not None
     return after, True
@@ -77,7 +74,7 @@ def mark_written(store: HasDatabase, answer: Answer) -> None:
     with write_transaction(store.db):
         store.db.execute("UPDATE feedback SET written_back = 1 WHERE issue_key = ? AND "
                          "resolution = ? AND updated_at = ?",
-                         (answer.issue_key, answer.resolution, _ts(answer.updated_at)))
+                         (answer.issue_key, answer.resolution, to_text(answer.updated_at)))
 
 
 def unwritten(store: HasDatabase) -> list[Answer]:

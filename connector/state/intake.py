@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, cast
 
 from connector.state.migrations import write_transaction
+from connector.state.timestamps import from_text, to_text
 
 Outcome = Literal["ticket", "comment", "quarantine"]
 Side = Literal["customer", "staff"]
@@ -64,18 +65,12 @@ class MailComment:
     side: Side
 
 
-def _ts(value: datetime) -> str:
-    if value.utcoffset() is None:
-        raise ValueError(f"state needs timezone-aware datetimes, got {value!r}")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _record(row: Sequence[object]) -> MailRecord:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["automatic"] = bool(values["automatic"])
-    values["received_at"] = datetime.fromisoformat(str(values["received_at"]))
+    values["received_at"] = from_text(str(values["received_at"]))
     done = values["done_at"]
-    values["done_at"] = None if done is None else datetime.fromisoformat(str(done))
+    values["done_at"] = None if done is None else from_text(str(done))
     return MailRecord(**values)  # type: ignore[arg-type]
 
 
@@ -101,7 +96,7 @@ class IntakeStore:
                 "state, attempts, automatic, received_at) VALUES (?, ?, ?, ?, ?, ?, 'started', "
                 "1, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET attempts = attempts + 1, "
                 "ref = excluded.ref, kind = excluded.kind WHERE state = 'started'",
-                (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), _ts(at)))
+                (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), to_text(at)))
         found = self.record(mail_key)
         assert found is not None
         return found
@@ -133,14 +128,14 @@ class IntakeStore:
             self._db.execute(
                 "UPDATE mail_intake SET state = 'done', outcome = ?, issue_key = coalesce(?, "
                 "issue_key), reason = ?, done_at = ? WHERE mail_key = ?",
-                (outcome, issue_key, reason, _ts(at), mail_key))
+                (outcome, issue_key, reason, to_text(at), mail_key))
             if issue_key is not None:
                 # The same table and rule as StateStore.commit: a Message-ID keeps its first
                 # ticket. Written here so the outcome and the threading record stand together.
                 self._db.executemany(
                     "INSERT INTO message_ids (message_id, issue_key, direction, created_at) "
                     "VALUES (?, ?, 'in', ?) ON CONFLICT (message_id) DO NOTHING",
-                    [(mid, issue_key, _ts(at)) for mid in dict.fromkeys(message_ids)])
+                    [(mid, issue_key, to_text(at)) for mid in dict.fromkeys(message_ids)])
                 self._db.executemany(
                     "INSERT INTO mail_participants (issue_key, address) VALUES (?, ?) "
                     "ON CONFLICT DO NOTHING",

@@ -24,6 +24,7 @@ from connector.state.base import (
     Transaction,
 )
 from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction
+from connector.state.timestamps import from_text, from_text_or_none, to_text, to_text_or_none
 
 _MEMORY = {":memory:", ""}
 # How long a write waits while another connection writes (a CLI command beside the
@@ -100,31 +101,16 @@ _INSERT_CHANGE = (
 
 
 # Decoding helpers bound once: they run for every row of the mirror.
-_dt = datetime.fromisoformat  # stored text always carries +00:00, so results are aware UTC
+_dt = from_text
 _json_array = json.JSONDecoder().raw_decode  # labels come from json.dumps: no padding to skip
 _new = object.__new__
 
 
-def _ts(value: datetime) -> str:
-    """Fixed-width UTC text with microseconds, so stored instants sort and compare as text."""
-    if value.utcoffset() is None:
-        raise ValueError(f"state needs timezone-aware datetimes, got {value!r}")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _ts_or_none(value: datetime | None) -> str | None:
-    return None if value is None else _ts(value)
-
-
-def _dt_or_none(text: str | None) -> datetime | None:
-    return None if text is None else _dt(text)
-
-
 def _ticket_row(t: Ticket) -> tuple[object, ...]:
     return (
-        t.issue_id, t.key, t.project, t.status, _ts(t.status_since), _ts(t.created),
-        _ts(t.updated), t.summary, t.text, t.assignee, t.assignee_name, t.tier, t.category,
-        t.customer, t.reporter, json.dumps(list(t.labels)), _ts_or_none(t.last_customer_reply),
+        t.issue_id, t.key, t.project, t.status, to_text(t.status_since), to_text(t.created),
+        to_text(t.updated), t.summary, t.text, t.assignee, t.assignee_name, t.tier, t.category,
+        t.customer, t.reporter, json.dumps(list(t.labels)), to_text_or_none(t.last_customer_reply),
         t.resolutions, int(t.open),
     )  # fmt: skip
 
@@ -169,29 +155,29 @@ def _gc_paused() -> Iterator[None]:
 def _effect_row(e: Effect) -> tuple[object, ...]:
     return (
         e.effect_key, e.issue_key, e.rule, e.action, e.trigger, e.status, e.detail,
-        _ts_or_none(e.created_at), _ts_or_none(e.done_at),
+        to_text_or_none(e.created_at), to_text_or_none(e.done_at),
     )  # fmt: skip
 
 
 def _effect(row: Sequence[Any]) -> Effect:
     return Effect(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-        _dt_or_none(row[7]), _dt_or_none(row[8]),
+        from_text_or_none(row[7]), from_text_or_none(row[8]),
     )  # fmt: skip
 
 
 def _outbox_row(m: OutboxMessage) -> tuple[object, ...]:
     return (
         m.effect_key, m.issue_key, m.template, m.recipient, m.message, m.status, m.attempts,
-        _ts_or_none(m.next_attempt_at), m.last_error, _ts_or_none(m.created_at),
-        _ts_or_none(m.sent_at),
+        to_text_or_none(m.next_attempt_at), m.last_error, to_text_or_none(m.created_at),
+        to_text_or_none(m.sent_at),
     )  # fmt: skip
 
 
 def _outbox(row: Sequence[Any]) -> OutboxMessage:
     return OutboxMessage(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        _dt_or_none(row[8]), row[9], _dt_or_none(row[10]), _dt_or_none(row[11]),
+        from_text_or_none(row[8]), row[9], from_text_or_none(row[10]), from_text_or_none(row[11]),
     )  # fmt: skip
 
 
@@ -301,7 +287,7 @@ class SqliteStateStore:
         `since`: the circuit breaker's count."""
         sql = ("SELECT count(*) FROM ledger WHERE issue_key = ? AND created_at >= ? "
                "AND status != 'skipped'")
-        return cast("int", self._db.execute(sql, (issue_key, _ts(since))).fetchone()[0])
+        return cast("int", self._db.execute(sql, (issue_key, to_text(since))).fetchone()[0])
 
     def mark_effect(
         self, effect_key: str, status: EffectStatus, *, detail: str = "", at: datetime
@@ -309,7 +295,7 @@ class SqliteStateStore:
         with self._translated(f"marking effect {effect_key}"):
             cursor = self._db.execute(
                 "UPDATE ledger SET status = ?, detail = ?, done_at = ? WHERE effect_key = ?",
-                (status, detail, _ts(at), effect_key),
+                (status, detail, to_text(at), effect_key),
             )
         if cursor.rowcount == 0:
             raise FatalError(f"state database {self._location} has no ledger row {effect_key}")
@@ -322,7 +308,7 @@ class SqliteStateStore:
         effects = [_effect_row(effect) for effect in t.effects]
         marks = [_effect_row(effect) for effect in t.marks]
         outbox = [_outbox_row(message) for message in t.outbox]
-        recorded_at = _ts(datetime.now(UTC))
+        recorded_at = to_text(datetime.now(UTC))
         message_ids = [(mid, key, way, recorded_at) for mid, key, way in t.message_ids]
         with self._translated("commit"), write_transaction(self._db):
             self._db.executemany(_UPSERT_TICKET, tickets)
@@ -335,13 +321,14 @@ class SqliteStateStore:
             self._db.executemany(_INSERT_MESSAGE_ID, message_ids)
             if t.bookmark is not None:
                 mark = t.bookmark
-                self._db.execute(_UPSERT_BOOKMARK, (mark.project, _ts(mark.since), mark.backfilled))
+                self._db.execute(_UPSERT_BOOKMARK,
+                                 (mark.project, to_text(mark.since), mark.backfilled))
 
     def pending_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         """Pending messages that are due (no backoff, or backoff over), oldest first."""
         sql = f"{_SELECT_OUTBOX} WHERE status = 'pending' AND "
         sql += "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at, id LIMIT ?"
-        return [_outbox(row) for row in self._db.execute(sql, (_ts(now), limit))]
+        return [_outbox(row) for row in self._db.execute(sql, (to_text(now), limit))]
 
     def outbox(self, statuses: Sequence[OutboxStatus]) -> list[OutboxMessage]:
         sql = f"{_SELECT_OUTBOX} WHERE status IN ({_placeholders(len(statuses))}) "
@@ -356,8 +343,8 @@ class SqliteStateStore:
             cursor = self._db.execute(
                 "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, "
                 "last_error = ?, sent_at = ? WHERE id = ?",
-                (status, attempts, _ts_or_none(next_attempt_at), last_error,
-                 _ts_or_none(sent_at), message_id),
+                (status, attempts, to_text_or_none(next_attempt_at), last_error,
+                 to_text_or_none(sent_at), message_id),
             )  # fmt: skip
         if cursor.rowcount == 0:
             raise FatalError(f"state database {self._location} has no outbox message {message_id}")
@@ -395,11 +382,11 @@ class SqliteStateStore:
                "ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, "
                "until = excluded.until")
         with self._translated(f"suppressing {address}"), write_transaction(self._db):
-            self._db.execute(sql, (address.lower(), reason, _ts(until), _ts(at)))
+            self._db.execute(sql, (address.lower(), reason, to_text(until), to_text(at)))
 
     def suppression(self, address: str, now: datetime) -> str | None:
         sql = "SELECT reason FROM suppressions WHERE address = ? AND until > ?"
-        row = self._db.execute(sql, (address.lower(), _ts(now))).fetchone()
+        row = self._db.execute(sql, (address.lower(), to_text(now))).fetchone()
         return None if row is None else cast("str", row[0])
 
     @property

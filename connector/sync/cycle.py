@@ -113,8 +113,7 @@ class Cycle:
     def census(self) -> tuple[int, int]:
         """Open tickets in the tracker vs in the mirror; a difference is logged loudly."""
         project = self.poller.project
-        statuses = self.runtime.config.rules.workflow.statuses
-        done = [self.runtime.jira_status[s.name] for s in statuses if s.category == "Done"]
+        done = self.runtime.config.tracker_done_statuses()
         tracker_count = self.poller.tracker.count(project, done_statuses=done)
         mirror_count = self.store.count_open(project)
         self.store.set_meta("census_gap", str(tracker_count - mirror_count))

@@ -70,8 +70,7 @@ class Poller:
 
     def backfill(self, started: datetime) -> None:
         """First run: mirror every open ticket (no events: old tickets get no messages)."""
-        done = [self.config.mappings.statuses[s.name] for s in
-                self.config.rules.workflow.statuses if s.category == "Done"]
+        done = self.config.tracker_done_statuses()
         total = self.tracker.count(self.project, done_statuses=done)
         seen = 0
         for page in self.tracker.search_open(self.project, done_statuses=done,

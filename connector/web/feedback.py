@@ -89,8 +89,7 @@ class FeedbackApp:
         self.tracker = tracker
         self.clock = clock
         self.key = signing_key(settings, store)
-        self.codec = FieldCodec(config.mappings.fields,
-                                categories=[c.name for c in config.rules.categories])
+        self.codec = FieldCodec.for_config(config)
         self.has_field = config.mappings.fields.satisfaction is not None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -202,8 +201,7 @@ def link_builder(config: Config, settings: Settings, store: StateStore,
 
 def write_back_pending(store: HasDatabase, tracker: Tracker, config: Config) -> int:
     """Write back answers a tracker failure left behind; how many made it this time."""
-    codec = FieldCodec(config.mappings.fields,
-                       categories=[c.name for c in config.rules.categories])
+    codec = FieldCodec.for_config(config)
     has_field = config.mappings.fields.satisfaction is not None
     return sum(write_back(store, tracker, codec, answer, has_field=has_field)
                for answer in unwritten(store))

@@ -30,9 +30,7 @@ class IntakeRules:
 
     @property
     def done_statuses(self) -> frozenset[str]:
-        jira = self.config.mappings.statuses
-        return frozenset(jira[s.name].lower() for s in self.config.rules.workflow.statuses
-                         if s.category == "Done")
+        return frozenset(name.lower() for name in self.config.tracker_done_statuses())
 
     def reopen_status(self, done_jira_name: str) -> str | None:
         """The Jira status the workflow's transition out of this done status leads to."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from connector.config.loader import Config
 from connector.config.models import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
 from connector.domain import Issue
 
@@ -46,6 +47,11 @@ class FieldCodec:
     def __init__(self, fields: FieldMap, *, categories: Sequence[str]) -> None:
         self._map = fields
         self._categories = list(categories)
+
+    @classmethod
+    def for_config(cls, config: Config) -> FieldCodec:
+        """The codec of a loaded configuration: mappings.yaml's fields, rules.yaml's categories."""
+        return cls(config.mappings.fields, categories=[c.name for c in config.rules.categories])
 
     def custom_field_ids(self) -> list[str]:
         """The custom fields to ask for when reading issues."""
