@@ -36,9 +36,9 @@ from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Tracker
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.jira.client import connect
+from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.fields import FieldCodec
-from connector.web.feedback import link_builder
+from connector.web.feedback import FeedbackEndpoint, link_builder
 
 
 @dataclass
@@ -85,8 +85,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
             snapshot(settings.state_db, state_path)
     store = SqliteStateStore(state_path)
     if tracker is None:
-        tracker = connect(remembered_flavor(settings, store),
-                          custom_fields=codec.custom_field_ids(), retrier=retrier)
+        tracker = connect_tracker(config, remembered_flavor(settings, store), retrier=retrier)
         store.set_meta(_flavor_key(settings), tracker.flavor)
     me = identity(tracker, settings, store)
     if dry_run:
@@ -117,6 +116,22 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
                   ingest=ingest, deliver=deliverer)
     return Service(config, settings, tracker, store, runtime, cycle, scratch)
+
+
+def connect_tracker(config: Config, settings: Settings, *,
+                    retrier: Retrier | None = None) -> JiraTracker:
+    """The tracker adapter, asking searches for the custom fields mappings.yaml names. The one
+    place that connects: commands and the service get their tracker from here."""
+    return connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
+                   retrier=retrier)
+
+
+def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
+    """The `/feedback/` form of `ticketflow run`: its own tracker client and state connection,
+    since it answers on the web server's threads."""
+    return FeedbackEndpoint(config=config, settings=settings, clock=clock,
+                            connect=lambda: connect_tracker(config, settings),
+                            open_store=lambda: SqliteStateStore(settings.state_db))
 
 
 def mailer_for(config: Config, settings: Settings) -> Mailer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +40,12 @@ class Config:
         done = self.rules.workflow.done_statuses
         return [self.mappings.statuses[s.name] for s in self.rules.workflow.statuses
                 if s.name in done]
+
+
+def shipped_dir() -> Path:
+    """The rules.yaml, mappings.yaml, rules/ and examples that ship inside the package (the demo's
+    and `init`'s source, wherever ticketflow is installed)."""
+    return Path(str(resources.files("connector") / "defaults"))
 
 
 def load_config(config_dir: Path) -> Config:

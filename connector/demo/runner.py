@@ -11,29 +11,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.utils import parseaddr
-from importlib import resources
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connector.app import build
+from connector.app import build, connect_tracker
 from connector.clock import SettableClock
-from connector.config.loader import Config, load_config
+from connector.config.loader import Config, load_config, shipped_dir
 from connector.demo.report import summary_lines
 from connector.demo.script import START, WEEK, MailArrives, Step, ticks
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
 from connector.sync.perform import Performed
-from connector.tracker.jira.client import connect
 from connector.tracker.jira.setup import install_scheme
 
 log = logging.getLogger(__name__)
-
-
-def shipped(name: str) -> Path:
-    return Path(str(resources.files("connector") / "defaults" / name))
 
 
 @dataclass
@@ -101,7 +95,7 @@ def _fill_placeholders(raw: bytes, outbox: Path) -> bytes:
 def _act(step: Step, *, sandbox: Sandbox, output: Path, timeline: Timeline,
          assignee_of: Callable[[str], str]) -> None:
     if isinstance(step, MailArrives):
-        raw = (shipped("examples") / "mail" / step.file).read_bytes()
+        raw = (shipped_dir() / "examples" / "mail" / step.file).read_bytes()
         if b"{{ message_id_of:" in raw:
             raw = _fill_placeholders(raw, output / "outbox")
         mailbox.Maildir(output / "Maildir", create=True).add(raw)  # tmp/ then new/, as MTAs do
@@ -122,14 +116,14 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    config = load_config(config_dir or shipped(""))
+    config = load_config(config_dir or shipped_dir())
     clock = SettableClock(START)
     timeline = Timeline(clock, config.rules.calendar.timezone, out)
     with Sandbox("cloud", clock=clock, time_zone=config.rules.calendar.timezone) as sandbox:
         settings = demo_settings(output, sandbox, config)
         print(f"ticketflow demo: Jira sandbox at {sandbox.url}; state, Maildir and outbox in "
               f"{output}/", file=out)
-        installer = connect(settings)
+        installer = connect_tracker(config, settings)
         if install_scheme(config, installer, dry_run=False, echo=lambda line: None) != 0:
             print("demo: install-scheme failed", file=out)
             return 1

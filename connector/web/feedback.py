@@ -4,6 +4,7 @@ and writes it back to the ticket (the satisfaction field and an internal comment
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -205,3 +206,33 @@ def write_back_pending(store: HasDatabase, tracker: Tracker, config: Config) -> 
     has_field = config.mappings.fields.satisfaction is not None
     return sum(write_back(store, tracker, codec, answer, has_field=has_field)
                for answer in unwritten(store))
+
+
+class FeedbackEndpoint:
+    """The feedback form behind `/feedback/`, safe for the server's request threads.
+
+    SQLite connections belong to the thread that opened them, so each request opens the state
+    anew (`open_store`); requests take turns (a form, not a hot path) on one tracker client of
+    their own, made on first use (`connect`).
+    """
+
+    def __init__(self, *, config: Config, settings: Settings, clock: Clock,
+                 connect: Callable[[], Tracker], open_store: Callable[[], StateStore]
+                 ) -> None:
+        self.config, self.settings, self.clock = config, settings, clock
+        self.connect, self.open_store = connect, open_store
+        self.lock = threading.Lock()
+        self.tracker: Tracker | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        with self.lock:
+            if self.tracker is None:
+                self.tracker = self.connect()
+            store = self.open_store()
+            try:
+                app = make_feedback_app(store=store, tracker=self.tracker, config=self.config,
+                                        settings=self.settings, clock=self.clock)
+                return list(app(environ, start_response))
+            finally:
+                store.close()

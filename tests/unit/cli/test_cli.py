@@ -105,3 +105,44 @@ def test_validate_touches_no_network_on_bad_config(
             listener.accept()
     finally:
         listener.close()
+
+
+def test_version_and_help_import_none_of_the_service() -> None:
+    """`--version` and `--help` build the parser only: no config, tracker, state or pydantic
+    import (they took 1.4 s when every command module was imported eagerly)."""
+    probe = ("import sys\nfrom connector.cli import build_parser\nbuild_parser()\n"
+             "heavy = sorted(m for m in sys.modules if m.startswith(('connector.config', "
+             "'connector.app', 'connector.tracker', 'connector.state', 'pydantic', 'jira')))\n"
+             "print(heavy)")
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_command_module_registers_the_same_way() -> None:
+    """Each module of connector.commands registers one parser with a handler, and the settings
+    its help names are real settings."""
+    import importlib
+
+    from connector.commands import COMMANDS
+    from connector.settings import Settings
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert sorted(commands) == sorted(n.replace("_", "-") for n in COMMANDS)
+    for name in COMMANDS:
+        assert callable(importlib.import_module(f"connector.commands.{name}").register)
+    for name, sub in commands.items():
+        named = (sub.epilog or "").removeprefix("Settings it reads: ").split(", ")
+        unknown = [s for s in named if s and s.removeprefix("TICKETFLOW_").lower()
+                   not in Settings.model_fields]
+        assert unknown == [], name
+
+
+def test_global_options_are_listed_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ticketflow --help` lists --config-dir; a command's --help does not repeat it, though
+    the command still accepts it."""
+    assert main(["--help"]) == 0
+    assert "--config-dir" in capsys.readouterr().out
+    assert main(["validate", "--help"]) == 0
+    assert "--config-dir" not in capsys.readouterr().out

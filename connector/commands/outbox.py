@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from connector.commands.base import add_command
 from connector.errors import UsageError
-from connector.settings import Settings
-from connector.state.base import OutboxMessage, OutboxStatus, StateStore
-from connector.state.sqlite import SqliteStateStore
+
+if TYPE_CHECKING:
+    from connector.settings import Settings
+    from connector.state.base import OutboxMessage, OutboxStatus, StateStore
+
+
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             common: Sequence[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, common, "outbox", handler=_checked, summary="list, retry or drop queued messages",
+        description="List pending and failed messages (with their last error); `retry ID` "
+        "queues a failed one again, `drop ID` gives one up.", settings=("state_db",))
+    parser.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
+    parser.add_argument("id", nargs="?", type=int, metavar="ID", help="the message number")
+    parser.add_argument("--all", action="store_true", help="list sent and dropped ones too")
+
 
 _ALL: tuple[OutboxStatus, ...] = ("pending", "failed", "sent", "dropped")
 
@@ -36,6 +52,8 @@ def _find(store: StateStore, number: int) -> OutboxMessage:
 def outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default), retry or drop. Works beside a running service: each change is one
     short SQLite write, and the service picks a retried message up at its next delivery."""
+    from connector.state.sqlite import SqliteStateStore
+
     store = SqliteStateStore(settings.state_db)
     try:
         if args.action == "retry":
@@ -65,19 +83,6 @@ def outbox(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     return 0
-
-
-def add_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-               common: list[argparse.ArgumentParser]) -> None:
-    """The `outbox` command's options (kept here so cli.py gains one line)."""
-    parser = sub.add_parser(
-        "outbox", parents=common, help="list, retry or drop queued messages",
-        description="List pending and failed messages (with their last error); `retry ID` "
-        "queues a failed one again, `drop ID` gives one up.")
-    parser.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
-    parser.add_argument("id", nargs="?", type=int, metavar="ID", help="the message number")
-    parser.add_argument("--all", action="store_true", help="list sent and dropped ones too")
-    parser.set_defaults(handler=_checked)
 
 
 def _checked(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,14 @@
+"""The `ticketflow` commands: one module each, every one registering its parser the same way.
+
+A command module defines `register(sub, common)`, which adds its parser with
+`connector.commands.base.add_command`, and a handler `(args, settings) -> exit code`. Modules
+import the library inside their handlers, so `ticketflow --version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+# The order of `ticketflow --help`: the main job first, then running, checking, looking.
+COMMANDS = (
+    "demo", "run", "once", "validate", "install_scheme", "explain", "outbox", "init", "schema",
+    "sandbox",
+)  # fmt: skip

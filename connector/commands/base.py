@@ -1,0 +1,39 @@
+"""What every command module shares: how a parser is added, and the `--now` clock."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connector.clock import Clock
+    from connector.settings import Settings
+
+Handler = Callable[[argparse.Namespace, "Settings"], int]
+
+
+def add_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                common: Sequence[argparse.ArgumentParser], name: str, *, handler: Handler,
+                summary: str, description: str,
+                settings: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Add one command: its one-line summary for `ticketflow --help`, its description, and the
+    TICKETFLOW_* settings it reads, named in its own `--help`."""
+    epilog = None
+    if settings:
+        epilog = "Settings it reads: " + ", ".join(f"TICKETFLOW_{s.upper()}" for s in settings)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, parents=list(common), help=summary, description=description, epilog=epilog)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def clock_for(args: argparse.Namespace) -> Clock:
+    """`--now` fixes the time; otherwise the wall clock."""
+    from connector.clock import SettableClock, SystemClock
+
+    return SettableClock(args.now) if args.now is not None else SystemClock()
+
+
+# Settings most tracker-facing commands read, named once.
+TRACKER_SETTINGS = ("jira_url", "jira_email", "jira_token", "jira_flavor", "config_dir")

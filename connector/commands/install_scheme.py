@@ -1,0 +1,38 @@
+"""`ticketflow install-scheme`: create or verify the workflow's statuses and scheme in Jira."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from connector.commands.base import TRACKER_SETTINGS, add_command
+
+if TYPE_CHECKING:
+    from connector.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             common: Sequence[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, common, "install-scheme", handler=install_scheme,
+        summary="create or verify the workflow in Jira",
+        description="Create the workflow's statuses, workflow and workflow scheme in Jira Cloud "
+        "(idempotent), or on Data Center verify them and write the admin's checklist.",
+        settings=TRACKER_SETTINGS)
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    parser.add_argument(
+        "--output", type=Path, default=None, metavar="FILE",
+        help="Data Center: where to write the checklist (default: ticketflow-scheme-KEY.md)")
+
+
+def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
+    """Create (Cloud) or verify and list (Data Center) the workflow's scheme in Jira."""
+    from connector.app import connect_tracker
+    from connector.config.loader import load_config
+    from connector.tracker.jira import setup
+
+    config = load_config(args.config_dir)  # a bad config stops before any network call
+    tracker = connect_tracker(config, settings)
+    return setup.install_scheme(config, tracker, dry_run=args.dry_run, output=args.output)

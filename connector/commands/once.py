@@ -1,0 +1,65 @@
+"""`ticketflow once [--dry-run]`: one cycle, for cron; a dry run plans and prints only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from connector.commands.base import TRACKER_SETTINGS, add_command, clock_for
+
+if TYPE_CHECKING:
+    from connector.settings import Settings
+    from connector.sync.perform import Performed
+
+ONCE_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
+                 "mail_from", "public_url", "feedback_secret")
+
+
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             common: Sequence[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, common, "once", handler=once, summary="run one cycle (for cron)",
+        description="Read mail, poll Jira, apply the rules, perform the actions and deliver "
+        "due messages, once.", settings=ONCE_SETTINGS)
+    parser.add_argument("--dry-run", action="store_true",
+                        help="plan and print; change nothing in Jira, the ledger or the outbox")
+
+
+def progress_bar(done: int, total: int | None) -> None:
+    """Backfill progress on stderr: redrawn in place on a terminal, every 10% otherwise."""
+    shown = f"backfill: {done}/{total} open tickets" if total else f"backfill: {done} tickets"
+    if sys.stderr.isatty():
+        print(f"\r{shown}", end="" if total and done < total else "\n", file=sys.stderr)
+    elif not total or done == total or done * 10 // total != (done - 1) * 10 // total:
+        print(shown, file=sys.stderr)
+
+
+def print_performed(item: Performed) -> None:
+    effect = item.effect
+    print(f"{effect.issue_key}  {effect.rule}  {effect.action}  {item.status}: {item.outcome}")
+
+
+def once(args: argparse.Namespace, settings: Settings) -> int:
+    """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
+    from connector.app import build, require_tracker_settings
+    from connector.config.loader import load_config
+    from connector.tracker.dryrun import RecordingTracker
+
+    config = load_config(args.config_dir)  # a broken config never reaches the network
+    require_tracker_settings(settings)
+    service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
+                    report=print_performed, progress=progress_bar)
+    try:
+        with service.store.lock():
+            report = service.cycle.run()
+    finally:
+        service.close()
+    print(f"cycle at {report.started.isoformat(timespec='seconds')}: "
+          f"{len(report.recorded)} actions planned, {len(report.performed)} performed")
+    if isinstance(service.tracker, RecordingTracker):
+        for line in service.tracker.writes:
+            print(f"  {line}")
+        print("dry run: nothing was changed in Jira, the ledger or the outbox")
+    return 0
