@@ -29,6 +29,23 @@ class CycleReport:
     performed: list[Performed] = field(default_factory=list)
     census: tuple[int, int] | None = None
 
+    def counts(self) -> dict[str, int]:
+        """How the performed effects ended, by status (done, skipped, blocked, ...)."""
+        counted: dict[str, int] = {}
+        for item in self.performed:
+            counted[item.status] = counted.get(item.status, 0) + 1
+        return counted
+
+    def summary(self) -> str:
+        """`3 done, 1 skipped, 2 blocked (waiting for a configuration fix)`: each outcome
+        apart, since a skip, a wait and a failure call for different things."""
+        counted = self.counts()
+        words = {"blocked": "blocked (waiting for a configuration fix)",
+                 "superseded": "superseded (rules.yaml changed; not performed)"}
+        order = ("done", "skipped", "blocked", "failed", "superseded")
+        parts = [f"{counted[s]} {words.get(s, s)}" for s in order if counted.get(s)]
+        return ", ".join(parts) or "nothing performed"
+
 
 @dataclass
 class Cycle:

@@ -17,7 +17,16 @@ from connector.config.loader import Config
 from connector.domain import Change, Issue, Ticket
 from connector.engine.conditions import Context
 from connector.engine.planner import PlannedAction, plan
-from connector.state.base import Bookmark, Effect, StateStore, Transaction
+from connector.engine.replay import definition, digest
+from connector.state.base import (
+    ActionIdentity,
+    Bookmark,
+    Effect,
+    EffectStatus,
+    StateStore,
+    Transaction,
+    TriggerEvent,
+)
 from connector.sync.derive import (
     MailSides,
     Vocabulary,
@@ -34,6 +43,21 @@ Progress = Callable[[int, int | None], None]
 # Which of these comment ids ticketflow posted for a person's mail, and that person's side
 # (mail intake's record; see connector.state.intake).
 MailCommentLookup = Callable[[Sequence[str]], MailSides]
+
+
+def ledger_row(action: PlannedAction, *, now: datetime, status: EffectStatus = "pending",
+               detail: str = "") -> Effect:
+    """The ledger row of a planned action: its key, and what a replay must find again (the
+    rule's action at that index, with the same digest) and the event that fired it."""
+    text = definition(action.action)
+    event = action.event
+    return Effect(action.effect_key, action.issue_key, action.rule,
+                  f"{action.index}:{action.name}", event.trigger, status=status,
+                  detail=detail, created_at=now,
+                  identity=ActionIdentity(action.index, action.name, text, digest(text)),
+                  event=TriggerEvent(event.kind, event.at, event.from_status, event.to_status,
+                                     event.by, event.field, action.ticket_status,
+                                     action.status_since))
 
 
 @dataclass
@@ -139,14 +163,12 @@ class Poller:
                 by_issue.setdefault(action.issue_key, []).append(action)
         for key, actions in by_issue.items():
             recent = self.store.effects_since(key, now - timedelta(hours=1))
+            status: EffectStatus = "pending"
+            detail = ""
             if recent + len(actions) > self.max_actions_per_hour:
                 self._trip(key, recent, actions, now)
                 status, detail = "skipped", "circuit breaker: too many actions this hour"
-            else:
-                status, detail = "pending", ""
-            effects += [Effect(a.effect_key, key, a.rule, f"{a.index}:{a.name}", a.event.trigger,
-                               status=status, detail=detail, created_at=now)  # type: ignore[arg-type]
-                        for a in actions]
+            effects += [ledger_row(a, now=now, status=status, detail=detail) for a in actions]
         return effects
 
     def _trip(self, key: str, recent: int, actions: list[PlannedAction], now: datetime) -> None:
