@@ -22,6 +22,7 @@ from connector.tracker.jira.admin import JiraAdmin
 from connector.tracker.jira.changes import ChangeFeed, open_jql, quoted
 from connector.tracker.jira.convert import to_comment, to_issue, to_user
 from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.permissions import AccountCheckedHttp
 from connector.tracker.jira.transitions import TransitionCache, choose, options
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class JiraTracker:
         self.flavor: Flavor = flavor
         self._client = client
         self._custom_fields = list(custom_fields)
-        self._http = JiraHttp(
+        self._http = AccountCheckedHttp(
             base_url=client.server_url,
             api_version=_version(flavor),
             transport=_transport(client),
