@@ -12,7 +12,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from connector.domain import Change, Comment, Issue, User
-from connector.errors import AuthError, ConfigError, TrackerError
+from connector.errors import AuthError, ConfigError, RetriableError, TrackerError
 from connector.http.retry import HttpStatusError, Retrier
 from connector.settings import Settings
 from connector.tracker.base import Attachment, Flavor
@@ -100,6 +100,18 @@ class JiraTracker:
         if self._me is None:
             raise TrackerError("Jira did not say who the API user is (GET myself)")
         return self._me
+
+    def server_time(self) -> datetime:
+        """`serverInfo.serverTime`: Jira's clock, the one that stamps `updated`."""
+        info = self._http.get("serverInfo")
+        stamp = info.get("serverTime") if isinstance(info, dict) else None
+        try:
+            when = datetime.fromisoformat(str(stamp))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise RetriableError(f"GET serverInfo: Jira sent no usable serverTime ({stamp!r})")
+        return when
 
     def find_user(self, query: str) -> User | None:
         param = {"query": query} if self.flavor == "cloud" else {"username": query}
