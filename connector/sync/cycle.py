@@ -139,7 +139,8 @@ class Cycle:
         before the repair."""
         project = self.poller.project
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
-        self.poller.measure_clock(ctx.now)
+        if self.poller.measured_at != ctx.now:  # not just measured by a first run's backfill
+            self.poller.measure_clock(ctx.now)
         done = self.runtime.config.tracker_done_statuses()
         tracker_count = self.poller.tracker.count(project, done_statuses=done)
         mirror_count = self.store.count_open(project)

@@ -76,6 +76,7 @@ class Poller:
     max_actions_per_hour: int = 20
     progress: Progress | None = None
     mail_comments: MailCommentLookup | None = None
+    measured_at: datetime | None = None  # when this process last asked the tracker's time
 
     @property
     def project(self) -> str:
@@ -104,6 +105,7 @@ class Poller:
     def measure_clock(self, host: datetime) -> datetime:
         """Ask the tracker its time, keep its offset from the host's, and return it."""
         theirs = self.tracker.server_time()
+        self.measured_at = host
         offset = (theirs - host).total_seconds()
         self.store.set_meta(f"clock offset {self.project}", f"{offset:.3f}")
         if abs(offset) > self.overlap.total_seconds():
