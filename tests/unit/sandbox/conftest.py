@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from connector.sandbox import Sandbox
-from connector.sandbox.application import App
+from connector.sandbox.jira.app import JiraApp as App
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # 10:00 in America/Chicago
 

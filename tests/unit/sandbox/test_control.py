@@ -129,7 +129,8 @@ def test_python_api_mirrors_the_control_endpoints() -> None:
     assert sandbox.app.faults.config == FaultConfig()
     sandbox.set_time_zone("UTC")
     assert sandbox.store.current_user.time_zone == "UTC"
-    assert sandbox.request_counts() == {"total": 0, "by_endpoint": {}, "faults": {}}
+    assert sandbox.request_counts() == {"total": 0, "reads": 0, "writes": 0, "by_method": {},
+                                        "by_endpoint": {}, "faults": {}}
     assert sandbox.auth_headers() == {"Authorization": "Bearer sandbox-token"}
     with pytest.raises(RuntimeError):
         _ = sandbox.url

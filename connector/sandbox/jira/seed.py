@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from connector.sandbox.errors import bad_request
-from connector.sandbox.model import Issue
-from connector.sandbox.store import Store
-from connector.sandbox.timeutil import to_ms
+from connector.sandbox.clock import to_ms
+from connector.sandbox.jira.errors import bad_request
+from connector.sandbox.jira.model import Issue
+from connector.sandbox.jira.store import Store
 
 
 def seed_issues(store: Store, count: int, *, project: str = "HELP", status: str | None = None,

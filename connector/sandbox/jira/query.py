@@ -18,11 +18,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from connector.sandbox.jql import BoolOp, Clause, JqlError, Node, Not, Query, Value, parse
-from connector.sandbox.model import Issue
-from connector.sandbox.plans import COMPARE, AndPlan, DatePlan, NotPlan, OrPlan, Plan, SetPlan
-from connector.sandbox.store import Store
-from connector.sandbox.timeutil import parse_jql_date
+from connector.sandbox.jira.jql import BoolOp, Clause, JqlError, Node, Not, Query, Value, parse
+from connector.sandbox.jira.model import Issue
+from connector.sandbox.jira.plans import COMPARE, AndPlan, DatePlan, NotPlan, OrPlan, Plan, SetPlan
+from connector.sandbox.jira.store import Store
+from connector.sandbox.jira.timeutil import parse_jql_date
 
 _FIELDS = {"project": "project", "key": "issuekey", "issuekey": "issuekey",
            "issue": "issuekey", "id": "issuekey", "status": "status", "updated": "updated",

@@ -6,8 +6,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from connector.sandbox.model import Issue
-from connector.sandbox.store import Store
+from connector.sandbox.jira.model import Issue
+from connector.sandbox.jira.store import Store
 
 
 class Plan:

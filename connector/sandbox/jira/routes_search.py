@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.sandbox import search as limits
-from connector.sandbox.errors import REMOVED_SEARCH, ApiError, bad_request
-from connector.sandbox.issue_view import IssueView, parse_csv, render_issue, select_fields
-from connector.sandbox.jql import JqlError
-from connector.sandbox.model import FIELDS_BY_ID, History
-from connector.sandbox.query import CompiledQuery
-from connector.sandbox.render import Json, Renderer, field_schema
-from connector.sandbox.routing import CLOUD, DC, Reply, Request, Route, to_int
+from connector.sandbox.jira import search as limits
+from connector.sandbox.jira.errors import REMOVED_SEARCH, ApiError, bad_request
+from connector.sandbox.jira.issue_view import IssueView, parse_csv, render_issue, select_fields
+from connector.sandbox.jira.jql import JqlError
+from connector.sandbox.jira.model import CLOUD, DC, FIELDS_BY_ID, History
+from connector.sandbox.jira.query import CompiledQuery
+from connector.sandbox.jira.render import Json, Renderer, field_schema
+from connector.sandbox.routing import Reply, Request, Route, to_int
 
 if TYPE_CHECKING:
-    from connector.sandbox.application import App
+    from connector.sandbox.jira.app import JiraApp
 
 BULK_MAX_ISSUES = 1000
 BULK_MAX_FIELDS = 10
@@ -41,14 +41,14 @@ def _params(req: Request) -> dict[str, Any]:
             "properties": body.get("properties") or []}
 
 
-def _compile(app: App, jql: str) -> CompiledQuery:
+def _compile(app: JiraApp, jql: str) -> CompiledQuery:
     try:
         return app.searcher.compile(jql, app.time_zone)
     except JqlError as error:
         raise bad_request(str(error)) from None
 
 
-def _results(app: App, jql: str) -> tuple[int, list[int]]:
+def _results(app: JiraApp, jql: str) -> tuple[int, list[int]]:
     compiled = _compile(app, jql)
     return app.searcher.results(jql, app.time_zone, compiled)
 
@@ -62,7 +62,7 @@ def _top_level(fields: frozenset[str], expand: list[str]) -> Json:
     return out
 
 
-def enhanced_search(app: App, req: Request) -> Reply:
+def enhanced_search(app: JiraApp, req: Request) -> Reply:
     """`/search/jql`: token paging, `id`-only by default, no total (see `search` for limits)."""
     params = _params(req)
     jql = params["jql"] if isinstance(params["jql"], str) else ""
@@ -92,12 +92,12 @@ def enhanced_search(app: App, req: Request) -> Reply:
     return Reply(body=out)
 
 
-def removed_search(app: App, req: Request) -> Reply:
+def removed_search(app: JiraApp, req: Request) -> Reply:
     """Cloud removed `/rest/api/{2,3}/search` (CHANGE-2046): 410 with Cloud's own body."""
     raise ApiError(410, [REMOVED_SEARCH])
 
 
-def dc_search(app: App, req: Request) -> Reply:
+def dc_search(app: JiraApp, req: Request) -> Reply:
     """Data Center `/search`: `startAt`/`maxResults` (at most 1000) and a `total`."""
     params = _params(req)
     jql = params["jql"] if isinstance(params["jql"], str) else ""
@@ -116,7 +116,7 @@ def dc_search(app: App, req: Request) -> Reply:
     return Reply(body=out)
 
 
-def approximate_count(app: App, req: Request) -> Reply:
+def approximate_count(app: JiraApp, req: Request) -> Reply:
     body = req.json()
     jql = body.get("jql") if isinstance(body, dict) else None
     compiled = _compile(app, jql if isinstance(jql, str) else "")
@@ -126,7 +126,7 @@ def approximate_count(app: App, req: Request) -> Reply:
     return Reply(body={"count": len(ids)})
 
 
-def issue_changelog(app: App, req: Request) -> Reply:
+def issue_changelog(app: JiraApp, req: Request) -> Reply:
     """`/issue/{key}/changelog`: every history, oldest first, offset paging."""
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
@@ -143,7 +143,7 @@ def issue_changelog(app: App, req: Request) -> Reply:
     return Reply(body=out)
 
 
-def bulk_changelog(app: App, req: Request) -> Reply:
+def bulk_changelog(app: JiraApp, req: Request) -> Reply:
     """`/changelog/bulkfetch`: histories of up to 1000 issues, by date then issue id, oldest first.
 
     A stateless `nextPageToken` carries the offset; `fieldIds` filters the items.
@@ -176,7 +176,7 @@ def bulk_changelog(app: App, req: Request) -> Reply:
     return Reply(body=out)
 
 
-def _bulk_entries(app: App, refs: list[Any], field_ids: set[str]
+def _bulk_entries(app: JiraApp, refs: list[Any], field_ids: set[str]
                   ) -> list[tuple[int, History]]:
     entries: list[tuple[int, int, int, History]] = []
     for ref in dict.fromkeys(str(x) for x in refs):

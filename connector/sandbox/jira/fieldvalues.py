@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.sandbox.adf import is_adf, to_text
-from connector.sandbox.errors import field_error
-from connector.sandbox.model import FIELDS_BY_ID, ISSUE_TYPES, RESOLUTIONS, ChangeItem, Issue
-from connector.sandbox.store import Store
+from connector.sandbox.jira.adf import is_adf, to_text
+from connector.sandbox.jira.errors import field_error
+from connector.sandbox.jira.model import FIELDS_BY_ID, ISSUE_TYPES, RESOLUTIONS, ChangeItem, Issue
+from connector.sandbox.jira.store import Store
 
 _RESOLUTION_NAMES = {rid: name for rid, name, _ in RESOLUTIONS}
 _ISSUE_TYPE_NAMES = {str(t["id"]): str(t["name"]) for t in ISSUE_TYPES}

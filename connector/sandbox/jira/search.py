@@ -15,9 +15,9 @@ import json
 import threading
 from collections import OrderedDict
 
-from connector.sandbox.errors import bad_request
-from connector.sandbox.query import CompiledQuery, compile_jql, evaluate
-from connector.sandbox.store import Store
+from connector.sandbox.jira.errors import bad_request
+from connector.sandbox.jira.query import CompiledQuery, compile_jql, evaluate
+from connector.sandbox.jira.store import Store
 
 # Cloud enhanced search: 50 issues a page by default; up to 5000 when only `id`/`key` are
 # asked for, otherwise 100 (Jira "may return fewer when many fields are requested").

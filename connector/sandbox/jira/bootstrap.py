@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-import yaml
-
-from connector.sandbox.model import (
+from connector.sandbox.accounts import API_USER, API_USER_NAME
+from connector.sandbox.jira.model import (
     Project,
     Status,
     Transition,
@@ -17,11 +14,8 @@ from connector.sandbox.model import (
     Workflow,
     WorkflowScheme,
 )
-from connector.sandbox.store import Store
+from connector.sandbox.jira.store import Store
 
-API_USER = "sandbox@example.test"
-API_USER_NAME = "Sandbox Admin"
-API_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's published, fixed credential
 DEFAULT_TIME_ZONE = "America/Chicago"
 
 PROJECT_ID = 10000
@@ -34,19 +28,6 @@ DEFAULT_SCHEME_ID = 10000
 # workflow (ids as Jira numbers them: 11, 21, 31 global, 1 the initial "Create").
 _DEFAULT_STATUSES = (("10001", "To Do", "TODO"), ("10002", "In Progress", "IN_PROGRESS"),
                      ("10003", "Done", "DONE"))
-
-
-def shipped_user_emails() -> list[str]:
-    """Every user named under `roles.*.users` in the packaged `mappings.yaml`, in order."""
-    resource = importlib.resources.files("connector") / "defaults" / "mappings.yaml"
-    data: Any = yaml.safe_load(resource.read_text(encoding="utf-8")) or {}
-    emails: list[str] = []
-    roles = data.get("roles") or {}
-    for role in roles.values():
-        for email in (role or {}).get("users") or []:
-            if str(email) not in emails:
-                emails.append(str(email))
-    return emails
 
 
 def make_user(email: str, index: int, time_zone: str, display_name: str | None = None) -> User:

@@ -6,18 +6,18 @@ import email.parser
 import email.policy
 from typing import TYPE_CHECKING
 
-from connector.sandbox.errors import ApiError, bad_request
-from connector.sandbox.issues import IssueWriter
-from connector.sandbox.render import Renderer
+from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.issues import IssueWriter
+from connector.sandbox.jira.render import Renderer
 from connector.sandbox.routing import Reply, Request, Route
 
 if TYPE_CHECKING:
-    from connector.sandbox.application import App
+    from connector.sandbox.jira.app import JiraApp
 
 COMMENTS_DEFAULT_PAGE = 5000  # Jira's default maxResults for an issue's comments
 
 
-def comments(app: App, req: Request) -> Reply:
+def comments(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
     ordered = list(issue.comments)
@@ -30,7 +30,7 @@ def comments(app: App, req: Request) -> Reply:
                        "comments": [r.comment(issue, c) for c in page]})
 
 
-def comment_get(app: App, req: Request) -> Reply:
+def comment_get(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     for comment in issue.comments:
         if str(comment.id) == req.params["id"]:
@@ -39,14 +39,14 @@ def comment_get(app: App, req: Request) -> Reply:
     raise ApiError(404, [f"Can not find a comment for the id: {req.params['id']}."])
 
 
-def comment_add(app: App, req: Request) -> Reply:
+def comment_add(app: JiraApp, req: Request) -> Reply:
     """Adds a comment; its `properties` (e.g. `sd.public.comment`) are kept and returned."""
     issue = app.store.issue(req.params["key"])
     comment = IssueWriter(app.store, req.version).add_comment(issue, req.json())
     return Reply(201, Renderer(app.store, app.base_url, req.version).comment(issue, comment))
 
 
-def attachments_add(app: App, req: Request) -> Reply:
+def attachments_add(app: JiraApp, req: Request) -> Reply:
     """Multipart upload under the field name `file`; Jira wants `X-Atlassian-Token: no-check`."""
     token = next((v for k, v in req.headers.items() if k.lower() == "x-atlassian-token"), "")
     if token.lower() not in ("no-check", "nocheck"):
@@ -79,14 +79,14 @@ def _multipart_files(req: Request) -> list[tuple[str, str, bytes]]:
     return files
 
 
-def _attachment(app: App, ident: str) -> tuple[int, int]:
+def _attachment(app: JiraApp, ident: str) -> tuple[int, int]:
     owner = app.store.attachment_owner.get(int(ident)) if ident.isdigit() else None
     if owner is None or owner not in app.store.issues:
         raise ApiError(404, [f"The attachment with id '{ident}' does not exist."])
     return owner, int(ident)
 
 
-def attachment_meta(app: App, req: Request) -> Reply:
+def attachment_meta(app: JiraApp, req: Request) -> Reply:
     owner, ident = _attachment(app, req.params["id"])
     found = next(a for a in app.store.issues[owner].attachments if a.id == ident)
     body = Renderer(app.store, app.base_url, req.version).attachment(found)
@@ -94,7 +94,7 @@ def attachment_meta(app: App, req: Request) -> Reply:
     return Reply(body=body)
 
 
-def attachment_content(app: App, req: Request) -> Reply:
+def attachment_content(app: JiraApp, req: Request) -> Reply:
     owner, ident = _attachment(app, req.params["id"])
     found = next(a for a in app.store.issues[owner].attachments if a.id == ident)
     return Reply(raw=found.content, content_type=found.mime_type)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from connector.sandbox.errors import ApiError, bad_request
-from connector.sandbox.issue_view import IssueView, parse_csv, render_issue, select_fields
-from connector.sandbox.issues import IssueWriter
-from connector.sandbox.model import Issue
-from connector.sandbox.render import Json, Renderer
+from connector.sandbox.clock import iso
+from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.issue_view import IssueView, parse_csv, render_issue, select_fields
+from connector.sandbox.jira.issues import IssueWriter
+from connector.sandbox.jira.model import Issue
+from connector.sandbox.jira.render import Json, Renderer
 from connector.sandbox.routing import Reply, Request, Route
-from connector.sandbox.timeutil import iso
 
 if TYPE_CHECKING:
-    from connector.sandbox.application import App
+    from connector.sandbox.jira.app import JiraApp
 
 # Cloud's `GET /issue?expand=changelog` gives the most recent histories first, truncated;
 # the full history is at /issue/{key}/changelog. Data Center embeds all of it, oldest first.
@@ -22,7 +22,7 @@ CLOUD_ISSUE_CHANGELOG_CAP = 100
 _PROPERTY_LIMIT = 32768
 
 
-def issue_view(app: App, req: Request, *, default_fields: str) -> IssueView:
+def issue_view(app: JiraApp, req: Request, *, default_fields: str) -> IssueView:
     """Read `fields`, `expand` and `properties` the way GET issue and the searches share."""
     cloud = app.flavor == "cloud"
     return IssueView(fields=select_fields(req.args("fields") or None, default_fields),
@@ -32,27 +32,27 @@ def issue_view(app: App, req: Request, *, default_fields: str) -> IssueView:
                      newest_first=cloud)
 
 
-def transitions_of(app: App, r: Renderer, issue: Issue, *, with_fields: bool = False
+def transitions_of(app: JiraApp, r: Renderer, issue: Issue, *, with_fields: bool = False
                    ) -> list[Json]:
     workflow = app.store.workflow_for(issue.project_id, issue.issuetype_id)
     return [r.transition(t, issue.status_id, with_fields=with_fields)
             for t in workflow.allowed_from(issue.status_id)]
 
 
-def create(app: App, req: Request) -> Reply:
+def create(app: JiraApp, req: Request) -> Reply:
     issue = IssueWriter(app.store, req.version).create(req.json())
     r = Renderer(app.store, app.base_url, req.version)
     return Reply(201, {"id": str(issue.id), "key": issue.key, "self": f"{r.api}/issue/{issue.id}"})
 
 
-def get(app: App, req: Request) -> Reply:
+def get(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
     view = issue_view(app, req, default_fields="*all")
     return Reply(body=render_issue(r, issue, view, lambda i: transitions_of(app, r, i)))
 
 
-def edit(app: App, req: Request) -> Reply:
+def edit(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     IssueWriter(app.store, req.version).edit(issue, req.json())
     if req.bool_arg("returnIssue"):
@@ -60,12 +60,12 @@ def edit(app: App, req: Request) -> Reply:
     return Reply(204)
 
 
-def delete(app: App, req: Request) -> Reply:
+def delete(app: JiraApp, req: Request) -> Reply:
     app.store.remove_issue(app.store.issue(req.params["key"]))
     return Reply(204)
 
 
-def transitions(app: App, req: Request) -> Reply:
+def transitions(app: JiraApp, req: Request) -> Reply:
     """Only the transitions the workflow allows from the issue's current status."""
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
@@ -77,19 +77,19 @@ def transitions(app: App, req: Request) -> Reply:
     return Reply(body={"expand": "transitions", "transitions": found})
 
 
-def do_transition(app: App, req: Request) -> Reply:
+def do_transition(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     IssueWriter(app.store, req.version).transition(issue, req.json())
     return Reply(204)
 
 
-def assign(app: App, req: Request) -> Reply:
+def assign(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     IssueWriter(app.store, req.version).assign(issue, req.json())
     return Reply(204)
 
 
-def notify(app: App, req: Request) -> Reply:
+def notify(app: JiraApp, req: Request) -> Reply:
     """Recorded, not sent; read them back from `GET /_sandbox/notifications`."""
     issue = app.store.issue(req.params["key"])
     payload: Any = req.json()
@@ -103,14 +103,14 @@ def notify(app: App, req: Request) -> Reply:
     return Reply(204)
 
 
-def property_keys(app: App, req: Request) -> Reply:
+def property_keys(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
     return Reply(body={"keys": [{"self": f"{r.api}/issue/{issue.id}/properties/{k}", "key": k}
                                 for k in issue.properties]})
 
 
-def property_get(app: App, req: Request) -> Reply:
+def property_get(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     name = req.params["property"]
     if name not in issue.properties:
@@ -118,7 +118,7 @@ def property_get(app: App, req: Request) -> Reply:
     return Reply(body={"key": name, "value": issue.properties[name]})
 
 
-def property_put(app: App, req: Request) -> Reply:
+def property_put(app: JiraApp, req: Request) -> Reply:
     """Set an issue property. As in Jira this neither bumps `updated` nor writes history."""
     issue = app.store.issue(req.params["key"])
     if not req.body.strip():
@@ -132,7 +132,7 @@ def property_put(app: App, req: Request) -> Reply:
     return Reply(201 if created else 200, raw=b"")
 
 
-def property_delete(app: App, req: Request) -> Reply:
+def property_delete(app: JiraApp, req: Request) -> Reply:
     issue = app.store.issue(req.params["key"])
     if issue.properties.pop(req.params["property"], None) is None:
         raise ApiError(404, [f"The property with key '{req.params['property']}' does not "
@@ -140,7 +140,7 @@ def property_delete(app: App, req: Request) -> Reply:
     return Reply(204)
 
 
-def link(app: App, req: Request) -> Reply:
+def link(app: JiraApp, req: Request) -> Reply:
     IssueWriter(app.store, req.version).link(req.json())
     return Reply(201)
 

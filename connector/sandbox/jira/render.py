@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.sandbox.adf import to_adf, to_text
-from connector.sandbox.model import (
+from connector.sandbox.jira.adf import to_adf, to_text
+from connector.sandbox.jira.model import (
     CATEGORIES,
     FIELDS_BY_ID,
     ISSUE_TYPES,
@@ -22,8 +22,8 @@ from connector.sandbox.model import (
     Transition,
     User,
 )
-from connector.sandbox.store import Store
-from connector.sandbox.timeutil import jira_datetime
+from connector.sandbox.jira.store import Store
+from connector.sandbox.jira.timeutil import jira_datetime
 
 Json = dict[str, Any]
 _RESOLUTIONS = {rid: (name, text) for rid, name, text in RESOLUTIONS}

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.sandbox.errors import ApiError, bad_request, field_error
-from connector.sandbox.model import FIELDS, ISSUE_TYPES, LINK_TYPES, RESOLUTIONS, Component
-from connector.sandbox.render import Renderer
-from connector.sandbox.routing import CLOUD, Reply, Request, Route
+from connector.sandbox.jira.errors import ApiError, bad_request, field_error
+from connector.sandbox.jira.model import (
+    CLOUD,
+    FIELDS,
+    ISSUE_TYPES,
+    LINK_TYPES,
+    RESOLUTIONS,
+    Component,
+)
+from connector.sandbox.jira.render import Renderer
+from connector.sandbox.routing import Reply, Request, Route
 
 if TYPE_CHECKING:
-    from connector.sandbox.application import App
+    from connector.sandbox.jira.app import JiraApp
 
 
-def _r(app: App, req: Request) -> Renderer:
+def _r(app: JiraApp, req: Request) -> Renderer:
     return Renderer(app.store, app.base_url, req.version)
 
 
-def server_info(app: App, req: Request) -> Reply:
+def server_info(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     now = r.dt(app.store.now_ms())
     cloud = app.flavor == "cloud"
@@ -32,11 +39,11 @@ def server_info(app: App, req: Request) -> Reply:
         "serverTimeZone": app.time_zone})
 
 
-def myself(app: App, req: Request) -> Reply:
+def myself(app: JiraApp, req: Request) -> Reply:
     return Reply(body=_r(app, req).user(app.store.current_user, full=True))
 
 
-def user_search(app: App, req: Request) -> Reply:
+def user_search(app: JiraApp, req: Request) -> Reply:
     """Cloud searches by `query` (or `accountId`); Data Center by `username`."""
     if app.flavor == "cloud":
         query, account = req.arg("query"), req.arg("accountId")
@@ -54,7 +61,7 @@ def user_search(app: App, req: Request) -> Reply:
     return Reply(body=[r.user(u) for u in users[start:start + size]])
 
 
-def user_get(app: App, req: Request) -> Reply:
+def user_get(app: JiraApp, req: Request) -> Reply:
     ident = req.arg("accountId") or req.arg("username") or req.arg("key") or ""
     user = app.store.find_user(ident)
     if user is None:
@@ -62,12 +69,12 @@ def user_get(app: App, req: Request) -> Reply:
     return Reply(body=_r(app, req).user(user, full=True))
 
 
-def projects(app: App, req: Request) -> Reply:
+def projects(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body=[r.project(p, full=True) for p in app.store.projects.values()])
 
 
-def project_search(app: App, req: Request) -> Reply:
+def project_search(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     found = [r.project(p, full=True) for p in app.store.projects.values()]
     start, size = req.int_arg("startAt", 0), req.int_arg("maxResults", 50)
@@ -77,18 +84,18 @@ def project_search(app: App, req: Request) -> Reply:
                        "values": page})
 
 
-def project_get(app: App, req: Request) -> Reply:
+def project_get(app: JiraApp, req: Request) -> Reply:
     project = app.store.project(req.params["project"])
     return Reply(body=_r(app, req).project(project, full=True))
 
 
-def project_components(app: App, req: Request) -> Reply:
+def project_components(app: JiraApp, req: Request) -> Reply:
     project = app.store.project(req.params["project"])
     r = _r(app, req)
     return Reply(body=[r.component(c, full=True) for c in app.store.components_of(project.id)])
 
 
-def project_statuses(app: App, req: Request) -> Reply:
+def project_statuses(app: JiraApp, req: Request) -> Reply:
     """Per issue type, the statuses of the workflow it uses."""
     project = app.store.project(req.params["project"])
     r = _r(app, req)
@@ -102,7 +109,7 @@ def project_statuses(app: App, req: Request) -> Reply:
     return Reply(body=out)
 
 
-def component_create(app: App, req: Request) -> Reply:
+def component_create(app: JiraApp, req: Request) -> Reply:
     payload: Any = req.json()
     if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
         raise field_error("name", "The component name must be specified.")
@@ -121,7 +128,7 @@ def component_create(app: App, req: Request) -> Reply:
     return Reply(201, _r(app, req).component(component, full=True))
 
 
-def component_get(app: App, req: Request) -> Reply:
+def component_get(app: JiraApp, req: Request) -> Reply:
     ident = req.params["id"]
     component = app.store.components.get(int(ident)) if ident.isdigit() else None
     if component is None:
@@ -129,27 +136,27 @@ def component_get(app: App, req: Request) -> Reply:
     return Reply(body=_r(app, req).component(component, full=True))
 
 
-def fields(app: App, req: Request) -> Reply:
+def fields(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body=[r.field(f) for f in FIELDS])
 
 
-def issue_types(app: App, req: Request) -> Reply:
+def issue_types(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body=[r.issuetype(str(t["id"])) for t in ISSUE_TYPES])
 
 
-def resolutions(app: App, req: Request) -> Reply:
+def resolutions(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body=[r.resolution(rid) for rid, _, _ in RESOLUTIONS])
 
 
-def statuses_legacy(app: App, req: Request) -> Reply:
+def statuses_legacy(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body=[r.status(s) for s in app.store.statuses.values()])
 
 
-def status_get(app: App, req: Request) -> Reply:
+def status_get(app: JiraApp, req: Request) -> Reply:
     ident = req.params["status"]
     status = app.store.statuses.get(ident) or app.store.status_by_name(ident)
     if status is None:
@@ -157,7 +164,7 @@ def status_get(app: App, req: Request) -> Reply:
     return Reply(body=_r(app, req).status(status))
 
 
-def link_types(app: App, req: Request) -> Reply:
+def link_types(app: JiraApp, req: Request) -> Reply:
     r = _r(app, req)
     return Reply(body={"issueLinkTypes": [
         {"id": tid, "name": name, "inward": inward, "outward": outward,

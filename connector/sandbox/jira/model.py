@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 Flavor = Literal["cloud", "datacenter"]
 FLAVORS: tuple[Flavor, ...] = ("cloud", "datacenter")
+# Which flavors a route serves (routes serve both unless they say otherwise).
+CLOUD = frozenset({"cloud"})
+DC = frozenset({"datacenter"})
 
 # Status category as the new APIs spell it -> (legacy key, legacy id, name, colour).
 CATEGORIES: dict[str, tuple[str, int, str, str]] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from connector.sandbox.errors import ApiError, bad_request
-from connector.sandbox.fieldvalues import status_item
-from connector.sandbox.model import CATEGORIES, Status, Transition, Workflow, WorkflowScheme
-from connector.sandbox.store import Store
+from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.fieldvalues import status_item
+from connector.sandbox.jira.model import CATEGORIES, Status, Transition, Workflow, WorkflowScheme
+from connector.sandbox.jira.store import Store
 
 
 def create_statuses(store: Store, payload: Any) -> list[Status]:

@@ -6,8 +6,9 @@ import threading
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 
-from connector.sandbox.errors import ApiError, not_found
-from connector.sandbox.model import (
+from connector.sandbox.clock import SandboxClock
+from connector.sandbox.jira.errors import ApiError, not_found
+from connector.sandbox.jira.model import (
     ChangeItem,
     Component,
     Flavor,
@@ -19,7 +20,6 @@ from connector.sandbox.model import (
     Workflow,
     WorkflowScheme,
 )
-from connector.sandbox.timeutil import SandboxClock
 
 
 class Store:

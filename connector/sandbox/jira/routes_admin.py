@@ -9,15 +9,15 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from connector.sandbox import workflows
-from connector.sandbox.bootstrap import DEFAULT_WORKFLOW
-from connector.sandbox.errors import ApiError, bad_request
-from connector.sandbox.model import Status, Workflow, WorkflowScheme
-from connector.sandbox.render import Json, Renderer
-from connector.sandbox.routing import CLOUD, DC, Reply, Request, Route
+from connector.sandbox.jira import workflows
+from connector.sandbox.jira.bootstrap import DEFAULT_WORKFLOW
+from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.model import CLOUD, DC, Status, Workflow, WorkflowScheme
+from connector.sandbox.jira.render import Json, Renderer
+from connector.sandbox.routing import Reply, Request, Route
 
 if TYPE_CHECKING:
-    from connector.sandbox.application import App
+    from connector.sandbox.jira.app import JiraApp
 
 _task_ids = itertools.count(10000)
 
@@ -48,7 +48,7 @@ def workflow_json(r: Renderer, workflow: Workflow, *, transitions: bool = True) 
     return out
 
 
-def _workflow_statuses(app: App, found: list[Workflow]) -> list[Json]:
+def _workflow_statuses(app: JiraApp, found: list[Workflow]) -> list[Json]:
     used = dict.fromkeys(sid for w in found for sid in w.statuses)
     return [{**jira_status(app.store.statuses[sid]), "statusReference": sid} for sid in used]
 
@@ -60,7 +60,7 @@ def scheme_json(r: Renderer, scheme: WorkflowScheme) -> Json:
             "self": f"{r.api}/workflowscheme/{scheme.id}"}
 
 
-def statuses_search(app: App, req: Request) -> Reply:
+def statuses_search(app: JiraApp, req: Request) -> Reply:
     found = list(app.store.statuses.values())
     if req.arg("projectId"):
         project = app.store.project(req.arg("projectId") or "")
@@ -79,18 +79,18 @@ def statuses_search(app: App, req: Request) -> Reply:
                        "values": [jira_status(s) for s in page]})
 
 
-def statuses_by_id(app: App, req: Request) -> Reply:
+def statuses_by_id(app: JiraApp, req: Request) -> Reply:
     ids = [i for value in req.args("id") for i in value.split(",")]
     return Reply(body=[jira_status(app.store.statuses[i]) for i in ids
                        if i in app.store.statuses])
 
 
-def statuses_create(app: App, req: Request) -> Reply:
+def statuses_create(app: JiraApp, req: Request) -> Reply:
     created = workflows.create_statuses(app.store, req.json())
     return Reply(body=[jira_status(s) for s in created])
 
 
-def workflows_create(app: App, req: Request) -> Reply:
+def workflows_create(app: JiraApp, req: Request) -> Reply:
     statuses, created = workflows.create_workflows(app.store, req.json())
     r = Renderer(app.store, app.base_url, req.version)
     return Reply(body={"statuses": [{**jira_status(s), "statusReference": s.id}
@@ -98,7 +98,7 @@ def workflows_create(app: App, req: Request) -> Reply:
                        "workflows": [workflow_json(r, w) for w in created]})
 
 
-def workflows_search(app: App, req: Request) -> Reply:
+def workflows_search(app: JiraApp, req: Request) -> Reply:
     text = (req.arg("queryString") or "").lower()
     found = [w for w in app.store.workflows.values() if text in w.name.lower()]
     active = {app.store.schemes[p.scheme_id].workflow_for(t)
@@ -116,7 +116,7 @@ def workflows_search(app: App, req: Request) -> Reply:
         "values": [workflow_json(r, w, transitions=with_transitions) for w in page]})
 
 
-def workflows_read(app: App, req: Request) -> Reply:
+def workflows_read(app: JiraApp, req: Request) -> Reply:
     """`POST /workflows`: bulk get by names, ids, or project and issue type."""
     body: Any = req.json() or {}
     if not isinstance(body, dict):
@@ -132,7 +132,7 @@ def workflows_read(app: App, req: Request) -> Reply:
                        "workflows": [workflow_json(r, w) for w in found]})
 
 
-def dc_workflows(app: App, req: Request) -> Reply:
+def dc_workflows(app: JiraApp, req: Request) -> Reply:
     """Data Center's read-only `GET /workflow` list."""
     r = Renderer(app.store, app.base_url, req.version)
     wanted = req.arg("workflowName")
@@ -144,7 +144,7 @@ def dc_workflows(app: App, req: Request) -> Reply:
                        if wanted is None or w.name == wanted])
 
 
-def schemes_list(app: App, req: Request) -> Reply:
+def schemes_list(app: JiraApp, req: Request) -> Reply:
     r = Renderer(app.store, app.base_url, req.version)
     found = list(app.store.schemes.values())
     start, size = req.int_arg("startAt", 0), req.int_arg("maxResults", 50)
@@ -154,24 +154,24 @@ def schemes_list(app: App, req: Request) -> Reply:
                        "values": [scheme_json(r, s) for s in page]})
 
 
-def _scheme(app: App, ident: str) -> WorkflowScheme:
+def _scheme(app: JiraApp, ident: str) -> WorkflowScheme:
     scheme = app.store.schemes.get(int(ident)) if ident.isdigit() else None
     if scheme is None:
         raise ApiError(404, ["The workflow scheme was not found."])
     return scheme
 
 
-def scheme_get(app: App, req: Request) -> Reply:
+def scheme_get(app: JiraApp, req: Request) -> Reply:
     r = Renderer(app.store, app.base_url, req.version)
     return Reply(body=scheme_json(r, _scheme(app, req.params["id"])))
 
 
-def scheme_create(app: App, req: Request) -> Reply:
+def scheme_create(app: JiraApp, req: Request) -> Reply:
     scheme = workflows.create_scheme(app.store, req.json(), DEFAULT_WORKFLOW)
     return Reply(201, scheme_json(Renderer(app.store, app.base_url, req.version), scheme))
 
 
-def scheme_update(app: App, req: Request) -> Reply:
+def scheme_update(app: JiraApp, req: Request) -> Reply:
     scheme = _scheme(app, req.params["id"])
     payload = req.json()
     if not isinstance(payload, dict):
@@ -183,7 +183,7 @@ def scheme_update(app: App, req: Request) -> Reply:
     return Reply(body=scheme_json(Renderer(app.store, app.base_url, req.version), scheme))
 
 
-def scheme_projects(app: App, req: Request) -> Reply:
+def scheme_projects(app: JiraApp, req: Request) -> Reply:
     r = Renderer(app.store, app.base_url, req.version)
     wanted = [i for value in req.args("projectId") for i in value.split(",")]
     if not wanted:
@@ -197,12 +197,12 @@ def scheme_projects(app: App, req: Request) -> Reply:
                                   for sid, ids in by_scheme.items()]})
 
 
-def scheme_assign(app: App, req: Request) -> Reply:
+def scheme_assign(app: JiraApp, req: Request) -> Reply:
     workflows.assign_scheme(app.store, req.json())
     return Reply(204)
 
 
-def scheme_switch(app: App, req: Request) -> Reply:
+def scheme_switch(app: JiraApp, req: Request) -> Reply:
     """Done synchronously; answers 303 to a task that is already COMPLETE, as Jira's async API."""
     moved = workflows.switch_scheme(app.store, req.json())
     task_id = str(next(_task_ids))
@@ -217,7 +217,7 @@ def scheme_switch(app: App, req: Request) -> Reply:
     return Reply(303, task, headers={"Location": str(task["self"])})
 
 
-def task_get(app: App, req: Request) -> Reply:
+def task_get(app: JiraApp, req: Request) -> Reply:
     task = app.store.tasks.get(req.params["id"])
     if task is None:
         raise ApiError(404, [f"The task with id '{req.params['id']}' does not exist."])

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from connector.sandbox.model import FIELDS, FIELDS_BY_ID, Issue
-from connector.sandbox.render import Json, Renderer
+from connector.sandbox.jira.model import FIELDS, FIELDS_BY_ID, Issue
+from connector.sandbox.jira.render import Json, Renderer
 
 ALL_FIELDS = frozenset(f.id for f in FIELDS)
 NAVIGABLE_FIELDS = frozenset(f.id for f in FIELDS if f.navigable)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connector.sandbox.adf import is_adf
-from connector.sandbox.errors import ApiError, bad_request, field_error
-from connector.sandbox.fieldvalues import (
+from connector.sandbox.jira.adf import is_adf
+from connector.sandbox.jira.errors import ApiError, bad_request, field_error
+from connector.sandbox.jira.fieldvalues import (
     NOT_SETTABLE,
     change_items,
     current_value,
@@ -15,7 +15,7 @@ from connector.sandbox.fieldvalues import (
     status_item,
     store_value,
 )
-from connector.sandbox.model import (
+from connector.sandbox.jira.model import (
     LINK_TYPES,
     WRITABLE_FIELDS,
     Attachment,
@@ -24,7 +24,7 @@ from connector.sandbox.model import (
     Issue,
     Link,
 )
-from connector.sandbox.store import Store
+from connector.sandbox.jira.store import Store
 
 _DONE_RESOLUTION = "10000"
 
