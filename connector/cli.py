@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default="cloud")
     sandbox.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--seed", type=int, default=0, metavar="N",
+                         help="create N sample tickets at start")
     sandbox.set_defaults(handler=commands.sandbox)
 
     init = sub.add_parser(

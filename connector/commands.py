@@ -92,7 +92,7 @@ def sandbox(args: argparse.Namespace, settings: Settings) -> int:
     del settings
     from connector.sandbox import serve  # noqa: PLC0415  (only this command needs the server)
 
-    return serve(flavor=args.flavor, host=args.host, port=args.port)
+    return serve(flavor=args.flavor, host=args.host, port=args.port, seed=args.seed)
 
 
 def install_scheme(args: argparse.Namespace, settings: Settings) -> int:

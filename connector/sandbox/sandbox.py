@@ -17,7 +17,7 @@ from connector.sandbox.accounts import API_TOKEN, API_USER, shipped_user_emails
 from connector.sandbox.clock import SandboxClock
 from connector.sandbox.faults import FaultConfig
 from connector.sandbox.jira.app import JiraApp
-from connector.sandbox.jira.bootstrap import DEFAULT_TIME_ZONE
+from connector.sandbox.jira.bootstrap import DEFAULT_TIME_ZONE, OBSERVERS, add_project
 from connector.sandbox.jira.model import FLAVORS
 from connector.sandbox.jira.seed import seed_issues
 from connector.sandbox.server import SandboxHTTPServer
@@ -40,13 +40,14 @@ class Sandbox:
         self.port = port
         self.clock = SandboxClock(clock, now)
         emails = list(users) if users is not None else shipped_user_emails()
+        observers = OBSERVERS if users is None else ()
         flavor = flavor or "cloud"
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
         self.flavor = flavor
         self.app: JiraApp = jira.make_app(
             flavor="cloud" if flavor == "cloud" else "datacenter", clock=self.clock,
-            user_emails=emails, time_zone=time_zone)
+            user_emails=emails, time_zone=time_zone, observer_emails=observers)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -161,6 +162,12 @@ class Sandbox:
         store = self._jira().store
         with store.lock:
             return list(store.notifications)
+
+    def add_project(self, key: str, name: str = "") -> str:
+        """Add a project like HELP, as `POST /_sandbox/projects` does; returns its id."""
+        app = self._jira()
+        with app.acting(None):
+            return str(add_project(app.store, key, name).id)
 
     def set_time_zone(self, name: str) -> None:
         self._jira().set_time_zone(name)

@@ -40,13 +40,27 @@ Behaviour copied from Jira because clients depend on it:
   comments); GET issue on Cloud embeds the 100 newest histories, newest first; Data Center
   embeds all, oldest first; ``/issue/{key}/changelog`` and ``/changelog/bulkfetch`` give all,
   oldest first;
+- searches (both flavors) embed only the 20 newest comments, with the true ``total`` and the
+  ``startAt`` of the first shown; GET issue embeds all; ``/issue/{key}/comment`` pages with
+  ``startAt``/``maxResults``/``orderBy`` (Cloud: 100 a page by default and at most; Data
+  Center: all unless ``maxResults`` says);
+- comment properties are read per comment (``/comment/{id}/properties``); comment lists carry
+  none on Cloud whatever ``expand`` says, and on Data Center only with ``expand=properties``;
+  project properties live at ``/project/{key}/properties``;
+- ``/user/assignable/search`` (Cloud ``query``, Data Center ``username``; ``project`` or an
+  issue) leaves out users who may not be assigned in the project, and assigning one is a 400;
+  unless a user list is given, ``robin.reader@example.edu`` is such a user in HELP;
+- admin webhooks (``/rest/webhooks/1.0/webhook``) are posted signed from a background thread;
+  see ``connector.sandbox.jira.webhooks`` for what Jira does and what the sandbox simplifies;
 - Data Center ``/search`` caps ``maxResults`` at 1000;
 - JQL: see ``connector.sandbox.jira.query`` for exactly what is supported; anything else is a
   400 ``{"errorMessages": [...], "errors": {}}`` in Jira's words.
 
 Its own control endpoints (beside the shared ones): ``GET|DELETE /_sandbox/notifications``;
-``GET|POST /_sandbox/timezone``; ``POST /_sandbox/seed`` also takes ``status``, ``start``,
-``step_seconds`` and ``project``.
+``GET|POST /_sandbox/timezone``; ``POST /_sandbox/projects`` (``{"key": "OPS", "name": ...}``,
+a project like HELP; JQL ``project in ("HELP", "OPS")`` then covers both); ``POST
+/_sandbox/webhooks`` (``{"url", "secret", "events", "jql"}``); ``POST /_sandbox/seed`` also
+takes ``status``, ``start``, ``step_seconds`` and ``project``.
 """
 
 from __future__ import annotations
@@ -61,18 +75,22 @@ from connector.sandbox.jira import (
     routes_control,
     routes_issues,
     routes_meta,
+    routes_properties,
     routes_search,
+    webhooks,
 )
 from connector.sandbox.jira.app import JiraApp
 from connector.sandbox.jira.model import Flavor
 
 ROUTES = (routes_meta.ROUTES + routes_issues.ROUTES + routes_comments.ROUTES
-          + routes_search.ROUTES + routes_admin.ROUTES)
-CONTROL_ROUTES = control.ROUTES + routes_control.ROUTES
+          + routes_properties.ROUTES + routes_search.ROUTES + routes_admin.ROUTES
+          + webhooks.ROUTES)
+CONTROL_ROUTES = control.ROUTES + routes_control.ROUTES + webhooks.CONTROL_ROUTES
 
 
 def make_app(*, flavor: Flavor, clock: SandboxClock, user_emails: Sequence[str],
-             time_zone: str) -> JiraApp:
+             time_zone: str, observer_emails: Sequence[str] = ()) -> JiraApp:
     """A Jira sandbox application with every route of the flavor."""
     return JiraApp(flavor=flavor, clock=clock, user_emails=user_emails, time_zone=time_zone,
-                   routes=ROUTES, control_routes=CONTROL_ROUTES)
+                   routes=ROUTES, control_routes=CONTROL_ROUTES,
+                   observer_emails=observer_emails)

@@ -13,7 +13,7 @@ from connector.sandbox import accounts
 from connector.sandbox.application import App
 from connector.sandbox.clock import SandboxClock, parse_iso
 from connector.sandbox.errors import ClientError
-from connector.sandbox.jira import bootstrap
+from connector.sandbox.jira import bootstrap, webhooks
 from connector.sandbox.jira.errors import ApiError
 from connector.sandbox.jira.model import Flavor
 from connector.sandbox.jira.search import Searcher
@@ -36,13 +36,14 @@ class JiraApp(App):
     server_name = "JiraSandbox/1.0"
 
     def __init__(self, *, flavor: Flavor, clock: SandboxClock, user_emails: Sequence[str],
-                 time_zone: str, routes: Sequence[Route], control_routes: Sequence[Route]
-                 ) -> None:
+                 time_zone: str, routes: Sequence[Route], control_routes: Sequence[Route],
+                 observer_emails: Sequence[str] = ()) -> None:
         zone(time_zone)  # fail early on an unknown zone
         super().__init__(clock=clock, routes=routes, control_routes=control_routes,
                          flavor=flavor, versions=VERSIONS[flavor])
         self.flavor: Flavor = flavor
         self.user_emails = list(user_emails)
+        self.observer_emails = list(observer_emails)
         self.time_zone = time_zone
         self.store = Store(flavor=flavor, clock=clock)
         self.searcher = Searcher(self.store)
@@ -52,7 +53,7 @@ class JiraApp(App):
         with self.store.lock:
             self.store.clear()
             bootstrap.populate(self.store, user_emails=self.user_emails,
-                               time_zone=self.time_zone)
+                               time_zone=self.time_zone, observer_emails=self.observer_emails)
             self.searcher.clear()
 
     def set_time_zone(self, name: str) -> None:
@@ -134,5 +135,6 @@ class JiraApp(App):
             try:
                 yield
             finally:
+                webhooks.publish(self)  # what the request changed, signed, off this thread
                 self.store.me = api_user
 

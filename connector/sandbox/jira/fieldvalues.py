@@ -26,7 +26,11 @@ def parse_value(store: Store, fid: str, raw: Any, *, version: str, project_id: i
             return raw
         raise field_error(fid, "Operation value must be a number")
     if kind == "user":
-        return _user(store, fid, raw)
+        account_id = _user(store, fid, raw)
+        if fid == "assignee" and account_id in store.projects[project_id].unassignable:
+            # Jira refuses a user without the project's Assignable User permission.
+            raise field_error(fid, f"User '{_ident(raw)}' cannot be assigned issues.")
+        return account_id
     if kind == "labels":
         return _labels(raw)
     if kind == "components":
@@ -61,6 +65,14 @@ def _rich(fid: str, raw: Any, version: str) -> Any:
     if not isinstance(raw, str):
         raise field_error(fid, "Operation value must be a string")
     return raw
+
+
+def _ident(raw: Any) -> object:
+    """The user reference a client sent: accountId (Cloud) or name/key (Data Center)."""
+    if not isinstance(raw, dict):
+        return None
+    return next((raw[k] for k in ("accountId", "id", "name", "key") if raw.get(k) is not None),
+                None)
 
 
 def _user(store: Store, fid: str, raw: Any) -> str | None:

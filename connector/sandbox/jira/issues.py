@@ -21,6 +21,7 @@ from connector.sandbox.jira.model import (
     Attachment,
     ChangeItem,
     Comment,
+    Event,
     Issue,
     Link,
 )
@@ -59,6 +60,8 @@ class IssueWriter:
             store_value(issue, fid, value)
         issue.properties.update(_properties(payload))  # set with the issue, as Jira does
         self.store.add_issue(issue)
+        self.store.announce(Event("jira:issue_created", issue.id, self.store.me, now,
+                                  type_name="issue_created"))
         self._apply_comment_updates(issue, _object(payload, "update", required=False))
         return issue
 
@@ -188,15 +191,18 @@ class IssueWriter:
             raise field_error("comment", "Comment body is not valid!")
         if self.version != "3" and (not isinstance(body, str) or not body.strip()):
             raise field_error("comment", "Comment body can not be empty!")
-        properties = payload.get("properties") or []
-        if not isinstance(properties, list) or not all(
-                isinstance(p, dict) and isinstance(p.get("key"), str) for p in properties):
-            raise bad_request("Comment properties must be a list of {key, value} objects.")
+        properties = _properties(payload)
         now = self.store.now_ms()
         comment = Comment(self.store.next_id("comment"), self.store.me, body, now, now,
                           properties, payload.get("visibility"))
         issue.comments.append(comment)
+        self.store.comment_owner[comment.id] = issue.id
         self.store.touch(issue, now)  # Jira bumps `updated` for comments, without a history
+        # Jira announces a comment twice: as itself and as an update of its issue.
+        for name, kind in (("comment_created", "comment_created"),
+                           ("jira:issue_updated", "issue_commented")):
+            self.store.announce(Event(name, issue.id, self.store.me, now, comment=comment,
+                                      type_name=kind))
         return comment
 
     def _apply_comment_updates(self, issue: Issue, update: dict[str, Any]) -> None:
@@ -240,7 +246,7 @@ class IssueWriter:
 
 
 def _properties(payload: Any) -> dict[str, Any]:
-    """IssueUpdateDetails' `properties`: a list of {key, value} set on the issue."""
+    """`properties` of a create, edit, transition or comment: a list of {key, value}."""
     found = payload.get("properties") if isinstance(payload, dict) else None
     if found is None:
         return {}

@@ -119,6 +119,8 @@ class Project:
     lead: str
     type_key: str = "service_desk"
     next_number: int = 1
+    properties: dict[str, Any] = field(default_factory=dict)
+    unassignable: set[str] = field(default_factory=set)  # account ids not to be assigned
 
 
 @dataclass(slots=True)
@@ -153,17 +155,14 @@ class Comment:
     body: Any
     created: int
     updated: int
-    properties: list[dict[str, Any]] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
     visibility: dict[str, Any] | None = None
 
     @property
     def internal(self) -> bool:
         """JSM's `sd.public.comment` property marks a comment internal (agents only)."""
-        for prop in self.properties:
-            value = prop.get("value")
-            if prop.get("key") == "sd.public.comment" and isinstance(value, dict):
-                return bool(value.get("internal"))
-        return False
+        value = self.properties.get("sd.public.comment")
+        return isinstance(value, dict) and bool(value.get("internal"))
 
 
 @dataclass(slots=True)
@@ -217,6 +216,37 @@ class Issue:
     @property
     def number(self) -> int:
         return int(self.key.rsplit("-", 1)[1])
+
+
+@dataclass(slots=True)
+class Event:
+    """A change a webhook may announce: `jira:issue_created`, `jira:issue_updated` (with its
+    changelog `history`, or with the `comment` when `type_name` is issue_commented) or
+    `comment_created`."""
+
+    name: str
+    issue_id: int
+    actor: str
+    at: int
+    history: History | None = None
+    comment: Comment | None = None
+    type_name: str = "issue_generic"
+
+
+@dataclass(slots=True)
+class Webhook:
+    """An admin webhook (`/rest/webhooks/1.0/webhook`): where to post which events, and how."""
+
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    jql: str
+    secret: str | None
+    exclude_body: bool
+    enabled: bool
+    updated: int
+    updated_by: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,8 @@ class Renderer:
 
     # -- issue parts ----------------------------------------------------------------------
 
-    def comment(self, issue: Issue, comment: Comment) -> Json:
+    def comment(self, issue: Issue, comment: Comment, *, with_properties: bool = False) -> Json:
+        """A comment; its properties only when `with_properties` (see `comment_properties`)."""
         out: Json = {"self": f"{self.api}/issue/{issue.id}/comment/{comment.id}",
                      "id": str(comment.id), "author": self.user_ref(comment.author),
                      "body": self.body(comment.body),
@@ -154,17 +155,19 @@ class Renderer:
                      "created": self.dt(comment.created), "updated": self.dt(comment.updated)}
         if self.cloud:
             out["jsdPublic"] = not comment.internal
-        if comment.properties:
-            out["properties"] = comment.properties
+        if with_properties and comment.properties:
+            out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
         if comment.visibility is not None:
             out["visibility"] = comment.visibility
         return out
 
     def comment_page(self, issue: Issue, cap: int | None) -> Json:
+        """The `comment` field: all comments, or only the `cap` newest with the true `total`
+        (searches embed 20); `startAt` is where the shown ones begin, oldest first."""
         shown = issue.comments if cap is None else issue.comments[-cap:]
         return {"comments": [self.comment(issue, c) for c in shown],
                 "self": f"{self.api}/issue/{issue.id}/comment", "maxResults": len(shown),
-                "total": len(issue.comments), "startAt": 0}
+                "total": len(issue.comments), "startAt": len(issue.comments) - len(shown)}
 
     def attachment(self, att: Attachment) -> Json:
         return {"self": f"{self.api}/attachment/{att.id}", "id": str(att.id),

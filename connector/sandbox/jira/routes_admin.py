@@ -230,7 +230,7 @@ ROUTES = [
     Route("POST", "/rest/api/{v}/statuses", statuses_create, CLOUD),
     Route("POST", "/rest/api/{v}/workflows/create", workflows_create, CLOUD),
     Route("GET", "/rest/api/{v}/workflows/search", workflows_search, CLOUD),
-    Route("POST", "/rest/api/{v}/workflows", workflows_read, CLOUD),
+    Route("POST", "/rest/api/{v}/workflows", workflows_read, CLOUD, read=True),
     Route("GET", "/rest/api/{v}/workflow", dc_workflows, DC),
     Route("GET", "/rest/api/{v}/workflowscheme", schemes_list),
     Route("POST", "/rest/api/{v}/workflowscheme", scheme_create),

@@ -7,6 +7,7 @@ import email.policy
 from typing import TYPE_CHECKING
 
 from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.issue_view import parse_csv
 from connector.sandbox.jira.issues import IssueWriter
 from connector.sandbox.jira.render import Renderer
 from connector.sandbox.routing import Reply, Request, Route
@@ -14,36 +15,61 @@ from connector.sandbox.routing import Reply, Request, Route
 if TYPE_CHECKING:
     from connector.sandbox.jira.app import JiraApp
 
-COMMENTS_DEFAULT_PAGE = 5000  # Jira's default maxResults for an issue's comments
+# GET /issue/{key}/comment: Cloud answers 100 a page by default (its documented default, and
+# the sandbox allows no more); Data Center answers every comment unless maxResults is given.
+CLOUD_COMMENT_PAGE = 100
+_ORDERS = {"created": False, "+created": False, "-created": True}
+
+
+def comment_properties(app: JiraApp, req: Request) -> bool:
+    """Whether comments are read back with their properties.
+
+    Cloud documents only `renderedBody` for `expand` on comments, so the sandbox never lists
+    properties there: code must read them from `/comment/{id}/properties/{key}`. Data Center
+    answers `expand=properties` on the comment resources (reported for Server in
+    pycontribs/jira#1011), so the sandbox does too. The answer to the POST that set them
+    always echoes them.
+    """
+    return app.flavor == "datacenter" and "properties" in parse_csv(req.args("expand"))
 
 
 def comments(app: JiraApp, req: Request) -> Reply:
+    """A page of an issue's comments: `startAt`, `maxResults`, `orderBy` (created/-created)."""
     issue = app.store.issue(req.params["key"])
     r = Renderer(app.store, app.base_url, req.version)
-    ordered = list(issue.comments)
-    if req.arg("orderBy", "created") == "-created":
-        ordered.reverse()
+    order = req.arg("orderBy", "created") or "created"
+    if order not in _ORDERS:
+        raise bad_request(f"The value '{order}' of parameter 'orderBy' is not valid; use "
+                          "created or -created.")
+    ordered = issue.comments[::-1] if _ORDERS[order] else list(issue.comments)
     start = req.int_arg("startAt", 0)
-    size = req.int_arg("maxResults", COMMENTS_DEFAULT_PAGE)
+    if app.flavor == "cloud":
+        size = min(req.int_arg("maxResults", CLOUD_COMMENT_PAGE), CLOUD_COMMENT_PAGE)
+    else:
+        size = req.int_arg("maxResults", len(ordered))
     page = ordered[start:start + size]
+    with_properties = comment_properties(app, req)
     return Reply(body={"startAt": start, "maxResults": size, "total": len(ordered),
-                       "comments": [r.comment(issue, c) for c in page]})
+                       "comments": [r.comment(issue, c, with_properties=with_properties)
+                                    for c in page]})
 
 
 def comment_get(app: JiraApp, req: Request) -> Reply:
+    """One comment of an issue."""
     issue = app.store.issue(req.params["key"])
     for comment in issue.comments:
         if str(comment.id) == req.params["id"]:
             return Reply(body=Renderer(app.store, app.base_url, req.version).comment(
-                issue, comment))
+                issue, comment, with_properties=comment_properties(app, req)))
     raise ApiError(404, [f"Can not find a comment for the id: {req.params['id']}."])
 
 
 def comment_add(app: JiraApp, req: Request) -> Reply:
-    """Adds a comment; its `properties` (e.g. `sd.public.comment`) are kept and returned."""
+    """Adds a comment; its `properties` (e.g. `sd.public.comment`) are kept and echoed."""
     issue = app.store.issue(req.params["key"])
     comment = IssueWriter(app.store, req.version).add_comment(issue, req.json())
-    return Reply(201, Renderer(app.store, app.base_url, req.version).comment(issue, comment))
+    r = Renderer(app.store, app.base_url, req.version)
+    return Reply(201, r.comment(issue, comment, with_properties=True))
 
 
 def attachments_add(app: JiraApp, req: Request) -> Reply:

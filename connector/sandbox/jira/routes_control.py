@@ -1,4 +1,4 @@
-"""The Jira sandbox's own control endpoints: recorded notifications and the API user's zone.
+"""The Jira sandbox's own control endpoints: notifications, the API user's zone, projects.
 
 Like the shared ones (`connector.sandbox.control`) they need no credentials and are not counted.
 """
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from connector.sandbox.control import json_object
 from connector.sandbox.errors import ClientError
+from connector.sandbox.jira.bootstrap import add_project
 from connector.sandbox.routing import Reply, Request, Route
 
 if TYPE_CHECKING:
@@ -41,7 +42,16 @@ def time_zone_set(app: JiraApp, req: Request) -> Reply:
     return time_zone_get(app, req)
 
 
+def project_add(app: JiraApp, req: Request) -> Reply:
+    """{"key": "OPS", "name": "Operations"}: add a project like HELP (its own scheme)."""
+    payload = json_object(req)
+    project = add_project(app.store, str(payload.get("key") or ""),
+                          str(payload.get("name") or ""))
+    return Reply(201, {"id": str(project.id), "key": project.key, "name": project.name})
+
+
 ROUTES = [
+    Route("POST", "/_sandbox/projects", project_add),
     Route("GET", "/_sandbox/notifications", notifications),
     Route("DELETE", "/_sandbox/notifications", notifications_clear),
     Route("GET", "/_sandbox/timezone", time_zone_get),

@@ -1,12 +1,11 @@
-"""Routes for one issue: create, get, edit, delete, transitions, assignee, notify, properties."""
+"""Routes for one issue: create, get, edit, delete, transitions, assignee, notify, links."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.clock import iso
-from connector.sandbox.jira.errors import ApiError, bad_request
+from connector.sandbox.jira.errors import bad_request
 from connector.sandbox.jira.issue_view import IssueView, parse_csv, render_issue, select_fields
 from connector.sandbox.jira.issues import IssueWriter
 from connector.sandbox.jira.model import Issue
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 # Cloud's `GET /issue?expand=changelog` gives the most recent histories first, truncated;
 # the full history is at /issue/{key}/changelog. Data Center embeds all of it, oldest first.
 CLOUD_ISSUE_CHANGELOG_CAP = 100
-_PROPERTY_LIMIT = 32768
 
 
 def issue_view(app: JiraApp, req: Request, *, default_fields: str) -> IssueView:
@@ -103,43 +101,6 @@ def notify(app: JiraApp, req: Request) -> Reply:
     return Reply(204)
 
 
-def property_keys(app: JiraApp, req: Request) -> Reply:
-    issue = app.store.issue(req.params["key"])
-    r = Renderer(app.store, app.base_url, req.version)
-    return Reply(body={"keys": [{"self": f"{r.api}/issue/{issue.id}/properties/{k}", "key": k}
-                                for k in issue.properties]})
-
-
-def property_get(app: JiraApp, req: Request) -> Reply:
-    issue = app.store.issue(req.params["key"])
-    name = req.params["property"]
-    if name not in issue.properties:
-        raise ApiError(404, [f"The property with key '{name}' does not exist."])
-    return Reply(body={"key": name, "value": issue.properties[name]})
-
-
-def property_put(app: JiraApp, req: Request) -> Reply:
-    """Set an issue property. As in Jira this neither bumps `updated` nor writes history."""
-    issue = app.store.issue(req.params["key"])
-    if not req.body.strip():
-        raise bad_request("The property value must be valid JSON.")
-    if len(req.body) > _PROPERTY_LIMIT:
-        raise bad_request("The property value is too long (32768 bytes at most).")
-    value = req.json()
-    name = req.params["property"]
-    created = name not in issue.properties
-    issue.properties[name] = json.loads(json.dumps(value))
-    return Reply(201 if created else 200, raw=b"")
-
-
-def property_delete(app: JiraApp, req: Request) -> Reply:
-    issue = app.store.issue(req.params["key"])
-    if issue.properties.pop(req.params["property"], None) is None:
-        raise ApiError(404, [f"The property with key '{req.params['property']}' does not "
-                             "exist."])
-    return Reply(204)
-
-
 def link(app: JiraApp, req: Request) -> Reply:
     IssueWriter(app.store, req.version).link(req.json())
     return Reply(201)
@@ -155,9 +116,5 @@ ROUTES = [
     Route("POST", ISSUE + "/transitions", do_transition),
     Route("PUT", ISSUE + "/assignee", assign),
     Route("POST", ISSUE + "/notify", notify),
-    Route("GET", ISSUE + "/properties", property_keys),
-    Route("GET", ISSUE + "/properties/{property}", property_get),
-    Route("PUT", ISSUE + "/properties/{property}", property_put),
-    Route("DELETE", ISSUE + "/properties/{property}", property_delete),
     Route("POST", "/rest/api/{v}/issueLink", link),
 ]

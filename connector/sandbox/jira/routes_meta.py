@@ -12,6 +12,7 @@ from connector.sandbox.jira.model import (
     LINK_TYPES,
     RESOLUTIONS,
     Component,
+    User,
 )
 from connector.sandbox.jira.render import Renderer
 from connector.sandbox.routing import Reply, Request, Route
@@ -43,22 +44,49 @@ def myself(app: JiraApp, req: Request) -> Reply:
     return Reply(body=_r(app, req).user(app.store.current_user, full=True))
 
 
-def user_search(app: JiraApp, req: Request) -> Reply:
-    """Cloud searches by `query` (or `accountId`); Data Center by `username`."""
+def _matching_users(app: JiraApp, req: Request, *, username_required: bool) -> list[User]:
+    """Cloud finds users by `query` (or `accountId`); Data Center by `username`."""
     if app.flavor == "cloud":
         query, account = req.arg("query"), req.arg("accountId")
         if query is None and account is None:
             raise bad_request("One of 'query' or 'accountId' query parameters must be provided.")
-        users = ([u for u in app.store.users.values() if u.account_id == account]
-                 if account else app.store.search_users(query or ""))
-    else:
-        username = req.arg("username")
-        if username is None:
-            raise bad_request("The username query parameter was not provided")
-        users = app.store.search_users(username)
+        if account:
+            return [u for u in app.store.users.values() if u.account_id == account]
+        return app.store.search_users(query or "")
+    username = req.arg("username")
+    if username is None and username_required:
+        raise bad_request("The username query parameter was not provided")
+    return app.store.search_users(username or "")
+
+
+def _page(app: JiraApp, req: Request, users: list[User]) -> Reply:
     start, size = req.int_arg("startAt", 0), req.int_arg("maxResults", 50)
     r = _r(app, req)
     return Reply(body=[r.user(u) for u in users[start:start + size]])
+
+
+def user_search(app: JiraApp, req: Request) -> Reply:
+    """Users by `query` or `accountId` (Cloud), by `username` (Data Center)."""
+    return _page(app, req, _matching_users(app, req, username_required=True))
+
+
+def user_assignable(app: JiraApp, req: Request) -> Reply:
+    """Users who may be assigned issues of a `project` (or of an `issueKey`/`issueId`).
+
+    A user who exists but lacks the project's Assignable User permission is left out, as
+    Jira does (the plain user search still finds them).
+    """
+    ref = req.arg("issueKey") or req.arg("issueId")
+    if ref:
+        project = app.store.projects[app.store.issue(ref).project_id]
+    elif req.arg("project"):
+        project = app.store.project(req.arg("project") or "")
+    else:
+        raise bad_request("One of 'project', 'issueKey' or 'issueId' query parameters must be "
+                          "provided.")
+    users = _matching_users(app, req, username_required=False)
+    return _page(app, req, [u for u in users
+                            if u.active and u.account_id not in project.unassignable])
 
 
 def user_get(app: JiraApp, req: Request) -> Reply:
@@ -176,6 +204,7 @@ ROUTES = [
     Route("GET", "/rest/api/{v}/serverInfo", server_info),
     Route("GET", "/rest/api/{v}/myself", myself),
     Route("GET", "/rest/api/{v}/user/search", user_search),
+    Route("GET", "/rest/api/{v}/user/assignable/search", user_assignable),
     Route("GET", "/rest/api/{v}/user", user_get),
     Route("GET", "/rest/api/{v}/project", projects),
     Route("GET", "/rest/api/{v}/project/search", project_search, CLOUD),

@@ -107,7 +107,8 @@ def dc_search(app: JiraApp, req: Request) -> Reply:
     _, ids = _results(app, jql)
     expand = parse_csv(params["expand"])
     view = IssueView(select_fields(params["fields"], "*navigable"), frozenset(expand),
-                     tuple(parse_csv(params["properties"])))
+                     tuple(parse_csv(params["properties"])),
+                     comment_cap=limits.SEARCH_COMMENT_CAP)
     r = Renderer(app.store, app.base_url, req.version)
     page = [app.store.issues[i] for i in ids[start:start + size] if i in app.store.issues]
     out: Json = {"expand": "schema,names", "startAt": start, "maxResults": size,
@@ -193,14 +194,16 @@ def _bulk_entries(app: JiraApp, refs: list[Any], field_ids: set[str]
     return [(issue_id, history) for _, issue_id, _, history in entries]
 
 
+# POSTs that only query are reads (`read=True`): a backtest proves it wrote nothing.
 ROUTES = [
     Route("GET", "/rest/api/{v}/search/jql", enhanced_search, CLOUD),
-    Route("POST", "/rest/api/{v}/search/jql", enhanced_search, CLOUD),
+    Route("POST", "/rest/api/{v}/search/jql", enhanced_search, CLOUD, read=True),
     Route("GET", "/rest/api/{v}/search", removed_search, CLOUD),
     Route("POST", "/rest/api/{v}/search", removed_search, CLOUD),
-    Route("POST", "/rest/api/{v}/search/approximate-count", approximate_count, CLOUD),
-    Route("POST", "/rest/api/{v}/changelog/bulkfetch", bulk_changelog, CLOUD),
+    Route("POST", "/rest/api/{v}/search/approximate-count", approximate_count, CLOUD,
+          read=True),
+    Route("POST", "/rest/api/{v}/changelog/bulkfetch", bulk_changelog, CLOUD, read=True),
     Route("GET", "/rest/api/{v}/issue/{key}/changelog", issue_changelog, CLOUD),
     Route("GET", "/rest/api/{v}/search", dc_search, DC),
-    Route("POST", "/rest/api/{v}/search", dc_search, DC),
+    Route("POST", "/rest/api/{v}/search", dc_search, DC, read=True),
 ]

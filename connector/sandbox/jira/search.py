@@ -30,6 +30,9 @@ DC_MAX_PAGE = 1000
 # Embedded history in Cloud search results: only the 40 newest (as Faros observed); use
 # /changelog/bulkfetch or /issue/{key}/changelog for the rest.
 SEARCH_CHANGELOG_CAP = 40
+# Comments embedded in search results (both flavors): only the 20 newest, with the true total
+# (Adaptavist's migration notes name 20 for Cloud; the sandbox holds Data Center to the same,
+# so a client that relies on embedded comments fails here rather than on a busy ticket).
 SEARCH_COMMENT_CAP = 20
 UNBOUNDED = ("Unbounded JQL queries are not allowed here. Please add a search restriction to "
              "your query.")

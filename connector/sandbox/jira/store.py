@@ -11,12 +11,14 @@ from connector.sandbox.jira.errors import ApiError, not_found
 from connector.sandbox.jira.model import (
     ChangeItem,
     Component,
+    Event,
     Flavor,
     History,
     Issue,
     Project,
     Status,
     User,
+    Webhook,
     Workflow,
     WorkflowScheme,
 )
@@ -49,11 +51,15 @@ class Store:
         self.updated_index: list[tuple[int, int]] = []
         self.created_index: list[tuple[int, int]] = []
         self.attachment_owner: dict[int, int] = {}  # attachment id -> issue id
+        self.comment_owner: dict[int, int] = {}  # comment id -> issue id
         self.notifications: list[dict[str, object]] = []
+        self.webhooks: dict[int, Webhook] = {}
+        self.events: list[Event] = []  # changes not yet announced to webhooks
         self.tasks: dict[str, dict[str, object]] = {}
         self.counters = {"issue": 10000, "history": 10000, "comment": 10000,
                           "attachment": 10000, "link": 10000, "component": 10000,
-                          "scheme": 10000, "status": 10000, "task": 10000}
+                          "scheme": 10000, "status": 10000, "task": 10000,
+                          "project": 10000, "webhook": 0}
 
     def next_id(self, kind: str) -> int:
         self.counters[kind] += 1
@@ -185,4 +191,13 @@ class Store:
             return None
         history = History(self.next_id("history"), self.me, now, items)
         issue.histories.append(history)
+        fields = {item.field_id for item in history.items}
+        self.announce(Event("jira:issue_updated", issue.id, self.me, now, history=history,
+                            type_name="issue_assigned" if fields == {"assignee"}
+                            else "issue_generic"))
         return history
+
+    def announce(self, event: Event) -> None:
+        """Keep a change for the webhooks (the app posts them once the request is done)."""
+        if self.webhooks:
+            self.events.append(event)
