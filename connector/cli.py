@@ -165,10 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands_outbox.add_parser(sub, common)
 
-    sandbox = sub.add_parser("sandbox", parents=common, help="run the local Jira sandbox",
-                             description="Serve a loopback Jira (cloud or datacenter flavor) "
-                             "until interrupted; user sandbox@example.test, token sandbox-token.")
-    sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default="cloud")
+    sandbox = sub.add_parser("sandbox", parents=common, help="run a local tracker sandbox",
+                             description="Serve a loopback Jira (cloud or datacenter flavor) or "
+                             "Zendesk until interrupted; user sandbox@example.test, token "
+                             "sandbox-token.")
+    sandbox.add_argument("--tracker", choices=["jira", "zendesk"], default="jira")
+    sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default=None,
+                         help="Jira only (default: cloud)")
     sandbox.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--seed", type=int, default=0, metavar="N",

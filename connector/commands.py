@@ -88,11 +88,12 @@ def init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the Jira sandbox in the foreground until Ctrl-C or SIGTERM."""
+    """Serve a tracker sandbox in the foreground until Ctrl-C or SIGTERM."""
     del settings
     from connector.sandbox import serve  # noqa: PLC0415  (only this command needs the server)
 
-    return serve(flavor=args.flavor, host=args.host, port=args.port, seed=args.seed)
+    return serve(tracker=args.tracker, flavor=args.flavor, host=args.host, port=args.port,
+                 seed=args.seed)
 
 
 def install_scheme(args: argparse.Namespace, settings: Settings) -> int:

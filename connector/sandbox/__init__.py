@@ -25,8 +25,9 @@ step=timedelta(minutes=1))`` (bulk, for benchmarks).
 ``ticketflow sandbox``: prints the URL and credentials and returns 0 on Ctrl-C or SIGTERM.
 
 Layout: the pipeline (``application``), HTTP server, routing, clock, faults and request
-counters, control endpoints and webhook sender are shared; ``jira/`` holds the Jira model and
-routes (its package docstring says what it serves and how it behaves).
+counters, control endpoints and webhook sender are shared; ``jira/`` and ``zendesk/`` hold each
+tracker's model and routes (their package docstrings say what they serve and how they behave).
+``Sandbox(tracker="zendesk")`` takes no flavor.
 
 Control endpoints (no credentials, not counted, no injected faults): ``GET /_sandbox/`` lists
 them all with what each does; ``POST /_sandbox/reset``; ``GET|POST /_sandbox/clock``

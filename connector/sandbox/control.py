@@ -90,7 +90,8 @@ def seed(app: App, req: Request) -> Reply:
 
 
 def webhook_log(app: App, req: Request) -> Reply:
-    """Webhook deliveries attempted: URL, event, body, headers, the receiver's status."""
+    """Webhook deliveries: URL, event, body, headers, status (waits for queued ones, 5 s)."""
+    app.webhooks.wait_idle(5.0)
     return Reply(body={"deliveries": [d.to_json() for d in app.webhooks.log()]})
 
 

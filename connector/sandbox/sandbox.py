@@ -11,8 +11,8 @@ from types import FrameType, TracebackType
 from typing import Any, TextIO
 
 from connector.clock import Clock
-from connector.errors import FatalError
-from connector.sandbox import jira
+from connector.errors import FatalError, UsageError
+from connector.sandbox import jira, zendesk
 from connector.sandbox.accounts import API_TOKEN, API_USER, shipped_user_emails
 from connector.sandbox.clock import SandboxClock
 from connector.sandbox.faults import FaultConfig
@@ -22,8 +22,9 @@ from connector.sandbox.jira.model import FLAVORS
 from connector.sandbox.jira.seed import seed_issues
 from connector.sandbox.server import SandboxHTTPServer
 from connector.sandbox.webhooks import Delivery
+from connector.sandbox.zendesk.app import ZendeskApp
 
-TRACKERS = ("jira",)
+TRACKERS = ("jira", "zendesk")
 
 
 class Sandbox:
@@ -40,14 +41,21 @@ class Sandbox:
         self.port = port
         self.clock = SandboxClock(clock, now)
         emails = list(users) if users is not None else shipped_user_emails()
-        observers = OBSERVERS if users is None else ()
-        flavor = flavor or "cloud"
-        if flavor not in FLAVORS:
-            raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
-        self.flavor = flavor
-        self.app: JiraApp = jira.make_app(
-            flavor="cloud" if flavor == "cloud" else "datacenter", clock=self.clock,
-            user_emails=emails, time_zone=time_zone, observer_emails=observers)
+        self.app: JiraApp | ZendeskApp
+        self.flavor: str | None = None
+        if tracker == "zendesk":
+            if flavor is not None:
+                raise ValueError("flavor is a Jira notion; leave it out for Zendesk")
+            self.app = zendesk.make_app(clock=self.clock, agent_emails=emails)
+        else:
+            flavor = flavor or "cloud"
+            if flavor not in FLAVORS:
+                raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
+            self.flavor = flavor
+            self.app = jira.make_app(
+                flavor="cloud" if flavor == "cloud" else "datacenter", clock=self.clock,
+                user_emails=emails, time_zone=time_zone,
+                observer_emails=OBSERVERS if users is None else ())
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -103,7 +111,7 @@ class Sandbox:
     # -- control, the same as the /_sandbox/ endpoints --------------------------------------
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Any:  # the Jira or the Zendesk store
         """Direct access for tests; hold `store.lock` while the server runs."""
         return self.app.store
 
@@ -187,17 +195,22 @@ def serve(*, tracker: str = "jira", flavor: str | None = None, host: str = "127.
     `seed` sample tickets are created before it starts listening.
     """
     stream = out or sys.stdout
-    sandbox = Sandbox(flavor, tracker=tracker, host=host, port=port, time_zone=time_zone)
+    try:
+        sandbox = Sandbox(flavor, tracker=tracker, host=host, port=port, time_zone=time_zone)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     if seed:
         sandbox.seed(seed)
     try:
         sandbox.start()
     except OSError as exc:
         raise FatalError(f"cannot listen on {host}:{port}: {exc}") from exc
-    title = "Jira sandbox"
-    name = f"{title} ({sandbox.flavor})"
-    auth = ("basic auth, user sandbox@example.test, API token sandbox-token"
-            if sandbox.flavor == "cloud" else "bearer personal access token sandbox-token")
+    title = "Jira sandbox" if tracker == "jira" else "Zendesk sandbox"
+    name = f"{title} ({sandbox.flavor})" if sandbox.flavor else title
+    auth = {"cloud": "basic auth, user sandbox@example.test, API token sandbox-token",
+            "datacenter": "bearer personal access token sandbox-token"}.get(
+        sandbox.flavor or "", "basic auth sandbox@example.test/token:sandbox-token, or "
+                              "bearer sandbox-token")
     print(f"{name} listening on {sandbox.url}", file=stream)
     print(f"Credentials: {auth}", file=stream)
     if seed:

@@ -60,10 +60,11 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
 _PREFIX = "#/components/schemas/"
 
 
-def extract(spec: dict[str, Any]) -> dict[str, Any]:
+def extract(spec: dict[str, Any],
+            operations: tuple[tuple[str, str], ...] = OPERATIONS) -> dict[str, Any]:
     """The operations' responses and, transitively, every component schema they reference."""
     paths: dict[str, Any] = {}
-    for method, path in OPERATIONS:
+    for method, path in operations:
         responses = spec["paths"][path][method]["responses"]
         paths.setdefault(path, {})[method] = {"responses": responses}
     schemas: dict[str, Any] = {}

@@ -104,3 +104,27 @@ def test_a_slow_receiver_does_not_block_the_api(cloud_sandbox: Sandbox,
     assert receiver.received == []
     receiver.gate.set()
     assert len(receiver.wait_for(3)) == 3
+
+
+def test_zendesk_webhook_delivers_signed_ticket_events(receiver: Receiver) -> None:
+    """A webhook created through /api/v2/webhooks receives ticket.created, signed as base64
+    HMAC-SHA256 of timestamp + body with the secret the API reveals."""
+    import base64
+
+    with Sandbox(tracker="zendesk") as sandbox, requests.Session() as http:
+        http.auth = ("sandbox@example.test/token", "sandbox-token")
+        api = f"{sandbox.url}/api/v2"
+        hook = http.post(f"{api}/webhooks", json={"webhook": {
+            "name": "ticketflow", "endpoint": receiver.url, "http_method": "POST",
+            "request_format": "json", "subscriptions": ["zen:event-type:ticket.created"]}},
+            timeout=5).json()["webhook"]
+        secret = http.get(f"{api}/webhooks/{hook['id']}/signing_secret", timeout=5).json()[
+            "signing_secret"]["secret"]
+        http.post(f"{api}/tickets.json", json={"ticket": {"comment": {"body": "Help"}}},
+                  timeout=5).raise_for_status()
+        (_, headers, body), = receiver.wait_for(1)
+        expected = base64.b64encode(hmac.new(
+            secret.encode(), headers["X-Zendesk-Webhook-Signature-Timestamp"].encode() + body,
+            hashlib.sha256).digest()).decode()
+        assert headers["X-Zendesk-Webhook-Signature"] == expected
+        assert json.loads(body)["type"] == "zen:event-type:ticket.created"

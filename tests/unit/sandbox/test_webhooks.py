@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .conftest import WebhookQueue, capture_webhooks
+
 if TYPE_CHECKING:
     from .conftest import Api
 
@@ -17,21 +19,9 @@ HOOKS = "/rest/webhooks/1.0/webhook"
 RECEIVER = "http://127.0.0.1:9/hooks/jira"  # never reached in these tests
 
 
-class Queue:
-    """Stands in for the sender: keeps what the sandbox would post."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, bytes, dict[str, str]]] = []
-
-    def send(self, url: str, event: str, body: bytes, headers: dict[str, str]) -> None:
-        self.sent.append((url, event, body, headers))
-
-
 @pytest.fixture
-def queue(api: Api) -> Queue:
-    captured = Queue()
-    api.app.webhooks = captured  # type: ignore[assignment]
-    return captured
+def queue(api: Api) -> WebhookQueue:
+    return capture_webhooks(api)
 
 
 def test_registration_answers_like_jira(api: Api) -> None:
@@ -71,7 +61,7 @@ def test_only_an_administrator_registers(make_api: Any) -> None:
     assert api.get(HOOKS).status == 403
 
 
-def test_changes_are_queued_signed_and_filtered(api: Api, queue: Queue) -> None:
+def test_changes_are_queued_signed_and_filtered(api: Api, queue: WebhookQueue) -> None:
     """Create, edit and comment queue their events; the body's HMAC is in X-Hub-Signature;
     an issue outside the webhook's JQL sends nothing."""
     api.post("/_sandbox/webhooks", {"url": RECEIVER, "secret": "s3cret",
@@ -99,8 +89,7 @@ def test_changes_are_queued_signed_and_filtered(api: Api, queue: Queue) -> None:
 
 def test_a_webhook_without_a_secret_is_not_signed(dc_api: Api) -> None:
     """No secret, no X-Hub-Signature; only the events asked for are sent."""
-    captured = Queue()
-    dc_api.app.webhooks = captured  # type: ignore[assignment]
+    captured = capture_webhooks(dc_api)
     dc_api.post("/_sandbox/webhooks", {"url": RECEIVER, "events": ["comment_created"]})
     key = dc_api.create(version="2")
     dc_api.post(f"/rest/api/2/issue/{key}/comment", {"body": "hello"})
