@@ -36,7 +36,7 @@ def _message(n: int = 0) -> bytes:
     thread = thread_for("HELP-1", "example.edu", inbound=["<orig@uni.example.edu>"],
                         outbound=[])
     return compose(Rendered(f"[HELP-1] Message {n}", "Hello\n", None), sender=HELPDESK,
-                   recipient="pat@uni.example.edu", effect_key=f"e{n}", when=NOW,
+                   recipient="pat@uni.example.edu", message_id=f"<e{n}@example.edu>", when=NOW,
                    reply_to=HELPDESK, thread=thread)
 
 
