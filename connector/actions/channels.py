@@ -12,9 +12,9 @@ from connector.actions.runtime import Outcome, Runtime
 from connector.domain import Ticket, User
 from connector.engine.planner import PlannedAction
 from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
-from connector.mail.suppress import WEBHOOK_PREFIX, refusal
+from connector.mail.suppress import refusal
 from connector.mail.webhook import webhook_payload
-from connector.state.base import OutboxMessage, StateStore
+from connector.state.base import WEBHOOK_PREFIX, OutboxMessage, StateStore
 from connector.templates.render import Rendered, subject_with_key
 
 
