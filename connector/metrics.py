@@ -28,6 +28,12 @@ RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
                              "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
 
 
+def tracker_requests() -> float:
+    """Requests to the tracker so far in this process, whatever their outcome."""
+    return sum(sample.value for family in TRACKER_REQUESTS.collect()
+               for sample in family.samples if sample.name.endswith("_total"))
+
+
 def outcome_of_status(status: int | None) -> str:
     """The `outcome` label of one answered (or unanswered) request."""
     if status is None:
