@@ -130,6 +130,10 @@ def _channel(store: StateStore, mailer: Mailer, channel: str, pauses: Pauses,
              guard: DeliveryGuard | None, stop_when: StopWhen | None) -> bool:
     """One channel's due messages, batch after batch; True when stopped with some left."""
     recovering = pauses.get(channel)
+    if recovering is not None and not store.pending_outbox(now, limit=1,
+                                                           webhook=channel == "webhook"):
+        pauses.clear(channel)  # nothing waits any more (dropped): nothing is stuck
+        return False
     # Batch after batch until nothing is due: what a pass delivers must not depend on how
     # many passes a busy hour happens to get (each handled message leaves the due set).
     while batch := store.pending_outbox(now, limit=BATCH, webhook=channel == "webhook"):

@@ -4,6 +4,7 @@ that one message."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,14 @@ from connector.mail.base import (
     MessageDeferredError,
     MessageRejectedError,
 )
-from connector.mail.outbox import MAX_ATTEMPTS, RETRY_FOR, OutboxDirMailer, Router, deliver
+from connector.mail.outbox import (
+    MAX_ATTEMPTS,
+    RETRY_FOR,
+    OutboxDirMailer,
+    Router,
+    deliver,
+    pass_budget,
+)
 from connector.mail.pause import Pauses
 from connector.mail.suppress import DeliveryGuard
 from connector.state.base import OutboxMessage, Transaction
@@ -170,6 +178,33 @@ def test_a_two_hour_outage_ends_with_every_message_sent_once(store: SqliteStateS
     assert sorted(body for _, body in mailer.sent) == sorted(
         f"message {n}".encode() for n in range(20))
     assert Pauses(store).active() == []
+
+
+def test_a_pass_budget_ends_at_its_deadline_or_on_stop() -> None:
+    """The budget `once` and `run` give a pass: over once its seconds are spent (on the
+    monotonic clock it is given), or at once when the service is stopping."""
+    clock = [100.0]
+    stop = threading.Event()
+    over = pass_budget(120, stop, monotonic=lambda: clock[0])
+    clock[0] = 219.9
+    assert not over()
+    stop.set()
+    assert over()
+    stop.clear()
+    clock[0] = 220.0
+    assert over()
+
+
+def test_a_pause_with_nothing_left_to_send_ends(store: SqliteStateStore) -> None:
+    """Every waiting message dropped during an outage: once the wait is over, nothing is
+    stuck any more, though no connection was tried."""
+    _queue(store, 1)
+    mailer = FakeMailer()
+    mailer.down = DeliveryUnavailableError("SMTP mail.example.edu:587: TimeoutError")
+    assert deliver(store, mailer, sender=SENDER, now=NOW).error
+    assert store.drop(1)
+    assert deliver(store, mailer, sender=SENDER, now=NOW + timedelta(minutes=2)).error == ""
+    assert mailer.tries == 1 and Pauses(store).active() == []
 
 
 def test_a_chat_outage_does_not_hold_mail_back(store: SqliteStateStore) -> None:
