@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from connector.state.base import WEBHOOK_PREFIX, StateStore
 
 CHANNELS = ("mail", "webhook")
-_KEY = "delivery pause {}"
+META_KEY = "delivery pause {}"  # the meta row of one channel's pause (JSON; "" when none)
 
 
 def backoff(failures: int) -> timedelta:
@@ -44,6 +44,15 @@ class Pause:
                 f"{self.until.isoformat(timespec='minutes')}): {self.reason}")
 
 
+def parse(channel: str, raw: str | None) -> Pause | None:
+    """A pause as kept in its meta row, or None."""
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return Pause(channel, datetime.fromisoformat(data["since"]), int(data["failures"]),
+                 datetime.fromisoformat(data["until"]), str(data["reason"]))
+
+
 class Pauses:
     """The pauses of every channel, read and written through the store's `meta`."""
 
@@ -51,12 +60,7 @@ class Pauses:
         self.store = store
 
     def get(self, channel: str) -> Pause | None:
-        raw = self.store.meta(_KEY.format(channel))
-        if not raw:
-            return None
-        data = json.loads(raw)
-        return Pause(channel, datetime.fromisoformat(data["since"]), int(data["failures"]),
-                     datetime.fromisoformat(data["until"]), str(data["reason"]))
+        return parse(channel, self.store.meta(META_KEY.format(channel)))
 
     def active(self) -> list[Pause]:
         """Every channel now paused."""
@@ -68,12 +72,12 @@ class Pauses:
         failures = before.failures + 1 if before else 1
         pause = Pause(channel, before.since if before else now, failures,
                       now + backoff(failures), reason)
-        self.store.set_meta(_KEY.format(channel), json.dumps({
+        self.store.set_meta(META_KEY.format(channel), json.dumps({
             "since": pause.since.isoformat(), "failures": failures,
             "until": pause.until.isoformat(), "reason": reason}))
         return pause
 
     def clear(self, channel: str) -> None:
         """The channel works again (or an operator asked for a try now)."""
-        if self.store.meta(_KEY.format(channel)):
-            self.store.set_meta(_KEY.format(channel), "")
+        if self.store.meta(META_KEY.format(channel)):
+            self.store.set_meta(META_KEY.format(channel), "")
