@@ -12,7 +12,13 @@ import requests
 from jira import JIRA, JIRAError
 
 from connector.domain import Change, Comment, Issue, User
-from connector.errors import AuthError, ConfigError, RetriableError, TrackerError
+from connector.errors import (
+    AuthError,
+    ConfigError,
+    ForbiddenError,
+    RetriableError,
+    TrackerError,
+)
 from connector.http.retry import HttpStatusError, Retrier
 from connector.settings import Settings
 from connector.tracker.base import Attachment, Flavor
@@ -335,7 +341,7 @@ def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
     probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
     try:
         info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo")
-    except AuthError:
+    except (AuthError, ForbiddenError):  # anonymous: a 403 here is about having no login
         raise ConfigError(
             [
                 "environment: TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not show serverInfo "

@@ -11,7 +11,7 @@ import requests
 import responses
 
 from connector.errors import AuthError, ForbiddenError, RetriableError, TrackerError
-from connector.http.retry import HttpStatusError, retry_after, should_retry
+from connector.http.retry import HttpStatusError, Retrier, retry_after, should_retry
 from connector.tracker.jira.client import JiraTracker
 
 ISSUE_PATH = "issue/HELP-1"
@@ -292,3 +292,18 @@ def test_retry_after_parsing(header: str, seconds: float | None) -> None:
     response = requests.Response()
     response.headers["Retry-After"] = header
     assert retry_after(response, now=datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == seconds
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_flavor_detection_refused_anonymously_asks_for_the_flavor(
+        status: int, mocked: responses.RequestsMock, retrier: Retrier) -> None:
+    """A Jira that hides serverInfo from anonymous callers (401, or 403: no login at all, so
+    never one issue's permissions) is a configuration question: set the flavor."""
+    from connector.errors import ConfigError
+    from connector.tracker.jira.client import detect_flavor
+
+    mocked.get("https://jira.example.test/rest/api/2/serverInfo", status=status,
+               json={"errorMessages": ["You are not authorized."]})
+    with pytest.raises(ConfigError, match="TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not "
+                                          "show serverInfo without credentials"):
+        detect_flavor("https://jira.example.test", retrier=retrier)
