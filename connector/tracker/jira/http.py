@@ -7,6 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
+from connector.errors import MalformedAnswerError
 from connector.http.retry import HttpStatusError, Retrier
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ class JiraHttp:
             if json is not None:
                 kwargs["json"] = json
             response = self._transport(method, url, **kwargs)
-            return parse(response)
+            return parse(response, what=what)
 
         return self.retrier.call(attempt, what=what, idempotent=idempotent)
 
@@ -76,8 +77,11 @@ class JiraHttp:
         return self.retrier.call(operation, what=what, idempotent=idempotent)
 
 
-def parse(response: requests.Response) -> Any:
-    """The JSON body of a 2xx answer; raise HttpStatusError for anything else."""
+def parse(response: requests.Response, *, what: str = "Jira") -> Any:
+    """The JSON body of a 2xx answer (None when empty); HttpStatusError for any other status.
+
+    A 2xx answer that is not JSON (a proxy's login or maintenance page served with 200) is a
+    MalformedAnswerError: every endpoint ticketflow calls answers JSON or nothing."""
     if not response.ok:
         raise HttpStatusError(response)
     if not response.content:
@@ -85,4 +89,7 @@ def parse(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        return response.text
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise MalformedAnswerError(
+            f"{what}: Jira answered HTTP {response.status_code} with {kind}, not JSON "
+            f"(something between us and Jira, such as a proxy, may have answered)") from None

@@ -1,0 +1,137 @@
+"""Mail intake against the Jira sandbox over real HTTP when Jira misbehaves: an answer of the
+wrong shape, a long outage, a create that finishes after the client gave up. Nothing may be
+quarantined or doubled by trouble that is Jira's, not the mail's."""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import responses
+from jira import JIRA
+
+from connector.app import Service, build
+from connector.cli import main
+from connector.clock import SettableClock
+from connector.config.loader import Config, load_config
+from connector.http.retry import Retrier, RetryPolicy
+from connector.sandbox import API_TOKEN, API_USER, Sandbox
+from connector.settings import Settings
+from connector.state.intake import IntakeStore, MailRecord
+from connector.state.sqlite import SqliteStateStore
+from connector.sync.ingest import IngestReport
+from connector.tracker.base import Tracker
+from connector.tracker.jira.client import JiraTracker, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+MONDAY = datetime(2026, 11, 30, 8, 30, tzinfo=ZoneInfo("America/Chicago"))
+PAT = "pat.doe@uni.example.edu"
+REQUEST_ID = "<req1.pat.doe@uni.example.edu>"
+
+
+def request(*, message_id: str = REQUEST_ID, subject: str = "Cannot log in to REDCap",
+            headers: str = "", body: str = "My account is locked.") -> bytes:
+    return (f"From: Pat Doe <{PAT}>\r\nTo: redcap_helpdesk@example.edu\r\n"
+            f"Subject: {subject}\r\nMessage-ID: {message_id}\r\n{headers}"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n").encode()
+
+
+def no_sleep(seconds: float) -> None:
+    """The retry layer waits on this: retries happen at once (time is the test's)."""
+    del seconds
+
+
+class Desk:
+    """The sandbox as Jira, a Maildir as the helpdesk mailbox, and intake passes on demand."""
+
+    def __init__(self, sandbox: Sandbox, tmp: Path, config: Config) -> None:
+        self.sandbox = sandbox
+        self.config = config
+        self.clock = SettableClock(MONDAY)
+        self.maildir = tmp / "Maildir"
+        self.settings = Settings(
+            jira_url=sandbox.url, jira_email=API_USER, jira_token=API_TOKEN,
+            jira_flavor="cloud", state_db=tmp / "state.db", outbox_dir=tmp / "outbox",
+            maildir=self.maildir, _env_file=None)  # type: ignore[call-arg]
+        self.jira = JIRA(server=sandbox.url, basic_auth=(API_USER, API_TOKEN), max_retries=0)
+
+    def tracker(self, **options: float) -> JiraTracker:
+        """The real adapter; its retry layer does not sleep."""
+        retrier = Retrier(RetryPolicy(**options), sleep=no_sleep)
+        return connect(self.settings, retrier=retrier,
+                       custom_fields=["customfield_10071", "customfield_10072"])
+
+    def drop(self, raw: bytes) -> None:
+        mailbox.Maildir(self.maildir, create=True).add(raw)
+
+    def ingest(self, tracker: Tracker | None = None, *, minutes: float = 1) -> IngestReport:
+        """One intake pass, `minutes` after the last, with a fresh process's wiring."""
+        self.clock.advance(timedelta(minutes=minutes))
+        self.sandbox.set_clock(self.clock.now())
+        service: Service = build(self.config, self.settings, clock=self.clock,
+                                 tracker=tracker or self.tracker())
+        try:
+            assert service.cycle.ingest is not None
+            report = service.cycle.ingest(self.clock.now())
+            assert isinstance(report, IngestReport)
+            return report
+        finally:
+            service.close()
+
+    def record(self, key: str = REQUEST_ID) -> MailRecord | None:
+        store = SqliteStateStore(self.settings.state_db)
+        try:
+            return IntakeStore(store.db).record(key)
+        finally:
+            store.close()
+
+    def keys(self) -> list[str]:
+        return [i.key for i in self.jira.search_issues("project = HELP ORDER BY key ASC")]
+
+    def inbox(self) -> list[Path]:
+        return [*self.maildir.glob("new/*"), *self.maildir.glob("cur/*")]
+
+
+@pytest.fixture
+def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
+        for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
+                            "JIRA_TOKEN": API_TOKEN}.items():
+            monkeypatch.setenv(f"TICKETFLOW_{name}", value)
+        assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
+        desk = Desk(sandbox, tmp_path, load_config(ROOT))
+        yield desk
+        desk.jira.close()
+
+
+def test_an_html_page_instead_of_the_ticket_leaves_the_reply_for_the_next_pass(
+        desk: Desk) -> None:
+    """One `GET issue` answered 200 with a proxy's HTML page: the reply stays in the inbox,
+    unquarantined, and the next pass puts it on the ticket as a comment."""
+    desk.drop(request())
+    assert desk.ingest().tickets == 1
+    desk.drop(request(message_id="<reply1@uni.example.edu>", subject="Re: Cannot log in",
+                      headers=f"In-Reply-To: {REQUEST_ID}\r\n", body="It says code 17."))
+    issue_url = f"{desk.sandbox.url}/rest/api/3/issue/HELP-1"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as proxy:
+        proxy.add_passthru(desk.sandbox.url)
+        proxy.get(issue_url, body="<html><body>Please log in</body></html>", status=200,
+                  content_type="text/html")
+        proxy.add(responses.PassthroughResponse(responses.GET, issue_url))
+        failed = desk.ingest()
+        served = [c for c in proxy.calls if "text/html" in c.response.headers["Content-Type"]]
+        assert len(served) == 1  # the proxy's page was the answer once
+    assert (failed.comments, failed.quarantined, failed.deferred) == (0, 0, 1)
+    assert "stopped early" in failed.error
+    record = desk.record("<reply1@uni.example.edu>")
+    assert record is not None and not record.done
+    assert len(desk.inbox()) == 1
+    assert desk.ingest().comments == 1
+    (comment,) = desk.jira.comments("HELP-1")
+    assert "It says code 17." in comment.body
+    assert desk.inbox() == []
