@@ -97,7 +97,7 @@ def classify(mail: ParsedMail, signals: Signals, *,
             found = check(mail, signals, sent_by_us)
             if found is not None:
                 return found
-    return Classification("ordinary", "no automatic-mail signal")
+    return Classification("ordinary", "a person's mail")
 
 
 def _own(mail: ParsedMail, signals: Signals,

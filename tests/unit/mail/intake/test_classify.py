@@ -107,3 +107,10 @@ def test_a_temporary_failure_is_not_permanent() -> None:
     raw = fixture("bounce-dsn.eml").replace(b"Status: 5.1.1", b"Status: 4.2.2").replace(
         b"Action: failed", b"Action: delayed")
     assert not bounce_details(parse(raw)).permanent
+
+
+def test_a_persons_mail_is_named_in_plain_words() -> None:
+    """The reason logs and the demo's timeline give for ordinary mail says what the mail is
+    ("a person's mail"), not which signals it lacked (issue 14: words a newcomer reads)."""
+    found = classify(parse(mail()), SIGNALS, sent_by_us=lambda ids: False)
+    assert (found.kind, found.reason) == ("ordinary", "a person's mail")
