@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SandboxProcess, settings_for, shipped_config, table, write
 
 from connector.engine.calendar import BusinessCalendar
+from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.parse import parse
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import Ingest, IngestReport
 from connector.tracker.jira.client import connect
 from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.setup import install_scheme

@@ -20,6 +20,7 @@ from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
 from connector.mail.intake.imap import ImapMailbox, ImapTarget
+from connector.mail.intake.ingest import Ingest
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.outbox import OutboxDirMailer, Router, deliver
@@ -31,7 +32,6 @@ from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
-from connector.sync.ingest import Ingest
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Tracker

@@ -19,11 +19,11 @@ from connector.cli import main
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.http.retry import Retrier, RetryPolicy
+from connector.mail.intake.ingest import IngestReport
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import IngestReport
 from connector.tracker.base import Tracker
 from connector.tracker.jira.client import JiraTracker, connect
 

@@ -22,7 +22,6 @@ from connector.tracker.base import Tracker
 
 log = logging.getLogger(__name__)
 LABEL_PREFIX = "tf-mail-"
-AUTO_LABEL = "tf-auto"  # a ticket opened by automatic mail (cron, monitoring): never acknowledged
 PROPERTY = "ticketflow.mail"  # issue property with the full Message-ID, for people and tools
 
 

@@ -20,10 +20,10 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.errors import FatalError
 from connector.mail.intake.imap import ImapMailbox, ImapTarget
+from connector.mail.intake.ingest import IngestReport
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import IngestReport
 from connector.tracker.fake import FakeTracker
 
 from .conftest import PASSWORD, TOKEN, USER, Dovecot

@@ -22,9 +22,9 @@ from connector.app import build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.domain import Issue, User
+from connector.mail.intake.ingest import IngestReport
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
-from connector.sync.ingest import IngestReport
 from connector.tracker.fake import FakeTracker
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -17,9 +17,9 @@ import pytest
 from connector.domain import Comment, Issue
 from connector.errors import RetriableError, TrackerError
 from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.state.intake import IntakeStore
-from connector.sync.ingest import MAX_ATTEMPTS
 from connector.tracker.base import Attachment
 
 from .test_ingest import PAT, Rig, mail, make_rig

@@ -12,9 +12,9 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.engine.calendar import BusinessCalendar
 from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import Ingest, IngestReport
 from connector.tracker.fake import FakeTracker
 from connector.tracker.jira.fields import FieldCodec
 

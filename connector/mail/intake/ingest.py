@@ -1,10 +1,12 @@
-"""Mail intake, one pass: read, dedupe, classify, thread, act on the tracker, commit, move.
+"""Mail intake, one pass: read, dedupe, classify, gather the facts, decide, act, commit, move.
 
 Every message read ends as a ticket, a comment, or a quarantine entry with its reason; none
-raises out of the pass. A message is moved out of the inbox only after its outcome is
-committed, and a message read again (a second delivery, a crash before the move) finds its
-outcome and is only moved. Tracker trouble (Jira down, rate limits) leaves the message for
-the next pass; after `MAX_ATTEMPTS` passes it is quarantined with the last error.
+raises out of the pass. What to do is `decide.py`'s (no I/O); this module reads the mailbox,
+asks the tracker and the state for the facts, performs the decision through `TicketWriter`,
+and commits. A message is moved out of the inbox only after its outcome is committed, and a
+message read again (a second delivery, a crash before the move) finds its outcome and is only
+moved. Tracker trouble (Jira down, rate limits) leaves the message for the next pass; after
+`MAX_ATTEMPTS` passes it is quarantined with the last error.
 """
 
 from __future__ import annotations
@@ -12,29 +14,35 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from connector.domain import Issue
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import AuthError, RetriableError, TicketflowError, TrackerError
 from connector.mail.intake import content as c
 from connector.mail.intake.base import Destination, Mailbox, RawMail
-from connector.mail.intake.classify import Classification, bounce_details
+from connector.mail.intake.classify import Classification
 from connector.mail.intake.classify import classify as classify_mail
+from connector.mail.intake.decide import (
+    BounceNote,
+    Comment,
+    NewTicket,
+    Quarantine,
+    Reopen,
+    Suppression,
+    decide,
+)
+from connector.mail.intake.facts import Facts
 from connector.mail.intake.parse import ParsedMail, parse
-from connector.mail.intake.rules import IntakeRules, customer_address
-from connector.mail.intake.thread import Match, authorised, find, id_variants, is_forward
-from connector.mail.intake.writer import AUTO_LABEL, TicketWriter
+from connector.mail.intake.rules import IntakeRules
+from connector.mail.intake.writer import TicketWriter
 from connector.state.intake import IntakeStore, MailComment, MailRecord, Outcome
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.derive import last_status_entry
 from connector.tracker.base import Tracker
 from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-BOUNCE_PAUSE = timedelta(days=60)  # as Zammad blocks trigger mail to a failed address
 
 
 @dataclass
@@ -109,6 +117,8 @@ class Ingest:
         self.calendar = calendar
         self.open_mailbox = open_mailbox
         self.intake = IntakeStore(store.db)
+        self.facts = Facts(tracker=tracker, store=store, intake=self.intake, rules=rules,
+                           codec=codec)
         self.writer = TicketWriter(tracker, self.intake, project=rules.project,
                                    issue_type=rules.issue_type)
 
@@ -184,7 +194,7 @@ class Ingest:
         except Exception as error:  # a classifier bug must not stop the pass either
             log.exception("mail could not be classified")
             found = Classification("ordinary", f"unclassified ({type(error).__name__})")
-        if wait and self._orphan(mail, found):
+        if wait and self.facts.orphan(mail, found):
             raise Postponed
         record = self.intake.begin(
             key, message_id=mail.message_id, mailbox=mailbox, ref=raw.ref, kind=found.kind,
@@ -211,107 +221,72 @@ class Ingest:
             return self._quarantine(job, f"could not be handled: {type(error).__name__}: "
                                     f"{error}"[:500])
 
-    # -- deciding ----------------------------------------------------------------------
-
-    def _orphan(self, mail: ParsedMail, found: Classification) -> bool:
-        """A reply (or a bounce) to mail we do not know: maybe its parent comes later in the
-        batch. Only stored ids are consulted, so this costs no tracker request."""
-        ids = [*mail.in_reply_to, *mail.references]
-        if found.kind == "bounce":
-            ids += bounce_details(mail).original_ids
-        if not ids or found.kind == "own":
-            return False
-        known = self.store.issue_for_message_ids
-        return not find(mail, project=self.rules.project, domain=self.rules.signals.own_domain,
-                        known=known) and not (found.kind == "bounce" and known(id_variants(ids)))
-
-    def _act(self, job: Job) -> Handled:
-        found, mail = job.found, job.mail
-        if found.kind == "own":
-            return self._quarantine(job, f"our own mail came back ({found.reason}); not "
-                                    "processed, so no mail loop")
-        if found.kind == "bounce":
-            return self._bounce(job)
-        issue, refused = self._thread(mail)
-        limits = self.rules.config.mappings.mailbox
-        job.body = c.content(mail, job.raw, max_attachment=limits.max_attachment_size,
-                             max_message=limits.max_message_size, reply=issue is not None)
-        if found.kind == "auto_reply":
-            if issue is None:
-                return self._quarantine(job, f"an automatic reply ({found.reason}) to no known "
-                                        "ticket")
-            text = c.automatic_reply_body(mail, mail.sender, found, job.body)
-            self.writer.comment(job.record, issue.key, text, internal=True)
-            return self._finish(job, "comment", issue.key, found.reason)
-        if issue is None:
-            return self._new_ticket(job, related=refused)
-        if found.automatic:  # automatic mail on a ticket: a note that changes nothing
-            self._comment(job, issue.key, internal=True)
-            return self._finish(job, "comment", issue.key, found.reason)
-        if issue.status.lower() in self.rules.done_statuses:
-            return self._reply_to_done(job, issue)
-        self._comment(job, issue.key, internal=False)
-        return self._finish(job, "comment", issue.key, "reply")
-
-    def _thread(self, mail: ParsedMail) -> tuple[Issue | None, str | None]:
-        """The ticket the mail belongs to, and a ticket it named but may not join (a forward,
-        an unauthorised sender) to link from a new one."""
-        sender = mail.sender.address if mail.sender else None
-        forward = is_forward(mail.subject) and sender not in self.rules.staff
-        refused = None
-        for match in find(mail, project=self.rules.project, domain=self.rules.signals.own_domain,
-                          known=self.store.issue_for_message_ids):
-            issue = self._issue(match)
-            if issue is None:
-                continue
-            if forward or not (match.trusted or self._may_join(sender, issue)):
-                refused = refused or issue.key
-                log.info("mail names %s (%s) but %s; a new ticket instead", issue.key,
-                         match.how, "is a forward" if forward else f"{sender} is not on it")
-                continue
-            return issue, None
-        return None, refused
-
-    def _issue(self, match: Match) -> Issue | None:
-        try:
-            return self.tracker.get_issue(match.key)
-        except TrackerError as error:
-            if error.status == 404:
-                return None  # deleted, moved, or a key that never existed
-            raise
-
-    def _may_join(self, sender: str | None, issue: Issue) -> bool:
-        return authorised(sender, customer=self.codec.read(issue).customer_email,
-                          participants=self.intake.participants(issue.key),
-                          staff=set(self.rules.staff))
-
     # -- acting ------------------------------------------------------------------------
 
-    def _new_ticket(self, job: Job, *, related: str | None = None,
-                    follows: str | None = None) -> Handled:
-        mail, found, body = job.mail, job.found, job.content
-        customer = None if found.automatic else customer_address(mail, self.rules.signals)
+    def _act(self, job: Job) -> Handled:
+        decision = decide(job.mail, job.found, self.facts.candidates(job.mail),
+                          rules=self.rules, calendar=self.calendar, now=job.now,
+                          bounce_key=self.facts.bounce_key(job.mail, job.found))
+        if isinstance(decision, Quarantine | BounceNote):
+            self._suppress(decision.suppress, job.now)
+        if isinstance(decision, Quarantine):
+            return self._quarantine(job, decision.reason)
+        if isinstance(decision, BounceNote):
+            paused = decision.suppress.until if decision.suppress else None
+            self.writer.comment(job.record, decision.key,
+                                c.bounce_body(decision.details, paused_until=paused),
+                                internal=True)
+            return self._finish(job, "comment", decision.key, decision.reason)
+        limits = self.rules.config.mappings.mailbox
+        job.body = c.content(job.mail, job.raw, max_attachment=limits.max_attachment_size,
+                             max_message=limits.max_message_size,
+                             reply=not isinstance(decision, NewTicket))
+        if isinstance(decision, NewTicket):
+            return self._new_ticket(job, decision)
+        self._comment(job, decision)
+        if isinstance(decision, Reopen):
+            self.writer.reopen(job.record, decision.key, decision.to_status)
+        return self._finish(job, "comment", decision.key, decision.reason)
+
+    def _suppress(self, suppression: Suppression | None, now: datetime) -> None:
+        if suppression is None:
+            return
+        for address in suppression.addresses:
+            self.store.suppress(address, reason=suppression.reason, until=suppression.until,
+                                at=now)
+
+    def _new_ticket(self, job: Job, decision: NewTicket) -> Handled:
+        mail, body = job.mail, job.content
+        customer = decision.customer
         fields = self.codec.updates(None, customer_email=customer) if customer else {}
-        text = c.description(mail, mail.sender, found, body, follows=follows)
-        if related and not follows:
-            text += (f"\n\nNote: the mail names {related}, but was not added there (a "
+        text = c.description(mail, mail.sender, job.found, body, follows=decision.follows)
+        if decision.related and not decision.follows:
+            log.info("mail names %s but %s; a new ticket instead", decision.related,
+                     decision.related_why)
+            text += (f"\n\nNote: the mail names {decision.related}, but was not added there (a "
                      "forward, or the sender is not on that ticket).")
         key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
-                                 description=text, fields=fields,
-                                 labels=[AUTO_LABEL] if found.automatic else [])
-        if follows or related:
-            self.writer.link(job.record, key, follows or related or "")
+                                 description=text, fields=fields, labels=list(decision.labels))
+        if decision.follows or decision.related:
+            self.writer.link(job.record, key, decision.follows or decision.related or "")
         self._uploads(job, key)
-        return self._finish(job, "ticket", key, found.reason)
+        return self._finish(job, "ticket", key, decision.reason)
 
-    def _comment(self, job: Job, key: str, *, internal: bool) -> None:
-        sender = job.mail.sender.address if job.mail.sender else ""
-        side: Literal["customer", "staff"] = "staff" if sender in self.rules.staff else "customer"
-        who = None if internal or not sender else MailComment("", key, sender, side)
-        self.writer.comment(job.record, key, c.comment_body(job.mail.sender, job.found,
-                                                            job.content),
+    def _comment(self, job: Job, decision: Comment | Reopen) -> None:
+        mail = job.mail
+        internal = isinstance(decision, Comment) and decision.internal
+        if isinstance(decision, Comment) and decision.automatic_reply:
+            text = c.automatic_reply_body(mail, mail.sender, job.found, job.content)
+            self.writer.comment(job.record, decision.key, text, internal=True)
+            return
+        sender = mail.sender.address if mail.sender else ""
+        who = None
+        if decision.side is not None and sender and not internal:
+            who = MailComment("", decision.key, sender, decision.side)
+        self.writer.comment(job.record, decision.key,
+                            c.comment_body(mail.sender, job.found, job.content),
                             internal=internal, sender=who)
-        self._uploads(job, key)
+        self._uploads(job, decision.key)
 
     def _uploads(self, job: Job, key: str) -> None:
         if job.content.oversized:
@@ -319,43 +294,6 @@ class Ingest:
             self.writer.note(job.record, key, "noted",
                              c.oversized_note(job.content.oversized, limit))
         self.writer.upload(job.record, key, job.content.uploads)
-
-    def _reply_to_done(self, job: Job, issue: Issue) -> Handled:
-        """Within the reopen window: a comment and back to work; after it: a new ticket
-        linked to the completed one."""
-        window = self.rules.config.mappings.mailbox.reopen_window
-        until = self.calendar.add(self._completed_at(issue), window)
-        target = self.rules.reopen_status(issue.status)
-        if job.now > until or target is None:
-            return self._new_ticket(job, follows=issue.key)
-        self._comment(job, issue.key, internal=False)
-        self.writer.reopen(job.record, issue.key, target)
-        return self._finish(job, "comment", issue.key, "reply reopened it")
-
-    def _completed_at(self, issue: Issue) -> datetime:
-        ticket = self.store.ticket_by_key(issue.key)
-        jira = self.rules.config.mappings.statuses
-        if ticket is not None and jira.get(ticket.status, "").lower() == issue.status.lower():
-            return ticket.status_since
-        history = self.tracker.changelogs([issue.id]).get(issue.id, [])
-        return last_status_entry(history) or issue.updated
-
-    def _bounce(self, job: Job) -> Handled:
-        details = bounce_details(job.mail)
-        paused = None
-        if details.permanent:
-            paused = job.now + BOUNCE_PAUSE
-            reason = f"bounced: {details.status or 'failed'} {details.diagnostic}".strip()[:200]
-            for address in details.recipients:
-                self.store.suppress(address, reason=reason, until=paused, at=job.now)
-        ids = id_variants(details.original_ids)
-        key = self.store.issue_for_message_ids(ids) if ids else None
-        if key is None:
-            return self._quarantine(job, "a bounce for no known ticket (recipients: "
-                                    f"{', '.join(details.recipients) or 'unknown'})")
-        self.writer.comment(job.record, key, c.bounce_body(details, paused_until=paused),
-                            internal=True)
-        return self._finish(job, "comment", key, "bounce")
 
     def _finish(self, job: Job, outcome: Outcome, key: str, why: str) -> Handled:
         mail = job.mail

@@ -1,0 +1,172 @@
+"""The intake decision with plain values: a parsed mail, its class and the tickets it names in,
+a new ticket, a comment, a reopen, a bounce note or the quarantine out, each with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import pytest
+
+from connector.engine.calendar import BusinessCalendar
+from connector.mail.intake.classify import Classification
+from connector.mail.intake.decide import (
+    BounceNote,
+    Candidate,
+    Comment,
+    Decision,
+    NewTicket,
+    Quarantine,
+    Reopen,
+    TicketFacts,
+    decide,
+)
+from connector.mail.intake.parse import parse
+from connector.mail.intake.rules import IntakeRules
+from connector.mail.intake.thread import Match
+
+from .harness import shipped_config
+from .mails import fixture
+
+NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Chicago
+PAT = "pat.doe@uni.example.edu"
+PERSON = Classification("ordinary", "a person's mail")
+
+
+@cache
+def rules() -> IntakeRules:
+    return IntakeRules.from_config(shipped_config(), mail_from="redcap_helpdesk@example.edu")
+
+
+def calendar() -> BusinessCalendar:
+    return BusinessCalendar.from_config(shipped_config().rules.calendar)
+
+
+def mail(*headers: str, sender: str = f"Pat Doe <{PAT}>", subject: str = "Re: Help") -> bytes:
+    lines = [f"From: {sender}", "To: redcap_helpdesk@example.edu", f"Subject: {subject}",
+             "Message-ID: <m1@uni.example.edu>", *headers, "", "Hello"]
+    return "\r\n".join(lines).encode()
+
+
+def ticket(key: str = "HELP-1", *, status: str = "Reviewing", customer: str | None = PAT,
+           participants: tuple[str, ...] = (), completed_at: datetime | None = None
+           ) -> TicketFacts:
+    done = status == "Done"
+    return TicketFacts(key, status, done, customer, frozenset(participants),
+                       completed_at=completed_at, reopen_to="Reviewing" if done else None)
+
+
+def by(how: str, facts: TicketFacts | None, key: str = "HELP-1") -> Candidate:
+    return Candidate(Match(key, how), facts)  # type: ignore[arg-type]
+
+
+def run(raw: bytes, found: Classification = PERSON, candidates: list[Candidate] | None = None,
+        *, bounce_key: str | None = None, now: datetime = NOW) -> Decision:
+    return decide(parse(raw), found, candidates or [], rules=rules(), calendar=calendar(),
+                  now=now, bounce_key=bounce_key)
+
+
+def test_a_request_naming_no_ticket_is_a_new_ticket_for_its_sender() -> None:
+    """No candidates: a new ticket whose customer is the sender; the reason is the class's."""
+    assert run(mail()) == NewTicket("a person's mail", PAT)
+
+
+def test_automatic_mail_opens_a_ticket_for_no_one_with_the_auto_label() -> None:
+    """Cron mail: a ticket with no customer (nobody is acknowledged) and the `tf-auto` label."""
+    found = Classification("auto_generated", "Auto-Submitted: auto-generated")
+    assert run(mail(sender="cron@hpc.example.edu"), found) == NewTicket(
+        "Auto-Submitted: auto-generated", None, labels=("tf-auto",))
+
+
+def test_a_reply_to_an_open_ticket_is_the_customers_public_comment() -> None:
+    """Found by In-Reply-To, from the customer: a public comment on the customer's side."""
+    assert run(mail(), candidates=[by("In-Reply-To", ticket())]) == Comment(
+        "HELP-1", "reply", internal=False, side="customer")
+
+
+def test_staff_may_use_a_key_and_write_as_staff() -> None:
+    """An engineer of mappings.yaml's roles: the key in the subject suffices; staff's words."""
+    decision = run(mail(sender="Alice <alice@example.edu>", subject="[HELP-1] found it"),
+                   candidates=[by("subject", ticket())])
+    assert decision == Comment("HELP-1", "reply", internal=False, side="staff")
+
+
+def test_a_strangers_key_opens_a_new_ticket_related_to_the_one_named() -> None:
+    """`[HELP-1]` from someone not on HELP-1: a new ticket of theirs, related, never joined."""
+    decision = run(mail(sender="Mallory <mallory@evil.example>", subject="Re: [HELP-1] x"),
+                   candidates=[by("subject", ticket())])
+    assert isinstance(decision, NewTicket)
+    assert (decision.customer, decision.related) == ("mallory@evil.example", "HELP-1")
+    assert decision.related_why == "mallory@evil.example is not on it"
+
+
+def test_a_customers_forward_is_a_new_ticket_related_to_the_forwarded_one() -> None:
+    """`Fwd:` from a customer passes a mail on: a new request (Zammad #4965), related."""
+    decision = run(mail(subject="Fwd: [HELP-1] We received your request"),
+                   candidates=[by("subject", ticket())])
+    assert isinstance(decision, NewTicket)
+    assert (decision.related, decision.related_why) == ("HELP-1", "a forward")
+
+
+def test_the_first_ticket_the_mail_may_join_wins_and_later_ones_are_not_read() -> None:
+    """Candidates are read in order and no further than needed: a deleted ticket (None) is
+    passed over, the next one is joined, and the one after is never fetched."""
+    def candidates() -> Iterator[Candidate]:
+        yield by("In-Reply-To", None, key="HELP-9")
+        yield by("References", ticket("HELP-2"), key="HELP-2")
+        raise AssertionError("read past the ticket the mail joins")
+
+    decision = decide(parse(mail()), PERSON, candidates(), rules=rules(), calendar=calendar(),
+                      now=NOW)
+    assert decision == Comment("HELP-2", "reply", internal=False, side="customer")
+
+
+def test_automatic_mail_on_a_ticket_is_an_internal_note_of_no_one() -> None:
+    """A monitoring mail threading onto a ticket changes nothing: an internal note."""
+    found = Classification("bulk", "List-Id")
+    assert run(mail(), found, [by("In-Reply-To", ticket())]) == Comment(
+        "HELP-1", "List-Id", internal=True)
+
+
+def test_an_out_of_office_notes_its_ticket_and_is_quarantined_without_one() -> None:
+    """An automatic reply: an internal note that reopens nothing; with no ticket, set aside."""
+    found = Classification("auto_reply", "Auto-Submitted: auto-replied")
+    completed = ticket(status="Done", completed_at=NOW - timedelta(hours=2))
+    assert run(mail(), found, [by("In-Reply-To", completed)]) == Comment(
+        "HELP-1", "Auto-Submitted: auto-replied", internal=True, automatic_reply=True)
+    assert run(mail(), found) == Quarantine(
+        "an automatic reply (Auto-Submitted: auto-replied) to no known ticket")
+
+
+def test_a_reply_to_a_completed_ticket_reopens_it_within_the_window_only() -> None:
+    """Within `reopen_window` (7 days, calendar time): back to Reviewing with the reply; a
+    day after it: a new ticket that follows the completed one."""
+    recent = ticket(status="Done", completed_at=NOW - timedelta(days=6))
+    assert run(mail(), candidates=[by("In-Reply-To", recent)]) == Reopen(
+        "HELP-1", "Reviewing", "customer")
+    old = ticket(status="Done", completed_at=NOW - timedelta(days=8))
+    late = run(mail(), candidates=[by("In-Reply-To", old)])
+    assert late == NewTicket("a person's mail", PAT, follows="HELP-1")
+
+
+def test_our_own_mail_coming_back_is_quarantined() -> None:
+    """A loop is stopped at once, with the signal that recognised our mail."""
+    found = Classification("own", "sent from our own address redcap_helpdesk@example.edu")
+    decision = run(mail(sender="redcap_helpdesk@example.edu"), found)
+    assert isinstance(decision, Quarantine) and decision.reason.startswith("our own mail")
+
+
+@pytest.mark.parametrize("key", ["HELP-3", None])
+def test_a_permanent_bounce_pauses_mail_to_the_address_with_or_without_its_ticket(
+        key: str | None) -> None:
+    """A 5.1.1 bounce suppresses the address for 60 days; it notes the ticket whose message
+    it returns, or is quarantined when that ticket is unknown."""
+    raw = fixture("bounce-dsn.eml").replace(b"{{ORIGINAL}}", b"<tf.ack@example.edu>")
+    found = Classification("bounce", "delivery status report (RFC 3464)")
+    decision = run(raw, found, bounce_key=key)
+    assert isinstance(decision, BounceNote if key else Quarantine)
+    assert decision.suppress is not None
+    assert decision.suppress.addresses == ("robin.park@uni.exmaple.edu",)
+    assert decision.suppress.until == NOW + timedelta(days=60)
+    assert decision.suppress.reason.startswith("bounced: 5.1.1")
