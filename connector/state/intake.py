@@ -18,7 +18,9 @@ _CHUNK = 500
 _COLUMNS = (
     "mail_key", "message_id", "mailbox", "ref", "kind", "sender", "state", "step", "attempts",
     "outcome", "issue_key", "comment_id", "reason", "automatic", "received_at", "done_at",
+    "waits", "last_error", "write_sent_at", "released_at", "rowid",
 )  # fmt: skip
+_TIMES = ("received_at", "done_at", "write_sent_at", "released_at")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class MailRecord:
     sender: str | None
     state: str  # "started" until the outcome is committed, then "done"
     step: str  # milestones reached, comma-separated: "creating,created,attached:2"
-    attempts: int
+    attempts: int  # how often the tracker refused the mail itself (outages do not count)
     outcome: Outcome | None
     issue_key: str | None
     comment_id: str | None
@@ -41,6 +43,11 @@ class MailRecord:
     automatic: bool
     received_at: datetime
     done_at: datetime | None
+    waits: int = 0  # passes postponed because the tracker was unavailable
+    last_error: str = ""  # why it is still waiting
+    write_sent_at: datetime | None = None  # a create sent whose answer never came
+    released_at: datetime | None = None  # released from the quarantine by an operator
+    number: int = 0  # a short handle for operators (`ticketflow mail list`, `release`)
 
     @property
     def done(self) -> bool:
@@ -68,9 +75,10 @@ class MailComment:
 def _record(row: Sequence[object]) -> MailRecord:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["automatic"] = bool(values["automatic"])
-    values["received_at"] = from_text(str(values["received_at"]))
-    done = values["done_at"]
-    values["done_at"] = None if done is None else from_text(str(done))
+    for name in _TIMES:
+        when = values[name]
+        values[name] = None if when is None else from_text(str(when))
+    values["number"] = values.pop("rowid")
     return MailRecord(**values)  # type: ignore[arg-type]
 
 
@@ -89,16 +97,37 @@ class IntakeStore:
 
     def begin(self, mail_key: str, *, message_id: str | None, mailbox: str, ref: str,
               kind: str, sender: str | None, automatic: bool, at: datetime) -> MailRecord:
-        """Start (or resume) a message: a new row, or one more attempt on an unfinished one."""
+        """Start (or resume) a message: a new row, or the unfinished one where it is now."""
         with write_transaction(self._db):
             self._db.execute(
                 "INSERT INTO mail_intake (mail_key, message_id, mailbox, ref, kind, sender, "
                 "state, attempts, automatic, received_at) VALUES (?, ?, ?, ?, ?, ?, 'started', "
-                "1, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET attempts = attempts + 1, "
-                "ref = excluded.ref, kind = excluded.kind WHERE state = 'started'",
+                "0, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET ref = excluded.ref, "
+                "kind = excluded.kind WHERE state = 'started'",
                 (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), to_text(at)))
+        return self._existing(mail_key)
+
+    def refused(self, mail_key: str, error: str) -> MailRecord:
+        """The tracker refused the mail itself (a field it rejects, a ticket gone): one more
+        attempt counted, towards the quarantine."""
+        return self._waiting(mail_key, "attempts", error)
+
+    def postponed(self, mail_key: str, error: str) -> MailRecord:
+        """The tracker was unavailable or refused our credentials: the mail waits for the next
+        pass, and no attempt is counted (an outage is nobody's verdict on the mail)."""
+        return self._waiting(mail_key, "waits", error)
+
+    def _waiting(self, mail_key: str, counter: Literal["attempts", "waits"], error: str
+                 ) -> MailRecord:
+        with write_transaction(self._db):
+            self._db.execute(
+                f"UPDATE mail_intake SET {counter} = {counter} + 1, last_error = ? "  # noqa: S608
+                "WHERE mail_key = ? AND state = 'started'", (error[:500], mail_key))
+        return self._existing(mail_key)
+
+    def _existing(self, mail_key: str) -> MailRecord:
         found = self.record(mail_key)
-        assert found is not None
+        assert found is not None, f"no intake record for {mail_key}"
         return found
 
     def mark(self, mail_key: str, milestone: str, *, issue_key: str | None = None,

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import responses
 from jira import JIRA
+from pydantic import SecretStr
 
 from connector.app import Service, build
 from connector.cli import main
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
+from connector.errors import AuthError
 from connector.http.retry import Retrier, RetryPolicy
 from connector.mail.intake.ingest import IngestReport
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
@@ -135,3 +137,27 @@ def test_an_html_page_instead_of_the_ticket_leaves_the_reply_for_the_next_pass(
     (comment,) = desk.jira.comments("HELP-1")
     assert "It says code 17." in comment.body
     assert desk.inbox() == []
+
+
+def test_an_outage_and_refused_credentials_over_http_quarantine_nothing(desk: Desk) -> None:
+    """Six passes of Jira answering 500 to everything, then six refusing the token (401),
+    over real HTTP: the mail waits in the inbox, no attempt is counted, and the first pass
+    after Jira recovers makes its one ticket."""
+    desk.drop(request(message_id="<warm-up@uni.example.edu>", subject="First"))
+    assert desk.ingest().tickets == 1  # ticketflow's own Jira user is now remembered
+    desk.drop(request())
+    desk.sandbox.set_faults(rate_500=1.0)
+    for _ in range(6):
+        report = desk.ingest(desk.tracker(max_attempts=2))
+        assert (report.deferred, report.quarantined) == (1, 0)
+    desk.sandbox.clear_faults()
+    wrong = desk.settings.model_copy(update={"jira_token": SecretStr("not-the-token")})
+    for _ in range(6):
+        with pytest.raises(AuthError):
+            desk.ingest(connect(wrong, retrier=Retrier(sleep=no_sleep)))
+    assert len(desk.inbox()) == 1
+    assert desk.ingest().tickets == 1
+    assert desk.keys() == ["HELP-1", "HELP-2"]
+    record = desk.record()
+    assert record is not None and (record.outcome, record.attempts, record.waits) == (
+        "ticket", 0, 12)

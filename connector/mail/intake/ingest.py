@@ -5,8 +5,9 @@ raises out of the pass. What to do is `decide.py`'s (no I/O); this module reads 
 asks the tracker and the state for the facts, performs the decision through `TicketWriter`,
 and commits. A message is moved out of the inbox only after its outcome is committed, and a
 message read again (a second delivery, a crash before the move) finds its outcome and is only
-moved. Tracker trouble (Jira down, rate limits) leaves the message for the next pass; after
-`MAX_ATTEMPTS` passes it is quarantined with the last error.
+moved. Jira unavailable (down, rate limits, refusing our credentials) leaves the message for
+the next pass however long it lasts; only Jira refusing the mail itself counts, and after
+`MAX_ATTEMPTS` such refusals the mail is quarantined with the last one.
 """
 
 from __future__ import annotations
@@ -102,6 +103,13 @@ STOPPED_EARLY = "stopped early: Jira was unavailable; the rest of the mail waits
 
 class Interrupted(Deferred):
     """Jira is unavailable: leave this mail and every later one for the next pass."""
+
+
+def refuses_the_mail(error: RetriableError | TrackerError) -> bool:
+    """A refusal about this mail's request (400 for a field, 404 for a ticket gone, 413 for a
+    file): not credentials (401/403) and not the tracker giving up waiting (408)."""
+    return (isinstance(error, TrackerError) and not isinstance(error, AuthError)
+            and error.status != 408)
 
 
 class Ingest:
@@ -201,25 +209,38 @@ class Ingest:
             sender=mail.sender.address if mail.sender else None, automatic=found.automatic,
             at=now)
         job = Job(mail, raw, found, record, now)
-        if record.attempts > MAX_ATTEMPTS:
-            return self._quarantine(job, f"gave up after {MAX_ATTEMPTS} attempts")
         try:
             return self._act(job)
-        except AuthError:
-            raise
         except (RetriableError, TrackerError) as error:
-            if isinstance(error, TrackerError) and record.attempts >= MAX_ATTEMPTS:
-                return self._quarantine(job, f"the tracker refused it: {error}")
-            log.warning("mail left for the next pass (attempt %d): %s", record.attempts, error)
-            # Jira unavailable (RetriableError): stop the pass, so mail becomes tickets in the
-            # order it arrived whatever Jira's hiccups (keys and least-loaded picks follow that
-            # order). A mail Jira refuses (TrackerError) waits alone and blocks nobody.
-            raise (Interrupted if isinstance(error, RetriableError) else Deferred) from error
+            return self._trouble(job, error)
         except Exception as error:
             # No mail may crash the cycle: whatever went wrong is the quarantine's reason.
             log.exception("mail could not be handled; quarantined")
             return self._quarantine(job, f"could not be handled: {type(error).__name__}: "
                                     f"{error}"[:500])
+
+    def _trouble(self, job: Job, error: RetriableError | TrackerError) -> Handled:
+        """Only the tracker's refusal of the mail itself counts as an attempt, and after
+        MAX_ATTEMPTS of those the mail is quarantined. Jira unavailable (5xx, 429, no
+        connection, an answer that is not Jira's) or refusing our credentials postpones it
+        without counting, however long that lasts: an outage says nothing about the mail."""
+        key = job.record.mail_key
+        if not refuses_the_mail(error):
+            self.intake.postponed(key, str(error))
+            if isinstance(error, AuthError):
+                raise error
+            log.warning("mail left for the next pass (Jira unavailable; not counted as an "
+                        "attempt): %s", error)
+            # Stop the pass, so mail becomes tickets in the order it arrived whatever Jira's
+            # hiccups (keys and least-loaded picks follow that order).
+            raise Interrupted from error
+        record = self.intake.refused(key, str(error))
+        if record.attempts >= MAX_ATTEMPTS:
+            return self._quarantine(job, f"the tracker refused it {record.attempts} times; "
+                                    f"the last time: {error}")
+        log.warning("mail left for the next pass (refused %d of %d times): %s",
+                    record.attempts, MAX_ATTEMPTS, error)
+        raise Deferred from error  # a mail Jira refuses waits alone and blocks nobody
 
     # -- acting ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connector.domain import Comment, Issue
-from connector.errors import RetriableError, TrackerError
+from connector.errors import AuthError, RetriableError, TrackerError
 from connector.mail.intake.base import Destination, RawMail
 from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
@@ -184,8 +184,9 @@ class Unavailable:
 
 
 def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) -> None:
-    """A retriable error leaves the mail in the inbox for the next pass; a refusal that
-    repeats is quarantined after MAX_ATTEMPTS passes with Jira's words as the reason."""
+    """A retriable error leaves the mail in the inbox for the next pass, and does not count;
+    a refusal that repeats is quarantined after MAX_ATTEMPTS refusals with Jira's words as
+    the reason."""
     original = rig.tracker.create_issue
     rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
     rig.drop(mail())
@@ -194,8 +195,34 @@ def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) ->
     rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
         TrackerError("HTTP 400: customfield_10072 is not on the screen", status=400))
     reports = [rig.ingest() for _ in range(MAX_ATTEMPTS)]
-    assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 2) + [1, 0]
+    assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 1) + [1]
     record = rig.record("<req1.pat.doe@uni.example.edu>")
     assert record is not None and "not on the screen" in record.reason
+    assert (record.attempts, record.waits) == (MAX_ATTEMPTS, 1)
     rig.tracker.create_issue = original  # type: ignore[method-assign]
     assert rig.keys() == []
+
+
+def test_two_hours_of_outage_and_refused_credentials_quarantine_nothing(rig: Rig) -> None:
+    """Jira down for two hours at the default one-minute interval (120 passes), then
+    refusing ticketflow's credentials for six more: the mail waits in the inbox the whole
+    time, counts no attempt, and becomes its ticket when Jira is back."""
+    original = rig.tracker.create_issue
+    rig.drop(mail())
+    rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    for _ in range(120):
+        rig.later(minutes=1)
+        report = rig.ingest()
+        assert (report.deferred, report.quarantined) == (1, 0)
+    rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
+        AuthError("Jira refused the credentials (HTTP 401)", status=401))
+    for _ in range(6):
+        rig.later(minutes=1)
+        with pytest.raises(AuthError):
+            rig.ingest()
+    rig.tracker.create_issue = original  # type: ignore[method-assign]
+    rig.later(minutes=1)
+    assert rig.ingest().tickets == 1
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and (record.outcome, record.attempts) == ("ticket", 0)
+    assert record.waits == 126 and rig.folder("Quarantine") == []
