@@ -312,8 +312,7 @@ class Ingest:
     def _uploads(self, job: Job, key: str) -> None:
         if job.content.oversized:
             limit = self.rules.config.mappings.mailbox.max_attachment_size
-            self.writer.note(job.record, key, "noted",
-                             c.oversized_note(job.content.oversized, limit))
+            self.writer.note(job.record, key, c.oversized_note(job.content.oversized, limit))
         self.writer.upload(job.record, key, job.content.uploads)
 
     def _finish(self, job: Job, outcome: Outcome, key: str, why: str) -> Handled:

@@ -4,14 +4,18 @@ Before a write a milestone says it is about to happen ("creating", "commenting")
 what it produced ("created" with the key, "commented" with the comment id). A message resumed
 with only the first looks in the tracker for what the write may have left: the issue by its
 `tf-mail-<hash>` label (Jira Cloud cannot search issue properties set by an API-token user,
-labels it can), the comment by its text.
+labels it can), a comment by the same marker at the end of its first line,
+`From: Pat <pat@...> (by email, ref tf-mail-<hash>)`. The marker is in the text because any
+comment list shows text, on Jira (which documents only `renderedBody` for a comment list's
+`expand`, so comment properties cannot be relied on there) as on Zendesk (whose comments have
+no properties), at no extra request; and never text alone, since two replies may say the same
+("Thanks!") and the second must not be taken for the first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,12 +34,20 @@ def mail_label(mail_key: str) -> str:
     return LABEL_PREFIX + hashlib.sha256(mail_key.encode("utf-8", "replace")).hexdigest()[:12]
 
 
-def _same_text(a: str, b: str) -> bool:
-    """Equal once whitespace is ignored (rich-text conversion may re-flow it)."""
-    def norm(text: str) -> str:
-        return re.sub(r"\s+", "", text)
+def stamped(body: str, marker: str) -> str:
+    """`body` with `ref <marker>` closing its first line: inside the line's final
+    parentheses when it ends with one (`(by email, ref tf-mail-...)`), else appended."""
+    first, newline, rest = body.partition("\n")
+    first = first.rstrip()
+    closing = first.endswith(")")
+    first = f"{first[:-1]}, ref {marker})" if closing else f"{first} (ref {marker})"
+    return first + newline + rest
 
-    return norm(a) == norm(b) or (len(norm(b)) > 200 and norm(a).startswith(norm(b)[:200]))
+
+def carries(body: str, marker: str) -> bool:
+    """Whether a comment's first line ends with this marker (a sender's name, which comes
+    before the address, cannot reach the end of the line)."""
+    return body.partition("\n")[0].rstrip().endswith(f"ref {marker})")
 
 
 class TicketWriter:
@@ -84,15 +96,12 @@ class TicketWriter:
         record = self._fresh(record)
         if record.comment_id and record.reached("commented"):
             return record.comment_id
-        comment_id: str | None = None
-        if record.reached("commenting"):
-            me = self.tracker.myself().ref
-            comment_id = next((c.id for c in reversed(self.tracker.comments(key))
-                               if c.author is not None and c.author.ref == me
-                               and _same_text(c.body, body)), None)
+        marker = mail_label(record.mail_key)
+        comment_id = self._posted(key, marker) if record.reached("commenting") else None
         if comment_id is None:
             self.intake.mark(record.mail_key, "commenting", issue_key=key)
-            comment_id = self.tracker.add_comment(key, body, internal=internal).id
+            comment_id = self.tracker.add_comment(key, stamped(body, marker),
+                                                  internal=internal).id
         mail_comment = None
         if sender is not None:
             mail_comment = MailComment(comment_id, key, sender.sender, sender.side)
@@ -100,13 +109,23 @@ class TicketWriter:
                          comment=mail_comment)
         return comment_id
 
-    def note(self, record: MailRecord, key: str, milestone: str, body: str) -> None:
-        """An extra internal comment (oversized attachments, a follow-up's origin), once."""
+    def note(self, record: MailRecord, key: str, body: str) -> None:
+        """The mail's one extra internal comment (attachments too large to upload), once."""
         record = self._fresh(record)
-        if record.reached(milestone):
+        if record.reached("noted"):
             return
-        self.tracker.add_comment(key, body, internal=True)
-        self.intake.mark(record.mail_key, milestone)
+        marker = mail_label(record.mail_key) + "-note"
+        if not (record.reached("noting") and self._posted(key, marker)):
+            self.intake.mark(record.mail_key, "noting")
+            self.tracker.add_comment(key, stamped(body, marker), internal=True)
+        self.intake.mark(record.mail_key, "noted")
+
+    def _posted(self, key: str, marker: str) -> str | None:
+        """The id of ticketflow's comment on `key` that carries `marker`, if it was posted."""
+        me = self.tracker.myself().ref
+        return next((c.id for c in reversed(self.tracker.comments(key))
+                     if c.author is not None and c.author.ref == me
+                     and carries(c.body, marker)), None)
 
     def link(self, record: MailRecord, new: str, old: str) -> None:
         """Link a follow-up ticket to the completed one it follows, once."""

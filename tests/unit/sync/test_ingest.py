@@ -23,6 +23,7 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.domain import Issue, User
 from connector.mail.intake.ingest import IngestReport
+from connector.mail.intake.writer import mail_label
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.tracker.fake import FakeTracker
@@ -198,7 +199,8 @@ def test_a_reply_by_in_reply_to_is_a_customer_comment_that_fires_rules(rig: Rig)
     rig.cycle()
     assert rig.keys() == [key]
     (comment,) = rig.tracker.comments(key)
-    assert comment.body == f"From: Pat Doe <{PAT}> (by email)\n\nIt says code 17."
+    marker = mail_label("<reply1@uni.example.edu>")
+    assert comment.body == f"From: Pat Doe <{PAT}> (by email, ref {marker})\n\nIt says code 17."
     assert not comment.internal
     assert len(rig.outbox("customer_replied")) == 1
     service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)

@@ -226,3 +226,56 @@ def test_two_hours_of_outage_and_refused_credentials_quarantine_nothing(rig: Rig
     record = rig.record("<req1.pat.doe@uni.example.edu>")
     assert record is not None and (record.outcome, record.attempts) == ("ticket", 0)
     assert record.waits == 126 and rig.folder("Quarantine") == []
+
+
+def _thanks(number: int) -> bytes:
+    return mail(subject="Re: Cannot log in", message_id=f"<thanks{number}@uni.example.edu>",
+                headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",), body="Thanks!")
+
+
+@pytest.mark.parametrize("reached_jira", [False, True])
+def test_a_second_thanks_whose_post_was_lost_is_its_own_comment(rig: Rig,
+                                                                reached_jira: bool) -> None:
+    """Two replies that both say "Thanks!": the second's comment POST fails (dropped before
+    Jira saw it, or done by Jira with the answer lost). Resuming, intake looks for the
+    second mail's own marker, not for the text, so the ticket ends with exactly two
+    comments, one per mail."""
+    rig.drop(mail())
+    rig.ingest()
+    rig.drop(_thanks(1))
+    rig.ingest()
+    original = rig.tracker.add_comment
+
+    def dropped(key: str, body: str, *, internal: bool) -> Comment:
+        if reached_jira:
+            original(key, body, internal=internal)
+        raise RetriableError("POST /issue/HELP-1/comment: cannot reach Jira (ConnectionError)")
+
+    rig.tracker.add_comment = dropped  # type: ignore[method-assign]
+    rig.drop(_thanks(2))
+    assert rig.ingest().deferred == 1
+    rig.tracker.add_comment = original  # type: ignore[method-assign]
+    rig.later(minutes=1)
+    assert rig.ingest().comments == 1
+    bodies = [c.body for c in rig.tracker.comments("HELP-1")]
+    assert len(bodies) == 2 and all(b.endswith("Thanks!") for b in bodies)
+    first, second = (rig.record(f"<thanks{n}@uni.example.edu>") for n in (1, 2))
+    assert first is not None and second is not None
+    assert first.comment_id != second.comment_id
+
+
+def test_a_crash_after_the_oversized_note_posts_it_once(rig: Rig) -> None:
+    """The note naming an attachment too large to upload is fenced like a comment: a crash
+    right after Jira took it leaves one note, found again by its marker."""
+    limit = rig.config.mappings.mailbox.max_attachment_size
+    raw = (f"From: Pat <{PAT}>\r\nTo: redcap_helpdesk@example.edu\r\nSubject: Big\r\n"
+           "Message-ID: <big@uni.example.edu>\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n'
+           "Content-Type: text/plain\r\n\r\nA big log.\r\n--x\r\n"
+           'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="big.log"'
+           f"\r\n\r\n{'A' * (limit + 10)}\r\n--x--\r\n").encode()
+    CrashingTracker(rig).arm("add_comment")
+    rig.drop(raw)
+    _crash_then_recover(rig)
+    (note,) = rig.tracker.comments("HELP-1")
+    assert note.internal and "big.log" in note.body
