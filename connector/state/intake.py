@@ -131,10 +131,12 @@ class IntakeStore:
         return found
 
     def mark(self, mail_key: str, milestone: str, *, issue_key: str | None = None,
-             comment_id: str | None = None, comment: MailComment | None = None) -> None:
+             comment_id: str | None = None, comment: MailComment | None = None,
+             sent_at: datetime | None = None) -> None:
         """Add a milestone to the message's progress ("creating" before a tracker write,
         "created" after it), so a message resumed after a crash skips what was done. A
-        counted milestone (`attached:N`) replaces the previous count."""
+        counted milestone (`attached:N`) replaces the previous count. `sent_at` records when
+        a write whose result may be lost (a create) is sent."""
         record = self.record(mail_key)
         prefix = milestone.partition(":")[0] + ":" if ":" in milestone else None
         done = [m for m in (record.step.split(",") if record and record.step else [])
@@ -143,11 +145,18 @@ class IntakeStore:
         with write_transaction(self._db):
             self._db.execute(
                 "UPDATE mail_intake SET step = ?, issue_key = coalesce(?, issue_key), "
-                "comment_id = coalesce(?, comment_id) WHERE mail_key = ?",
+                "comment_id = coalesce(?, comment_id), "
+                "write_sent_at = coalesce(?, write_sent_at) WHERE mail_key = ?",
                 (steps, issue_key, comment_id or (comment.comment_id if comment else None),
-                 mail_key))
+                 None if sent_at is None else to_text(sent_at), mail_key))
             if comment is not None:
                 self._insert_comment(comment)
+
+    def settled(self, mail_key: str) -> None:
+        """The last write sent for the mail was refused, so none is pending in the tracker."""
+        with write_transaction(self._db):
+            self._db.execute("UPDATE mail_intake SET write_sent_at = NULL WHERE mail_key = ?",
+                             (mail_key,))
 
     def finish(self, mail_key: str, *, outcome: Outcome, at: datetime, issue_key: str | None = None,
                reason: str = "", message_ids: Sequence[str] = (),

@@ -5,6 +5,7 @@ quarantined or doubled by trouble that is Jira's, not the mail's."""
 from __future__ import annotations
 
 import mailbox
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,3 +162,45 @@ def test_an_outage_and_refused_credentials_over_http_quarantine_nothing(desk: De
     record = desk.record()
     assert record is not None and (record.outcome, record.attempts, record.waits) == (
         "ticket", 0, 12)
+
+
+def impatient(desk: Desk, read_timeout: float) -> JiraTracker:
+    """The real adapter with a short read timeout, so a slow Jira outlives it."""
+    client = JIRA(server=desk.sandbox.url, options={"rest_api_version": "3"},
+                  basic_auth=(API_USER, API_TOKEN), get_server_info=False, max_retries=0,
+                  timeout=(5.0, read_timeout))
+    client.deploymentType = "Cloud"  # as connect() sets it
+    return JiraTracker(client, flavor="cloud", retrier=Retrier(sleep=no_sleep),
+                       custom_fields=["customfield_10071", "customfield_10072"])
+
+
+def wait_for_issues(desk: Desk, count: int) -> None:
+    """Until the sandbox's request thread has finished the create it was sleeping on (real
+    time: the sandbox's latency fault sleeps on the wall clock), at most ten seconds."""
+    for _ in range(200):
+        with desk.sandbox.store.lock:
+            if len(desk.sandbox.store.issues) >= count:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the sandbox never reached {count} issues")
+
+
+def test_a_create_answered_after_the_read_timeout_makes_one_ticket(desk: Desk) -> None:
+    """Jira (the sandbox with 3 s of latency) finishes the create after the client gave up
+    at 0.5 s; the next pass starts while Jira is still working on it, so the label search
+    misses it. Intake waits instead of creating again, and finds the issue by its label
+    once ten minutes have passed: one ticket for the mail, recorded as its."""
+    desk.drop(request(message_id="<warm-up@uni.example.edu>", subject="First"))
+    assert desk.ingest().tickets == 1
+    desk.drop(request())
+    desk.sandbox.set_faults(latency_ms=3000)
+    lost = desk.ingest(impatient(desk, read_timeout=0.5))
+    assert (lost.tickets, lost.deferred) == (0, 1)
+    desk.sandbox.clear_faults()
+    early = desk.ingest()  # the create is still sleeping in the sandbox
+    assert (early.tickets, early.deferred) == (0, 1)
+    wait_for_issues(desk, 2)
+    assert desk.ingest(minutes=11).tickets == 1
+    assert desk.keys() == ["HELP-1", "HELP-2"]
+    record = desk.record()
+    assert record is not None and (record.outcome, record.issue_key) == ("ticket", "HELP-2")

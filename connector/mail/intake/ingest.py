@@ -222,8 +222,9 @@ class Ingest:
     def _trouble(self, job: Job, error: RetriableError | TrackerError) -> Handled:
         """Only the tracker's refusal of the mail itself counts as an attempt, and after
         MAX_ATTEMPTS of those the mail is quarantined. Jira unavailable (5xx, 429, no
-        connection, an answer that is not Jira's) or refusing our credentials postpones it
-        without counting, however long that lasts: an outage says nothing about the mail."""
+        connection, an answer that is not Jira's, a create whose answer was lost and may
+        still appear) or refusing our credentials postpones it without counting, however
+        long that lasts: none of that says anything about the mail."""
         key = job.record.mail_key
         if not refuses_the_mail(error):
             self.intake.postponed(key, str(error))
@@ -287,7 +288,8 @@ class Ingest:
             text += (f"\n\nNote: the mail names {decision.related}, but was not added there (a "
                      "forward, or the sender is not on that ticket).")
         key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
-                                 description=text, fields=fields, labels=list(decision.labels))
+                                 description=text, fields=fields, labels=list(decision.labels),
+                                 now=job.now)
         if decision.follows or decision.related:
             self.writer.link(job.record, key, decision.follows or decision.related or "")
         self._uploads(job, key)

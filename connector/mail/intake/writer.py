@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from connector.errors import NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.parts import Attachment
 from connector.state.intake import IntakeStore, MailComment, MailRecord
 from connector.tracker.base import Attachment as Upload
@@ -27,6 +29,16 @@ from connector.tracker.base import Tracker
 log = logging.getLogger(__name__)
 LABEL_PREFIX = "tf-mail-"
 PROPERTY = "ticketflow.mail"  # issue property with the full Message-ID, for people and tools
+
+
+# How long after a create whose answer was lost a label search that misses it is believed:
+# beyond Jira's request processing and its search's indexing delay (seconds, usually).
+RECREATE_AFTER = timedelta(minutes=10)
+
+
+class UnsettledCreateError(RetriableError):
+    """The mail's create may still appear in the tracker: the pass stops here, uncounted, so
+    later mail does not become tickets before this one (as when Jira is unavailable)."""
 
 
 def mail_label(mail_key: str) -> str:
@@ -66,28 +78,47 @@ class TicketWriter:
         return found
 
     def create(self, record: MailRecord, *, summary: str, description: str,
-               fields: Mapping[str, Any], labels: Sequence[str]) -> str:
-        """The mail's issue: the one already made (found again after a crash), else a new one."""
+               fields: Mapping[str, Any], labels: Sequence[str], now: datetime) -> str:
+        """The mail's issue: the one already made (found again after a crash or a lost
+        answer), else a new one."""
         record = self._fresh(record)
         if record.issue_key and record.reached("created"):
             return record.issue_key
         label = mail_label(record.mail_key)
-        key: str | None = None
-        if record.reached("creating"):
-            found = self.tracker.find_by_label(self.project, label)
-            if found is not None:
-                key = found.key
-                log.info("found %s, created for this mail before a restart", key,
-                         extra={"ticket": key})
+        key = self._created_before(record, label, now) if record.reached("creating") else None
         if key is None:
-            self.intake.mark(record.mail_key, "creating")
-            issue = self.tracker.create_issue(
-                self.project, issue_type=self.issue_type, summary=summary,
-                description=description, fields={**fields, "labels": [label, *labels]},
-                properties={PROPERTY: {"message_id": record.message_id, "key": record.mail_key}})
+            self.intake.mark(record.mail_key, "creating", sent_at=now)
+            try:
+                issue = self.tracker.create_issue(
+                    self.project, issue_type=self.issue_type, summary=summary,
+                    description=description, fields={**fields, "labels": [label, *labels]},
+                    properties={PROPERTY: {"message_id": record.message_id,
+                                           "key": record.mail_key}})
+            except (TrackerError, NotDoneError):
+                self.intake.settled(record.mail_key)  # refused: Jira made nothing to wait for
+                raise
             key = issue.key
         self.intake.mark(record.mail_key, "created", issue_key=key)
         return key
+
+    def _created_before(self, record: MailRecord, label: str, now: datetime) -> str | None:
+        """The issue a create sent before made, found by its label; None when there is none
+        and the create was sent long enough ago to be sure. A create that outlived the read
+        timeout may still be running in Jira, and Jira Cloud's search is eventually
+        consistent (an issue made seconds ago may not match JQL yet): a miss soon after the
+        create postpones the mail rather than risk a second ticket."""
+        found = self.tracker.find_by_label(self.project, label)
+        if found is not None:
+            log.info("found %s, created for this mail before its answer was lost", found.key,
+                     extra={"ticket": found.key})
+            return found.key
+        sent = record.write_sent_at
+        if sent is not None and now - sent < RECREATE_AFTER:
+            raise UnsettledCreateError(
+                f"an issue for this mail was requested at {sent.isoformat(timespec='seconds')}"
+                " and its answer never came; Jira may still make it, so it is looked for "
+                f"again before another is made (after {RECREATE_AFTER.seconds // 60} minutes)")
+        return None
 
     def comment(self, record: MailRecord, key: str, body: str, *, internal: bool,
                 sender: MailComment | None = None) -> str:

@@ -7,8 +7,8 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
-from connector.errors import MalformedAnswerError
-from connector.http.retry import HttpStatusError, Retrier
+from connector.errors import MalformedAnswerError, NotDoneError, RetriableError
+from connector.http.retry import HttpStatusError, Retrier, should_retry
 
 T = TypeVar("T")
 
@@ -62,15 +62,27 @@ class JiraHttp:
         """One request with retries; the parsed JSON body, or None for an empty answer."""
         url = self.url(path, version=version)
         what = f"{method} {url.removeprefix(self.base_url)}"
+        failed: list[BaseException] = []  # the last attempt's failure, if it failed
 
         def attempt() -> Any:
+            failed.clear()
             kwargs: dict[str, Any] = {"params": dict(params) if params else None}
             if json is not None:
                 kwargs["json"] = json
-            response = self._transport(method, url, **kwargs)
-            return parse(response, what=what)
+            try:
+                return parse(self._transport(method, url, **kwargs), what=what)
+            except (requests.RequestException, HttpStatusError) as error:
+                failed.append(error)
+                raise
 
-        return self.retrier.call(attempt, what=what, idempotent=idempotent)
+        try:
+            return self.retrier.call(attempt, what=what, idempotent=idempotent)
+        except RetriableError as error:
+            # The retry layer's own rule for resending a create tells whether the last
+            # attempt was done; callers that must not double a write need to know.
+            if failed and should_retry(failed[-1], idempotent=False):
+                raise NotDoneError(str(error)) from error
+            raise
 
     def call(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
         """Run a `jira` library call (raising HttpStatusError) through the retry layer."""

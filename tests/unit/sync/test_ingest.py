@@ -417,7 +417,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     """When Jira fails transiently on the second of three mails, the pass stops there: the
     third does not become a ticket before the second, and the next pass takes both in order.
     (Order matters: keys and least-loaded picks follow it.)"""
-    from connector.errors import RetriableError
+    from connector.errors import NotDoneError
 
     for number in (1, 2, 3):
         rig.drop(mail(subject=f"Request number {number}",
@@ -428,7 +428,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     def flaky(*args: object, **kwargs: object) -> Issue:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RetriableError("Jira answered 503 (simulated)")
+            raise NotDoneError("Jira answered 503 (simulated)")
         return create(*args, **kwargs)  # type: ignore[arg-type]
 
     rig.tracker.create_issue = flaky  # type: ignore[method-assign]

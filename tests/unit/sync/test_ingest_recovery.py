@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connector.domain import Comment, Issue
-from connector.errors import AuthError, RetriableError, TrackerError
+from connector.errors import AuthError, NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.base import Destination, RawMail
 from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
@@ -188,7 +189,7 @@ def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) ->
     a refusal that repeats is quarantined after MAX_ATTEMPTS refusals with Jira's words as
     the reason."""
     original = rig.tracker.create_issue
-    rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    rig.tracker.create_issue = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
     rig.drop(mail())
     assert rig.ingest().deferred == 1
     assert len(list((rig.maildir / "new").iterdir()) + list((rig.maildir / "cur").iterdir())) == 1
@@ -207,20 +208,21 @@ def test_two_hours_of_outage_and_refused_credentials_quarantine_nothing(rig: Rig
     """Jira down for two hours at the default one-minute interval (120 passes), then
     refusing ticketflow's credentials for six more: the mail waits in the inbox the whole
     time, counts no attempt, and becomes its ticket when Jira is back."""
-    original = rig.tracker.create_issue
+    fake = rig.tracker
+    create, find = fake.create_issue, fake.find_by_label
     rig.drop(mail())
-    rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    fake.create_issue = fake.find_by_label = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
     for _ in range(120):
         rig.later(minutes=1)
         report = rig.ingest()
         assert (report.deferred, report.quarantined) == (1, 0)
-    rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
+    fake.create_issue = fake.find_by_label = Unavailable(  # type: ignore[method-assign,assignment]
         AuthError("Jira refused the credentials (HTTP 401)", status=401))
     for _ in range(6):
         rig.later(minutes=1)
         with pytest.raises(AuthError):
             rig.ingest()
-    rig.tracker.create_issue = original  # type: ignore[method-assign]
+    fake.create_issue, fake.find_by_label = create, find  # type: ignore[method-assign]
     rig.later(minutes=1)
     assert rig.ingest().tickets == 1
     record = rig.record("<req1.pat.doe@uni.example.edu>")
@@ -279,3 +281,66 @@ def test_a_crash_after_the_oversized_note_posts_it_once(rig: Rig) -> None:
     _crash_then_recover(rig)
     (note,) = rig.tracker.comments("HELP-1")
     assert note.internal and "big.log" in note.body
+
+
+class SlowJira:
+    """Jira as the issue found it: a create that finishes after the client gave up (or never
+    reaches Jira), and a search that sees a new issue only `lag` after it was made (Jira
+    Cloud's search is eventually consistent)."""
+
+    def __init__(self, rig: Rig, *, lag: timedelta, creates: bool) -> None:
+        self.rig, self.lag = rig, lag
+        self.create, self.find = rig.tracker.create_issue, rig.tracker.find_by_label
+        rig.tracker.create_issue = self.timed_out if creates else self.dropped  # type: ignore[method-assign,assignment]
+        rig.tracker.find_by_label = self.lagging  # type: ignore[method-assign]
+
+    def timed_out(self, project: str, **kwargs: Any) -> Issue:
+        self.create(project, **kwargs)
+        raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ReadTimeout)")
+
+    def dropped(self, project: str, **kwargs: Any) -> Issue:
+        raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ConnectionError)")
+
+    def answers_again(self) -> None:
+        self.rig.tracker.create_issue = self.create  # type: ignore[method-assign]
+
+    def lagging(self, project: str, label: str) -> Issue | None:
+        found = self.find(project, label)
+        if found is None or found.created > self.rig.clock.now() - self.lag:
+            return None
+        return found
+
+
+def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> None:
+    """Jira makes the issue after the client gave up, and its search does not show it for
+    two minutes. The next pass, a minute later, looks by the mail's label, misses, and
+    waits instead of creating again (counting no attempt); ten minutes on it finds the
+    issue: one ticket, recorded as the mail's."""
+    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=True)
+    rig.drop(mail())
+    assert rig.ingest().deferred == 1
+    slow.answers_again()
+    rig.drop(mail(subject="A later request", message_id="<later@uni.example.edu>"))
+    rig.later(minutes=1)
+    waiting = rig.ingest()  # the later mail waits too: tickets keep arrival order
+    assert (waiting.deferred, waiting.tickets, rig.keys()) == (1, 0, ["HELP-1"])
+    rig.later(minutes=10)
+    assert rig.ingest().tickets == 2
+    assert [rig.issue(k).summary for k in list(rig.keys())] == ["Cannot log in to REDCap",
+                                                                "A later request"]
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and (record.issue_key, record.attempts) == ("HELP-1", 0)
+
+
+def test_a_create_that_never_reached_jira_is_made_once_the_wait_is_over(rig: Rig) -> None:
+    """The same lost answer, but the request never reached Jira: after the wait the label
+    search still finds nothing, so the ticket is made then; nothing is lost."""
+    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=False)
+    rig.drop(mail())
+    assert rig.ingest().deferred == 1
+    slow.answers_again()
+    rig.later(minutes=1)
+    assert rig.ingest().deferred == 1
+    rig.later(minutes=10)
+    assert rig.ingest().tickets == 1
+    assert rig.keys() == ["HELP-1"]
