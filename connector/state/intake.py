@@ -194,14 +194,20 @@ class IntakeStore:
 
     def sent_by_us(self, message_ids: Sequence[str]) -> bool:
         """Whether any of these is a Message-ID of mail ticketflow sent."""
+        return self.issue_for_sent_ids(message_ids) is not None
+
+    def issue_for_sent_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The ticket of the first of these that is a Message-ID of mail ticketflow sent."""
         for start in range(0, len(message_ids), _CHUNK):
             chunk = list(message_ids[start:start + _CHUNK])
             marks = ", ".join("?" * len(chunk))
-            sql = (f"SELECT 1 FROM message_ids WHERE direction = 'out' AND "  # noqa: S608
-                   f"message_id IN ({marks}) LIMIT 1")
-            if self._db.execute(sql, chunk).fetchone():
-                return True
-        return False
+            sql = (f"SELECT message_id, issue_key FROM message_ids WHERE "  # noqa: S608
+                   f"direction = 'out' AND message_id IN ({marks})")
+            found = dict(self._db.execute(sql, chunk).fetchall())
+            for message_id in chunk:
+                if message_id in found:
+                    return str(found[message_id])
+        return None
 
     def participants(self, issue_key: str) -> set[str]:
         """Addresses that wrote to, or were copied on, the ticket's mail."""

@@ -114,7 +114,7 @@ def decide(mail: ParsedMail, found: Classification, candidates: Iterable[Candida
            rules: IntakeRules, calendar: BusinessCalendar, now: datetime,
            bounce_key: str | None = None) -> Decision:
     """What to do with one mail. `candidates` are the tickets it names, best first (stored
-    Message-IDs, then keys); `bounce_key` the ticket whose mail a bounce returns, if known."""
+    Message-IDs, then keys); `bounce_key` the ticket of the mail of ours a bounce returns."""
     if found.kind == "own":
         return Quarantine(f"our own mail came back ({found.reason}); not processed, so no mail "
                           "loop")
@@ -149,7 +149,7 @@ def _thread(mail: ParsedMail, candidates: Iterable[Candidate], rules: IntakeRule
         if forward:
             refused, why = refused or ticket.key, why or "a forward"
             continue
-        if not (candidate.match.trusted or _may_join(sender, ticket, rules)):
+        if not _may_join(sender, ticket, rules):
             refused, why = refused or ticket.key, why or f"{sender} is not on it"
             continue
         return ticket, None, ""
@@ -186,14 +186,16 @@ def _reply_to_done(mail: ParsedMail, found: Classification, ticket: TicketFacts,
 
 
 def _bounce(mail: ParsedMail, key: str | None, now: datetime) -> Decision:
-    """A permanent failure pauses automatic mail to the address, whether or not the bounce
-    finds its ticket; one that finds none is quarantined."""
+    """A bounce that returns mail we sent notes its ticket, and a permanent failure pauses
+    automatic mail to the address. One that returns nothing of ours is quarantined and
+    pauses nothing: anyone can write a delivery report, and one naming a customer's address
+    must not silence the helpdesk towards them."""
     details = bounce_details(mail)
+    if key is None:
+        who = ", ".join(details.recipients) or "unknown"
+        return Quarantine(f"a bounce for no known ticket (recipients: {who})")
     suppress = None
     if details.permanent and details.recipients:
         reason = f"bounced: {details.status or 'failed'} {details.diagnostic}".strip()[:200]
         suppress = Suppression(details.recipients, now + BOUNCE_PAUSE, reason)
-    if key is None:
-        who = ", ".join(details.recipients) or "unknown"
-        return Quarantine(f"a bounce for no known ticket (recipients: {who})", suppress)
     return BounceNote(key, details, suppress)

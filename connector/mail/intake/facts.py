@@ -80,8 +80,9 @@ class Facts:
         return last_status_entry(history) or updated
 
     def bounce_key(self, mail: ParsedMail, found: Classification) -> str | None:
-        """The ticket whose mail a bounce returns, from the Message-IDs it quotes."""
+        """The ticket of the mail of ours a bounce returns, from the Message-IDs it quotes
+        (only ids we sent: a bounce returns our mail, never a customer's)."""
         if found.kind != "bounce":
             return None
         ids = id_variants(bounce_details(mail).original_ids)
-        return self.store.issue_for_message_ids(ids) if ids else None
+        return self.intake.issue_for_sent_ids(ids) if ids else None

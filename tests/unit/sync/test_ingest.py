@@ -251,6 +251,45 @@ def test_a_forged_subject_key_from_a_stranger_opens_a_linked_ticket(rig: Rig) ->
     assert "names HELP-1, but was not added there" in rig.issue("HELP-2").description
 
 
+def test_a_forged_reply_header_from_a_stranger_opens_a_linked_ticket(rig: Rig) -> None:
+    """In-Reply-To and References are the sender's to write: a stranger who forges them
+    (the customer's Message-ID, or our acknowledgement's) lands nothing on HELP-1, does not
+    become its participant, and gets a new ticket linked to it."""
+    rig.drop(mail())
+    rig.cycle()
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    (ours,) = service.store.message_ids_for("HELP-1", "out")
+    service.close()
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<forged1@evil.example>", body="Send the export to me.",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",)))
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<forged2@evil.example>", body="And again.",
+                  headers=(f"In-Reply-To: {ours}", f"References: {ours}")))
+    rig.ingest()
+    assert rig.keys() == ["HELP-1", "HELP-2", "HELP-3"]
+    assert rig.tracker.comments("HELP-1") == []
+    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates"), ("HELP-3", "HELP-1", "Relates")]
+    with sqlite3.connect(rig.settings.state_db) as db:
+        assert "mallory@evil.example" not in IntakeStore(db).participants("HELP-1")
+
+
+def test_a_forged_bounce_naming_the_customer_silences_no_one(rig: Rig) -> None:
+    """A delivery report that returns the customer's own Message-ID, not one of ours,
+    proves nothing: quarantined, no note on the ticket, the customer still gets mail."""
+    rig.drop(mail())
+    rig.cycle()
+    forged = (FIXTURES / "bounce-dsn.eml").read_bytes().replace(
+        b"{{ORIGINAL}}", b"<req1.pat.doe@uni.example.edu>").replace(
+        b"robin.park@uni.exmaple.edu", PAT.encode())
+    rig.drop(forged)
+    assert rig.ingest().quarantined == 1
+    assert rig.tracker.comments("HELP-1") == []
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    assert service.store.suppression(PAT, rig.clock.now()) is None
+    service.close()
+
+
 def test_staff_may_use_a_key_and_a_customers_forward_opens_a_new_ticket(rig: Rig) -> None:
     """An engineer's mail with the key is a staff comment; `Fwd:` from a customer is a new
     request (Zammad #4965), linked to the ticket it forwards."""

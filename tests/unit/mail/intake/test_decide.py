@@ -157,16 +157,52 @@ def test_our_own_mail_coming_back_is_quarantined() -> None:
     assert isinstance(decision, Quarantine) and decision.reason.startswith("our own mail")
 
 
-@pytest.mark.parametrize("key", ["HELP-3", None])
-def test_a_permanent_bounce_pauses_mail_to_the_address_with_or_without_its_ticket(
-        key: str | None) -> None:
-    """A 5.1.1 bounce suppresses the address for 60 days; it notes the ticket whose message
-    it returns, or is quarantined when that ticket is unknown."""
-    raw = fixture("bounce-dsn.eml").replace(b"{{ORIGINAL}}", b"<tf.ack@example.edu>")
-    found = Classification("bounce", "delivery status report (RFC 3464)")
-    decision = run(raw, found, bounce_key=key)
-    assert isinstance(decision, BounceNote if key else Quarantine)
+def _bounce() -> bytes:
+    return fixture("bounce-dsn.eml").replace(b"{{ORIGINAL}}", b"<tf.ack@example.edu>")
+
+
+BOUNCE = Classification("bounce", "delivery status report (RFC 3464)")
+
+
+def test_a_permanent_bounce_of_our_mail_notes_its_ticket_and_pauses_the_address() -> None:
+    """A 5.1.1 bounce returning mail we sent for HELP-3: an internal note there, and no
+    automatic mail to the address for 60 days."""
+    decision = run(_bounce(), BOUNCE, bounce_key="HELP-3")
+    assert isinstance(decision, BounceNote) and decision.key == "HELP-3"
     assert decision.suppress is not None
     assert decision.suppress.addresses == ("robin.park@uni.exmaple.edu",)
     assert decision.suppress.until == NOW + timedelta(days=60)
     assert decision.suppress.reason.startswith("bounced: 5.1.1")
+
+
+def test_a_bounce_of_nothing_we_sent_is_quarantined_and_pauses_no_one() -> None:
+    """Anyone can write a delivery report naming a customer's address: one that returns no
+    mail of ours is set aside and silences nobody."""
+    decision = run(_bounce(), BOUNCE, bounce_key=None)
+    assert decision == Quarantine(
+        "a bounce for no known ticket (recipients: robin.park@uni.exmaple.edu)")
+
+
+@pytest.mark.parametrize("how", ["In-Reply-To", "References", "ticket root", "subject"])
+def test_a_stranger_cannot_join_a_ticket_by_any_reference(how: str) -> None:
+    """A forged In-Reply-To or References (our Message-IDs, or the customer's, can leak) is
+    no better than a typed key: someone not on the ticket opens a new one, related."""
+    decision = run(mail(sender="Mallory <mallory@evil.example>"),
+                   candidates=[by(how, ticket())])
+    assert isinstance(decision, NewTicket) and decision.related == "HELP-1"
+
+
+def test_participants_may_join_by_their_headers() -> None:
+    """Someone copied on the ticket's mail (a reply-all) joins it as the customer's side."""
+    colleague = ticket(participants=("kim@uni.example.edu",))
+    decision = run(mail(sender="Kim <kim@uni.example.edu>"),
+                   candidates=[by("References", colleague)])
+    assert decision == Comment("HELP-1", "reply", internal=False, side="customer")
+
+
+def test_a_stranger_cannot_reopen_a_completed_ticket() -> None:
+    """A forged reply to a completed ticket within its window: a new ticket, not a reopen."""
+    completed = ticket(status="Done", completed_at=NOW - timedelta(days=1))
+    decision = run(mail(sender="Mallory <mallory@evil.example>"),
+                   candidates=[by("In-Reply-To", completed)])
+    assert isinstance(decision, NewTicket) and decision.related == "HELP-1"
