@@ -103,9 +103,14 @@ def _notes(body: str, content: Content) -> str:
 
 
 def description(mail: ParsedMail, sender: Person | None, classification: Classification,
-                body: Content, *, follows: str | None = None) -> str:
+                body: Content, *, follows: str | None = None, unverified: str = "") -> str:
     copied = [named(p) for p in mail.cc]
     lines = [header_line(sender, classification)]
+    if unverified:
+        who = sender.address if sender else "its sender"
+        lines.append(f"Warning: the helpdesk's mail server could not verify that this mail "
+                     f"comes from {who} ({unverified}); it may be forged, so it was added to "
+                     "no existing ticket.")
     if copied:
         lines.append(f"Cc: {', '.join(copied)}")
     if follows:

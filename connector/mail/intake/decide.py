@@ -10,11 +10,12 @@ the mail may join wins, so the pass control may fetch them one by one as they ar
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from connector.engine.calendar import BusinessCalendar
+from connector.mail.intake.authres import Verdict, verdict
 from connector.mail.intake.classify import Bounce, Classification, bounce_details
 from connector.mail.intake.parse import ParsedMail
 from connector.mail.intake.rules import IntakeRules, customer_address
@@ -23,6 +24,7 @@ from connector.mail.intake.thread import Match, authorised, is_forward
 Side = Literal["customer", "staff"]
 BOUNCE_PAUSE = timedelta(days=60)  # as Zammad blocks trigger mail to a failed address
 AUTO_LABEL = "tf-auto"  # a ticket opened by automatic mail (cron, monitoring): never acknowledged
+UNVERIFIED_LABEL = "tf-unverified"  # its sender failed DMARC/DKIM/SPF at the mailbox's server
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class NewTicket:
     follows: str | None = None  # a completed ticket whose reopen window had passed
     related: str | None = None  # a ticket the mail named but may not join
     related_why: str = ""
+    unverified: str = ""  # the failed verdict (`dmarc=fail`) when the sender may be forged
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ def decide(mail: ParsedMail, found: Classification, candidates: Iterable[Candida
     if found.kind == "own":
         return Quarantine(f"our own mail came back ({found.reason}); not processed, so no mail "
                           "loop")
+    checked = verdict(mail.header_all("authentication-results"),
+                      rules.config.mappings.mailbox.authserv_id)
+    if checked.failed:
+        return _unverified(mail, found, candidates, checked, rules)
     if found.kind == "bounce":
         return _bounce(mail, bounce_key, now)
     ticket, refused, why = _thread(mail, candidates, rules)
@@ -154,6 +161,29 @@ def _thread(mail: ParsedMail, candidates: Iterable[Candidate], rules: IntakeRule
             continue
         return ticket, None, ""
     return None, refused, why
+
+
+def _unverified(mail: ParsedMail, found: Classification, candidates: Iterable[Candidate],
+                checked: Verdict, rules: IntakeRules) -> Decision:
+    """The mailbox's server says the sender is not who From claims: the mail joins no ticket
+    (a bounce or an automatic reply is set aside), and a new ticket says so in its text and
+    its label, linked to the first ticket the mail named."""
+    if found.kind in ("bounce", "auto_reply"):
+        return Quarantine(f"{'a bounce' if found.kind == 'bounce' else 'an automatic reply'} "
+                          f"whose sender failed authentication ({checked.detail})")
+    named = next((c.ticket.key for c in candidates if c.ticket is not None), None)
+    ticket = _new_ticket(mail, found, rules, related=named,
+                         related_why=f"its sender could not be verified: {checked.detail}")
+    return replace(ticket, labels=(*ticket.labels, UNVERIFIED_LABEL), unverified=checked.detail)
+
+
+def participants(mail: ParsedMail, rules: IntakeRules) -> tuple[str, ...]:
+    """Who the mail makes a participant of its ticket (and so free to write to it): its
+    sender and those it was sent or copied to, never ourselves, and never a Reply-To on its
+    own account (anyone can name anyone there)."""
+    people = [p.address for p in (mail.sender, *mail.to, *mail.cc) if p]
+    own = rules.signals.own_addresses
+    return tuple(dict.fromkeys(a for a in people if a not in own))
 
 
 def _may_join(sender: str | None, ticket: TicketFacts, rules: IntakeRules) -> bool:

@@ -32,6 +32,7 @@ from connector.mail.intake.decide import (
     Reopen,
     Suppression,
     decide,
+    participants,
 )
 from connector.mail.intake.facts import Facts
 from connector.mail.intake.parse import ParsedMail, parse
@@ -281,12 +282,13 @@ class Ingest:
         mail, body = job.mail, job.content
         customer = decision.customer
         fields = self.codec.updates(None, customer_email=customer) if customer else {}
-        text = c.description(mail, mail.sender, job.found, body, follows=decision.follows)
+        text = c.description(mail, mail.sender, job.found, body, follows=decision.follows,
+                             unverified=decision.unverified)
         if decision.related and not decision.follows:
             log.info("mail names %s but %s; a new ticket instead", decision.related,
                      decision.related_why)
-            text += (f"\n\nNote: the mail names {decision.related}, but was not added there (a "
-                     "forward, or the sender is not on that ticket).")
+            text += (f"\n\nNote: the mail names {decision.related}, but was not added there "
+                     f"({decision.related_why}).")
         key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
                                  description=text, fields=fields, labels=list(decision.labels),
                                  now=job.now)
@@ -319,11 +321,9 @@ class Ingest:
 
     def _finish(self, job: Job, outcome: Outcome, key: str, why: str) -> Handled:
         mail = job.mail
-        people = [p for p in (mail.sender, mail.reply_to, *mail.to, *mail.cc) if p]
-        own = self.rules.signals.own_addresses
         self.intake.finish(job.record.mail_key, outcome=outcome, at=job.now, issue_key=key,
                            message_ids=[mail.message_id] if mail.message_id else [],
-                           participants=[p.address for p in people if p.address not in own])
+                           participants=participants(mail, self.rules))
         sender = mail.sender.address if mail.sender else "an unknown sender"
         log.info("%s %s from %s (%s)", "new ticket" if outcome == "ticket" else "comment on",
                  key, sender, why, extra={"ticket": key})

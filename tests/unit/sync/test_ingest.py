@@ -106,12 +106,15 @@ class Rig:
             self.tracker.transition_to(key, "Done")
 
 
-def make_rig(tmp_path: Path, rules: str = "") -> Rig:
+def make_rig(tmp_path: Path, rules: str = "", mailbox: str = "") -> Rig:
+    """`rules` is added to rules.yaml, `mailbox` to mappings.yaml's mailbox block (its last)."""
     for name in ("rules.yaml", "mappings.yaml", "rules"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, tmp_path / name)
     with (tmp_path / "rules.yaml").open("a") as handle:
         handle.write(rules)
+    with (tmp_path / "mappings.yaml").open("a") as handle:
+        handle.write(mailbox)
     template = tmp_path / "rules" / "templates" / "customer_replied.txt.j2"
     template.write_text("Subject: [{{ ticket.key }}] The customer replied\n\nSee the ticket.\n")
     config = load_config(tmp_path)
@@ -288,6 +291,43 @@ def test_a_forged_bounce_naming_the_customer_silences_no_one(rig: Rig) -> None:
     service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
     assert service.store.suppression(PAT, rig.clock.now()) is None
     service.close()
+
+
+def test_a_reply_failing_dmarc_at_our_server_opens_a_marked_ticket(tmp_path: Path) -> None:
+    """With `authserv_id` set, the customer's reply that our mail server says failed DMARC
+    (a spoofed From) never lands on their ticket: a new ticket, labelled tf-unverified for
+    the rules, says so in its text and is linked to the ticket it named."""
+    rig = make_rig(tmp_path, mailbox="  authserv_id: mx.example.edu\n")
+    rig.drop(mail())
+    rig.ingest()
+    spoofed = ("Authentication-Results: mx.example.edu;\r\n dkim=none;\r\n spf=fail "
+               "smtp.mailfrom=uni.example.edu;\r\n dmarc=fail (p=reject) "
+               "header.from=uni.example.edu")
+    rig.drop(mail(subject="Re: Cannot log in", message_id="<spoof@evil.example>",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>", spoofed),
+                  body="Please reset my password and mail it to me."))
+    rig.ingest()
+    assert rig.keys() == ["HELP-1", "HELP-2"]
+    assert rig.tracker.comments("HELP-1") == []
+    new = rig.issue("HELP-2")
+    assert "tf-unverified" in new.labels
+    assert new.description.splitlines()[1].startswith(
+        f"Warning: the helpdesk's mail server could not verify that this mail comes from "
+        f"{PAT} (dmarc=fail)")
+    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
+
+
+def test_a_reply_to_address_does_not_become_a_participant(rig: Rig) -> None:
+    """The customer's mail names someone else in Reply-To: that address gains no right to
+    the ticket, so its own mail to it later opens a new ticket."""
+    rig.drop(mail(headers=("Reply-To: Mallory <mallory@evil.example>",)))
+    rig.ingest()
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<m2@evil.example>",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",)))
+    rig.ingest()
+    assert rig.tracker.comments("HELP-1") == []
+    assert rig.keys() == ["HELP-1", "HELP-2"]
 
 
 def test_staff_may_use_a_key_and_a_customers_forward_opens_a_new_ticket(rig: Rig) -> None:

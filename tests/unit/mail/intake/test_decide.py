@@ -4,6 +4,7 @@ a new ticket, a comment, a reopen, a bounce note or the quarantine out, each wit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -21,6 +22,7 @@ from connector.mail.intake.decide import (
     Reopen,
     TicketFacts,
     decide,
+    participants,
 )
 from connector.mail.intake.parse import parse
 from connector.mail.intake.rules import IntakeRules
@@ -206,3 +208,67 @@ def test_a_stranger_cannot_reopen_a_completed_ticket() -> None:
     decision = run(mail(sender="Mallory <mallory@evil.example>"),
                    candidates=[by("In-Reply-To", completed)])
     assert isinstance(decision, NewTicket) and decision.related == "HELP-1"
+
+
+@cache
+def checking_rules() -> IntakeRules:
+    """The shipped rules with `mailbox.authserv_id: mx.example.edu`."""
+    config = shipped_config()
+    box = config.mappings.mailbox.model_copy(update={"authserv_id": "mx.example.edu"})
+    mappings = config.mappings.model_copy(update={"mailbox": box})
+    return IntakeRules.from_config(replace(config, mappings=mappings),
+                                   mail_from="redcap_helpdesk@example.edu")
+
+
+FAILED = "Authentication-Results: mx.example.edu; dmarc=fail header.from=uni.example.edu"
+
+
+def checked(raw: bytes, found: Classification = PERSON,
+            candidates: list[Candidate] | None = None, bounce_key: str | None = None
+            ) -> Decision:
+    return decide(parse(raw), found, candidates or [], rules=checking_rules(),
+                  calendar=calendar(), now=NOW, bounce_key=bounce_key)
+
+
+def test_a_reply_that_fails_dmarc_opens_a_marked_ticket_instead_of_joining() -> None:
+    """The customer's address, the right In-Reply-To, but the mailbox's server says DMARC
+    failed: a new ticket labelled tf-unverified, related to the one it named, saying why."""
+    decision = checked(mail(FAILED), candidates=[by("In-Reply-To", ticket())])
+    assert decision == NewTicket(
+        "a person's mail", PAT, labels=("tf-unverified",), related="HELP-1",
+        related_why="its sender could not be verified: dmarc=fail", unverified="dmarc=fail")
+
+
+def test_a_passing_or_foreign_verdict_changes_nothing() -> None:
+    """Our server's pass, or a failure written by some other server, is an ordinary reply."""
+    for header in ("Authentication-Results: mx.example.edu; dmarc=pass header.from=x",
+                   "Authentication-Results: mx.evil.example; dmarc=fail header.from=x"):
+        decision = checked(mail(header), candidates=[by("In-Reply-To", ticket())])
+        assert decision == Comment("HELP-1", "reply", internal=False, side="customer")
+
+
+def test_a_bounce_or_automatic_reply_that_fails_is_set_aside() -> None:
+    """Neither joins its ticket, and a failed bounce pauses nobody's mail."""
+    bounce = checked(_bounce().replace(b"MIME-Version", FAILED.encode() + b"\r\nMIME-Version"),
+                     BOUNCE, bounce_key="HELP-3")
+    assert bounce == Quarantine("a bounce whose sender failed authentication (dmarc=fail)")
+    found = Classification("auto_reply", "Auto-Submitted: auto-replied")
+    reply = checked(mail(FAILED), found, [by("In-Reply-To", ticket())])
+    assert reply == Quarantine(
+        "an automatic reply whose sender failed authentication (dmarc=fail)")
+
+
+def test_a_reply_to_address_is_no_participant_by_itself() -> None:
+    """Sender, To and Cc take part in the ticket; a Reply-To naming someone else does not
+    (anyone may write anyone there), and the helpdesk's own address never does."""
+    raw = mail("Reply-To: Mallory <mallory@evil.example>", "Cc: Kim <kim@uni.example.edu>")
+    assert participants(parse(raw), rules()) == (PAT, "kim@uni.example.edu")
+
+
+def test_reply_to_names_the_customer_only_for_a_no_reply_sender() -> None:
+    """A person's mail is for that person whatever its Reply-To says; a web form's no-reply
+    From leaves the customer to its Reply-To."""
+    person = run(mail("Reply-To: Mallory <mallory@evil.example>"))
+    form = run(mail(f"Reply-To: Pat Doe <{PAT}>", sender="Forms <noreply@forms.example.edu>"))
+    assert isinstance(person, NewTicket) and person.customer == PAT
+    assert isinstance(form, NewTicket) and form.customer == PAT
