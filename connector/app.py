@@ -164,6 +164,17 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
                 calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
+    opener = mailbox_opener(config, settings, store)
+    if opener is None:
+        return None
+    rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
+    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
+                  open_mailbox=opener)
+
+
+def mailbox_opener(config: Config, settings: Settings,
+                   store: SqliteStateStore) -> Callable[[], Mailbox] | None:
+    """How to open the helpdesk mailbox (IMAP, else a Maildir); None when neither is set."""
     box = config.mappings.mailbox
     opener: Callable[[], Mailbox]
     if settings.imap_url:
@@ -186,9 +197,7 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
                                   quarantine=settings.imap_quarantine_folder)
     else:
         return None
-    rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
-    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
-                  open_mailbox=opener)
+    return opener
 
 
 def _flavor_key(settings: Settings) -> str:

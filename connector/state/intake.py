@@ -181,9 +181,35 @@ class IntakeStore:
 
     def quarantined(self, limit: int = 100) -> list[MailRecord]:
         """The newest quarantine entries, with their reasons (for operators and tests)."""
-        sql = (f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE outcome = "  # noqa: S608
-               "'quarantine' ORDER BY done_at DESC LIMIT ?")
-        return [_record(row) for row in self._db.execute(sql, (limit,))]
+        return self._where("outcome = 'quarantine' ORDER BY done_at DESC LIMIT ?", limit)
+
+    def waiting(self, limit: int = 100) -> list[MailRecord]:
+        """Mail read but not finished (waiting for Jira, or released and not read again),
+        oldest first."""
+        return self._where("state = 'started' ORDER BY received_at, rowid LIMIT ?", limit)
+
+    def by_handle(self, handle: str) -> MailRecord | None:
+        """A record by the number `ticketflow mail list` shows, or by its Message-ID."""
+        if handle.isdigit():
+            found = self._where("rowid = ?", int(handle))
+            return found[0] if found else None
+        return self.record(handle if handle.startswith(("<", "gen:")) else f"<{handle}>")
+
+    def release(self, mail_key: str, *, at: datetime) -> bool:
+        """Forget a quarantined mail's outcome, so the next pass that reads it handles it
+        anew (what it had done in the tracker stays done: its milestones are kept). False
+        when it was not in quarantine (released already, or never there)."""
+        with write_transaction(self._db):
+            changed = self._db.execute(
+                "UPDATE mail_intake SET state = 'started', outcome = NULL, reason = '', "
+                "attempts = 0, last_error = '', done_at = NULL, released_at = ? "
+                "WHERE mail_key = ? AND outcome = 'quarantine'",
+                (to_text(at), mail_key)).rowcount
+        return changed > 0
+
+    def _where(self, condition: str, *values: object) -> list[MailRecord]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE {condition}"  # noqa: S608
+        return [_record(row) for row in self._db.execute(sql, values)]
 
     def counts(self) -> dict[str, int]:
         """How many messages ended each way (for the demo and the benchmark)."""

@@ -43,6 +43,11 @@ class ListMailbox:
     def settle(self, mail: RawMail, destination: Destination, *, key: str) -> None:
         self.settled.append((mail.ref, destination))
 
+    def restore(self, *, ref: str, message_id: str | None, key: str) -> bool:
+        """Quarantined messages are not kept apart here: nothing to move back."""
+        del ref, message_id, key
+        return False
+
     def close(self) -> None:
         """Nothing to release."""
 
