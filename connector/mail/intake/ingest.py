@@ -2,11 +2,11 @@
 
 Every message read ends as a ticket, a comment, or a quarantine entry with its reason; none
 raises out of the pass. What to do is `decide.py`'s (no I/O); this module reads the mailbox,
-asks the tracker and the state for the facts, performs the decision through `TicketWriter`,
-and commits. A message is moved out of the inbox only after its outcome is committed, and a
-message read again (a second delivery, a crash before the move) finds its outcome and is only
-moved. Jira unavailable (down, rate limits, refusing our credentials) leaves the message for
-the next pass however long it lasts; only Jira refusing the mail itself counts, and after
+has the facts gathered (`facts.py`) and the decision carried out (`perform.py`), and commits.
+A message is moved out of the inbox only after its outcome is committed, and a message read
+again (a second delivery, a crash before the move) finds its outcome and is only moved. Jira
+unavailable (down, rate limits, refusing our credentials) leaves the message for the next
+pass however long it lasts; only Jira refusing the mail itself counts, and after
 `MAX_ATTEMPTS` such refusals the mail is quarantined with the last one.
 """
 
@@ -20,25 +20,16 @@ from typing import Literal
 
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import AuthError, RetriableError, TicketflowError, TrackerError
-from connector.mail.intake import content as c
 from connector.mail.intake.base import Destination, Mailbox, RawMail
 from connector.mail.intake.classify import Classification
 from connector.mail.intake.classify import classify as classify_mail
-from connector.mail.intake.decide import (
-    BounceNote,
-    Comment,
-    NewTicket,
-    Quarantine,
-    Reopen,
-    Suppression,
-    decide,
-    participants,
-)
+from connector.mail.intake.decide import decide, participants
 from connector.mail.intake.facts import Facts
-from connector.mail.intake.parse import ParsedMail, parse
+from connector.mail.intake.parse import parse
+from connector.mail.intake.perform import Job, Performer
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.writer import TicketWriter
-from connector.state.intake import IntakeStore, MailComment, MailRecord, Outcome
+from connector.state.intake import IntakeStore, Outcome
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.base import Tracker
 from connector.tracker.jira.fields import FieldCodec
@@ -70,23 +61,6 @@ class Handled:
     issue_key: str | None = None
 
 
-@dataclass
-class Job:
-    """One message on its way: parsed, classified, recorded; its content made on demand."""
-
-    mail: ParsedMail
-    raw: RawMail
-    found: Classification
-    record: MailRecord
-    now: datetime
-    body: c.Content | None = None
-
-    @property
-    def content(self) -> c.Content:
-        assert self.body is not None, "content is made before any ticket or comment"
-        return self.body
-
-
 _COUNTERS = {"ticket": "tickets", "comment": "comments", "quarantine": "quarantined",
              "duplicate": "duplicates"}
 
@@ -108,7 +82,8 @@ class Interrupted(Deferred):
 
 def refuses_the_mail(error: RetriableError | TrackerError) -> bool:
     """A refusal about this mail's request (400 for a field, 404 for a ticket gone, 413 for a
-    file): not credentials (401/403) and not the tracker giving up waiting (408)."""
+    file): not of our credentials (AuthError: 401, or 403 for the account) and not the
+    tracker giving up waiting (408)."""
     return (isinstance(error, TrackerError) and not isinstance(error, AuthError)
             and error.status != 408)
 
@@ -128,8 +103,10 @@ class Ingest:
         self.intake = IntakeStore(store.db)
         self.facts = Facts(tracker=tracker, store=store, intake=self.intake, rules=rules,
                            codec=codec)
-        self.writer = TicketWriter(tracker, self.intake, project=rules.project,
-                                   issue_type=rules.issue_type)
+        self.performer = Performer(
+            writer=TicketWriter(tracker, self.intake, project=rules.project,
+                                issue_type=rules.issue_type),
+            store=store, rules=rules, codec=codec)
 
     def __call__(self, now: datetime) -> IngestReport:
         report = IngestReport()
@@ -250,74 +227,10 @@ class Ingest:
         decision = decide(job.mail, job.found, self.facts.candidates(job.mail),
                           rules=self.rules, calendar=self.calendar, now=job.now,
                           bounce_key=self.facts.bounce_key(job.mail, job.found))
-        if isinstance(decision, Quarantine | BounceNote):
-            self._suppress(decision.suppress, job.now)
-        if isinstance(decision, Quarantine):
-            return self._quarantine(job, decision.reason)
-        if isinstance(decision, BounceNote):
-            paused = decision.suppress.until if decision.suppress else None
-            self.writer.comment(job.record, decision.key,
-                                c.bounce_body(decision.details, paused_until=paused),
-                                internal=True)
-            return self._finish(job, "comment", decision.key, decision.reason)
-        limits = self.rules.config.mappings.mailbox
-        job.body = c.content(job.mail, job.raw, max_attachment=limits.max_attachment_size,
-                             max_message=limits.max_message_size,
-                             reply=not isinstance(decision, NewTicket))
-        if isinstance(decision, NewTicket):
-            return self._new_ticket(job, decision)
-        self._comment(job, decision)
-        if isinstance(decision, Reopen):
-            self.writer.reopen(job.record, decision.key, decision.to_status)
-        return self._finish(job, "comment", decision.key, decision.reason)
-
-    def _suppress(self, suppression: Suppression | None, now: datetime) -> None:
-        if suppression is None:
-            return
-        for address in suppression.addresses:
-            self.store.suppress(address, reason=suppression.reason, until=suppression.until,
-                                at=now)
-
-    def _new_ticket(self, job: Job, decision: NewTicket) -> Handled:
-        mail, body = job.mail, job.content
-        customer = decision.customer
-        fields = self.codec.updates(None, customer_email=customer) if customer else {}
-        text = c.description(mail, mail.sender, job.found, body, follows=decision.follows,
-                             unverified=decision.unverified)
-        if decision.related and not decision.follows:
-            log.info("mail names %s but %s; a new ticket instead", decision.related,
-                     decision.related_why)
-            text += (f"\n\nNote: the mail names {decision.related}, but was not added there "
-                     f"({decision.related_why}).")
-        key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
-                                 description=text, fields=fields, labels=list(decision.labels),
-                                 now=job.now)
-        if decision.follows or decision.related:
-            self.writer.link(job.record, key, decision.follows or decision.related or "")
-        self._uploads(job, key)
-        return self._finish(job, "ticket", key, decision.reason)
-
-    def _comment(self, job: Job, decision: Comment | Reopen) -> None:
-        mail = job.mail
-        internal = isinstance(decision, Comment) and decision.internal
-        if isinstance(decision, Comment) and decision.automatic_reply:
-            text = c.automatic_reply_body(mail, mail.sender, job.found, job.content)
-            self.writer.comment(job.record, decision.key, text, internal=True)
-            return
-        sender = mail.sender.address if mail.sender else ""
-        who = None
-        if decision.side is not None and sender and not internal:
-            who = MailComment("", decision.key, sender, decision.side)
-        self.writer.comment(job.record, decision.key,
-                            c.comment_body(mail.sender, job.found, job.content),
-                            internal=internal, sender=who)
-        self._uploads(job, decision.key)
-
-    def _uploads(self, job: Job, key: str) -> None:
-        if job.content.oversized:
-            limit = self.rules.config.mappings.mailbox.max_attachment_size
-            self.writer.note(job.record, key, c.oversized_note(job.content.oversized, limit))
-        self.writer.upload(job.record, key, job.content.uploads)
+        done = self.performer.perform(job, decision)
+        if done.outcome == "quarantine":
+            return self._quarantine(job, done.why)
+        return self._finish(job, done.outcome, done.key or "", done.why)
 
     def _finish(self, job: Job, outcome: Outcome, key: str, why: str) -> Handled:
         mail = job.mail
