@@ -314,8 +314,8 @@ class SlowJira:
 def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> None:
     """Jira makes the issue after the client gave up, and its search does not show it for
     two minutes. The next pass, a minute later, looks by the mail's label, misses, and
-    waits instead of creating again (counting no attempt); ten minutes on it finds the
-    issue: one ticket, recorded as the mail's."""
+    waits instead of creating again (counting no attempt, and keeping the later mail
+    behind it); the pass after finds the issue: one ticket, recorded as the mail's."""
     slow = SlowJira(rig, lag=timedelta(minutes=2), creates=True)
     rig.drop(mail())
     assert rig.ingest().deferred == 1
@@ -333,8 +333,8 @@ def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> N
 
 
 def test_a_create_that_never_reached_jira_is_made_once_the_wait_is_over(rig: Rig) -> None:
-    """The same lost answer, but the request never reached Jira: after the wait the label
-    search still finds nothing, so the ticket is made then; nothing is lost."""
+    """The same lost answer, but the request never reached Jira: the second look-up, a pass
+    later, still finds nothing, so the ticket is made then; nothing is lost."""
     slow = SlowJira(rig, lag=timedelta(minutes=2), creates=False)
     rig.drop(mail())
     assert rig.ingest().deferred == 1
