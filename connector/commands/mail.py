@@ -40,8 +40,10 @@ def _line(record: MailRecord) -> str:
         if record.attempts or record.waits:
             why = f"{record.attempts} refused, {record.waits} waits; {why}"
     stamp = when.isoformat(timespec="minutes") if when else "-"
-    return (f"{record.number:>6}  {state:<11} {stamp:<25} {record.sender or '-':<30} "
+    line = (f"{record.number:>6}  {state:<11} {stamp:<25} {record.sender or '-':<30} "
             f"{record.message_id or record.mail_key}  {why}")
+    # Ids and reasons come from strangers' mail: no control character reaches the terminal.
+    return "".join(ch if ch.isprintable() else "?" for ch in line)
 
 
 def mail(args: argparse.Namespace, settings: Settings) -> int:

@@ -78,3 +78,13 @@ def test_release_all_by_message_id_and_mistakes(rig: Rig,
     assert code == 0 and "back in the inbox" in out
     assert run(capsys, "release", "req1.pat.doe@uni.example.edu")[1].endswith(
         "released already, nothing to do\n")
+
+
+def test_the_list_shows_no_control_character_from_a_strangers_mail(
+        rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    """An out-of-office subject (part of the quarantine reason) carrying a terminal escape
+    is listed with the escape replaced, so `mail list` cannot drive the operator's terminal."""
+    rig.drop(mail(subject="Automatic reply: \x1b[2Jgone", message_id="<oof@x.example>"))
+    rig.ingest()
+    code, listed = run(capsys, "list")
+    assert code == 0 and "\x1b" not in listed and "?[2Jgone" in listed
