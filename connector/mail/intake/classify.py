@@ -103,7 +103,8 @@ def classify(mail: ParsedMail, signals: Signals, *,
 def _own(mail: ParsedMail, signals: Signals,
          sent_by_us: Callable[[Sequence[str]], bool]) -> Classification | None:
     mid = mail.message_id or ""
-    ours = re.fullmatch(rf"<tf\.[0-9a-f]{{24}}@{re.escape(signals.own_domain)}>", mid,
+    # Ours by shape: compose's keyed HMAC (32 hex digits; 24 before it was keyed).
+    ours = re.fullmatch(rf"<tf\.[0-9a-f]{{24,64}}@{re.escape(signals.own_domain)}>", mid,
                         re.IGNORECASE)
     if ours or (mid and sent_by_us([mid])):
         return Classification("own", f"our own Message-ID {mid}")

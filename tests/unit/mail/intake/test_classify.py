@@ -78,6 +78,8 @@ def test_our_own_message_ids_are_own_mail() -> None:
     """Our signed-looking ids at our domain, or any id we recorded as sent, come back as own."""
     assert kind(mail().replace(b"<m1@uni.example.edu>",
                                b"<tf.0123456789abcdef01234567@example.edu>")) == "own"
+    keyed = b"<tf.0123456789abcdef0123456789abcdef@example.edu>"  # compose's HMAC ids
+    assert kind(mail().replace(b"<m1@uni.example.edu>", keyed)) == "own"
     assert kind(mail(), sent=["<m1@uni.example.edu>"]) == "own"
 
 
