@@ -6,6 +6,12 @@ Compared: the final Jira state of every ticket (status, tier, category, assignee
 Tickets are matched across runs by the Message-ID of the mail that opened them.
 
 Run:  .venv/bin/python bench/fault_equivalence.py [--quick] [--tickets N] [--kills K]
+          [--smtp-outage-hours H] [--smtp-hang-hours H]
+
+With either SMTP option, both runs deliver through a loopback SMTP server (bench/smtp_faults.py)
+instead of the outbox folder; in the faulty run it refuses service (421) for H hours from
+Tuesday 09:00, or accepts connections and never answers for H hours from Wednesday 09:00. A
+cycle that did everything but deliver (`once` exits 1 saying delivery is stuck) is complete.
 
 The service runs as `ticketflow once --now T` processes, as cron would run it; at a tick
 chosen for a kill the first attempt is killed after a random delay and the cycle is run again
@@ -43,6 +49,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, SandboxProcess, table, write
+from smtp_faults import FaultySmtp
 
 from connector.cli import main as ticketflow
 from connector.sandbox import API_TOKEN, API_USER
@@ -53,6 +60,24 @@ TOPICS = ("Cannot log in after password reset", "Data export to CSV times out",
           "Please set up a new project", "Question about survey branching logic")
 OUTBOX_NAME = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*-\d+)-(?P<template>.+)-(?P<id>\d+)$")
 FAULTS = {"rate_429": 0.10, "rate_500": 0.02, "rate_drop": 0.01, "retry_after": 0}
+
+
+@dataclass(frozen=True)
+class SmtpFaults:
+    """SMTP trouble in the faulty run: hours refused from Tuesday 09:00, hours hanging from
+    Wednesday 09:00."""
+
+    outage_hours: float = 0
+    hang_hours: float = 0
+
+    def mode(self, now: datetime) -> str:
+        for start, hours, mode in ((MONDAY + timedelta(days=1, hours=2), self.outage_hours,
+                                    "refuse"),
+                                   (MONDAY + timedelta(days=2, hours=2), self.hang_hours,
+                                    "hang")):
+            if start <= now < start + timedelta(hours=hours):
+                return mode
+        return "up"
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,8 @@ class World:
     attempts: int = 0
     killed: int = 0
     owed: bool = False
+    smtp: FaultySmtp | None = None
+    stuck: int = 0  # cycles complete but for delivery (its server down or hanging)
 
     def env(self, now: datetime) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(ROOT), "TICKETFLOW_JIRA_URL": self.sandbox.url,
@@ -129,7 +156,8 @@ class World:
                 "TICKETFLOW_STATE_DB": str(self.folder / "state.db"),
                 "TICKETFLOW_OUTBOX_DIR": str(self.folder / "outbox"),
                 "TICKETFLOW_MAILDIR": str(self.folder / "Maildir"),
-                "TICKETFLOW_CONFIG_DIR": str(ROOT)}
+                "TICKETFLOW_CONFIG_DIR": str(ROOT),
+                **({"TICKETFLOW_SMTP_URL": self.smtp.url(timeout=2)} if self.smtp else {})}
 
     def cycle(self, tick: int, now: datetime, chooser: random.Random) -> None:
         """Run a cycle at `now` until one completes. At a kill tick the first attempt is a
@@ -139,7 +167,12 @@ class World:
             self.owed = self._kill_one(now, chooser)
         for _ in range(30):
             self.attempts += 1
-            if self._once_here(now) == 0:
+            code, said = self._once_here(now)
+            if code == 0:
+                return
+            if said.strip().splitlines()[-1:] and said.strip().splitlines()[-1].startswith(
+                    "ticketflow: delivery stuck:"):
+                self.stuck += 1
                 return
         raise RuntimeError(f"no cycle completed at {now}")
 
@@ -159,14 +192,15 @@ class World:
                 return False
         return True
 
-    def _once_here(self, now: datetime) -> int:
-        """`ticketflow once --now` through the same entry point, in this process (faster)."""
+    def _once_here(self, now: datetime) -> tuple[int, str]:
+        """`ticketflow once --now` through the same entry point, in this process (faster);
+        its exit code and what it printed."""
         saved = dict(os.environ)
         os.environ.update({k: v for k, v in self.env(now).items() if k.startswith("TICKET")})
         quiet = io.StringIO()  # what cron would mail to nobody: per-cycle lines, retry warnings
         try:
             with redirect_stdout(quiet), redirect_stderr(quiet):
-                return ticketflow(["once", "--now", now.isoformat()])
+                return ticketflow(["once", "--now", now.isoformat()]), quiet.getvalue()
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -224,12 +258,13 @@ def _engineers(world: World, requests_: list[Request], now: datetime,
 
 
 def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int,
-             seed: int) -> dict[str, Any]:
+             seed: int, smtp: SmtpFaults | None = None) -> dict[str, Any]:
     """One run of the week; returns what is compared."""
     moments = ticks()
     folder.mkdir(parents=True, exist_ok=True)
     chooser = random.Random(seed)
-    world = World(folder, faulty, set(chooser.sample(range(1, len(moments)), kills)), seed)
+    world = World(folder, faulty, set(chooser.sample(range(1, len(moments)), kills)), seed,
+                  smtp=FaultySmtp(folder / "outbox") if smtp else None)
     try:
         world.sandbox.set_clock(MONDAY)
         install = subprocess.run([sys.executable, "-m", "connector", "install-scheme"],
@@ -246,13 +281,19 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
             while pending and pending[0].arrives <= now:
                 inbox.add(pending.pop(0).raw())
             _engineers(world, requests_, now, done)
+            if world.smtp and smtp and faulty:
+                world.smtp.mode = smtp.mode(now)  # type: ignore[assignment]
             world.cycle(tick, now, chooser)
         world.sandbox.faults(rate_429=0, rate_500=0, rate_drop=0)
+        if world.smtp:
+            world.smtp.mode = "up"
         for extra in range(3):  # settle: deliver what is due, with the world at rest
             world.cycle(-1, moments[-1] + timedelta(hours=2 * (extra + 1)), chooser)
         return _observe(world, requests_)
     finally:
         world.sandbox.stop()
+        if world.smtp:
+            world.smtp.close()
 
 
 def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
@@ -288,7 +329,8 @@ def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
         messages[(by_key.get(key, key), template, parseaddr(str(parsed["To"]))[1])] += 1
     return {"state": state, "messages": messages, "issues": issues,
             "requests": len(requests_), "matched": len(keys), "attempts": world.attempts,
-            "killed": world.killed,
+            "killed": world.killed, "stuck": world.stuck,
+            "smtp": (world.smtp.refused, world.smtp.hung) if world.smtp else (0, 0),
             "fingerprint": hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()}
 
 
@@ -313,10 +355,12 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
     return problems
 
 
-def run(tickets: int, kills: int, seed: int, folder: Path) -> tuple[list[str], list[list[str]]]:
+def run(tickets: int, kills: int, seed: int, folder: Path,
+        smtp: SmtpFaults | None = None) -> tuple[list[str], list[list[str]]]:
     requests_ = week(tickets, seed)
-    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed)
-    faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed)
+    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp)
+    faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
+                      smtp=smtp)
     rows = [["compared", "clean run", "faults + kills"],
             ["request mails", str(clean["requests"]), str(faulty["requests"])],
             ["tickets in Jira", str(clean["issues"]), str(faulty["issues"])],
@@ -328,6 +372,14 @@ def run(tickets: int, kills: int, seed: int, folder: Path) -> tuple[list[str], l
              str(faulty["attempts"])],
             ["processes killed with SIGKILL", "0", str(faulty["killed"])],
             ["final-state fingerprint", clean["fingerprint"][:12], faulty["fingerprint"][:12]]]
+    if smtp:
+        rows[-1:-1] = [
+            ["SMTP refusing service / hanging (hours)", "0 / 0",
+             f"{smtp.outage_hours:g} / {smtp.hang_hours:g}"],
+            ["SMTP connections refused / left hanging", "/".join(map(str, clean["smtp"])),
+             "/".join(map(str, faulty["smtp"]))],
+            ["cycles complete but for delivery (stuck)", str(clean["stuck"]),
+             str(faulty["stuck"])]]
     return compare(clean, faulty), rows
 
 
@@ -337,16 +389,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--kills", type=int)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--smtp-outage-hours", type=float, default=0,
+                        help="deliver by SMTP; the faulty run's server refuses (421) this long")
+    parser.add_argument("--smtp-hang-hours", type=float, default=0,
+                        help="deliver by SMTP; the faulty run's server hangs this long")
     args = parser.parse_args(argv)
+    smtp = (SmtpFaults(args.smtp_outage_hours, args.smtp_hang_hours)
+            if args.smtp_outage_hours or args.smtp_hang_hours else None)
     tickets = args.tickets or (200 if args.quick else 2_000)
     kills = args.kills if args.kills is not None else (5 if args.quick else 20)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        problems, rows = run(tickets, kills, args.seed, Path(folder))
+        problems, rows = run(tickets, kills, args.seed, Path(folder), smtp)
     print(table(rows))
     print("\nequivalent" if not problems else "\nNOT EQUIVALENT:\n  " + "\n  ".join(problems))
-    path = write("fault_equivalence" + ("_quick" if args.quick else ""), {
+    name = "fault_equivalence" + ("_smtp" if smtp else "") + ("_quick" if args.quick else "")
+    path = write(name, {
         "tickets": tickets, "kills": kills, "faults": FAULTS, "seed": args.seed,
+        "smtp": vars(smtp) if smtp else None,
         "rows": rows, "problems": problems, "seconds": time.perf_counter() - started})
     print(f"written to {path.relative_to(path.parents[2])}")
     return 0 if not problems else 1

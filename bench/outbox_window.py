@@ -44,7 +44,7 @@ def run_once(messages: int) -> tuple[float, float]:
         text = "Hello Pat,\n\n" + "Your request is complete. " * 60 + "\n"
         body = compose(Rendered("[HELP-1] Your request is complete", text, None),
                        sender="help@example.edu", recipient="pat@uni.example.edu",
-                       effect_key="bench", when=NOW)  # a realistic ~2 kB message
+                       message_id="<bench@example.edu>", when=NOW)  # a realistic ~2 kB message
         store.commit(Transaction(outbox=[
             OutboxMessage(id=None, effect_key=f"e{n}", issue_key=f"HELP-{n}", template="t",
                           recipient=f"user{n}@uni.example.edu", message=body, created_at=NOW)

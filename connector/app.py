@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from connector.mail.intake.imap import ImapMailbox, ImapTarget
 from connector.mail.intake.ingest import Ingest
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
-from connector.mail.outbox import OutboxDirMailer, Router, deliver
+from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, deliver, pass_budget
 from connector.mail.smtp import SmtpMailer, SmtpTarget
 from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
@@ -72,9 +73,11 @@ def mail_from(config: Config, settings: Settings) -> str:
 
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
-          tracker: Tracker | None = None, retrier: Retrier | None = None) -> Service:
+          tracker: Tracker | None = None, retrier: Retrier | None = None,
+          stop: threading.Event | None = None) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
-    is a scratch copy, and nothing is delivered."""
+    is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
+    between two messages."""
     codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
@@ -104,10 +107,17 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     if not dry_run:
         mailer = mailer_for(config, settings)
         sender = mail_from(config, settings)
-        guard = delivery_guard(config, settings, store)
 
         def deliverer(now: datetime) -> object:
-            return deliver(store, mailer, sender=sender, now=now, guard=guard)
+            # A connection of its own: `run` delivers on a thread of its own, and an SQLite
+            # connection belongs to the thread that opened it.
+            own = SqliteStateStore(state_path)
+            try:
+                return deliver(own, mailer, sender=sender, now=now,
+                               guard=delivery_guard(config, settings, own),
+                               stop_when=pass_budget(PASS_BUDGET_SECONDS, stop))
+            finally:
+                own.close()
 
         # Mail intake writes to Jira, so a dry run leaves the mailbox alone.
         ingest = mail_intake(config, settings, tracker=tracker, store=store, codec=codec,

@@ -60,6 +60,9 @@ def _global_options(*, for_subcommand: bool) -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=default if for_subcommand else 0,
         help=shown("more log output (-v info, -vv debug)"))
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default if for_subcommand else False,
+        help=shown("warnings and errors only (`run` logs at info otherwise)"))
     return parser
 
 
@@ -95,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         redactor = Redactor(secret_values(settings))
-        configure(log_format=args.log_format, verbosity=args.verbose, secrets=redactor.secrets)
+        # A command may log more by default (`run`, a service, says what it does); -q wins.
+        verbosity = 0 if args.quiet else max(args.verbose, getattr(args, "default_verbosity", 0))
+        configure(log_format=args.log_format, verbosity=verbosity, secrets=redactor.secrets)
         if args.config_dir is None:
             args.config_dir = settings.config_dir
         handler: Callable[[argparse.Namespace, object], int] = args.handler

@@ -12,6 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from connector.mail.pause import CHANNELS, META_KEY, parse
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 CYCLES = Counter("ticketflow_cycles", "Cycles run, by result.", ["result"], registry=REGISTRY)
@@ -26,6 +28,12 @@ RATE_LIMIT_WAITS = Counter("ticketflow_rate_limit_waits",
                            "Waits because Jira answered 429 or 503.", registry=REGISTRY)
 RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
                              "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
+
+
+def tracker_requests() -> float:
+    """Requests to the tracker so far in this process, whatever their outcome."""
+    return sum(sample.value for family in TRACKER_REQUESTS.collect()
+               for sample in family.samples if sample.name.endswith("_total"))
 
 
 def outcome_of_status(status: int | None) -> str:
@@ -111,6 +119,20 @@ class StateCollector(Collector):
         for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
             gap.add_metric([], float(value))
         yield gap
+        yield self._paused(db)
+
+    def _paused(self, db: sqlite3.Connection) -> GaugeMetricFamily:
+        paused = GaugeMetricFamily("ticketflow_delivery_paused_seconds",
+                                   "How long delivery on a channel (mail, webhook) has been "
+                                   "paused by an outage of its server; 0 when it is not.",
+                                   labels=["channel"])
+        for channel in CHANNELS:
+            rows = _count(db, "SELECT value FROM meta WHERE key = '"  # noqa: S608 - constant
+                          + META_KEY.format(channel) + "'")
+            pause = parse(channel, rows[0][0] if rows else None)
+            since = (self.now() - pause.since).total_seconds() if pause else 0.0
+            paused.add_metric([channel], max(since, 0.0))
+        return paused
 
 
 def _reason_label(reason: str) -> str:

@@ -3,6 +3,7 @@ public Jira Service Management comment; one registry maps the rules.yaml word to
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +12,9 @@ from connector.actions.runtime import Outcome, Runtime
 from connector.domain import Ticket, User
 from connector.engine.planner import PlannedAction
 from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
-from connector.mail.suppress import WEBHOOK_PREFIX, refusal
+from connector.mail.suppress import refusal
 from connector.mail.webhook import webhook_payload
-from connector.state.base import OutboxMessage
+from connector.state.base import WEBHOOK_PREFIX, OutboxMessage, StateStore
 from connector.templates.render import Rendered, subject_with_key
 
 
@@ -51,6 +52,20 @@ def _domain(runtime: Runtime) -> str:
     return runtime.mail_from.rpartition("@")[2] or "ticketflow.invalid"
 
 
+# The installation's key for Message-IDs: made once, kept in the state file. Losing it costs
+# nothing: ids already sent are recorded in message_ids, and threading reads them from there.
+_MESSAGE_ID_KEY = "message-id key"
+
+
+def message_id_key(store: StateStore) -> bytes:
+    """The secret our Message-IDs are keyed with (made on first use)."""
+    known = store.meta(_MESSAGE_ID_KEY)
+    if known is None:
+        known = secrets.token_hex(32)
+        store.set_meta(_MESSAGE_ID_KEY, known)
+    return bytes.fromhex(known)
+
+
 def _auto(runtime: Runtime, template: str, inbound: list[str]) -> str:
     """RFC 3834: `auto-replied` answers a message (the acknowledgement of the customer's mail);
     everything else ticketflow sends on its own is `auto-generated`."""
@@ -69,22 +84,25 @@ def email(runtime: Runtime, notice: Notice) -> Outcome:
     rendered = Rendered(subject_with_key(notice.rendered.subject, ticket.key),
                         notice.rendered.text, notice.rendered.html)
     queued, ids, refused = [], [], []
+    secret = message_id_key(store)
     for address in (person.strip() for person in notice.people):
         reason = refusal(address, own=own_addresses(runtime), extra=notes.no_auto_reply,
                          store=store, now=now)
         key = f"{notice.planned.effect_key}#{address}"
+        # Fixed here, when the message is queued: every retried send repeats these bytes.
+        ours = message_id(key, _domain(runtime), key=secret)
         if reason is None:
             try:
                 message = compose(rendered, sender=runtime.mail_from, recipient=address,
                                   reply_to=runtime.config.mappings.mailbox.address,
-                                  effect_key=key, when=notice.send_at or now,
+                                  message_id=ours, when=notice.send_at or now,
                                   auto=_auto(runtime, notice.template, inbound), thread=thread)
             except HeaderInjectionError as error:
                 reason = str(error)
         if reason is not None:
             refused.append(f"not to {address!r}: {reason}")
             continue
-        ids.append(message_id(key, _domain(runtime)))
+        ids.append(ours)
         queued.append(OutboxMessage(id=None, effect_key=key, issue_key=ticket.key,
                                     template=notice.template, recipient=address,
                                     message=message, next_attempt_at=notice.send_at,

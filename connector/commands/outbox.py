@@ -1,4 +1,4 @@
-"""`ticketflow outbox`: list pending and failed messages; retry or drop one by hand."""
+"""`ticketflow outbox`: list pending and failed messages; retry (one or all) or drop by hand."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub, common, "outbox", handler=_checked, summary="list, retry or drop queued messages",
-        description="List pending and failed messages (with their last error); `retry ID` "
-        "queues a failed one again, `drop ID` gives one up.", settings=("state_db",))
+        description="List pending and failed messages (with their last error) and any delivery "
+        "pause; `retry ID` queues a failed one again (`retry --all`: every failed one) and ends "
+        "a delivery pause, `drop ID` gives one up. Each is safe to run twice; a sent message "
+        "is never sent again.", settings=("state_db",))
     parser.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
     parser.add_argument("id", nargs="?", type=int, metavar="ID", help="the message number")
-    parser.add_argument("--all", action="store_true", help="list sent and dropped ones too")
+    parser.add_argument("--all", action="store_true",
+                        help="list: sent and dropped ones too; retry: every failed message")
 
 
 _ALL: tuple[OutboxStatus, ...] = ("pending", "failed", "sent", "dropped")
@@ -43,7 +46,7 @@ def _line(message: OutboxMessage) -> str:
 
 
 def _find(store: StateStore, number: int) -> OutboxMessage:
-    found = next((m for m in store.outbox(_ALL) if m.id == number), None)
+    found = store.outbox_message(number)
     if found is None:
         raise UsageError(f"no outbox message {number}; `ticketflow outbox` lists them")
     return found
@@ -52,28 +55,21 @@ def _find(store: StateStore, number: int) -> OutboxMessage:
 def outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default), retry or drop. Works beside a running service: each change is one
     short SQLite write, and the service picks a retried message up at its next delivery."""
+    from connector.mail.pause import Pauses
     from connector.state.sqlite import SqliteStateStore
 
     store = SqliteStateStore(settings.state_db)
     try:
         if args.action == "retry":
-            message = _find(store, args.id)
-            if message.status == "sent":
-                raise UsageError(f"message {args.id} was sent already; nothing to retry")
-            # Attempts back to zero: the backoff and the attempt limit start afresh.
-            store.update_outbox(args.id, status="pending", attempts=0, next_attempt_at=None,
-                                last_error="", sent_at=None)
-            print(f"message {args.id} ({message.template} for {message.issue_key}) will be "
-                  "sent at the next delivery")
+            _retry(store, None if args.all else args.id)
         elif args.action == "drop":
             message = _find(store, args.id)
-            if message.status == "sent":
-                raise UsageError(f"message {args.id} was sent already; nothing to drop")
-            store.update_outbox(args.id, status="dropped", attempts=message.attempts,
-                                next_attempt_at=None, last_error=message.last_error,
-                                sent_at=None)
+            if not store.drop(args.id):
+                raise UsageError(f"message {args.id} was {message.status} already; nothing to drop")
             print(f"message {args.id} ({message.template} for {message.issue_key}) dropped")
         else:
+            for pause in Pauses(store).active():
+                print(pause.describe())
             statuses: tuple[OutboxStatus, ...] = _ALL if args.all else ("pending", "failed")
             messages = store.outbox(statuses)
             for message in messages:
@@ -85,7 +81,28 @@ def outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _retry(store: StateStore, number: int | None) -> None:
+    """Release one message (or, with None, every failed one) and end any delivery pause, so
+    the next delivery tries at once. A sent or dropped message is left alone."""
+    from connector.mail.pause import Pauses
+
+    pauses = Pauses(store)
+    for pause in pauses.active():
+        pauses.clear(pause.channel)
+        print(f"{pause.channel} delivery pause ended; the next delivery tries at once")
+    if number is None:
+        print(f"{store.requeue_failed()} failed messages will be sent at the next delivery")
+        return
+    message = _find(store, number)
+    if not store.requeue(number):
+        raise UsageError(f"message {number} was {message.status} already; nothing to retry")
+    print(f"message {number} ({message.template} for {message.issue_key}) will be sent at the "
+          "next delivery")
+
+
 def _checked(args: argparse.Namespace, settings: Settings) -> int:
-    if args.action in ("retry", "drop") and args.id is None:
-        raise UsageError(f"`ticketflow outbox {args.action}` needs the message number (ID)")
+    if args.action == "retry" and (args.id is None) == (not args.all):
+        raise UsageError("`ticketflow outbox retry` needs the message number (ID) or --all")
+    if args.action == "drop" and args.id is None:
+        raise UsageError("`ticketflow outbox drop` needs the message number (ID)")
     return outbox(args, settings)

@@ -1,8 +1,13 @@
-"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics and /feedback."""
+"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics and /feedback.
+
+It logs at INFO unless told otherwise (`-q`: warnings and errors only): a start-up summary,
+one line per cycle, and each effect.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -10,7 +15,10 @@ from typing import TYPE_CHECKING
 from connector.commands.base import TRACKER_SETTINGS, add_command
 
 if TYPE_CHECKING:
+    from connector.config.loader import Config
     from connector.settings import Settings
+
+log = logging.getLogger("connector.run")
 
 RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
                 "mail_from", "public_url", "feedback_secret", "http_host", "http_port",
@@ -19,10 +27,12 @@ RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url"
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
-    add_command(
+    parser = add_command(
         sub, common, "run", handler=run, summary="the service: cycles until stopped",
         description="Read mail, poll Jira, apply the rules and deliver messages on a schedule "
-        "until SIGTERM; serves /healthz and /metrics.", settings=RUN_SETTINGS)
+        "until SIGTERM; serves /healthz and /metrics. Logs at INFO (-q: warnings only).",
+        settings=RUN_SETTINGS)
+    parser.set_defaults(default_verbosity=1)  # a service says what it does
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     clock = SystemClock()
     # Waits between retries end early on SIGTERM, so stopping takes seconds, not a backoff.
     retrier = Retrier(sleep=lambda seconds: _wait(stop, seconds))
-    service = build(config, settings, clock=clock, retrier=retrier)
+    service = build(config, settings, clock=clock, retrier=retrier, stop=stop)
     health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
     collector = StateCollector(settings.state_db, now=clock.now)
     registered = False
@@ -56,6 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             http = HttpService(service_app(health=health.status, feedback=feedback),
                                host=settings.http_host, port=settings.http_port).start()
             try:
+                _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop)
@@ -73,3 +84,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
+
+
+def _summary(config: Config, settings: Settings, *, flavor: str, served: str) -> None:
+    """What a new operator needs to see first: what runs, against what, where to look."""
+    from connector import __version__
+
+    if settings.imap_url:
+        mail_in = f"IMAP {settings.imap_url}"
+    else:
+        mail_in = f"Maildir {settings.maildir}" if settings.maildir else "none"
+    mail_out = (f"SMTP {settings.smtp_url}" if settings.smtp_url
+                else f"outbox folder {settings.outbox_dir}")
+    log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
+             settings.jira_url, flavor, config.mappings.project, settings.state_db)
+    log.info("serving /healthz, /metrics and /feedback/ on %s", served)
+    log.info("mail in: %s; mail out: %s%s; every %ds mail, %ds poll, %ds delivery", mail_in,
+             mail_out, "; chat webhook set" if settings.webhook_url else "",
+             settings.mail_interval, settings.poll_interval, settings.delivery_interval)

@@ -8,8 +8,12 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from connector.errors import ConfigError, FatalError, RetriableError
-from connector.mail.base import MessageRejectedError
+from connector.errors import ConfigError, FatalError, TicketflowError
+from connector.mail.base import (
+    DeliveryUnavailableError,
+    MessageDeferredError,
+    MessageRejectedError,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0
@@ -67,7 +71,13 @@ class SmtpTarget:
 
 class SmtpMailer:
     """One connection per delivery pass, opened on the first send; any failure drops it, so
-    the next send starts clean. AUTH is refused over an unencrypted connection."""
+    the next send starts clean. AUTH is refused over an unencrypted connection.
+
+    Failures are classified by the step that failed (see `Mailer`): the connection, the
+    greeting, EHLO, STARTTLS, AUTH and MAIL FROM concern every message (delivery pauses);
+    RCPT TO and DATA concern this message (4xx: later, 5xx: never); a 421 anywhere is the
+    server closing the channel.
+    """
 
     def __init__(self, target: SmtpTarget, *, password: str | None,
                  context: ssl.SSLContext | None = None) -> None:
@@ -80,57 +90,84 @@ class SmtpMailer:
         self.context = context or ssl.create_default_context(cafile=target.cafile)
         self._smtp: smtplib.SMTP | None = None
 
+    @property
+    def _where(self) -> str:
+        return f"SMTP {self.target.host}:{self.target.port}"
+
     def send(self, message: bytes, *, sender: str, recipient: str, name: str) -> None:
+        smtp = self._smtp or self._connect()
         try:
-            smtp = self._smtp or self._connect()
             refused = smtp.sendmail(sender, [recipient], message)
         except smtplib.SMTPRecipientsRefused as error:
-            self._drop()
             code, reply = next(iter(error.recipients.values()), (0, b""))
-            raise _by_code(code, f"{recipient} refused: {code} {_text(reply)}") from None
-        except smtplib.SMTPAuthenticationError as error:
+            raise self._about_message(code, f"{recipient} refused: {code} {_text(reply)}") \
+                from None
+        except smtplib.SMTPDataError as error:
+            raise self._about_message(error.smtp_code, f"{self._where}: message refused: "
+                                      f"{error.smtp_code} {_text(error.smtp_error)}") from None
+        except smtplib.SMTPSenderRefused as error:
             self._drop()
-            raise FatalError(f"SMTP {self.target.host}: authentication failed "
-                             f"({error.smtp_code}); check TICKETFLOW_SMTP_URL's user and "
-                             "TICKETFLOW_SMTP_PASSWORD") from None
-        except smtplib.SMTPResponseException as error:
+            text = f"{self._where}: MAIL FROM refused: {error.smtp_code} {_text(error.smtp_error)}"
+            if error.smtp_code == 552:  # RFC 1870: this message is over the server's SIZE
+                raise MessageRejectedError(text) from None
+            raise DeliveryUnavailableError(text) from None
+        except (smtplib.SMTPException, OSError) as error:  # disconnects, timeouts, EHLO refused
             self._drop()
-            raise _by_code(error.smtp_code, f"SMTP {self.target.host}: {error.smtp_code} "
-                           f"{_text(error.smtp_error)}") from None
-        except smtplib.SMTPNotSupportedError as error:
-            self._drop()
-            raise FatalError(f"SMTP {self.target.host}: {error}") from None
-        except ssl.SSLCertVerificationError as error:
-            self._drop()
-            raise FatalError(f"SMTP {self.target.host}: certificate not trusted: "
-                             f"{error.verify_message}") from None
-        except (smtplib.SMTPException, OSError) as error:  # disconnects, timeouts, refusals
-            self._drop()
-            raise RetriableError(f"SMTP {self.target.host}:{self.target.port}: "
-                                 f"{type(error).__name__}: {error}") from None
+            raise DeliveryUnavailableError(f"{self._where}: {_describe(error)}") from None
         if refused:  # only possible with several recipients; kept for completeness
             raise MessageRejectedError(f"{recipient} refused: {refused}")
         log.debug("smtp accepted %s", name)
 
+    def _about_message(self, code: int, text: str) -> TicketflowError:
+        """A refusal at RCPT TO or DATA: about this message, unless the server is closing."""
+        self._drop()  # smtplib reset or closed the session; a fresh one is simplest
+        if code == 421 or not 400 <= code < 600:
+            return DeliveryUnavailableError(text)
+        return MessageRejectedError(text) if code >= 500 else MessageDeferredError(text)
+
     def _connect(self) -> smtplib.SMTP:
+        """Connect, greet, STARTTLS, AUTH: any failure here concerns every message."""
         t = self.target
-        smtp: smtplib.SMTP
-        if t.implicit_tls:
-            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=t.timeout, context=self.context)
-        else:
-            smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
         try:
-            smtp.ehlo()
-            if t.starttls:
-                smtp.starttls(context=self.context)
-                smtp.ehlo()
-            if t.user:
-                smtp.login(t.user, self.password or "")
+            smtp: smtplib.SMTP
+            if t.implicit_tls:
+                smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=t.timeout, context=self.context)
+            else:
+                smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
+        except ssl.SSLCertVerificationError as error:
+            raise self._untrusted(error) from None
+        except (smtplib.SMTPException, OSError) as error:  # refused, timed out, 4xx/5xx greeting
+            raise DeliveryUnavailableError(f"{self._where}: {_describe(error)}") from None
+        try:
+            self._session(smtp)
         except BaseException:
             smtp.close()
             raise
         self._smtp = smtp
         return smtp
+
+    def _session(self, smtp: smtplib.SMTP) -> None:
+        t = self.target
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            if t.starttls:
+                smtp.starttls(context=self.context)
+                smtp.ehlo_or_helo_if_needed()
+            if t.user:
+                smtp.login(t.user, self.password or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise FatalError(f"{self._where}: authentication failed ({error.smtp_code}); "
+                             "check TICKETFLOW_SMTP_URL's user and TICKETFLOW_SMTP_PASSWORD") \
+                from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise FatalError(f"{self._where}: {error}") from None
+        except ssl.SSLCertVerificationError as error:
+            raise self._untrusted(error) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryUnavailableError(f"{self._where}: {_describe(error)}") from None
+
+    def _untrusted(self, error: ssl.SSLCertVerificationError) -> FatalError:
+        return FatalError(f"{self._where}: certificate not trusted: {error.verify_message}")
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -149,10 +186,12 @@ class SmtpMailer:
             self._drop()
 
 
+def _describe(error: BaseException) -> str:
+    """An SMTP reply as `CODE text`, anything else as `Kind: text`."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"
+
+
 def _text(reply: bytes | str) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-
-
-def _by_code(code: int, message: str) -> RetriableError | MessageRejectedError:
-    """4xx: try again later; 5xx: this message will never be accepted."""
-    return MessageRejectedError(message) if 500 <= code < 600 else RetriableError(message)

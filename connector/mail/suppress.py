@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from connector.state.base import StateStore
+from connector.state.base import WEBHOOK_PREFIX, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,6 @@ BUILT_IN = (
     r"^[^@]+-request@",
 )
 _BUILT_IN = re.compile("|".join(f"(?:{p})" for p in BUILT_IN), re.IGNORECASE)
-WEBHOOK_PREFIX = "webhook:"
 
 
 def refusal(address: str | None, *, own: Iterable[str], extra: Sequence[str] = (),

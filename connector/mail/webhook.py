@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 import requests
 
-from connector.errors import RetriableError
-from connector.mail.base import MessageRejectedError
+from connector.mail.base import DeliveryUnavailableError, MessageRejectedError
 
 WebhookFormat = Literal["slack", "teams"]
 TIMEOUT_SECONDS = 15.0
@@ -43,9 +42,9 @@ class WebhookMailer:
                                        headers={"Content-Type": "application/json"})
         except requests.RequestException as error:
             # The URL carries the secret: name the error's kind, never the request.
-            raise RetriableError(f"webhook for {recipient}: {type(error).__name__}") from None
-        if reply.status_code == 429 or reply.status_code >= 500:
-            raise RetriableError(f"webhook for {recipient}: HTTP {reply.status_code}")
+            raise DeliveryUnavailableError(f"webhook: {type(error).__name__}") from None
+        if reply.status_code == 429 or reply.status_code >= 500:  # the chat service, not the post
+            raise DeliveryUnavailableError(f"webhook: HTTP {reply.status_code}")
         if reply.status_code >= 400:
             raise MessageRejectedError(f"webhook for {recipient}: HTTP {reply.status_code} "
                                        f"{reply.text[:200]}")

@@ -1,40 +1,33 @@
-"""The sandbox's HTTP error, which becomes Jira's `{"errorMessages": [...], "errors": {}}`."""
+"""HTTP errors below a route: one already worded as its tracker answers, and plain bad input."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
-REMOVED_SEARCH = ("The requested API has been removed. Please migrate to the /rest/api/3/search/"
-                  "jql API. A full migration guideline is available at https://developer."
-                  "atlassian.com/changelog/#CHANGE-2046")
 
+class HttpError(Exception):
+    """Raised anywhere below a route; the server answers `status` with `body()` as JSON."""
 
-class ApiError(Exception):
-    """Raised anywhere below a route; the server answers `status` with Jira's error body."""
-
-    def __init__(self, status: int, messages: Sequence[str] = (),
-                 errors: Mapping[str, str] | None = None,
+    def __init__(self, status: int, payload: Any = None,
                  headers: Mapping[str, str] | None = None) -> None:
         self.status = status
-        self.messages = list(messages)
-        self.errors = dict(errors or {})
+        self.payload = payload
         self.headers = dict(headers or {})
-        super().__init__(f"{status}: {'; '.join(self.messages) or self.errors}")
+        super().__init__(f"{status}: {payload}")
 
-    def body(self) -> dict[str, Any]:
-        return {"errorMessages": self.messages, "errors": self.errors}
-
-
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, [message])
+    def body(self) -> Any:
+        return self.payload
 
 
-def field_error(field: str, message: str) -> ApiError:
-    """Jira reports a bad field value under `errors`, keyed by the field id."""
-    return ApiError(400, [], {field: message})
+class ClientError(ValueError):
+    """Bad input found by code shared by every tracker; the tracker words it as its own 400."""
 
 
-def not_found(message: str = ISSUE_NOT_FOUND) -> ApiError:
-    return ApiError(404, [message])
+class NoRouteError(Exception):
+    """No route for the path (404) or none for the method (405); the tracker words the answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Any
 
-from connector.sandbox.errors import bad_request
+from connector.sandbox.errors import ClientError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,19 +26,19 @@ class FaultConfig:
     def from_json(cls, payload: Any) -> FaultConfig:
         """Validate `POST /_sandbox/faults`; unknown keys and bad numbers are a 400."""
         if not isinstance(payload, dict):
-            raise bad_request("Send a JSON object such as {\"rate_429\": 0.1, \"seed\": 1}.")
+            raise ClientError("Send a JSON object such as {\"rate_429\": 0.1, \"seed\": 1}.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(payload) - known)
         if unknown:
-            raise bad_request(f"Unknown fault settings {unknown}; known: {sorted(known)}.")
+            raise ClientError(f"Unknown fault settings {unknown}; known: {sorted(known)}.")
         config = cls(**payload)
         rates = (config.rate_429, config.rate_500, config.rate_drop)
         if any(not isinstance(r, int | float) or r < 0 for r in rates) or sum(rates) > 1:
-            raise bad_request("Fault rates must be numbers from 0 to 1 that add up to at most 1.")
+            raise ClientError("Fault rates must be numbers from 0 to 1 that add up to at most 1.")
         if not isinstance(config.latency_ms, int | float) or config.latency_ms < 0:
-            raise bad_request("latency_ms must be a non-negative number.")
+            raise ClientError("latency_ms must be a non-negative number.")
         if not isinstance(config.retry_after, int) or config.retry_after < 0:
-            raise bad_request("retry_after must be a whole number of seconds.")
+            raise ClientError("retry_after must be a whole number of seconds.")
         return config
 
     def to_json(self) -> dict[str, Any]:
@@ -73,16 +73,24 @@ class Faults:
 
 
 class RequestCounter:
-    """Counts requests by `METHOD /path/{template}`; control endpoints are not counted."""
+    """Counts requests by `METHOD /path/{template}` and by method, reads apart from writes.
+
+    A read is a request that changes nothing: GET, and the POSTs that only query (Jira's
+    `POST /search/jql`, for one), as their route declares. Control endpoints are not counted.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._methods: Counter[str] = Counter()
+        self._writes = 0
         self._faults: Counter[str] = Counter()
 
-    def count(self, method: str, template: str) -> None:
+    def count(self, method: str, template: str, *, read: bool) -> None:
         with self._lock:
             self._counts[f"{method} {template}"] += 1
+            self._methods[method] += 1
+            self._writes += not read
 
     def count_fault(self, kind: str) -> None:
         with self._lock:
@@ -90,11 +98,15 @@ class RequestCounter:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"total": sum(self._counts.values()),
+            total = sum(self._counts.values())
+            return {"total": total, "reads": total - self._writes, "writes": self._writes,
+                    "by_method": dict(sorted(self._methods.items())),
                     "by_endpoint": dict(sorted(self._counts.items())),
                     "faults": dict(sorted(self._faults.items()))}
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._methods.clear()
+            self._writes = 0
             self._faults.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import signal
 import sys
 import threading
@@ -12,43 +11,51 @@ from types import FrameType, TracebackType
 from typing import Any, TextIO
 
 from connector.clock import Clock
-from connector.errors import FatalError
-from connector.sandbox import (
-    routes_admin,
-    routes_comments,
-    routes_control,
-    routes_issues,
-    routes_meta,
-    routes_search,
-)
-from connector.sandbox.application import App
-from connector.sandbox.bootstrap import API_TOKEN, API_USER, DEFAULT_TIME_ZONE, shipped_user_emails
+from connector.errors import FatalError, UsageError
+from connector.sandbox import jira, zendesk
+from connector.sandbox.accounts import API_TOKEN, API_USER, shipped_user_emails
+from connector.sandbox.clock import SandboxClock
 from connector.sandbox.faults import FaultConfig
-from connector.sandbox.model import FLAVORS, Flavor
-from connector.sandbox.seed import seed_issues
+from connector.sandbox.jira.app import JiraApp
+from connector.sandbox.jira.bootstrap import DEFAULT_TIME_ZONE, OBSERVERS, add_project
+from connector.sandbox.jira.model import FLAVORS
+from connector.sandbox.jira.seed import seed_issues
 from connector.sandbox.server import SandboxHTTPServer
-from connector.sandbox.store import Store
-from connector.sandbox.timeutil import SandboxClock
+from connector.sandbox.webhooks import Delivery
+from connector.sandbox.zendesk.app import ZendeskApp
 
-ROUTES = (routes_meta.ROUTES + routes_issues.ROUTES + routes_comments.ROUTES
-          + routes_search.ROUTES + routes_admin.ROUTES + routes_control.ROUTES)
+TRACKERS = ("jira", "zendesk")
 
 
 class Sandbox:
-    """A Jira look-alike on loopback. See the package docstring for what it serves."""
+    """A tracker look-alike on loopback. See the package docstring for what it serves."""
 
-    def __init__(self, flavor: str = "cloud", *, host: str = "127.0.0.1", port: int = 0,
-                 time_zone: str = DEFAULT_TIME_ZONE, now: datetime | None = None,
-                 clock: Clock | None = None, users: Sequence[str] | None = None) -> None:
-        if flavor not in FLAVORS:
-            raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
-        self.flavor: Flavor = "cloud" if flavor == "cloud" else "datacenter"
+    def __init__(self, flavor: str | None = None, *, tracker: str = "jira",
+                 host: str = "127.0.0.1", port: int = 0, time_zone: str = DEFAULT_TIME_ZONE,
+                 now: datetime | None = None, clock: Clock | None = None,
+                 users: Sequence[str] | None = None) -> None:
+        if tracker not in TRACKERS:
+            raise ValueError(f"tracker must be one of {TRACKERS}, not {tracker!r}")
+        self.tracker = tracker
         self.host = host
         self.port = port
         self.clock = SandboxClock(clock, now)
         emails = list(users) if users is not None else shipped_user_emails()
-        self.app = App(flavor=self.flavor, clock=self.clock, user_emails=emails,
-                       time_zone=time_zone, routes=ROUTES)
+        self.app: JiraApp | ZendeskApp
+        self.flavor: str | None = None
+        if tracker == "zendesk":
+            if flavor is not None:
+                raise ValueError("flavor is a Jira notion; leave it out for Zendesk")
+            self.app = zendesk.make_app(clock=self.clock, agent_emails=emails)
+        else:
+            flavor = flavor or "cloud"
+            if flavor not in FLAVORS:
+                raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
+            self.flavor = flavor
+            self.app = jira.make_app(
+                flavor="cloud" if flavor == "cloud" else "datacenter", clock=self.clock,
+                user_emails=emails, time_zone=time_zone,
+                observer_emails=OBSERVERS if users is None else ())
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -64,7 +71,7 @@ class Sandbox:
         self.app.base_url = f"http://{shown}:{self.port}"
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={
-            "poll_interval": 0.05}, name=f"jira-sandbox-{self.port}", daemon=True)
+            "poll_interval": 0.05}, name=f"{self.tracker}-sandbox-{self.port}", daemon=True)
         self._thread.start()
         return self
 
@@ -98,24 +105,19 @@ class Sandbox:
     token = API_TOKEN
 
     def auth_headers(self) -> dict[str, str]:
-        """The Authorization header this flavor accepts (basic on Cloud, bearer PAT on DC)."""
-        if self.flavor == "cloud":
-            pair = base64.b64encode(f"{API_USER}:{API_TOKEN}".encode()).decode()
-            return {"Authorization": f"Basic {pair}"}
-        return {"Authorization": f"Bearer {API_TOKEN}"}
+        """The Authorization header the tracker accepts for the API user."""
+        return self.app.auth_headers()
 
     # -- control, the same as the /_sandbox/ endpoints --------------------------------------
 
     @property
-    def store(self) -> Store:
+    def store(self) -> Any:  # the Jira or the Zendesk store
         """Direct access for tests; hold `store.lock` while the server runs."""
         return self.app.store
 
     def reset(self) -> None:
-        """Starting data again; faults, counters and notifications cleared; the clock kept."""
-        self.app.reset_data()
-        self.app.faults.configure(FaultConfig())
-        self.app.counter.reset()
+        """Starting data again; faults, counters and webhook log cleared; the clock kept."""
+        self.app.reset()
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -141,39 +143,79 @@ class Sandbox:
         self.app.faults.configure(FaultConfig())
 
     def request_counts(self) -> dict[str, Any]:
-        """{"total": N, "by_endpoint": {"GET /rest/api/3/issue/{key}": n}, "faults": {...}}."""
+        """{"total", "reads", "writes", "by_method", "by_endpoint", "faults"}."""
         return self.app.counter.snapshot()
 
     def reset_request_counts(self) -> None:
         self.app.counter.reset()
 
+    def seed(self, count: int) -> dict[str, Any]:
+        """Create `count` sample tickets, as `POST /_sandbox/seed {"count": N}` does."""
+        with self.app.acting(None):
+            return self.app.seed({"count": count})
+
+    def webhook_deliveries(self, *, wait_s: float = 10.0) -> list[Delivery]:
+        """Webhook deliveries attempted so far, after waiting for the queue to drain."""
+        self.app.webhooks.wait_idle(wait_s)
+        return self.app.webhooks.log()
+
+    # -- Jira only -------------------------------------------------------------------------
+
+    def _jira(self) -> JiraApp:
+        if not isinstance(self.app, JiraApp):
+            raise TypeError(f"only the Jira sandbox has this; this one is {self.tracker}")
+        return self.app
+
     def notifications(self) -> list[dict[str, object]]:
-        with self.store.lock:
-            return list(self.store.notifications)
+        store = self._jira().store
+        with store.lock:
+            return list(store.notifications)
+
+    def add_project(self, key: str, name: str = "") -> str:
+        """Add a project like HELP, as `POST /_sandbox/projects` does; returns its id."""
+        app = self._jira()
+        with app.acting(None):
+            return str(add_project(app.store, key, name).id)
 
     def set_time_zone(self, name: str) -> None:
-        self.app.set_time_zone(name)
+        self._jira().set_time_zone(name)
 
     def seed_issues(self, count: int, **options: Any) -> list[str]:
-        """Bulk-create issues fast (no HTTP); options as `connector.sandbox.seed.seed_issues`."""
-        with self.store.lock:
-            return seed_issues(self.store, count, **options)
+        """Bulk-create issues fast (no HTTP); options as `connector.sandbox.jira.seed`."""
+        store = self._jira().store
+        with store.lock:
+            return seed_issues(store, count, **options)
 
 
-def serve(*, flavor: str = "cloud", host: str = "127.0.0.1", port: int = 2990,
-          time_zone: str = DEFAULT_TIME_ZONE, out: TextIO | None = None) -> int:
-    """Run a sandbox in the foreground until Ctrl-C or SIGTERM; returns the exit code 0."""
+def serve(*, tracker: str = "jira", flavor: str | None = None, host: str = "127.0.0.1",
+          port: int = 2990, time_zone: str = DEFAULT_TIME_ZONE, seed: int = 0,
+          out: TextIO | None = None) -> int:
+    """Run a sandbox in the foreground until Ctrl-C or SIGTERM; returns the exit code 0.
+
+    `seed` sample tickets are created before it starts listening.
+    """
     stream = out or sys.stdout
-    sandbox = Sandbox(flavor, host=host, port=port, time_zone=time_zone)
+    try:
+        sandbox = Sandbox(flavor, tracker=tracker, host=host, port=port, time_zone=time_zone)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if seed:
+        sandbox.seed(seed)
     try:
         sandbox.start()
     except OSError as exc:
         raise FatalError(f"cannot listen on {host}:{port}: {exc}") from exc
-    auth = ("basic auth, user sandbox@example.test, API token sandbox-token"
-            if flavor == "cloud" else "bearer personal access token sandbox-token")
-    print(f"Jira sandbox ({flavor}) listening on {sandbox.url}", file=stream)
+    title = "Jira sandbox" if tracker == "jira" else "Zendesk sandbox"
+    name = f"{title} ({sandbox.flavor})" if sandbox.flavor else title
+    auth = {"cloud": "basic auth, user sandbox@example.test, API token sandbox-token",
+            "datacenter": "bearer personal access token sandbox-token"}.get(
+        sandbox.flavor or "", "basic auth sandbox@example.test/token:sandbox-token, or "
+                              "bearer sandbox-token")
+    print(f"{name} listening on {sandbox.url}", file=stream)
     print(f"Credentials: {auth}", file=stream)
-    print(f"Control: {sandbox.url}/_sandbox/ (reset, clock, faults, requests, notifications)",
+    if seed:
+        print(f"Seeded {seed} sample tickets.", file=stream)
+    print(f"Control: {sandbox.url}/_sandbox/ (lists reset, clock, faults, requests, seed, ...)",
           file=stream, flush=True)
     stopping = threading.Event()
     previous = _on_sigterm(stopping)
@@ -186,7 +228,7 @@ def serve(*, flavor: str = "cloud", host: str = "127.0.0.1", port: int = 2990,
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         sandbox.stop()
-    print("Jira sandbox stopped.", file=stream, flush=True)
+    print(f"{title} stopped.", file=stream, flush=True)
     return 0
 
 

@@ -19,13 +19,14 @@ IDLE_TIMEOUT_S = 60  # idle keep-alive connections are closed after this long
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so a requests.Session reuses its connection
     disable_nagle_algorithm = True  # headers and body go out in two writes; don't delay them
-    server_version = "JiraSandbox/1.0"
+    server_version = "Sandbox/1.0"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
     server: SandboxHTTPServer
 
     def setup(self) -> None:
         super().setup()
+        self.server_version = self.server.app.server_name  # "JiraSandbox/1.0", ...
         self.server.track(self)
 
     def finish(self) -> None:

@@ -12,6 +12,8 @@ from connector.domain import Ticket
 
 EffectStatus = Literal["pending", "done", "failed", "skipped"]
 OutboxStatus = Literal["pending", "sent", "failed", "dropped"]
+# Outbox rows for a chat webhook carry this prefix before the people they are for.
+WEBHOOK_PREFIX = "webhook:"
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,45 @@ class StateStore(Protocol):
         """Apply every write of the transaction, all or nothing."""
         ...
 
-    def pending_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]: ...
+    def pending_outbox(self, now: datetime, limit: int = 100, *,
+                       webhook: bool | None = None) -> list[OutboxMessage]:
+        """Due pending messages, oldest first; `webhook` True or False keeps only chat posts
+        or only mail (delivery pauses each channel on its own)."""
+        ...
 
     def outbox(self, statuses: Sequence[OutboxStatus]) -> list[OutboxMessage]: ...
 
-    def update_outbox(self, message_id: int, *, status: OutboxStatus, attempts: int,
-                      next_attempt_at: datetime | None, last_error: str,
-                      sent_at: datetime | None) -> None: ...
+    def outbox_message(self, message_id: int) -> OutboxMessage | None: ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are in each status."""
+        ...
+
+    def mark_sent(self, message_id: int, *, at: datetime) -> None:
+        """The server accepted the message: one more attempt, and it is sent."""
+        ...
+
+    def retry_later(self, message_id: int, *, at: datetime, error: str) -> None:
+        """This message was deferred: one more attempt, due again at `at` (if still pending)."""
+        ...
+
+    def mark_failed(self, message_id: int, *, error: str, attempted: bool = True) -> None:
+        """This message will not be sent without an operator (`outbox retry`); `attempted`
+        False when it was held back before any send (a blocked recipient)."""
+        ...
+
+    def requeue(self, message_id: int) -> bool:
+        """A failed or waiting message is due now with fresh attempts; False (and nothing
+        changes) when it was sent or dropped, so running it twice is harmless."""
+        ...
+
+    def requeue_failed(self) -> int:
+        """Every failed message due now with fresh attempts; how many."""
+        ...
+
+    def drop(self, message_id: int) -> bool:
+        """Give a pending or failed message up; False when it was sent or dropped already."""
+        ...
 
     def next_in_rotation(self, name: str, size: int) -> int:
         """Advance a named round-robin counter; the index (0..size-1) whose turn it is."""

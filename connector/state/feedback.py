@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from connector.state.migrations import write_transaction
@@ -34,6 +35,12 @@ class Answer:
 
 
 _COLUMNS = "issue_key, resolution, score, comment, answers, written_back, first_at, updated_at"
+# Small per-link values in the meta table: what the tracker was last given (so only changes
+# are written back) and when the link's recent answers came (the rate limit).
+_WRITTEN = "feedback written {}#{}"
+_POSTS = "feedback posts {}#{}"
+_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = " \
+    "excluded.value"
 
 
 def _answer(row: tuple[object, ...]) -> Answer:
@@ -75,6 +82,49 @@ def mark_written(store: HasDatabase, answer: Answer) -> None:
         store.db.execute("UPDATE feedback SET written_back = 1 WHERE issue_key = ? AND "
                          "resolution = ? AND updated_at = ?",
                          (answer.issue_key, answer.resolution, to_text(answer.updated_at)))
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the tracker was last given for one answer: the satisfaction field's value, and
+    the (score, comment) the last internal comment told the team. Kept apart, since a
+    write-back may stop between the two."""
+
+    field: int | None = None
+    told: tuple[int, str] | None = None
+
+
+def written(store: HasDatabase, issue_key: str, resolution: int) -> Written:
+    row = store.db.execute("SELECT value FROM meta WHERE key = ?",
+                           (_WRITTEN.format(issue_key, resolution),)).fetchone()
+    if row is None:
+        return Written()
+    data = json.loads(row[0])
+    told = data.get("told")
+    return Written(data.get("field"), (int(told[0]), str(told[1])) if told else None)
+
+
+def remember_written(store: HasDatabase, issue_key: str, resolution: int,
+                     now: Written) -> None:
+    """Record what the tracker holds now, right after each write to it succeeded."""
+    value = json.dumps({"field": now.field, "told": list(now.told) if now.told else None})
+    with write_transaction(store.db):
+        store.db.execute(_META, (_WRITTEN.format(issue_key, resolution), value))
+
+
+def admit_post(store: HasDatabase, issue_key: str, resolution: int, *, now: datetime,
+               limit: int, window: timedelta) -> datetime | None:
+    """Count one answer sent from a link; None when it is within `limit` per `window`, else
+    when the next one will be (and this one is not counted)."""
+    key = _POSTS.format(issue_key, resolution)
+    with write_transaction(store.db):
+        row = store.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        times = [from_text(t) for t in json.loads(row[0])] if row else []
+        recent = sorted(t for t in times if now - window < t <= now)
+        if len(recent) >= limit:
+            return recent[-limit] + window
+        store.db.execute(_META, (key, json.dumps([to_text(t) for t in [*recent, now]])))
+    return None
 
 
 def unwritten(store: HasDatabase) -> list[Answer]:

@@ -16,6 +16,7 @@ from typing import Any, cast
 from connector.domain import Ticket
 from connector.errors import FatalError, RetriableError
 from connector.state.base import (
+    WEBHOOK_PREFIX,
     Bookmark,
     Effect,
     EffectStatus,
@@ -324,30 +325,73 @@ class SqliteStateStore:
                 self._db.execute(_UPSERT_BOOKMARK,
                                  (mark.project, to_text(mark.since), mark.backfilled))
 
-    def pending_outbox(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Pending messages that are due (no backoff, or backoff over), oldest first."""
+    def pending_outbox(self, now: datetime, limit: int = 100, *,
+                       webhook: bool | None = None) -> list[OutboxMessage]:
+        """Pending messages that are due (no backoff, or backoff over), oldest first; only
+        chat posts or only mail when `webhook` says so."""
         sql = f"{_SELECT_OUTBOX} WHERE status = 'pending' AND "
-        sql += "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at, id LIMIT ?"
-        return [_outbox(row) for row in self._db.execute(sql, (to_text(now), limit))]
+        sql += "(next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        arguments: list[object] = [to_text(now)]
+        if webhook is not None:
+            sql += "AND (substr(recipient, 1, ?) = ?) = ? "
+            arguments += [len(WEBHOOK_PREFIX), WEBHOOK_PREFIX, webhook]
+        sql += "ORDER BY created_at, id LIMIT ?"
+        return [_outbox(row) for row in self._db.execute(sql, [*arguments, limit])]
 
     def outbox(self, statuses: Sequence[OutboxStatus]) -> list[OutboxMessage]:
         sql = f"{_SELECT_OUTBOX} WHERE status IN ({_placeholders(len(statuses))}) "
         sql += "ORDER BY created_at, id"
         return [_outbox(row) for row in self._db.execute(sql, list(statuses))]
 
-    def update_outbox(
-        self, message_id: int, *, status: OutboxStatus, attempts: int,
-        next_attempt_at: datetime | None, last_error: str, sent_at: datetime | None,
-    ) -> None:  # fmt: skip
+    def outbox_message(self, message_id: int) -> OutboxMessage | None:
+        row = self._db.execute(f"{_SELECT_OUTBOX} WHERE id = ?", (message_id,)).fetchone()
+        return None if row is None else _outbox(row)
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are in each status."""
+        return dict(self._db.execute("SELECT status, count(*) FROM outbox GROUP BY status"))
+
+    def _change_outbox(self, message_id: int, sql: str, arguments: Sequence[object]) -> bool:
+        """One UPDATE of one outbox row (`sql` ends in its own WHERE on the status); whether
+        it matched. Each is a single statement: safe beside a running delivery."""
         with self._translated(f"updating outbox message {message_id}"):
-            cursor = self._db.execute(
-                "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, "
-                "last_error = ?, sent_at = ? WHERE id = ?",
-                (status, attempts, to_text_or_none(next_attempt_at), last_error,
-                 to_text_or_none(sent_at), message_id),
-            )  # fmt: skip
-        if cursor.rowcount == 0:
-            raise FatalError(f"state database {self._location} has no outbox message {message_id}")
+            cursor = self._db.execute(f"UPDATE outbox SET {sql}",  # noqa: S608 - constant SQL
+                                      [*arguments, message_id])
+        return cursor.rowcount > 0
+
+    def mark_sent(self, message_id: int, *, at: datetime) -> None:
+        # Whatever an operator did meanwhile, the server has it: record the truth.
+        if not self._change_outbox(
+                message_id, "status = 'sent', attempts = attempts + 1, next_attempt_at = NULL, "
+                "last_error = '', sent_at = ? WHERE id = ?", [to_text(at)]):
+            raise FatalError(f"state database {self._location} has no outbox message "
+                             f"{message_id}")
+
+    def retry_later(self, message_id: int, *, at: datetime, error: str) -> None:
+        self._change_outbox(
+            message_id, "attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+            "WHERE id = ? AND status = 'pending'", [to_text(at), error])
+
+    def mark_failed(self, message_id: int, *, error: str, attempted: bool = True) -> None:
+        self._change_outbox(
+            message_id, "status = 'failed', attempts = attempts + ?, next_attempt_at = NULL, "
+            "last_error = ? WHERE id = ? AND status = 'pending'", [int(attempted), error])
+
+    def requeue(self, message_id: int) -> bool:
+        return self._change_outbox(
+            message_id, "status = 'pending', attempts = 0, next_attempt_at = NULL, "
+            "last_error = '' WHERE id = ? AND status IN ('pending', 'failed')", [])
+
+    def requeue_failed(self) -> int:
+        with self._translated("requeueing failed messages"):
+            return self._db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, "
+                "last_error = '' WHERE status = 'failed'").rowcount
+
+    def drop(self, message_id: int) -> bool:
+        return self._change_outbox(
+            message_id, "status = 'dropped', next_attempt_at = NULL "
+            "WHERE id = ? AND status IN ('pending', 'failed')", [])
 
     def next_in_rotation(self, name: str, size: int) -> int:
         """Advance the named round-robin counter; the index (0..size-1) whose turn it is."""

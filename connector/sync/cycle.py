@@ -46,15 +46,18 @@ class Cycle:
     census_interval: timedelta = timedelta(hours=1)
 
     def run(self) -> CycleReport:
-        """All steps once, in order: what `ticketflow once` (cron) does. Mail intake reports
-        trouble instead of raising; after sync and delivery have run, it is raised here so a
-        cron run that left mail behind (mailbox refused, Jira unavailable) exits 1."""
+        """All steps once, in order: what `ticketflow once` (cron) does. Mail intake and
+        delivery report trouble instead of raising; after every step has run, it is raised
+        here so a cron run that left mail behind (mailbox refused, Jira unavailable) or
+        found delivery stuck (the SMTP server down) exits 1."""
         mail = self.read_mail()
         result = self.sync()
-        self.deliver_mail()
-        trouble = getattr(mail, "error", "")
+        delivered = self.deliver_mail()
+        trouble = [f"{step} {text}" for step, text in (
+            ("mail intake", getattr(mail, "error", "")),
+            ("delivery stuck:", getattr(delivered, "error", ""))) if text]
         if trouble:
-            raise RetriableError(f"mail intake {trouble}")
+            raise RetriableError("; ".join(trouble))
         return result
 
     def read_mail(self) -> object:
@@ -80,10 +83,12 @@ class Cycle:
             self.store.set_meta("census_at", started.isoformat())
         return result
 
-    def deliver_mail(self) -> None:
-        """Send the messages that are due."""
+    def deliver_mail(self) -> object:
+        """Send the messages that are due. Returns delivery's report: a stuck delivery (the
+        server down, delivery paused) is reported there, not raised."""
         if self.deliver is not None:
-            self.deliver(self.clock.now())
+            return self.deliver(self.clock.now())
+        return None
 
     def _census_due(self, now: datetime) -> bool:
         """Hourly, across processes (cron runs `once` in a new process every time)."""

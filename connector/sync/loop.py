@@ -1,4 +1,8 @@
-"""The service loop of `ticketflow run`: the cycle's steps on their own timers until stopped."""
+"""The service loop of `ticketflow run`: the cycle's steps on their own timers until stopped.
+
+Mail and sync take turns on the main thread; delivery runs on a thread of its own, so a mail
+server that hangs (each send waits out its timeout) never holds intake and sync hostage.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,14 @@ import schedule
 from connector import metrics
 from connector.clock import Clock
 from connector.sync.cycle import Cycle
+from connector.sync.summary import CycleTally
 
 log = logging.getLogger(__name__)
+# Jobs whose reported trouble makes /healthz unhealthy until they work again: delivery that
+# is stuck (its server down) loses nothing, but customers are not being told anything.
+DEGRADING = ("deliver",)
+# How long a stopping service waits for a delivery in hand (a send waiting on a slow server).
+DELIVERY_JOIN_SECONDS = 5.0
 
 
 @dataclass
@@ -37,9 +47,9 @@ class Health:
             self.last_success[job] = self.clock.now()
             self.last_error.pop(job, None)
 
-    def failed(self, job: str, error: BaseException) -> None:
+    def failed(self, job: str, reason: str) -> None:
         with self.lock:
-            self.last_error[job] = f"{type(error).__name__}: {error}"
+            self.last_error[job] = reason
 
     def status(self) -> tuple[bool, str]:
         """(healthy, reason) for the probe."""
@@ -47,6 +57,7 @@ class Health:
             now = self.clock.now()
             synced = self.last_success.get("sync")
             errors = "; ".join(f"{job}: {text}" for job, text in sorted(self.last_error.items()))
+            stuck = "; ".join(self.last_error[job] for job in DEGRADING if job in self.last_error)
         if synced is None:
             return False, "no sync has completed yet" + (f" ({errors})" if errors else "")
         age = now - synced
@@ -54,6 +65,9 @@ class Health:
             return False, (f"last successful sync {int(age.total_seconds())}s ago "
                            f"(limit {int(self.stale_after.total_seconds())}s)"
                            + (f"; last errors: {errors}" if errors else ""))
+        if stuck:
+            return False, (f"delivery stuck: {stuck}; last successful sync "
+                           f"{int(age.total_seconds())}s ago")
         return True, f"last successful sync {int(age.total_seconds())}s ago" + (
             f"; errors since: {errors}" if errors else "")
 
@@ -68,15 +82,17 @@ class Intervals:
 
 
 class ServiceLoop:
-    """Runs mail, sync and delivery on the `schedule` library's timers; one job's exception is
-    logged with its context and the loop goes on; SIGTERM/SIGINT finish the step in hand."""
+    """Runs mail and sync on the `schedule` library's timers and delivery on its own thread;
+    one job's exception is logged with its context and the loop goes on; SIGTERM/SIGINT
+    finish the step in hand."""
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, tally: CycleTally | None = None) -> None:
         self.cycle = cycle
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
+        self.tally = tally or CycleTally()
         self.scheduler = schedule.Scheduler()
         self.extra: list[tuple[str, int, Callable[[], object]]] = []
 
@@ -85,12 +101,14 @@ class ServiceLoop:
         self.extra.append((name, seconds, step))
 
     def jobs(self) -> list[tuple[str, int, Callable[[], object]]]:
+        """The jobs of the main thread (delivery has a thread of its own)."""
         return [("mail", self.intervals.mail, self.cycle.read_mail),
-                ("sync", self.intervals.poll, self._timed_sync),
-                ("deliver", self.intervals.delivery, self.cycle.deliver_mail), *self.extra]
+                ("sync", self.intervals.poll, self._timed_sync), *self.extra]
 
     def run(self) -> int:
         """Until stopped; returns the exit code (0 after a clean stop)."""
+        deliveries = threading.Thread(target=self._deliveries, name="delivery", daemon=True)
+        deliveries.start()
         for name, seconds, step in self.jobs():
             self.scheduler.every(seconds).seconds.do(self._job, name, step)
         self.scheduler.run_all()  # a first pass right away, then on the timers
@@ -98,38 +116,52 @@ class ServiceLoop:
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             self.stop.wait(timeout=min(max(idle if idle is not None else 1.0, 0.05), 1.0))
+        deliveries.join(DELIVERY_JOIN_SECONDS)
+        if deliveries.is_alive():  # a daemon thread: it ends with the process
+            log.warning("stopping without waiting longer for the mail server; the message in "
+                        "hand may be sent again at the next start")
         log.info("service stopped")
         return 0
+
+    def _deliveries(self) -> None:
+        """Delivery passes every `intervals.delivery` seconds, the first one right away."""
+        while not self.stop.is_set():
+            self._job("deliver", self.cycle.deliver_mail)
+            self.stop.wait(self.intervals.delivery)
 
     def _timed_sync(self) -> object:
         started = time.perf_counter()
         try:
-            return self.cycle.sync()
+            report = self.cycle.sync()
         finally:
-            metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            metrics.CYCLE_SECONDS.observe(seconds)
+        self.tally.cycle_done(report, seconds)
+        return report
 
     def _job(self, name: str, step: Callable[[], object]) -> None:
         if self.stop.is_set():
             return
         try:
-            _raise_reported(step())
+            result = step()
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
-            metrics.JOB_ERRORS.labels(name).inc()
-            if name == "sync":
-                metrics.CYCLES.labels("failed").inc()
-            self.health.failed(name, error)
+            self._failed(name, f"{type(error).__name__}: {error}")
+            return
+        self.tally.add(name, result)
+        trouble = getattr(result, "error", "")
+        if trouble:  # reported, not raised (intake, delivery): the step logged it already
+            self._failed(name, str(trouble))
             return
         if name == "sync":
             metrics.CYCLES.labels("ok").inc()
         self.health.succeeded(name)
 
-
-def _raise_reported(result: object) -> None:
-    """A step may report trouble instead of raising (mail intake does): treat it as raised."""
-    trouble = getattr(result, "error", "")
-    if trouble:
-        raise RuntimeError(str(trouble))
+    def _failed(self, name: str, reason: str) -> None:
+        metrics.JOB_ERRORS.labels(name).inc()
+        if name == "sync":
+            metrics.CYCLES.labels("failed").inc()
+        self.health.failed(name, reason)
 
 
 @contextmanager

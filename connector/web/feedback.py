@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -21,10 +22,13 @@ from connector.state.base import StateStore
 from connector.state.feedback import (
     Answer,
     HasDatabase,
+    admit_post,
     answer_for,
     mark_written,
     record,
+    remember_written,
     unwritten,
+    written,
 )
 from connector.tracker.base import Tracker
 from connector.tracker.jira.fields import FieldCodec
@@ -42,6 +46,8 @@ WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 16_384
 MAX_COMMENT = 2_000
 PREFIX = "/feedback/"
+# Answers one link may send: a customer changing their mind is a few; a script is not.
+ANSWERS_PER_WINDOW, ANSWER_WINDOW = 5, timedelta(hours=1)
 # The token in the URL is the credential: never sent on as a Referer, never cached, and the
 # page can load nothing from anywhere (no script at all).
 _HEADERS = [
@@ -68,14 +74,17 @@ textarea{width:100%}button{margin-top:1rem;padding:.5rem 1.5rem}</style></head>
 {% if n == score %}checked{% endif %}> {{ n }}</label>{% endfor %}</fieldset>
 <p><label for="comment">Anything you would like to add? (optional)</label><br>
 <textarea id="comment" name="comment" rows="5" maxlength="{{ max_comment }}">{{ comment }}
-</textarea></p><button type="submit">Send</button></form>{% endif %}</main></body></html>
+</textarea></p><button type="submit">Send</button>
+<p><small>You can change your answer up to {{ limit }} times an hour.</small></p>
+</form>{% endif %}</main></body></html>
 """)
 
 
-def _page(start_response: StartResponse, status: str, **values: Any) -> list[bytes]:
+def _page(start_response: StartResponse, status: str, *,
+          headers: tuple[tuple[str, str], ...] = (), **values: Any) -> list[bytes]:
     values = {"message": "", "form": False, "key": "", "score": None, "comment": "",
-              "max_comment": MAX_COMMENT, **values}
-    start_response(status, list(_HEADERS))
+              "max_comment": MAX_COMMENT, "limit": ANSWERS_PER_WINDOW, **values}
+    start_response(status, [*_HEADERS, *headers])
     return [_PAGE.render(**values).encode()]
 
 
@@ -127,6 +136,11 @@ class FeedbackApp:
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse,
                 ref: FeedbackRef) -> list[bytes]:
+        now = self.clock.now()
+        wait_until = admit_post(self.store, ref.issue_key, ref.resolution, now=now,
+                                limit=ANSWERS_PER_WINDOW, window=ANSWER_WINDOW)
+        if wait_until is not None:
+            return _too_many(start_response, ref, seconds=(wait_until - now).total_seconds())
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
         except ValueError:
@@ -138,7 +152,7 @@ class FeedbackApp:
             return self._form(start_response, ref, problem="Please choose a score from 1 to 5.")
         comment = form.get("comment", "").strip()[:MAX_COMMENT]
         answer, changed = record(self.store, ref.issue_key, ref.resolution,
-                                 score=int(score_text), comment=comment, at=self.clock.now())
+                                 score=int(score_text), comment=comment, at=now)
         if changed:
             write_back(self.store, self.tracker, self.codec, answer, has_field=self.has_field)
         return _page(start_response, "200 OK", title="Thank you",
@@ -147,25 +161,56 @@ class FeedbackApp:
                      "us improve.")
 
 
+def _too_many(start_response: StartResponse, ref: FeedbackRef, *,
+              seconds: float) -> list[bytes]:
+    """429: this link sent its answers for the hour; the last one stands."""
+    minutes = max(1, int(seconds + 59) // 60)
+    log.warning("feedback for %s: over %d answers an hour from one link; refused",
+                ref.issue_key, ANSWERS_PER_WINDOW, extra={"ticket": ref.issue_key})
+    return _page(start_response, "429 Too Many Requests", title="Please wait a little",
+                 headers=(("Retry-After", str(int(seconds) + 1)),),
+                 message=f"This link has sent {ANSWERS_PER_WINDOW} answers within the hour, "
+                 f"the most it takes. Your last answer is recorded; you can change it again "
+                 f"in {minutes} minute{'s' if minutes != 1 else ''}.")
+
+
 def write_back(store: HasDatabase, tracker: Tracker, codec: FieldCodec, answer: Answer, *,
                has_field: bool) -> bool:
-    """Score into the satisfaction field, an internal comment for the team. A tracker failure
-    leaves the answer unwritten; `write_back_pending` tries again later."""
-    said = f" Comment: {answer.comment}" if answer.comment else " No comment."
-    lead = ("Customer feedback updated" if answer.answers > 1 else "Customer feedback")
+    """What changed since the tracker last heard: the score into the satisfaction field (when
+    it changed), an internal comment saying what changed; nothing when nothing did. A
+    tracker failure leaves the answer unwritten; `write_back_pending` tries again later."""
+    key, resolution = answer.issue_key, answer.resolution
+    held = written(store, key, resolution)
+    note = _change_note(held.told, answer)
     try:
-        if has_field:
-            tracker.update_fields(answer.issue_key, codec.updates(None,
-                                                                  satisfaction=answer.score))
-        tracker.add_comment(answer.issue_key, f"{lead} (resolution {answer.resolution}): "
-                            f"{answer.score}/5.{said}", internal=True)
+        if has_field and held.field != answer.score:
+            tracker.update_fields(key, codec.updates(None, satisfaction=answer.score))
+            held = replace(held, field=answer.score)
+            remember_written(store, key, resolution, held)
+        if note:
+            tracker.add_comment(key, note, internal=True)
+            remember_written(store, key, resolution, replace(held, told=(answer.score,
+                                                                         answer.comment)))
     except TicketflowError as error:
-        log.warning("feedback for %s not written back yet: %s", answer.issue_key, error,
-                    extra={"ticket": answer.issue_key})
+        log.warning("feedback for %s not written back yet: %s", key, error,
+                    extra={"ticket": key})
         return False
     mark_written(store, answer)
-    log.info("feedback recorded", extra={"ticket": answer.issue_key, "score": answer.score})
+    log.info("feedback recorded", extra={"ticket": key, "score": answer.score})
     return True
+
+
+def _change_note(before: tuple[int, str] | None, answer: Answer) -> str:
+    """The internal comment: the whole answer the first time, then only what changed."""
+    said = f" Comment: {answer.comment}" if answer.comment else " No comment."
+    if before is None:
+        return f"Customer feedback (resolution {answer.resolution}): {answer.score}/5.{said}"
+    if (before[0], before[1]) == (answer.score, answer.comment):
+        return ""
+    was = f"was {before[0]}/5" if before[0] != answer.score else "score unchanged"
+    said = "" if before[1] == answer.comment else said if answer.comment else " Comment removed."
+    return (f"Customer feedback updated (resolution {answer.resolution}): {answer.score}/5 "
+            f"({was}).{said}")
 
 
 def make_feedback_app(*, store: StateStore, tracker: Tracker, config: Config,

@@ -72,7 +72,7 @@ class HttpService:
 
     def start(self) -> HttpService:
         self.thread.start()
-        log.info("serving /healthz and /metrics on %s", self.url)
+        log.debug("serving on %s", self.url)  # `run` says where, in its start-up summary
         return self
 
     def close(self) -> None:

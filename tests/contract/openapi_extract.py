@@ -47,15 +47,24 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("put", f"{I}/properties/{{propertyKey}}"), ("get", f"{I}/changelog"),
     ("post", f"{A}/issueLink"), ("post", f"{A}/component"), ("get", f"{A}/search/jql"),
     ("post", f"{A}/search/jql"), ("post", f"{A}/search/approximate-count"),
-    ("post", f"{A}/changelog/bulkfetch"),
+    ("post", f"{A}/changelog/bulkfetch"), ("get", f"{A}/user/assignable/search"),
+    ("get", f"{A}/project/{{projectIdOrKey}}/properties"),
+    ("get", f"{A}/project/{{projectIdOrKey}}/properties/{{propertyKey}}"),
+    ("put", f"{A}/project/{{projectIdOrKey}}/properties/{{propertyKey}}"),
+    ("delete", f"{A}/project/{{projectIdOrKey}}/properties/{{propertyKey}}"),
+    ("get", f"{A}/comment/{{commentId}}/properties"),
+    ("get", f"{A}/comment/{{commentId}}/properties/{{propertyKey}}"),
+    ("put", f"{A}/comment/{{commentId}}/properties/{{propertyKey}}"),
+    ("delete", f"{A}/comment/{{commentId}}/properties/{{propertyKey}}"),
 )
 _PREFIX = "#/components/schemas/"
 
 
-def extract(spec: dict[str, Any]) -> dict[str, Any]:
+def extract(spec: dict[str, Any],
+            operations: tuple[tuple[str, str], ...] = OPERATIONS) -> dict[str, Any]:
     """The operations' responses and, transitively, every component schema they reference."""
     paths: dict[str, Any] = {}
-    for method, path in OPERATIONS:
+    for method, path in operations:
         responses = spec["paths"][path][method]["responses"]
         paths.setdefault(path, {})[method] = {"responses": responses}
     schemas: dict[str, Any] = {}

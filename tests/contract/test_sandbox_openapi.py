@@ -270,3 +270,41 @@ def test_extract_matches_atlassians_document() -> None:
         pytest.skip(f"full OpenAPI document not found at {FULL_DOCUMENT}")
     full = json.loads(FULL_DOCUMENT.read_text(encoding="utf-8"))
     assert json.loads(EXTRACT.read_text(encoding="utf-8")) == extract(full)
+
+
+def test_entity_properties_of_projects_and_comments(cloud: Sandbox, http: requests.Session,
+                                                    check_response: Any,
+                                                    issue_key: str) -> None:
+    """Project and comment properties: key list, get, put (201 then 200), delete."""
+    base = cloud.url + API
+    comment_id = http.get(f"{base}/issue/{issue_key}/comment").json()["comments"][0]["id"]
+    for path, spec in (("/project/HELP", "/project/{projectIdOrKey}"),
+                       (f"/comment/{comment_id}", "/comment/{commentId}")):
+        one = f"{base}{path}/properties/ticketflow.owner"
+        spec_one = f"{API}{spec}/properties/{{propertyKey}}"
+        check_response(http.put(one, json={"instance": "a"}), "PUT", spec_one)
+        check_response(http.put(one, json={"instance": "b"}), "PUT", spec_one)
+        check_response(http.get(f"{base}{path}/properties"), "GET", f"{API}{spec}/properties")
+        assert check_response(http.get(one), "GET", spec_one)["value"] == {"instance": "b"}
+        check_response(http.delete(one), "DELETE", spec_one)
+
+
+def test_assignable_users_and_many_comments(cloud: Sandbox, http: requests.Session,
+                                            check_response: Any, issue_key: str) -> None:
+    """The assignable-user search and a comment page past the first page match their schemas."""
+    base = cloud.url + API
+    users = check_response(http.get(f"{base}/user/assignable/search",
+                                    params={"project": "HELP", "query": "a"}),
+                           "GET", f"{API}/user/assignable/search")
+    assert "robin.reader@example.edu" not in [u["emailAddress"] for u in users]
+    for n in range(25):
+        http.post(f"{cloud.url}/rest/api/2/issue/{issue_key}/comment", json={"body": f"c{n}"})
+    page = check_response(http.get(f"{base}/issue/{issue_key}/comment",
+                                   params={"startAt": 20, "maxResults": 5,
+                                           "orderBy": "-created"}),
+                          "GET", f"{ISSUE}/comment")
+    assert page["total"] >= 26 and len(page["comments"]) == 5
+    found = check_response(http.get(f"{base}/search/jql", params={
+        "jql": f"key = {issue_key}", "fields": "comment"}), "GET", f"{API}/search/jql")
+    embedded = found["issues"][0]["fields"]["comment"]
+    assert len(embedded["comments"]) == 20 and embedded["total"] == page["total"]

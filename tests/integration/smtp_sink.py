@@ -1,5 +1,7 @@
-"""A real SMTP server on loopback for delivery tests: aiosmtpd with STARTTLS (or implicit
-TLS) and AUTH, its certificate from a throwaway CA made by trustme."""
+"""Real SMTP servers on loopback for delivery tests: aiosmtpd with STARTTLS (or implicit TLS)
+and AUTH, its certificate from a throwaway CA made by trustme, that can be told to refuse
+MAIL FROM, a recipient or DATA; and a bare socket server that greets with an error or
+accepts connections and never answers (a hanging server)."""
 
 from __future__ import annotations
 
@@ -32,11 +34,28 @@ class Received:
 
 @dataclass
 class Sink:
-    """aiosmtpd handler: keeps what it accepts; can be told to answer DATA with an error."""
+    """aiosmtpd handler: keeps what it accepts; can be told to answer DATA with an error,
+    MAIL FROM with `mail_reply`, and RCPT TO of an address with `rcpt_replies[address]`."""
 
     received: list[Received] = field(default_factory=list)
     reply: str = "250 OK"
+    mail_reply: str = "250 OK"
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(self, server: SMTP, session: Session,  # noqa: N802 - aiosmtpd names it
+                          envelope: Envelope, address: str, mail_options: list[str]) -> str:
+        if self.mail_reply.startswith("250"):
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+        return self.mail_reply
+
+    async def handle_RCPT(self, server: SMTP, session: Session,  # noqa: N802 - aiosmtpd names it
+                          envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+        reply = self.rcpt_replies.get(address, "250 OK")
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
 
     async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802 - aiosmtpd names it
                           envelope: Envelope) -> str:
@@ -96,6 +115,48 @@ class SmtpServer:
         self.controller.stop()
 
 
+class BareServer:
+    """A socket server for what aiosmtpd will not do: greet with `greeting` (e.g. a 554), or,
+    with `greeting=None`, accept every connection and never say a word (a hanging server).
+    `connections` counts the connections it accepted."""
+
+    def __init__(self, greeting: str | None = None) -> None:
+        self.greeting = greeting
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?starttls=false"
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            self._held.append(connection)  # kept open: the client waits for its reply
+            if self.greeting is not None:
+                connection.sendall(f"{self.greeting}\r\n".encode())
+
+    def __enter__(self) -> BareServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for connection in self._held:
+            connection.close()
+        self.listener.close()
+
+
 class WindowMeter:
     """Times the crash window of delivery: from the server accepting a message to the outbox
     row saying it was sent. A crash inside it re-sends that one message."""
@@ -124,8 +185,8 @@ class WindowMeter:
             def __getattr__(self, name: str) -> Any:
                 return getattr(inner, name)
 
-            def update_outbox(self, message_id: int, **fields: Any) -> None:
-                inner.update_outbox(message_id, **fields)
+            def mark_sent(self, message_id: int, **fields: Any) -> None:
+                inner.mark_sent(message_id, **fields)
                 if meter._accepted_at is not None:
                     meter.window += time.perf_counter() - meter._accepted_at
                     meter.sends += 1

@@ -140,3 +140,20 @@ def test_serve_runs_until_sigterm() -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert "stopped" in process.stdout.read()
+
+
+def test_the_cli_seeds_sample_tickets() -> None:
+    """`ticketflow sandbox --seed 2` serves two help-desk tickets from the start."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+            [sys.executable, "-m", "connector", "sandbox", "--port", "0", "--seed", "2"],
+            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        found = requests.get(url + "/rest/api/2/search/jql", params={
+            "jql": "project = HELP ORDER BY key", "fields": "summary,customfield_10072"},
+            auth=("sandbox@example.test", "sandbox-token"), timeout=5).json()["issues"]
+        assert [i["fields"]["customfield_10072"] for i in found] == [
+            "pat.doe@uni.example.edu", "lee.chen@uni.example.edu"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0

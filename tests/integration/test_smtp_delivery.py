@@ -36,7 +36,7 @@ def _message(n: int = 0) -> bytes:
     thread = thread_for("HELP-1", "example.edu", inbound=["<orig@uni.example.edu>"],
                         outbound=[])
     return compose(Rendered(f"[HELP-1] Message {n}", "Hello\n", None), sender=HELPDESK,
-                   recipient="pat@uni.example.edu", effect_key=f"e{n}", when=NOW,
+                   recipient="pat@uni.example.edu", message_id=f"<e{n}@example.edu>", when=NOW,
                    reply_to=HELPDESK, thread=thread)
 
 
@@ -106,8 +106,9 @@ def test_auth_before_starttls_is_never_attempted(tmp_path: Path) -> None:
 
 
 def test_delivery_step_against_the_server(tmp_path: Path) -> None:
-    """The outbox's delivery step over SMTP: a server outage leaves messages pending with
-    backoff; once it is back, each arrives exactly once."""
+    """The outbox's delivery step over SMTP: a server outage pauses delivery and leaves every
+    message pending and untouched; once the pause is over and the server is back, each
+    arrives exactly once."""
     store = SqliteStateStore(tmp_path / "state.db")
     store.commit(Transaction(outbox=[
         OutboxMessage(id=None, effect_key=f"e{n}", issue_key="HELP-1", template="t",
@@ -116,7 +117,10 @@ def test_delivery_step_against_the_server(tmp_path: Path) -> None:
     with SmtpServer(tmp_path) as server:
         down = SmtpMailer(SmtpTarget.parse(f"smtp://127.0.0.1:{free_port()}?timeout=2"),
                           password=None)
-        assert deliver(store, down, sender=HELPDESK, now=NOW).retried == 3
+        result = deliver(store, down, sender=HELPDESK, now=NOW)
+        assert (result.retried, result.failed) == (0, 0) and "ConnectionRefusedError" in \
+            result.error
+        assert [m.attempts for m in store.outbox(["pending"])] == [0, 0, 0]
         mailer = SmtpMailer(SmtpTarget.parse(server.url), password=PASSWORD)
         later = NOW + timedelta(minutes=1)
         assert deliver(store, mailer, sender=HELPDESK, now=later).sent == 3

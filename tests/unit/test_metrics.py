@@ -42,3 +42,19 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
             'reason="a bounce for no known ticket"} 2.0') in text
     assert 'ticketflow_bookmark_lag_seconds{project="HELP"} 90.0' in text
     assert "ticketflow_census_gap 2.0" in text
+
+
+def test_how_long_delivery_has_been_paused(tmp_path: Path) -> None:
+    """An outage of the mail server shows as the seconds since delivery paused, per channel;
+    a channel that is not paused shows 0, so an alert can fire on the value alone."""
+    from connector.mail.pause import Pauses
+
+    store = SqliteStateStore(tmp_path / "state.db")
+    Pauses(store).record("mail", NOW - timedelta(minutes=30), "SMTP x:587: TimeoutError")
+    Pauses(store).record("mail", NOW - timedelta(minutes=20), "SMTP x:587: TimeoutError")
+    store.close()
+    registry = CollectorRegistry()
+    registry.register(StateCollector(tmp_path / "state.db", now=lambda: NOW))
+    text = generate_latest(registry).decode()
+    assert 'ticketflow_delivery_paused_seconds{channel="mail"} 1800.0' in text
+    assert 'ticketflow_delivery_paused_seconds{channel="webhook"} 0.0' in text

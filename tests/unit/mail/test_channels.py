@@ -118,6 +118,32 @@ def test_email_threads_with_the_customers_mail(tmp_path: Path) -> None:
     assert assigned["To"] == "bob@example.edu"
 
 
+def test_message_ids_are_keyed_recorded_and_differ_between_installations(
+        tmp_path: Path) -> None:
+    """Each sent Message-ID is the one recorded for the ticket (threading reads it there) and
+    in its outbox row; it is not the unkeyed hash of the effect a stranger could compute,
+    and two installations with the same tickets and rules send different ids."""
+    import hashlib
+
+    ids = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        rig = _rig(folder)
+        key = rig.new_ticket()
+        rig.cycle()
+        (ack,) = rig.mails()
+        store = SqliteStateStore(rig.settings.state_db)
+        (row,) = store.outbox(["sent"])
+        assert store.message_ids_for(key, "out") == [ack["Message-ID"]]
+        assert f"Message-ID: {ack['Message-ID']}".encode() in row.message
+        store.close()
+        unkeyed = hashlib.sha256(row.effect_key.encode()).hexdigest()
+        assert ack["Message-ID"][4:28] != unkeyed[:24]
+        ids.append(ack["Message-ID"])
+    assert ids[0] != ids[1]
+
+
 def _by_subject(mails: list[email.message.EmailMessage]) -> tuple[
         email.message.EmailMessage, email.message.EmailMessage, email.message.EmailMessage]:
     def one(part: str) -> email.message.EmailMessage:

@@ -1,17 +1,31 @@
-"""The delivery step: sent once, retried with backoff, failed visibly, and a crash between
-"accepted" and "recorded" repeats at most that one message."""
+"""The delivery step: sent once, retried with backoff, failed visibly, paused (never failed)
+by an outage of the server, and a crash between "accepted" and "recorded" repeats at most
+that one message."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from connector.errors import FatalError, RetriableError
-from connector.mail.base import MessageRejectedError
-from connector.mail.outbox import MAX_ATTEMPTS, OutboxDirMailer, Router, deliver
+from connector.errors import FatalError
+from connector.mail.base import (
+    DeliveryUnavailableError,
+    MessageDeferredError,
+    MessageRejectedError,
+)
+from connector.mail.outbox import (
+    MAX_ATTEMPTS,
+    RETRY_FOR,
+    OutboxDirMailer,
+    Router,
+    deliver,
+    pass_budget,
+)
+from connector.mail.pause import Pauses
 from connector.mail.suppress import DeliveryGuard
 from connector.state.base import OutboxMessage, Transaction
 from connector.state.sqlite import SqliteStateStore
@@ -21,14 +35,20 @@ SENDER = "redcap_helpdesk@example.edu"
 
 
 class FakeMailer:
-    """Records what it is asked to send; fails the next sends as told."""
+    """Records what it is asked to send; fails the next sends as told, or every send while
+    `down` holds an error (a server outage)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes]] = []
         self.failures: list[Exception] = []
+        self.down: Exception | None = None
+        self.tries = 0
         self.closed = 0
 
     def send(self, message: bytes, *, sender: str, recipient: str, name: str) -> None:
+        self.tries += 1
+        if self.down is not None:
+            raise self.down
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((recipient, message))
@@ -55,9 +75,10 @@ class CrashAfterAccept:
         self.inner.close()
 
 
-def _queue(store: SqliteStateStore, count: int, *, to: str = "pat@uni.example.edu") -> None:
+def _queue(store: SqliteStateStore, count: int, *, to: str = "pat@uni.example.edu",
+           key: str = "e") -> None:
     store.commit(Transaction(outbox=[
-        OutboxMessage(id=None, effect_key=f"e{n}", issue_key="HELP-1", template="t",
+        OutboxMessage(id=None, effect_key=f"{key}{n}", issue_key="HELP-1", template="t",
                       recipient=to, message=f"message {n}".encode(), created_at=NOW)
         for n in range(count)]))
 
@@ -79,43 +100,132 @@ def test_each_due_message_is_sent_once(store: SqliteStateStore) -> None:
     assert {m.status for m in store.outbox(["sent"])} == {"sent"}
 
 
-def test_temporary_failures_back_off_then_fail_visibly(store: SqliteStateStore) -> None:
-    """A 4xx waits 1, 2, 4 ... minutes; after MAX_ATTEMPTS it is failed with its last error."""
+def test_a_deferred_message_backs_off_for_days_then_fails_visibly(
+        store: SqliteStateStore) -> None:
+    """A 4xx to this message waits 1, 2, 4 ... minutes (at most an hour) and is failed with its
+    last error only after MAX_ATTEMPTS tries and RETRY_FOR since it was queued."""
     _queue(store, 1)
     mailer = FakeMailer()
-    mailer.failures = [RetriableError("421 try later")] * MAX_ATTEMPTS
-    now = NOW
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    mailer.failures = [MessageDeferredError("452 4.2.2 mailbox full")] * 1000
+    now, attempt = NOW, 0
+    while store.outbox(["pending"]):
+        attempt += 1
         result = deliver(store, mailer, sender=SENDER, now=now)
-        assert (result.retried, result.failed) == ((1, 0) if attempt < MAX_ATTEMPTS else (0, 1))
-        if attempt < MAX_ATTEMPTS:
-            (pending,) = store.outbox(["pending"])
-            assert pending.next_attempt_at == now + timedelta(minutes=min(2 ** (attempt - 1), 60))
-            assert deliver(store, mailer, sender=SENDER, now=now).sent == 0  # not yet due
-            now = pending.next_attempt_at
+        if result.failed:
+            break
+        (pending,) = store.outbox(["pending"])
+        assert pending.next_attempt_at == now + timedelta(minutes=min(2 ** (attempt - 1), 60))
+        assert deliver(store, mailer, sender=SENDER, now=now).retried == 0  # not yet due
+        now = pending.next_attempt_at
     (failed,) = store.outbox(["failed"])
-    assert failed.attempts == MAX_ATTEMPTS and failed.last_error == "421 try later"
+    assert failed.last_error == "452 4.2.2 mailbox full"
+    assert failed.attempts == attempt >= MAX_ATTEMPTS
+    assert RETRY_FOR <= now - NOW < RETRY_FOR + timedelta(hours=1)
 
 
 def test_a_refusal_fails_at_once(store: SqliteStateStore) -> None:
-    """A 5xx (this message will never be accepted) is failed without retrying."""
-    _queue(store, 1)
+    """A 5xx (this message will never be accepted) is failed without retrying; the other
+    messages of the pass still go."""
+    _queue(store, 3)
     mailer = FakeMailer()
     mailer.failures = [MessageRejectedError("550 no such user")]
-    assert deliver(store, mailer, sender=SENDER, now=NOW).failed == 1
+    result = deliver(store, mailer, sender=SENDER, now=NOW)
+    assert (result.failed, result.sent, result.error) == (1, 2, "")
     (failed,) = store.outbox(["failed"])
     assert failed.last_error == "550 no such user"
 
 
-def test_wrong_credentials_stop_the_pass_and_keep_the_message(store: SqliteStateStore) -> None:
-    """A FatalError (authentication) is raised; the message stays pending, untouched."""
-    _queue(store, 2)
+@pytest.mark.parametrize("outage", [
+    DeliveryUnavailableError("SMTP mail.example.edu:587: ConnectionRefusedError"),
+    DeliveryUnavailableError("SMTP mail.example.edu:587: 421 4.3.2 shutting down"),
+    DeliveryUnavailableError("SMTP mail.example.edu:587: MAIL FROM refused: 554 relay off"),
+    FatalError("SMTP mail.example.edu:587: authentication failed (535)"),
+], ids=["refused", "421", "mail-from-5xx", "auth"])
+def test_a_server_wide_failure_pauses_delivery_and_fails_nothing(
+        store: SqliteStateStore, outage: Exception) -> None:
+    """One try per pass, then a pause: no message is touched (pending, 0 attempts), the pass
+    reports the reason, and no connection is tried again before the wait is over."""
+    _queue(store, 5)
     mailer = FakeMailer()
-    mailer.failures = [FatalError("535 authentication failed")]
-    with pytest.raises(FatalError):
-        deliver(store, mailer, sender=SENDER, now=NOW)
-    assert [m.attempts for m in store.outbox(["pending"])] == [0, 0]
-    assert mailer.closed == 1
+    mailer.down = outage
+    result = deliver(store, mailer, sender=SENDER, now=NOW)
+    assert (result.sent, result.retried, result.failed, mailer.tries) == (0, 0, 0, 1)
+    assert str(outage) in result.error and "1 failed tries" in result.error
+    assert [(m.attempts, m.last_error) for m in store.outbox(["pending"])] == [(0, "")] * 5
+    again = deliver(store, mailer, sender=SENDER, now=NOW + timedelta(seconds=30))
+    assert mailer.tries == 1 and again.error == result.error
+    assert mailer.closed == 2
+
+
+def test_a_two_hour_outage_ends_with_every_message_sent_once(store: SqliteStateStore) -> None:
+    """A pass every 30 s through a 2-hour outage: tries back off 1, 2, 4 ... minutes to an
+    hour (about 9 connection attempts, not 240), nothing is failed, every pass in between
+    reports the pause, and the first pass after recovery sends all 20 messages once."""
+    _queue(store, 20)
+    mailer = FakeMailer()
+    mailer.down = DeliveryUnavailableError("SMTP mail.example.edu:587: TimeoutError")
+    now, stuck = NOW, 0
+    while now < NOW + timedelta(hours=2):
+        stuck += bool(deliver(store, mailer, sender=SENDER, now=now).error)
+        now += timedelta(seconds=30)
+    assert stuck == 240 and mailer.tries <= 10
+    assert store.outbox_counts() == {"pending": 20}
+    mailer.down = None
+    while not (result := deliver(store, mailer, sender=SENDER, now=now)).sent:
+        now += timedelta(seconds=30)
+    assert now - (NOW + timedelta(hours=2)) <= timedelta(hours=1)  # the wait is capped
+    assert (result.sent, result.error) == (20, "")
+    assert sorted(body for _, body in mailer.sent) == sorted(
+        f"message {n}".encode() for n in range(20))
+    assert Pauses(store).active() == []
+
+
+def test_a_pass_budget_ends_at_its_deadline_or_on_stop() -> None:
+    """The budget `once` and `run` give a pass: over once its seconds are spent (on the
+    monotonic clock it is given), or at once when the service is stopping."""
+    clock = [100.0]
+    stop = threading.Event()
+    over = pass_budget(120, stop, monotonic=lambda: clock[0])
+    clock[0] = 219.9
+    assert not over()
+    stop.set()
+    assert over()
+    stop.clear()
+    clock[0] = 220.0
+    assert over()
+
+
+def test_a_pause_with_nothing_left_to_send_ends(store: SqliteStateStore) -> None:
+    """Every waiting message dropped during an outage: once the wait is over, nothing is
+    stuck any more, though no connection was tried."""
+    _queue(store, 1)
+    mailer = FakeMailer()
+    mailer.down = DeliveryUnavailableError("SMTP mail.example.edu:587: TimeoutError")
+    assert deliver(store, mailer, sender=SENDER, now=NOW).error
+    assert store.drop(1)
+    assert deliver(store, mailer, sender=SENDER, now=NOW + timedelta(minutes=2)).error == ""
+    assert mailer.tries == 1 and Pauses(store).active() == []
+
+
+def test_a_chat_outage_does_not_hold_mail_back(store: SqliteStateStore) -> None:
+    """The webhook channel pauses on its own: mail is still sent while chat posts wait."""
+    _queue(store, 2)
+    _queue(store, 2, to="webhook:bob@example.edu", key="w")
+    mail, hook = FakeMailer(), FakeMailer()
+    hook.down = DeliveryUnavailableError("webhook: HTTP 503")
+    result = deliver(store, Router(mail, hook), sender=SENDER, now=NOW)
+    assert (result.sent, [p.channel for p in result.paused]) == (2, ["webhook"])
+    assert [m.recipient for m in store.outbox(["pending"])] == ["webhook:bob@example.edu"] * 2
+
+
+def test_a_pass_ends_between_messages_when_told(store: SqliteStateStore) -> None:
+    """`stop_when` (a time budget, a shutdown) ends the pass before the next send; the rest
+    waits, untouched, for the next pass."""
+    _queue(store, 5)
+    mailer = FakeMailer()
+    result = deliver(store, mailer, sender=SENDER, now=NOW, stop_when=lambda: mailer.tries >= 2)
+    assert (result.sent, result.unfinished, result.error) == (2, True, "")
+    assert deliver(store, mailer, sender=SENDER, now=NOW).sent == 3
 
 
 def test_blocked_recipients_are_failed_with_the_reason(store: SqliteStateStore) -> None:
@@ -162,7 +272,7 @@ def test_a_crash_while_recording_repeats_one_message(store: SqliteStateStore) ->
     _queue(store, 3)
 
     class FailingRecord(SqliteStateStore):
-        def update_outbox(self, message_id: int, **fields: object) -> None:  # type: ignore[override]
+        def mark_sent(self, message_id: int, **fields: object) -> None:  # type: ignore[override]
             raise SystemExit("disk gone")
 
     broken = FailingRecord(store.location)
@@ -182,7 +292,7 @@ def test_router_sends_webhook_rows_to_the_webhook(tmp_path: Path) -> None:
     Router(mail, hook).send(b"{}", sender=SENDER, recipient="webhook:bob@x.org", name="n")
     Router(mail, hook).send(b"m", sender=SENDER, recipient="bob@x.org", name="n")
     assert hook.sent == [("webhook:bob@x.org", b"{}")] and mail.sent == [("bob@x.org", b"m")]
-    with pytest.raises(RetriableError, match="TICKETFLOW_WEBHOOK_URL"):
+    with pytest.raises(DeliveryUnavailableError, match="TICKETFLOW_WEBHOOK_URL"):
         Router(mail, None).send(b"{}", sender=SENDER, recipient="webhook:bob@x.org", name="n")
     OutboxDirMailer(tmp_path).send(b"{}", sender=SENDER, recipient="webhook:b", name="HELP-1 x")
     assert [p.name for p in tmp_path.iterdir()] == ["HELP-1_x.json"]

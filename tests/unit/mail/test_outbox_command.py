@@ -1,4 +1,5 @@
-"""`ticketflow outbox`: failures are visible, and can be retried or dropped by hand."""
+"""`ticketflow outbox`: failures and pauses are visible; messages can be retried (one or all)
+or dropped by hand, safely twice, and a sent one is never sent again."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
+from connector.mail.outbox import OutboxDirMailer, deliver
+from connector.mail.pause import Pauses
 from connector.state.base import OutboxMessage, Transaction
 from connector.state.sqlite import SqliteStateStore
 
@@ -22,11 +25,10 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store.commit(Transaction(outbox=[
         OutboxMessage(id=None, effect_key=f"e{n}", issue_key=f"HELP-{n}", template="work_started",
                       recipient=f"user{n}@x.org", message=b"m", created_at=NOW)
-        for n in (1, 2, 3)]))
-    store.update_outbox(1, status="failed", attempts=8, next_attempt_at=None,
-                        last_error="550 5.1.1 no such user", sent_at=None)
-    store.update_outbox(3, status="sent", attempts=1, next_attempt_at=None, last_error="",
-                        sent_at=NOW)
+        for n in (1, 2, 3, 4)]))
+    store.mark_failed(1, error="550 5.1.1 no such user")
+    store.mark_sent(3, at=NOW)
+    store.mark_failed(4, error="not sent: rate limit", attempted=False)
     store.close()
     return path
 
@@ -46,7 +48,7 @@ def test_list_shows_pending_and_failed_with_the_error(state: Path,
     assert main(["outbox"]) == 0
     out = capsys.readouterr().out
     assert "550 5.1.1 no such user" in out and "HELP-2" in out and "HELP-3" not in out
-    assert out.splitlines()[-1] == "1 pending, 1 failed"
+    assert out.splitlines()[-1] == "1 pending, 2 failed"
     assert main(["outbox", "list", "--all"]) == 0
     assert "HELP-3" in capsys.readouterr().out
 
@@ -56,8 +58,40 @@ def test_retry_and_drop(state: Path, capsys: pytest.CaptureFixture[str]) -> None
     up; a sent message can be neither; an unknown ID or a missing one is a usage error."""
     assert main(["outbox", "retry", "1"]) == 0
     assert main(["outbox", "drop", "2"]) == 0
-    assert _statuses(state) == {1: ("pending", 0), 2: ("dropped", 0), 3: ("sent", 1)}
+    assert _statuses(state) == {1: ("pending", 0), 2: ("dropped", 0), 3: ("sent", 1),
+                                4: ("failed", 0)}
     assert main(["outbox", "retry", "3"]) == 2
+    assert main(["outbox", "drop", "2"]) == 2
     assert main(["outbox", "drop", "99"]) == 2
     assert main(["outbox", "retry"]) == 2
-    assert "needs the message number" in capsys.readouterr().err
+    assert "needs the message number (ID) or --all" in capsys.readouterr().err
+    assert main(["outbox", "retry", "1", "--all"]) == 2
+
+
+def test_retry_all_twice_releases_failed_ones_and_never_resends(
+        state: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`retry --all` releases every failed message (a refusal, a rate-limit hold) and a
+    delivery pause; run twice, it changes nothing more; the next delivery sends each released
+    message once, and the one sent before is not sent again."""
+    store = SqliteStateStore(state)
+    Pauses(store).record("mail", NOW, "SMTP mail.example.edu:587: ConnectionRefusedError")
+    store.close()
+    assert main(["outbox"]) == 0
+    assert capsys.readouterr().out.startswith("mail delivery paused since")
+    assert main(["outbox", "retry", "--all"]) == 0
+    assert main(["outbox", "retry", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "2 failed messages will be sent" in out and "0 failed messages will be sent" in out
+    assert out.count("delivery pause ended") == 1
+    assert _statuses(state) == {1: ("pending", 0), 2: ("pending", 0), 3: ("sent", 1),
+                                4: ("pending", 0)}
+    store = SqliteStateStore(state)
+    try:
+        assert Pauses(store).active() == []
+        result = deliver(store, OutboxDirMailer(tmp_path / "outbox"), sender="h@example.edu",
+                         now=NOW)
+    finally:
+        store.close()
+    assert result.sent == 3
+    assert sorted(p.name.split("-")[1] for p in (tmp_path / "outbox").glob("*.eml")) == \
+        ["1", "2", "4"]

@@ -8,8 +8,7 @@ import pytest
 import requests
 import responses
 
-from connector.errors import RetriableError
-from connector.mail.base import MessageRejectedError
+from connector.mail.base import DeliveryUnavailableError, MessageRejectedError
 from connector.mail.webhook import WebhookMailer, webhook_payload
 
 URL = "https://hooks.slack.example/services/T000/B000/secret"
@@ -27,20 +26,21 @@ def test_slack_and_teams_payloads() -> None:
 
 @responses.activate
 def test_post_and_status_mapping() -> None:
-    """2xx delivered; 429 and 5xx retriable; other 4xx refused; the URL (a secret) never
+    """2xx delivered; 429, 5xx and a refused connection pause the chat channel (the service
+    is unavailable, not this post); other 4xx refuse the post; the URL (a secret) never
     appears in an error."""
     hook = WebhookMailer(URL)
     responses.post(URL, status=200)
     hook.send(b'{"text": "x"}', sender="", recipient="webhook:bob", name="n")
     assert responses.calls[0].request.body == b'{"text": "x"}'
-    for status, error in ((429, RetriableError), (503, RetriableError),
+    for status, error in ((429, DeliveryUnavailableError), (503, DeliveryUnavailableError),
                           (404, MessageRejectedError)):
         responses.replace(responses.POST, URL, status=status, body="no_service")
         with pytest.raises(error) as raised:
             hook.send(b"{}", sender="", recipient="webhook:bob", name="n")
         assert "secret" not in str(raised.value)
     responses.replace(responses.POST, URL, body=requests.ConnectionError("refused"))
-    with pytest.raises(RetriableError) as raised:
+    with pytest.raises(DeliveryUnavailableError) as raised:
         hook.send(b"{}", sender="", recipient="webhook:bob", name="n")
     assert "secret" not in str(raised.value)
     hook.close()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from connector.sandbox import Sandbox
-from connector.sandbox.application import App
+from connector.sandbox.jira.app import JiraApp as App
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # 10:00 in America/Chicago
 
@@ -86,3 +86,26 @@ def dc_api(datacenter: Sandbox) -> Api:
 def make_api() -> Callable[..., Api]:
     """make_api(flavor, **Sandbox keyword arguments) -> a pipeline client of a new sandbox."""
     return lambda flavor, **options: Api(Sandbox(flavor, now=START, **options))
+
+
+@pytest.fixture
+def zd() -> Api:
+    """A pipeline client of an unstarted Zendesk sandbox, clock frozen at START, as the admin."""
+    return Api(Sandbox(tracker="zendesk", now=START))
+
+
+class WebhookQueue:
+    """Stands in for the webhook sender: keeps what the sandbox would post, posts nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, bytes, dict[str, str]]] = []
+
+    def send(self, url: str, event: str, body: bytes, headers: dict[str, str]) -> None:
+        self.sent.append((url, event, body, headers))
+
+
+def capture_webhooks(api: Api) -> WebhookQueue:
+    """Replace the sandbox's sender with a WebhookQueue and return it."""
+    captured = WebhookQueue()
+    api.app.webhooks = captured  # type: ignore[assignment]
+    return captured

@@ -129,7 +129,8 @@ def test_python_api_mirrors_the_control_endpoints() -> None:
     assert sandbox.app.faults.config == FaultConfig()
     sandbox.set_time_zone("UTC")
     assert sandbox.store.current_user.time_zone == "UTC"
-    assert sandbox.request_counts() == {"total": 0, "by_endpoint": {}, "faults": {}}
+    assert sandbox.request_counts() == {"total": 0, "reads": 0, "writes": 0, "by_method": {},
+                                        "by_endpoint": {}, "faults": {}}
     assert sandbox.auth_headers() == {"Authorization": "Bearer sandbox-token"}
     with pytest.raises(RuntimeError):
         _ = sandbox.url
@@ -148,3 +149,66 @@ def test_a_shared_clock_drives_the_stamps(make_api: Callable[..., Api]) -> None:
     fields = api.get(f"/rest/api/3/issue/{key}").body["fields"]
     assert (fields["created"], fields["updated"]) == ("2026-11-26T10:00:00.000-0600",
                                                       "2026-11-26T12:00:00.000-0600")
+
+
+def test_the_index_lists_every_control_endpoint(api: Api) -> None:
+    """GET /_sandbox/ names each control endpoint with what it does; each one it lists exists."""
+    index = api.get("/_sandbox/")
+    assert index.status == 200 and index.body["tracker"] == "jira"
+    listed = {(e["method"], e["path"]): e["does"] for e in index.body["endpoints"]}
+    for wanted in [("POST", "/_sandbox/reset"), ("POST", "/_sandbox/clock"),
+                   ("POST", "/_sandbox/faults"), ("GET", "/_sandbox/requests"),
+                   ("POST", "/_sandbox/seed"), ("POST", "/_sandbox/projects"),
+                   ("POST", "/_sandbox/webhooks"), ("GET", "/_sandbox/timezone")]:
+        assert listed[wanted], wanted
+    assert all(does for does in listed.values())
+    for method, path in listed:
+        assert api.call(method, path).status not in (404, 405), (method, path)
+    assert api.get("/_sandbox").body == index.body
+
+
+def test_reads_and_writes_are_counted_apart(api: Api) -> None:
+    """A POST that only searches is a read; creating is a write; by_method counts methods."""
+    key = api.create()
+    api.post("/rest/api/3/search/jql", {"jql": "project = HELP"})
+    api.get(f"/rest/api/3/issue/{key}")
+    api.put(f"/rest/api/3/issue/{key}", {"fields": {"summary": "x"}})
+    counts = api.get("/_sandbox/requests").body
+    assert (counts["total"], counts["reads"], counts["writes"]) == (4, 2, 2)
+    assert counts["by_method"] == {"GET": 1, "POST": 2, "PUT": 1}
+
+
+def test_seeded_tickets_read_like_a_help_desk(api: Api) -> None:
+    """Seeded issues carry a real request's summary and its customer in the customer field."""
+    api.post("/_sandbox/seed", {"count": 20})
+    fields = api.get("/rest/api/2/issue/HELP-1").body["fields"]
+    assert fields["summary"] == "Locked out of REDCap after password reset"
+    assert fields["customfield_10072"] == "pat.doe@uni.example.edu"
+    assert "locked" in fields["description"]
+    summaries = {api.get(f"/rest/api/2/issue/HELP-{n}").body["fields"]["summary"]
+                 for n in range(1, 21)}
+    assert len(summaries) == 16  # every sample once, then they come round again
+
+
+def test_serve_seeds_sample_tickets_before_listening() -> None:
+    """serve(seed=N) creates N tickets; the first is there as soon as the URL is printed."""
+    import io
+    import threading
+    import time
+
+    import requests
+
+    from connector.sandbox import serve
+
+    out = io.StringIO()
+    thread = threading.Thread(target=serve, kwargs={"port": 0, "seed": 3, "out": out},
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while "listening on" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    url = out.getvalue().split("listening on ")[1].split()[0]
+    found = requests.get(f"{url}/rest/api/2/issue/HELP-3", auth=("sandbox@example.test",
+                                                                 "sandbox-token"), timeout=5)
+    assert found.json()["fields"]["summary"] == "New project request for a cohort study"
+    assert "Seeded 3 sample tickets." in out.getvalue()

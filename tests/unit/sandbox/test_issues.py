@@ -89,11 +89,12 @@ def test_assign_by_account_on_cloud_and_by_name_on_dc(api: Api, dc_api: Api) -> 
 
 
 def test_users_come_from_the_shipped_mappings(api: Api, dc_api: Api) -> None:
-    """The API user plus every role user of mappings.yaml; found by prefix as in Jira."""
+    """The API user plus every role user of mappings.yaml (and one observer who may not be
+    assigned, see test_assignable); found by prefix as in Jira."""
     everyone = api.get("/rest/api/3/user/search", query="").body
     assert [u["emailAddress"] for u in everyone] == [
         "sandbox@example.test", "alice@example.edu", "bob@example.edu", "carol@example.edu",
-        "dave@example.edu"]
+        "dave@example.edu", "robin.reader@example.edu"]
     assert api.get("/rest/api/3/myself").body["displayName"] == "Sandbox Admin"
     assert api.get("/rest/api/3/user/search").status == 400
     found = dc_api.get("/rest/api/2/user/search", username="car").body

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.sandbox import Sandbox
-from connector.sandbox.jql import JqlError
-from connector.sandbox.query import compile_jql, evaluate
-from connector.sandbox.store import Store
-from connector.sandbox.timeutil import to_ms
+from connector.sandbox.clock import to_ms
+from connector.sandbox.jira.jql import JqlError
+from connector.sandbox.jira.query import compile_jql, evaluate
+from connector.sandbox.jira.store import Store
 
 CHICAGO = "America/Chicago"
 T0 = datetime(2026, 11, 26, 15, 50, tzinfo=UTC)  # 09:50 in Chicago

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.sandbox.jql import BoolOp, Clause, JqlError, Not, Value, parse, tokenize
+from connector.sandbox.jira.jql import BoolOp, Clause, JqlError, Not, Value, parse, tokenize
 
 
 def test_poll_query_parses_into_clauses_and_order() -> None:

@@ -106,8 +106,7 @@ def test_replaying_a_transaction_changes_nothing(
     store.mark_effect(effect.effect_key, "done", detail="sent", at=t0 + timedelta(seconds=1))
     [message] = store.outbox(["pending"])
     assert message.id is not None
-    store.update_outbox(message.id, status="sent", attempts=1, next_attempt_at=None,
-                        last_error="", sent_at=t0 + timedelta(seconds=2))  # fmt: skip
+    store.mark_sent(message.id, at=t0 + timedelta(seconds=2))
     store.commit(transaction)
     assert store.count_open("SUP") == 2
     assert [e.status for e in store.effects_for("SUP-1")] == ["done"]
@@ -319,8 +318,7 @@ def test_pending_outbox_is_due_messages_oldest_first(
     first = due[0]
     assert first.id is not None
     retry_at = t0 + timedelta(minutes=10)
-    store.update_outbox(first.id, status="pending", attempts=1, next_attempt_at=retry_at,
-                        last_error="421 try later", sent_at=None)  # fmt: skip
+    store.retry_later(first.id, at=retry_at, error="421 try later")
     assert "e-early" not in {m.effect_key for m in store.pending_outbox(t0 + timedelta(minutes=9))}
     [retried] = [m for m in store.pending_outbox(retry_at) if m.id == first.id]
     assert (retried.attempts, retried.last_error, retried.next_attempt_at) == (
@@ -334,15 +332,42 @@ def test_outbox_lists_by_status(
     store.commit(Transaction(outbox=[make_message("e-1", t0), make_message("e-2", t0)]))
     first, _ = store.outbox(["pending"])
     assert first.id is not None
-    store.update_outbox(first.id, status="failed", attempts=5, next_attempt_at=None,
-                        last_error="550 no such user", sent_at=None)  # fmt: skip
+    store.mark_failed(first.id, error="550 no such user")
     assert [m.effect_key for m in store.outbox(["failed"])] == ["e-1"]
     assert [m.effect_key for m in store.outbox(["failed", "pending"])] == ["e-1", "e-2"]
     assert store.outbox(["sent", "dropped"]) == []
     assert store.outbox([]) == []
+    assert store.outbox_counts() == {"failed": 1, "pending": 1}
     with pytest.raises(FatalError, match="no outbox message 999"):
-        store.update_outbox(999, status="sent", attempts=1, next_attempt_at=None,
-                            last_error="", sent_at=t0)  # fmt: skip
+        store.mark_sent(999, at=t0)
+
+
+def test_outbox_operations_change_only_what_their_name_says(
+    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+) -> None:
+    """Each intent-named operation moves a message only from the states it names: a sent
+    message is never requeued or dropped (so a second `outbox retry` cannot resend it), a
+    dropped one is not failed by a late delivery result, and `requeue_failed` releases only
+    failed ones, with fresh attempts and no waiting."""
+    store.commit(Transaction(outbox=[make_message(f"e-{n}", t0) for n in range(4)]))
+    a, b, c, d = (m.id or 0 for m in store.outbox(["pending"]))
+    store.mark_sent(a, at=t0)
+    store.retry_later(b, at=t0 + HOUR, error="451 later")
+    store.mark_failed(c, error="550 no such user")
+    assert store.drop(d) and not store.drop(d) and not store.drop(a)
+    store.mark_failed(d, error="late result")
+    assert not store.requeue(a) and not store.requeue(d)
+    assert store.requeue_failed() == 1 and store.requeue_failed() == 0
+    rows = {m.id: m for m in store.outbox(["pending", "failed", "sent", "dropped"])}
+    assert (rows[a].status, rows[a].attempts, rows[a].sent_at) == ("sent", 1, t0)
+    assert (rows[b].status, rows[b].attempts, rows[b].next_attempt_at) == (
+        "pending", 1, t0 + HOUR)
+    assert (rows[c].status, rows[c].attempts, rows[c].last_error) == ("pending", 0, "")
+    assert (rows[d].status, rows[d].last_error) == ("dropped", "")
+    assert store.requeue(b)
+    assert store.outbox_message(b) is not None
+    assert store.outbox_message(b).next_attempt_at is None  # type: ignore[union-attr]
+    assert store.outbox_message(999) is None
 
 
 def test_two_stores_on_one_file_see_each_others_commits(

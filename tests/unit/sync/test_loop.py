@@ -1,35 +1,44 @@
-"""The service loop survives a failing job, and health says why it is unhealthy."""
+"""The service loop survives a failing job, delivers on a thread of its own (a hanging mail
+server holds nothing else back), says what each cycle did, and health says why it is
+unhealthy, delivery being stuck included."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connector.clock import SettableClock
+from connector.mail.outbox import Delivery
+from connector.mail.pause import Pause
 from connector.sync.loop import Health, Intervals, ServiceLoop
+from connector.sync.summary import CycleTally
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
 
 class FlakyCycle:
-    """A cycle whose sync fails once, then works; it stops the loop after its second sync."""
+    """A cycle whose sync fails once, then works; delivery stops the loop once a sync ran."""
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
         self.calls: list[str] = []
+        self.synced = threading.Event()
 
     def read_mail(self) -> None:
         self.calls.append("mail")
 
     def sync(self) -> None:
         self.calls.append("sync")
+        self.synced.set()
         if self.calls.count("sync") == 1:
             raise RuntimeError("Jira fell over")
 
     def deliver_mail(self) -> None:
+        self.synced.wait(timeout=10)
         self.calls.append("deliver")
         self.stop.set()
 
@@ -43,7 +52,7 @@ def test_a_failing_job_is_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureF
     loop = ServiceLoop(cycle, intervals=Intervals(), health=health, stop=stop)  # type: ignore[arg-type]
     caplog.set_level(logging.ERROR)
     assert loop.run() == 0
-    assert cycle.calls == ["mail", "sync", "deliver"]
+    assert sorted(cycle.calls) == ["deliver", "mail", "sync"]
     assert "sync job failed" in caplog.text
     assert health.status() == (False, "no sync has completed yet (sync: RuntimeError: Jira fell "
                                       "over)")
@@ -62,7 +71,7 @@ def test_health_turns_unhealthy_when_syncs_stop() -> None:
     health.succeeded("sync")
     assert health.status() == (True, "last successful sync 0s ago")
     clock.advance(timedelta(minutes=6))
-    health.failed("sync", TimeoutError("Jira did not answer"))
+    health.failed("sync", "TimeoutError: Jira did not answer")
     healthy, reason = health.status()
     assert not healthy
     assert reason == ("last successful sync 360s ago (limit 300s); last errors: sync: "
@@ -89,9 +98,109 @@ def test_a_mail_step_reporting_trouble_counts_as_failed() -> None:
     """Intake does not raise for mailbox trouble; its reported error still reaches /healthz."""
     stop = threading.Event()
     health = Health(SettableClock(NOW), stale_after=timedelta(minutes=5))
+    health.succeeded("sync")
     loop = ServiceLoop(MailboxDown(stop), intervals=Intervals(), health=health,  # type: ignore[arg-type]
                        stop=stop)
-    assert loop.run() == 0
+    loop._job("mail", loop.cycle.read_mail)
     healthy, reason = health.status()
     assert healthy
-    assert "mail: RuntimeError: IMAP login refused: AUTHENTICATIONFAILED" in reason
+    assert "mail: IMAP login refused: AUTHENTICATIONFAILED" in reason
+
+
+def test_stuck_delivery_degrades_health_with_the_reason() -> None:
+    """A delivery pass that reports a pause (the SMTP server down) makes /healthz unhealthy,
+    saying why, though syncs are recent; the next pass that works makes it healthy again."""
+    clock = SettableClock(NOW)
+    health = Health(clock, stale_after=timedelta(minutes=5))
+    health.succeeded("sync")
+    loop = ServiceLoop(MailboxDown(threading.Event()), intervals=Intervals(),  # type: ignore[arg-type]
+                       health=health)
+    pause = Pause("mail", NOW, 3, NOW + timedelta(minutes=4),
+                  "SMTP mail.example.edu:587: ConnectionRefusedError: [Errno 111]")
+    loop._job("deliver", lambda: Delivery(paused=(pause,)))
+    healthy, reason = health.status()
+    assert not healthy
+    assert reason.startswith("delivery stuck: mail delivery paused since 2026-12-01T15:00+00:00 "
+                             "(3 failed tries; next at 2026-12-01T15:04+00:00): SMTP "
+                             "mail.example.edu:587: ConnectionRefusedError")
+    loop._job("deliver", lambda: Delivery(sent=4))
+    assert health.status() == (True, "last successful sync 0s ago")
+
+
+@dataclass
+class HangingDelivery:
+    """Delivery that hangs (a mail server that never answers) until two syncs have run."""
+
+    stop: threading.Event
+    syncs: int = 0
+    released: bool = False
+
+    def __post_init__(self) -> None:
+        self.two_syncs = threading.Event()
+
+    def read_mail(self) -> None:
+        return None
+
+    def sync(self) -> None:
+        self.syncs += 1
+        if self.syncs == 2:
+            self.two_syncs.set()
+            self.stop.set()
+
+    def deliver_mail(self) -> None:
+        # On the main thread this would wait out the whole timeout: no second sync could run.
+        self.released = self.two_syncs.wait(timeout=15)
+
+
+def test_a_hanging_delivery_does_not_hold_sync_back() -> None:
+    """While a delivery pass hangs, sync runs on its timer (here every second) again and
+    again: delivery has a thread of its own."""
+    stop = threading.Event()
+    cycle = HangingDelivery(stop)
+    health = Health(SettableClock(NOW), stale_after=timedelta(minutes=5))
+    loop = ServiceLoop(cycle, intervals=Intervals(mail=60, poll=1, delivery=60),  # type: ignore[arg-type]
+                       health=health, stop=stop)
+    assert loop.run() == 0
+    assert cycle.released and cycle.syncs == 2
+
+
+@dataclass
+class Report:
+    """Stand-ins with the attributes the steps' reports carry."""
+
+    read: int = 0
+    tickets: int = 0
+    comments: int = 0
+    sent: int = 0
+    failed: int = 0
+    performed: tuple[object, ...] = ()
+    status: str = ""
+
+
+def test_one_line_per_cycle_with_counts_and_request_cost(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Mail and delivery counts since the last line, the sync's actions by outcome, and the
+    tracker requests made meanwhile (from the metrics counter) make one INFO line; the next
+    line starts counting afresh."""
+    requests = iter([100.0, 107.0, 107.0])
+    tally = CycleTally(requests=lambda: next(requests))
+    tally.add("mail", Report(read=2, tickets=1, comments=1))
+    tally.add("deliver", Report(sent=3, failed=1))
+    tally.add("deliver", Report(sent=1))
+    tally.add("deliver", None)
+    caplog.set_level(logging.INFO, logger="connector.cycle")
+    statuses = ("done", "done", "done", "skipped")
+    tally.cycle_done(Report(performed=tuple(Report(status=s) for s in statuses)), 0.42)
+    tally.cycle_done(Report(), 0.1)
+    first, second = (vars(r) for r in caplog.records)
+    assert {k: first[k] for k in FIELDS} == {
+        "mail_read": 2, "tickets_created": 1, "comments_made": 1, "actions_performed": 3,
+        "actions_skipped": 1, "actions_failed": 0, "messages_sent": 4, "messages_failed": 1,
+        "tracker_requests": 7, "seconds": 0.42}
+    assert first["message"] == "cycle done"
+    assert {k: second[k] for k in FIELDS} == dict.fromkeys(FIELDS, 0) | {"seconds": 0.1}
+
+
+FIELDS = ("mail_read", "tickets_created", "comments_made", "actions_performed",
+          "actions_skipped", "actions_failed", "messages_sent", "messages_failed",
+          "tracker_requests", "seconds")

@@ -115,7 +115,8 @@ def test_a_second_answer_updates_rather_than_duplicates(world: Any) -> None:
     assert tracker.get_issue(key).custom_fields["customfield_10073"] == 5
     first, second = tracker.comments(key)
     assert first.body.startswith("Customer feedback (resolution 1): 2/5")
-    assert second.body.startswith("Customer feedback updated (resolution 1): 5/5")
+    assert second.body == ("Customer feedback updated (resolution 1): 5/5 (was 2/5). "
+                           "Comment: Sorted now")
     count = store.db.execute("SELECT count(*) FROM feedback").fetchone()[0]
     assert count == 1
 
@@ -171,3 +172,83 @@ def test_a_tracker_failure_keeps_the_answer_for_later(world: Any) -> None:
     assert write_back_pending(store, tracker, config) == 1
     assert write_back_pending(store, tracker, config) == 0
     assert len(tracker.comments(key)) == 1
+
+
+def test_only_changes_are_written_back(world: Any) -> None:
+    """A new comment with the same score leaves the satisfaction field alone and says only
+    what changed; an answer changed while Jira was down, then changed back to what Jira
+    already holds, owes Jira nothing."""
+    client, tracker, store, _, key = world
+    writes: list[str] = []
+    jira = {"up": True}
+    update_fields, add_comment = tracker.update_fields, tracker.add_comment
+
+    def field(*args: Any, **kwargs: Any) -> Any:
+        if not jira["up"]:
+            raise RetriableError("Jira answered 503")
+        writes.append(args[0])
+        return update_fields(*args, **kwargs)
+
+    def comment(*args: Any, **kwargs: Any) -> Any:
+        if not jira["up"]:
+            raise RetriableError("Jira answered 503")
+        return add_comment(*args, **kwargs)
+
+    tracker.update_fields, tracker.add_comment = field, comment  # type: ignore[method-assign]
+    client.request("POST", _link(key), {"score": "4", "comment": "ok"})
+    client.request("POST", _link(key), {"score": "4", "comment": "ok, and quick"})
+    assert writes == [key]  # the score did not change: one field write
+    assert tracker.comments(key)[-1].body == (
+        "Customer feedback updated (resolution 1): 4/5 (score unchanged). Comment: ok, and quick")
+    jira["up"] = False
+    client.request("POST", _link(key), {"score": "2", "comment": "ok, and quick"})
+    client.request("POST", _link(key), {"score": "4", "comment": "ok, and quick"})
+    jira["up"] = True
+    config = load_config(Path(__file__).resolve().parents[3])
+    assert write_back_pending(store, tracker, config) == 0
+    assert answer_for(store, key, 1).written_back  # type: ignore[union-attr]
+    assert len(tracker.comments(key)) == 2 and writes == [key]
+
+
+def test_a_write_back_cut_between_field_and_comment_is_finished_later(world: Any) -> None:
+    """Jira takes the new score but fails the comment: the next try adds the comment only
+    (the field is not written twice), and it still says what the score was before."""
+    client, tracker, store, _, key = world
+    client.request("POST", _link(key), {"score": "2"})
+    add_comment = tracker.add_comment
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise RetriableError("Jira answered 503")
+
+    tracker.add_comment = down  # type: ignore[method-assign]
+    client.request("POST", _link(key), {"score": "5"})
+    assert tracker.get_issue(key).custom_fields["customfield_10073"] == 5
+    tracker.add_comment = add_comment  # type: ignore[method-assign]
+    tracker.update_fields = down  # type: ignore[method-assign]
+    config = load_config(Path(__file__).resolve().parents[3])
+    assert write_back_pending(store, tracker, config) == 1
+    assert tracker.comments(key)[-1].body == ("Customer feedback updated (resolution 1): 5/5 "
+                                              "(was 2/5).")
+
+
+def test_answers_from_one_link_are_rate_limited(world: Any) -> None:
+    """300 POSTs from one link (a script, a stuck browser) make at most 5 answers an hour:
+    the rest get 429 with Retry-After and a page that says when to try again, and reach
+    neither the state nor the tracker; an hour later the link works again. The form says
+    how often an answer may change."""
+    client, tracker, store, clock, key = world
+    _, _, form = client.request("GET", _link(key))
+    assert "up to 5 times an hour" in form
+    statuses = []
+    for n in range(300):
+        status, headers, page = client.request("POST", _link(key),
+                                               {"score": str(n % 5 + 1), "comment": str(n)})
+        statuses.append(status)
+    assert statuses[:5] == [200] * 5 and set(statuses[5:]) == {429}
+    assert 3000 < int(headers["Retry-After"]) <= 3601
+    assert "Your last answer is recorded" in page and "60 minutes" in page
+    assert len(tracker.comments(key)) == 5
+    assert answer_for(store, key, 1).answers == 5  # type: ignore[union-attr]
+    assert client.request("POST", _link(key, resolution=2), {"score": "3"})[0] == 200
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert client.request("POST", _link(key), {"score": "1"})[0] == 200
