@@ -4,11 +4,12 @@ Run:  .venv/bin/python bench/mail_ingest.py [--quick] [--messages N]
 
 A generated, seeded mixture (new requests, some with HTML and quoted history or an
 attachment; replies threading by In-Reply-To or References; out-of-office replies; bounces
-quoting an earlier Message-ID), and the shared corpus of real mail where present, are first
-parsed alone (best of three passes); then the mixture is put in a
+returning our acknowledgement of an earlier request), and the shared corpus of real mail
+where present, are first parsed alone (best of three passes); then the mixture is put in a
 Maildir and read by the real intake into the Jira sandbox (its own process, over HTTP, Cloud
-flavor), counting the sandbox's requests. Prints a table; writes
-bench/results/mail_ingest.json.
+flavor), counting the sandbox's requests: the requests first, then, once each ticket's
+acknowledgement is recorded as sent (as a cycle's delivery would), the mail that follows
+them. Prints a table; writes bench/results/mail_ingest.json.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SandboxProcess, settings_for, shipped_config, table, write
 
 from connector.engine.calendar import BusinessCalendar
+from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.parse import parse
 from connector.mail.intake.rules import IntakeRules
+from connector.state.base import Transaction
+from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import Ingest, IngestReport
 from connector.tracker.jira.client import connect
 from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.setup import install_scheme
@@ -88,8 +91,13 @@ def _follow_up(kind: str, n: int, parent: int) -> bytes:
             "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
             f"Final-Recipient: rfc822; gone{n}@uni.example.edu\r\nAction: failed\r\n"
             "Status: 5.1.1\r\n--d\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-            f"Message-ID: <req{parent}@uni.example.edu>\r\nTo: gone{n}@uni.example.edu\r\n"
+            f"Message-ID: {_ack(parent)}\r\nTo: gone{n}@uni.example.edu\r\n"
             "--d--\r\n").encode()
+
+
+def _ack(request: int) -> str:
+    """The Message-ID of our acknowledgement of a request (what a bounce returns)."""
+    return f"<tf.ack{request}@example.edu>"
 
 
 def mixture(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
@@ -120,15 +128,13 @@ def parse_rate(messages: list[bytes]) -> tuple[float, float]:
     return len(messages) / best, size / best
 
 
-def ingest_all(sandbox: SandboxProcess, folder: Path, messages: list[bytes]
+def ingest_all(sandbox: SandboxProcess, folder: Path, generated: list[tuple[str, bytes]]
                ) -> tuple[Counter[str], float]:
     settings = settings_for(sandbox, folder)
     config = shipped_config()
     tracker = connect(settings)
     install_scheme(config, tracker, dry_run=False, echo=lambda _: None)
     box = mailbox.Maildir(folder / "Maildir", create=True)
-    for raw in messages:
-        box.add(raw)
     store = SqliteStateStore(settings.state_db)
     codec = FieldCodec(config.mappings.fields,
                        categories=[c.name for c in config.rules.categories])
@@ -139,16 +145,34 @@ def ingest_all(sandbox: SandboxProcess, folder: Path, messages: list[bytes]
                         folder / "Maildir", max_size=config.mappings.mailbox.max_message_size))
     totals: Counter[str] = Counter()
     sandbox.reset_counts()
-    began = time.perf_counter()
-    while True:
-        report: IngestReport = ingest(NOW)
-        if report.read == 0:
-            break
-        for name in ("tickets", "comments", "quarantined", "duplicates", "deferred"):
-            totals[name] += getattr(report, name)
-    elapsed = time.perf_counter() - began
+    elapsed = 0.0
+    for phase in ("request", "follow-up"):
+        for kind, raw in generated:
+            if (kind == "request") == (phase == "request"):
+                box.add(raw)
+        if phase == "follow-up":
+            acknowledged(store, generated)
+        began = time.perf_counter()
+        while True:
+            report: IngestReport = ingest(NOW)
+            if report.read == 0:
+                break
+            for name in ("tickets", "comments", "quarantined", "duplicates", "deferred"):
+                totals[name] += getattr(report, name)
+        elapsed += time.perf_counter() - began
     store.close()
     return totals, elapsed
+
+
+def acknowledged(store: SqliteStateStore, generated: list[tuple[str, bytes]]) -> None:
+    """Record each request's acknowledgement as sent, as the cycle's delivery would."""
+    book = IntakeStore(store.db)
+    sent = []
+    for number, (kind, _) in enumerate(generated):
+        record = book.record(f"<req{number}@uni.example.edu>") if kind == "request" else None
+        if record is not None and record.issue_key:
+            sent.append((_ack(number), record.issue_key, "out"))
+    store.commit(Transaction(message_ids=sent))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sandbox.set_clock(NOW)
         with tempfile.TemporaryDirectory() as folder:
-            outcomes, elapsed = ingest_all(sandbox, Path(folder), messages)
+            outcomes, elapsed = ingest_all(sandbox, Path(folder), generated)
         counts = sandbox.counts()
     finally:
         sandbox.stop()

@@ -21,6 +21,7 @@ from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
 from connector.mail.intake.imap import ImapMailbox, ImapTarget
+from connector.mail.intake.ingest import Ingest
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, deliver, pass_budget
@@ -32,7 +33,6 @@ from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
-from connector.sync.ingest import Ingest
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Tracker
@@ -174,6 +174,17 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
                 calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
+    opener = mailbox_opener(config, settings, store)
+    if opener is None:
+        return None
+    rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
+    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
+                  open_mailbox=opener)
+
+
+def mailbox_opener(config: Config, settings: Settings,
+                   store: SqliteStateStore) -> Callable[[], Mailbox] | None:
+    """How to open the helpdesk mailbox (IMAP, else a Maildir); None when neither is set."""
     box = config.mappings.mailbox
     opener: Callable[[], Mailbox]
     if settings.imap_url:
@@ -196,9 +207,7 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
                                   quarantine=settings.imap_quarantine_folder)
     else:
         return None
-    rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
-    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
-                  open_mailbox=opener)
+    return opener
 
 
 def _flavor_key(settings: Settings) -> str:

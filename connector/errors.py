@@ -4,6 +4,8 @@
     ├── ConfigError                  bad rules/mappings/settings; fix the file (exit 2)
     ├── UsageError                   bad command-line use (exit 2)
     ├── RetriableError               try again later: rate limits, 5xx, dropped connections
+    │   ├── MalformedAnswerError     the tracker's answer was not the JSON it should be
+    │   └── NotDoneError             refused undone (429, 503) or never sent: safe to send again
     ├── FatalError                   stop the job: credentials, permissions, a missing project
     │   └── TrackerError             the tracker refused a request; carries its errorMessages
     │       ├── AuthError            401 (or 403 on the account itself): check the credentials
@@ -38,6 +40,19 @@ class UsageError(TicketflowError):
 
 class RetriableError(TicketflowError):
     """A transient failure; the same call may succeed later."""
+
+
+class MalformedAnswerError(RetriableError):
+    """The tracker answered, but not with the JSON that endpoint returns (an HTML page with
+    200 from a proxy or a maintenance page, a missing key, a list where an object belongs).
+    Transient: such answers come from something in the way, and the same call usually works
+    later. Never a crash, so never a reason to give up on the mail or the ticket at hand."""
+
+
+class NotDoneError(RetriableError):
+    """A request that failed without being done: the tracker refused it undone (429, 503) or
+    it never reached the tracker. Unlike a timeout or a 500, sending it again (even a create)
+    cannot make a second of anything."""
 
 
 class FatalError(TicketflowError):

@@ -31,6 +31,7 @@ from connector.config.tagged import Strict, Tagged, registry, single_key
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 StatusCategory = Literal["To Do", "In Progress", "Done"]
 _WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+_AUTHSERV_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # RFC 8601: a token, a host name
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -262,6 +263,22 @@ class Mailbox(Strict):
         default_factory=list,
         description="Sender domains whose mail is never treated as bulk or automatic (their "
         "systems mark people's mail as bulk); such mail is acknowledged like any other.")
+    authserv_id: str | None = Field(
+        None,
+        description="The name your receiving mail server writes first in its "
+        "Authentication-Results headers (e.g. mx.example.edu). Only those headers are read: "
+        "mail whose DMARC, DKIM or SPF verdict failed there never joins an existing ticket, "
+        "and its new ticket is labelled tf-unverified. Unset: verdicts are not read.")
+
+    @field_validator("authserv_id")
+    @classmethod
+    def _one_name(cls, name: str | None) -> str | None:
+        if name is not None and not _AUTHSERV_ID.fullmatch(name.strip()):
+            raise ValueError(
+                f"{name!r} is not an authserv-id; expected the one name your mail server "
+                "writes first in its Authentication-Results headers, such as "
+                '"mx.example.edu" (not the whole header)')
+        return None if name is None else name.strip()
 
 
 def _strip(value: Any) -> Any:

@@ -129,7 +129,7 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
             return 1
         timeline.add("-", "workflow installed in Jira (statuses, workflow, scheme)")
         # Intake's one line per mail goes on the timeline (and not to stderr as well).
-        intake_log = logging.getLogger("connector.sync.ingest")
+        intake_log = logging.getLogger("connector.mail.intake")
         saved = intake_log.level, intake_log.propagate
         intake_log.setLevel(logging.INFO)
         intake_log.propagate = False

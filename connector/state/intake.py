@@ -18,7 +18,9 @@ _CHUNK = 500
 _COLUMNS = (
     "mail_key", "message_id", "mailbox", "ref", "kind", "sender", "state", "step", "attempts",
     "outcome", "issue_key", "comment_id", "reason", "automatic", "received_at", "done_at",
+    "waits", "last_error", "write_sent_at", "released_at", "rowid",
 )  # fmt: skip
+_TIMES = ("received_at", "done_at", "write_sent_at", "released_at")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class MailRecord:
     sender: str | None
     state: str  # "started" until the outcome is committed, then "done"
     step: str  # milestones reached, comma-separated: "creating,created,attached:2"
-    attempts: int
+    attempts: int  # how often the tracker refused the mail itself (outages do not count)
     outcome: Outcome | None
     issue_key: str | None
     comment_id: str | None
@@ -41,6 +43,11 @@ class MailRecord:
     automatic: bool
     received_at: datetime
     done_at: datetime | None
+    waits: int = 0  # passes postponed because the tracker was unavailable
+    last_error: str = ""  # why it is still waiting
+    write_sent_at: datetime | None = None  # a create sent whose answer never came
+    released_at: datetime | None = None  # released from the quarantine by an operator
+    number: int = 0  # a short handle for operators (`ticketflow mail list`, `release`)
 
     @property
     def done(self) -> bool:
@@ -68,9 +75,10 @@ class MailComment:
 def _record(row: Sequence[object]) -> MailRecord:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["automatic"] = bool(values["automatic"])
-    values["received_at"] = from_text(str(values["received_at"]))
-    done = values["done_at"]
-    values["done_at"] = None if done is None else from_text(str(done))
+    for name in _TIMES:
+        when = values[name]
+        values[name] = None if when is None else from_text(str(when))
+    values["number"] = values.pop("rowid")
     return MailRecord(**values)  # type: ignore[arg-type]
 
 
@@ -89,23 +97,46 @@ class IntakeStore:
 
     def begin(self, mail_key: str, *, message_id: str | None, mailbox: str, ref: str,
               kind: str, sender: str | None, automatic: bool, at: datetime) -> MailRecord:
-        """Start (or resume) a message: a new row, or one more attempt on an unfinished one."""
+        """Start (or resume) a message: a new row, or the unfinished one where it is now."""
         with write_transaction(self._db):
             self._db.execute(
                 "INSERT INTO mail_intake (mail_key, message_id, mailbox, ref, kind, sender, "
                 "state, attempts, automatic, received_at) VALUES (?, ?, ?, ?, ?, ?, 'started', "
-                "1, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET attempts = attempts + 1, "
-                "ref = excluded.ref, kind = excluded.kind WHERE state = 'started'",
+                "0, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET ref = excluded.ref, "
+                "kind = excluded.kind WHERE state = 'started'",
                 (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), to_text(at)))
+        return self._existing(mail_key)
+
+    def refused(self, mail_key: str, error: str) -> MailRecord:
+        """The tracker refused the mail itself (a field it rejects, a ticket gone): one more
+        attempt counted, towards the quarantine."""
+        return self._waiting(mail_key, "attempts", error)
+
+    def postponed(self, mail_key: str, error: str) -> MailRecord:
+        """The tracker was unavailable or refused our credentials: the mail waits for the next
+        pass, and no attempt is counted (an outage is nobody's verdict on the mail)."""
+        return self._waiting(mail_key, "waits", error)
+
+    def _waiting(self, mail_key: str, counter: Literal["attempts", "waits"], error: str
+                 ) -> MailRecord:
+        with write_transaction(self._db):
+            self._db.execute(
+                f"UPDATE mail_intake SET {counter} = {counter} + 1, last_error = ? "  # noqa: S608
+                "WHERE mail_key = ? AND state = 'started'", (error[:500], mail_key))
+        return self._existing(mail_key)
+
+    def _existing(self, mail_key: str) -> MailRecord:
         found = self.record(mail_key)
-        assert found is not None
+        assert found is not None, f"no intake record for {mail_key}"
         return found
 
     def mark(self, mail_key: str, milestone: str, *, issue_key: str | None = None,
-             comment_id: str | None = None, comment: MailComment | None = None) -> None:
+             comment_id: str | None = None, comment: MailComment | None = None,
+             sent_at: datetime | None = None) -> None:
         """Add a milestone to the message's progress ("creating" before a tracker write,
         "created" after it), so a message resumed after a crash skips what was done. A
-        counted milestone (`attached:N`) replaces the previous count."""
+        counted milestone (`attached:N`) replaces the previous count. `sent_at` records when
+        a write whose result may be lost (a create) is sent."""
         record = self.record(mail_key)
         prefix = milestone.partition(":")[0] + ":" if ":" in milestone else None
         done = [m for m in (record.step.split(",") if record and record.step else [])
@@ -114,11 +145,18 @@ class IntakeStore:
         with write_transaction(self._db):
             self._db.execute(
                 "UPDATE mail_intake SET step = ?, issue_key = coalesce(?, issue_key), "
-                "comment_id = coalesce(?, comment_id) WHERE mail_key = ?",
+                "comment_id = coalesce(?, comment_id), "
+                "write_sent_at = coalesce(?, write_sent_at) WHERE mail_key = ?",
                 (steps, issue_key, comment_id or (comment.comment_id if comment else None),
-                 mail_key))
+                 None if sent_at is None else to_text(sent_at), mail_key))
             if comment is not None:
                 self._insert_comment(comment)
+
+    def settled(self, mail_key: str) -> None:
+        """The last write sent for the mail was refused, so none is pending in the tracker."""
+        with write_transaction(self._db):
+            self._db.execute("UPDATE mail_intake SET write_sent_at = NULL WHERE mail_key = ?",
+                             (mail_key,))
 
     def finish(self, mail_key: str, *, outcome: Outcome, at: datetime, issue_key: str | None = None,
                reason: str = "", message_ids: Sequence[str] = (),
@@ -143,9 +181,35 @@ class IntakeStore:
 
     def quarantined(self, limit: int = 100) -> list[MailRecord]:
         """The newest quarantine entries, with their reasons (for operators and tests)."""
-        sql = (f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE outcome = "  # noqa: S608
-               "'quarantine' ORDER BY done_at DESC LIMIT ?")
-        return [_record(row) for row in self._db.execute(sql, (limit,))]
+        return self._where("outcome = 'quarantine' ORDER BY done_at DESC LIMIT ?", limit)
+
+    def waiting(self, limit: int = 100) -> list[MailRecord]:
+        """Mail read but not finished (waiting for Jira, or released and not read again),
+        oldest first."""
+        return self._where("state = 'started' ORDER BY received_at, rowid LIMIT ?", limit)
+
+    def by_handle(self, handle: str) -> MailRecord | None:
+        """A record by the number `ticketflow mail list` shows, or by its Message-ID."""
+        if handle.isdigit():
+            found = self._where("rowid = ?", int(handle))
+            return found[0] if found else None
+        return self.record(handle if handle.startswith(("<", "gen:")) else f"<{handle}>")
+
+    def release(self, mail_key: str, *, at: datetime) -> bool:
+        """Forget a quarantined mail's outcome, so the next pass that reads it handles it
+        anew (what it had done in the tracker stays done: its milestones are kept). False
+        when it was not in quarantine (released already, or never there)."""
+        with write_transaction(self._db):
+            changed = self._db.execute(
+                "UPDATE mail_intake SET state = 'started', outcome = NULL, reason = '', "
+                "attempts = 0, last_error = '', done_at = NULL, released_at = ? "
+                "WHERE mail_key = ? AND outcome = 'quarantine'",
+                (to_text(at), mail_key)).rowcount
+        return changed > 0
+
+    def _where(self, condition: str, *values: object) -> list[MailRecord]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM mail_intake WHERE {condition}"  # noqa: S608
+        return [_record(row) for row in self._db.execute(sql, values)]
 
     def counts(self) -> dict[str, int]:
         """How many messages ended each way (for the demo and the benchmark)."""
@@ -156,14 +220,20 @@ class IntakeStore:
 
     def sent_by_us(self, message_ids: Sequence[str]) -> bool:
         """Whether any of these is a Message-ID of mail ticketflow sent."""
+        return self.issue_for_sent_ids(message_ids) is not None
+
+    def issue_for_sent_ids(self, message_ids: Sequence[str]) -> str | None:
+        """The ticket of the first of these that is a Message-ID of mail ticketflow sent."""
         for start in range(0, len(message_ids), _CHUNK):
             chunk = list(message_ids[start:start + _CHUNK])
             marks = ", ".join("?" * len(chunk))
-            sql = (f"SELECT 1 FROM message_ids WHERE direction = 'out' AND "  # noqa: S608
-                   f"message_id IN ({marks}) LIMIT 1")
-            if self._db.execute(sql, chunk).fetchone():
-                return True
-        return False
+            sql = (f"SELECT message_id, issue_key FROM message_ids WHERE "  # noqa: S608
+                   f"direction = 'out' AND message_id IN ({marks})")
+            found = dict(self._db.execute(sql, chunk).fetchall())
+            for message_id in chunk:
+                if message_id in found:
+                    return str(found[message_id])
+        return None
 
     def participants(self, issue_key: str) -> set[str]:
         """Addresses that wrote to, or were copied on, the ticket's mail."""

@@ -237,6 +237,20 @@ def _typed_ledger(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'pick %' OR key LIKE 'tiers %'")
 
 
+# Mail intake under outages (connector/state/intake.py; issue 13 items 5, 11 and 12):
+# `attempts` counts only the tracker's refusals of the mail itself, `waits` the passes an
+# outage postponed it and `last_error` why it waits; `write_sent_at` is when a create whose
+# answer never came was sent (a lookup that misses it soon after postpones instead of
+# creating again); `released_at` is when an operator released it from the quarantine.
+# Attempts counted under the old rule (outages included) are forgotten for unfinished mail.
+_MAIL_INTAKE_OUTAGES = """
+ALTER TABLE mail_intake ADD COLUMN waits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mail_intake ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE mail_intake ADD COLUMN write_sent_at TEXT;
+ALTER TABLE mail_intake ADD COLUMN released_at TEXT;
+UPDATE mail_intake SET attempts = 0 WHERE state = 'started';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
@@ -245,6 +259,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_feedback", _FEEDBACK),
     Migration("0006_mail_intake", _MAIL_INTAKE),
     Migration("0007_typed_ledger", _typed_ledger),
+    Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
 )
 
 

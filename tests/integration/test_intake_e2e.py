@@ -103,7 +103,7 @@ def test_mail_becomes_a_ticket_an_acknowledgement_and_a_comment(desk: Desk) -> N
     desk.drop(reply)
     assert desk.once() == 0
     (comment,) = desk.jira.comments("HELP-1")
-    assert comment.body.startswith(f"From: Pat Doe <{PAT}> (by email)")
+    assert comment.body.startswith(f"From: Pat Doe <{PAT}> (by email, ref tf-mail-")
     assert "code 17" in comment.body
     assert desk.jira.search_issues("project = HELP", maxResults=10).total == 2
 

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from connector.clock import SettableClock
 from connector.http.retry import Retrier
+from connector.mail.intake.writer import carries, stamped
 from connector.sandbox import Sandbox
 from connector.settings import Settings
 from connector.tracker.base import Tracker
@@ -70,3 +71,19 @@ def test_link_issues_relates_two_issues(world: tuple[Tracker, Sandbox | None]) -
         with sandbox.store.lock:
             (link,) = sandbox.store.by_key[new].links
             assert (link.type_name, sandbox.store.issues[link.other_id].key) == ("Relates", old)
+
+
+def test_a_comments_marker_survives_the_trackers_rich_text(tracker: Tracker) -> None:
+    """The marker closing a mail comment's first line reads back from a comment list as it
+    was written (ADF on Cloud, escaped wiki markup on Data Center), beside markup-like text
+    in the sender's name, and tells two equal bodies apart."""
+    key = _new(tracker, "marked", [])
+    header = "From: *Pat* [~admin] {code} <pat@uni.example.edu> (by email)\n\nThanks!"
+    first, second = stamped(header, "tf-mail-0123456789ab"), stamped(header, "tf-mail-ba98")
+    tracker.add_comment(key, first, internal=False)
+    tracker.add_comment(key, second, internal=False)
+    bodies = [c.body for c in tracker.comments(key)]
+    assert [carries(b, "tf-mail-0123456789ab") for b in bodies] == [True, False]
+    assert [carries(b, "tf-mail-ba98") for b in bodies] == [False, True]
+    assert bodies[0].partition("\n")[0] == (
+        "From: *Pat* [~admin] {code} <pat@uni.example.edu> (by email, ref tf-mail-0123456789ab)")

@@ -41,4 +41,10 @@ class Mailbox(Protocol):
         intake key, for readers that remember handled messages."""
         ...
 
+    def restore(self, *, ref: str, message_id: str | None, key: str) -> bool:
+        """Move a quarantined message back where new mail arrives (an operator released it).
+        `ref` is where it was read, `key` its intake key. False when it is not in the
+        Quarantine folder (moved back already, or moved away by hand)."""
+        ...
+
     def close(self) -> None: ...

@@ -97,13 +97,14 @@ def classify(mail: ParsedMail, signals: Signals, *,
             found = check(mail, signals, sent_by_us)
             if found is not None:
                 return found
-    return Classification("ordinary", "no automatic-mail signal")
+    return Classification("ordinary", "a person's mail")
 
 
 def _own(mail: ParsedMail, signals: Signals,
          sent_by_us: Callable[[Sequence[str]], bool]) -> Classification | None:
     mid = mail.message_id or ""
-    ours = re.fullmatch(rf"<tf\.[0-9a-f]{{24}}@{re.escape(signals.own_domain)}>", mid,
+    # Ours by shape: compose's keyed HMAC (32 hex digits; 24 before it was keyed).
+    ours = re.fullmatch(rf"<tf\.[0-9a-f]{{24,64}}@{re.escape(signals.own_domain)}>", mid,
                         re.IGNORECASE)
     if ours or (mid and sent_by_us([mid])):
         return Classification("own", f"our own Message-ID {mid}")

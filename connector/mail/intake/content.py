@@ -81,8 +81,16 @@ def summary(mail: ParsedMail, sender: Person | None) -> str:
     return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY - 3].rstrip() + "..."
 
 
+def named(person: Person) -> str:
+    """`Name <address>` on one line: a decoded display name may hold line breaks or other
+    control characters (an encoded word can carry any), which would break the header line
+    the comment's marker closes."""
+    return " ".join("".join(" " if ch.isspace() or not ch.isprintable() else ch
+                            for ch in str(person)).split())
+
+
 def header_line(sender: Person | None, classification: Classification) -> str:
-    who = str(sender) if sender else "an unknown sender (no From address)"
+    who = named(sender) if sender else "an unknown sender (no From address)"
     if classification.automatic:
         return (f"From: {who} (by email; automatic mail: {classification.reason}; "
                 "no acknowledgement is sent)")
@@ -95,9 +103,14 @@ def _notes(body: str, content: Content) -> str:
 
 
 def description(mail: ParsedMail, sender: Person | None, classification: Classification,
-                body: Content, *, follows: str | None = None) -> str:
-    copied = [str(p) for p in mail.cc]
+                body: Content, *, follows: str | None = None, unverified: str = "") -> str:
+    copied = [named(p) for p in mail.cc]
     lines = [header_line(sender, classification)]
+    if unverified:
+        who = sender.address if sender else "its sender"
+        lines.append(f"Warning: the helpdesk's mail server could not verify that this mail "
+                     f"comes from {who} ({unverified}); it may be forged, so it was added to "
+                     "no existing ticket.")
     if copied:
         lines.append(f"Cc: {', '.join(copied)}")
     if follows:
@@ -113,7 +126,7 @@ def comment_body(sender: Person | None, classification: Classification, body: Co
 def automatic_reply_body(mail: ParsedMail, sender: Person | None,
                          classification: Classification, body: Content) -> str:
     """An out-of-office or other automatic reply, as an internal note (it reopens nothing)."""
-    who = str(sender) if sender else "an unknown sender"
+    who = named(sender) if sender else "an unknown sender"
     text = body.text if len(body.text) <= 2000 else body.text[:2000] + " [...]"
     return (f"Automatic reply from {who} ({classification.reason}); not a customer reply, "
             f"so the ticket's status is unchanged.\nSubject: {mail.subject}\n\n{text}")

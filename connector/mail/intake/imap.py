@@ -27,6 +27,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from connector.errors import ConfigError, FatalError, RetriableError
 from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.parse import parse
 from connector.state.intake import IntakeStore
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,23 @@ class ImapMailbox:
         with _translated(self.target, f"move to {folder}"):
             self._move(uid, folder)
         self.book.forget_uid(self.name, int(validity), uid)
+
+    def restore(self, *, ref: str, message_id: str | None, key: str) -> bool:
+        """Back from the Quarantine folder to the inbox folder, found by its Message-ID (a
+        header search, then the exact key), or by reading each message when it has none."""
+        del ref  # its UID was the inbox's; in Quarantine it has another
+        quarantine = self.folders["quarantine"]
+        with _translated(self.target, f"release from {quarantine}"):
+            self._client.select_folder(quarantine)
+            query = ["HEADER", "Message-ID", message_id] if message_id else ["NOT", "DELETED"]
+            found = [uid for uid in self._client.search(query) if self._key_of(uid) == key]
+            for uid in found:
+                self._move(uid, self.target.folder)
+        return bool(found)
+
+    def _key_of(self, uid: int) -> str | None:
+        data = self._client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
+        return None if data is None else parse(bytes(data)).key
 
     def _move(self, uid: int, folder: str) -> None:
         if self._moves:

@@ -78,5 +78,18 @@ class MaildirMailbox:
         except FileNotFoundError:
             log.info("maildir message %s already moved", mail.ref)
 
+    def restore(self, *, ref: str, message_id: str | None, key: str) -> bool:
+        """Back to `new/` from `.Quarantine`, found by its file name (flags aside); the move is
+        a rename, so its time, and so its place in delivery order, is kept."""
+        del message_id, key  # the file name says which it is
+        name = Path(ref).name.split(":2,")[0]
+        folder = self.root / f".{self.folders['quarantine']}"
+        for sub in ("cur", "new"):
+            for path in (folder / sub).iterdir() if (folder / sub).is_dir() else ():
+                if path.name.split(":2,")[0] == name:
+                    path.replace(self.root / "new" / name)
+                    return True
+        return False
+
     def close(self) -> None:
         """Nothing is held open between reads."""

@@ -42,10 +42,14 @@ class IntakeRules:
 
 
 def customer_address(mail: ParsedMail, signals: Signals) -> str | None:
-    """Who the ticket is for: Reply-To when it names a person (web forms send from a no-reply
-    address), else From."""
-    reply_to = mail.reply_to
-    if reply_to and reply_to.address not in signals.own_addresses \
-            and not NO_REPLY.match(reply_to.address):
-        return reply_to.address
-    return mail.sender.address if mail.sender else None
+    """Who the ticket is for: From, unless From is no person (a web form sends from a
+    no-reply address, naming the person in Reply-To). A Reply-To beside a person's From
+    gains nothing: anyone may write any address there, and the customer may write to the
+    ticket."""
+    sender = mail.sender.address if mail.sender else None
+    reply_to = mail.reply_to.address if mail.reply_to else None
+    if sender and sender not in signals.own_addresses and not NO_REPLY.match(sender):
+        return sender
+    if reply_to and reply_to not in signals.own_addresses and not NO_REPLY.match(reply_to):
+        return reply_to
+    return sender

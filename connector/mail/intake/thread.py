@@ -1,9 +1,10 @@
-"""Which ticket a mail belongs to: stored Message-IDs first, then a key in the subject.
+"""Which tickets a mail names: stored Message-IDs first, then a key in the subject.
 
 The order is osTicket's: In-Reply-To, then References from the newest back, against every
-Message-ID we sent or received (unguessable, so trusted); then our per-ticket root id in
-References or a ticket key in the subject (guessable, so only for the ticket's customer,
-participants or staff: an unknown sender's `[HELP-12]` opens a new ticket instead).
+Message-ID we sent or received; then our per-ticket root id in References, then a ticket key
+in the subject. Whatever the way, only the ticket's customer, participants or staff may join
+it (`authorised`): a key is guessable, and In-Reply-To is the sender's to write, so a
+stranger's `[HELP-12]` or forged reference opens a new ticket instead.
 """
 
 from __future__ import annotations
@@ -83,14 +84,10 @@ def root_keys(ids: Sequence[str], *, project: str, domain: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Match:
-    """A ticket the mail points at, and how; `trusted` when the sender need not be checked."""
+    """A ticket the mail points at, and how it does."""
 
     key: str
     how: How
-
-    @property
-    def trusted(self) -> bool:
-        return self.how in ("In-Reply-To", "References")
 
 
 def find(mail: ParsedMail, *, project: str, domain: str,
@@ -116,7 +113,7 @@ def find(mail: ParsedMail, *, project: str, domain: str,
 
 def authorised(sender: str | None, *, customer: str | None, participants: set[str],
                staff: set[str]) -> bool:
-    """May this sender add to the ticket through a guessable reference (its key)?"""
+    """May this sender add to the ticket (by any reference: all of them can be forged)?"""
     if not sender:
         return False
     address = sender.lower()

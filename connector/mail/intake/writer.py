@@ -4,17 +4,23 @@ Before a write a milestone says it is about to happen ("creating", "commenting")
 what it produced ("created" with the key, "commented" with the comment id). A message resumed
 with only the first looks in the tracker for what the write may have left: the issue by its
 `tf-mail-<hash>` label (Jira Cloud cannot search issue properties set by an API-token user,
-labels it can), the comment by its text.
+labels it can), a comment by the same marker at the end of its first line,
+`From: Pat <pat@...> (by email, ref tf-mail-<hash>)`. The marker is in the text because any
+comment list shows text, on Jira (which documents only `renderedBody` for a comment list's
+`expand`, so comment properties cannot be relied on there) as on Zendesk (whose comments have
+no properties), at no extra request; and never text alone, since two replies may say the same
+("Thanks!") and the second must not be taken for the first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from connector.errors import NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.parts import Attachment
 from connector.state.intake import IntakeStore, MailComment, MailRecord
 from connector.tracker.base import Attachment as Upload
@@ -22,8 +28,20 @@ from connector.tracker.base import Tracker
 
 log = logging.getLogger(__name__)
 LABEL_PREFIX = "tf-mail-"
-AUTO_LABEL = "tf-auto"  # a ticket opened by automatic mail (cron, monitoring): never acknowledged
 PROPERTY = "ticketflow.mail"  # issue property with the full Message-ID, for people and tools
+
+
+# When a label search that misses a create whose answer was lost is believed: on the second
+# pass that looks (a pass apart: a minute under `run`, five under cron) or ten minutes on,
+# beyond Jira's request processing and its search's indexing delay (seconds, usually).
+# Passes, not only time, so a cycle rerun at one simulated instant (`once --now`) gets on.
+LOOKUPS_BEFORE_RECREATE = 2
+RECREATE_AFTER = timedelta(minutes=10)
+
+
+class UnsettledCreateError(RetriableError):
+    """The mail's create may still appear in the tracker: the pass stops here, uncounted, so
+    later mail does not become tickets before this one (as when Jira is unavailable)."""
 
 
 def mail_label(mail_key: str) -> str:
@@ -31,12 +49,20 @@ def mail_label(mail_key: str) -> str:
     return LABEL_PREFIX + hashlib.sha256(mail_key.encode("utf-8", "replace")).hexdigest()[:12]
 
 
-def _same_text(a: str, b: str) -> bool:
-    """Equal once whitespace is ignored (rich-text conversion may re-flow it)."""
-    def norm(text: str) -> str:
-        return re.sub(r"\s+", "", text)
+def stamped(body: str, marker: str) -> str:
+    """`body` with `ref <marker>` closing its first line: inside the line's final
+    parentheses when it ends with one (`(by email, ref tf-mail-...)`), else appended."""
+    first, newline, rest = body.partition("\n")
+    first = first.rstrip()
+    closing = first.endswith(")")
+    first = f"{first[:-1]}, ref {marker})" if closing else f"{first} (ref {marker})"
+    return first + newline + rest
 
-    return norm(a) == norm(b) or (len(norm(b)) > 200 and norm(a).startswith(norm(b)[:200]))
+
+def carries(body: str, marker: str) -> bool:
+    """Whether a comment's first line ends with this marker (a sender's name, which comes
+    before the address, cannot reach the end of the line)."""
+    return body.partition("\n")[0].rstrip().endswith(f"ref {marker})")
 
 
 class TicketWriter:
@@ -55,28 +81,50 @@ class TicketWriter:
         return found
 
     def create(self, record: MailRecord, *, summary: str, description: str,
-               fields: Mapping[str, Any], labels: Sequence[str]) -> str:
-        """The mail's issue: the one already made (found again after a crash), else a new one."""
+               fields: Mapping[str, Any], labels: Sequence[str], now: datetime) -> str:
+        """The mail's issue: the one already made (found again after a crash or a lost
+        answer), else a new one."""
         record = self._fresh(record)
         if record.issue_key and record.reached("created"):
             return record.issue_key
         label = mail_label(record.mail_key)
-        key: str | None = None
-        if record.reached("creating"):
-            found = self.tracker.find_by_label(self.project, label)
-            if found is not None:
-                key = found.key
-                log.info("found %s, created for this mail before a restart", key,
-                         extra={"ticket": key})
+        key = self._created_before(record, label, now) if record.reached("creating") else None
         if key is None:
-            self.intake.mark(record.mail_key, "creating")
-            issue = self.tracker.create_issue(
-                self.project, issue_type=self.issue_type, summary=summary,
-                description=description, fields={**fields, "labels": [label, *labels]},
-                properties={PROPERTY: {"message_id": record.message_id, "key": record.mail_key}})
+            self.intake.mark(record.mail_key, "sought:0")
+            self.intake.mark(record.mail_key, "creating", sent_at=now)
+            try:
+                issue = self.tracker.create_issue(
+                    self.project, issue_type=self.issue_type, summary=summary,
+                    description=description, fields={**fields, "labels": [label, *labels]},
+                    properties={PROPERTY: {"message_id": record.message_id,
+                                           "key": record.mail_key}})
+            except (TrackerError, NotDoneError):
+                self.intake.settled(record.mail_key)  # refused: Jira made nothing to wait for
+                raise
             key = issue.key
         self.intake.mark(record.mail_key, "created", issue_key=key)
         return key
+
+    def _created_before(self, record: MailRecord, label: str, now: datetime) -> str | None:
+        """The issue a create sent before made, found by its label; None when there is none
+        and enough passes or time have gone by to be sure. A create that outlived the read
+        timeout may still be running in Jira, and Jira Cloud's search is eventually
+        consistent (an issue made seconds ago may not match JQL yet): the first miss after
+        a lost answer postpones the mail rather than risk a second ticket."""
+        found = self.tracker.find_by_label(self.project, label)
+        if found is not None:
+            log.info("found %s, created for this mail before its answer was lost", found.key,
+                     extra={"ticket": found.key})
+            return found.key
+        missed = record.count("sought") + 1
+        self.intake.mark(record.mail_key, f"sought:{missed}")
+        sent = record.write_sent_at
+        if sent is not None and missed < LOOKUPS_BEFORE_RECREATE and now - sent < RECREATE_AFTER:
+            raise UnsettledCreateError(
+                f"an issue for this mail was requested at {sent.isoformat(timespec='seconds')}"
+                " and its answer never came; Jira may still be making it, so it is looked for "
+                "again on the next pass before another is made")
+        return None
 
     def comment(self, record: MailRecord, key: str, body: str, *, internal: bool,
                 sender: MailComment | None = None) -> str:
@@ -85,15 +133,12 @@ class TicketWriter:
         record = self._fresh(record)
         if record.comment_id and record.reached("commented"):
             return record.comment_id
-        comment_id: str | None = None
-        if record.reached("commenting"):
-            me = self.tracker.myself().ref
-            comment_id = next((c.id for c in reversed(self.tracker.comments(key))
-                               if c.author is not None and c.author.ref == me
-                               and _same_text(c.body, body)), None)
+        marker = mail_label(record.mail_key)
+        comment_id = self._posted(key, marker) if record.reached("commenting") else None
         if comment_id is None:
             self.intake.mark(record.mail_key, "commenting", issue_key=key)
-            comment_id = self.tracker.add_comment(key, body, internal=internal).id
+            comment_id = self.tracker.add_comment(key, stamped(body, marker),
+                                                  internal=internal).id
         mail_comment = None
         if sender is not None:
             mail_comment = MailComment(comment_id, key, sender.sender, sender.side)
@@ -101,13 +146,23 @@ class TicketWriter:
                          comment=mail_comment)
         return comment_id
 
-    def note(self, record: MailRecord, key: str, milestone: str, body: str) -> None:
-        """An extra internal comment (oversized attachments, a follow-up's origin), once."""
+    def note(self, record: MailRecord, key: str, body: str) -> None:
+        """The mail's one extra internal comment (attachments too large to upload), once."""
         record = self._fresh(record)
-        if record.reached(milestone):
+        if record.reached("noted"):
             return
-        self.tracker.add_comment(key, body, internal=True)
-        self.intake.mark(record.mail_key, milestone)
+        marker = mail_label(record.mail_key) + "-note"
+        if not (record.reached("noting") and self._posted(key, marker)):
+            self.intake.mark(record.mail_key, "noting")
+            self.tracker.add_comment(key, stamped(body, marker), internal=True)
+        self.intake.mark(record.mail_key, "noted")
+
+    def _posted(self, key: str, marker: str) -> str | None:
+        """The id of ticketflow's comment on `key` that carries `marker`, if it was posted."""
+        me = self.tracker.myself().ref
+        return next((c.id for c in reversed(self.tracker.comments(key))
+                     if c.author is not None and c.author.ref == me
+                     and carries(c.body, marker)), None)
 
     def link(self, record: MailRecord, new: str, old: str) -> None:
         """Link a follow-up ticket to the completed one it follows, once."""

@@ -16,7 +16,15 @@ from connector.domain import Change, Issue
 from connector.errors import TrackerError
 from connector.tracker.base import Flavor
 from connector.tracker.jira import paging
-from connector.tracker.jira.convert import ISSUE_FIELDS, oldest_first, to_change, to_issue
+from connector.tracker.jira.convert import (
+    ISSUE_FIELDS,
+    a_list,
+    an_object,
+    oldest_first,
+    reading,
+    to_change,
+    to_issue,
+)
 from connector.tracker.jira.http import JiraHttp
 
 log = logging.getLogger(__name__)
@@ -51,9 +59,12 @@ class ChangeFeed:
     def count(self, jql: str) -> int:
         if self._flavor == "cloud":
             found = self._http.post("search/approximate-count", {"jql": jql}, idempotent=True)
-            return int(found["count"])
+            with reading("approximate count"):
+                return int(an_object(found, "approximate count")["count"])
         body = {"jql": jql, "maxResults": 0, "fields": ["id"]}
-        return int(self._http.post("search", body, idempotent=True)["total"])
+        with reading("search count"):
+            return int(an_object(self._http.post("search", body, idempotent=True),
+                                 "search count")["total"])
 
     def search(self, jql: str, *, page_size: int) -> Iterator[list[Issue]]:
         """Pages of issues, oldest first as the JQL orders them."""
@@ -64,7 +75,7 @@ class ChangeFeed:
             if self._bulk_works:
                 pages = paging.read_ahead(
                     pages,
-                    key=lambda raw: str(raw["id"]),
+                    key=_issue_id,
                     fetch=self._hold_bulk,
                     batch=paging.BULK_CHANGELOG_ISSUES,
                 )
@@ -93,11 +104,12 @@ class ChangeFeed:
         self._held.update(self._bulk(ids) or {})
 
     def _hold_embedded(self, page: list[Mapping[str, Any]]) -> None:
-        for raw in page:
-            changelog = raw.get("changelog") or {}
-            histories = list(changelog.get("histories") or [])
-            if int(changelog.get("total", len(histories))) <= len(histories):
-                self._held[str(raw["id"])] = histories
+        with reading("search result's changelog"):
+            for raw in page:
+                changelog = an_object(raw.get("changelog") or {}, "changelog")
+                histories = list(a_list(changelog.get("histories"), "changelog"))
+                if int(changelog.get("total", len(histories))) <= len(histories):
+                    self._held[_issue_id(raw)] = histories
 
     def _bulk(self, ids: list[str]) -> dict[str, list[Any]] | None:
         try:
@@ -111,3 +123,9 @@ class ChangeFeed:
             )
             self._bulk_works = False
             return None
+
+
+def _issue_id(raw: Mapping[str, Any]) -> str:
+    """A search result's issue id (a result without one is a malformed answer)."""
+    with reading("search result"):
+        return str(raw["id"])

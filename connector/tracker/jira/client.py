@@ -26,7 +26,14 @@ from connector.tracker.jira import paging
 from connector.tracker.jira.adf import escape_wiki, text_to_adf
 from connector.tracker.jira.admin import JiraAdmin
 from connector.tracker.jira.changes import ChangeFeed, open_jql, quoted
-from connector.tracker.jira.convert import to_comment, to_issue, to_user
+from connector.tracker.jira.convert import (
+    a_list,
+    an_object,
+    reading,
+    to_comment,
+    to_issue,
+    to_user,
+)
 from connector.tracker.jira.http import JiraHttp
 from connector.tracker.jira.permissions import AccountCheckedHttp
 from connector.tracker.jira.transitions import TransitionCache, choose, options
@@ -87,13 +94,15 @@ class JiraTracker:
     def comments(self, key: str) -> list[Comment]:
         found: list[Comment] = []
         while True:
-            page = self._http.get(
+            page = an_object(self._http.get(
                 f"issue/{key}/comment",
                 params={"startAt": len(found), "maxResults": 100, "expand": "properties"},
-            )
-            values = page.get("comments") or []
+            ), f"comments of {key}")
+            values = a_list(page.get("comments"), f"comments of {key}")
             found += [to_comment(c, issue_key=key) for c in values]
-            if not values or len(found) >= int(page.get("total", 0)):
+            with reading(f"comments of {key}"):
+                total = int(page.get("total", 0))
+            if not values or len(found) >= total:
                 return found
 
     def get_issue(self, key: str) -> Issue:
@@ -102,7 +111,7 @@ class JiraTracker:
 
     def myself(self) -> User:
         if self._me is None:
-            self._me = to_user(self._http.get("myself"))
+            self._me = to_user(an_object(self._http.get("myself"), "myself"))
         if self._me is None:
             raise TrackerError("Jira did not say who the API user is (GET myself)")
         return self._me
@@ -121,11 +130,8 @@ class JiraTracker:
 
     def find_user(self, query: str) -> User | None:
         param = {"query": query} if self.flavor == "cloud" else {"username": query}
-        found = [
-            u
-            for u in (to_user(r) for r in self._http.get("user/search", params=param))
-            if u is not None
-        ]
+        answer = a_list(self._http.get("user/search", params=param), "user search")
+        found = [u for u in (to_user(r) for r in answer) if u is not None]
         wanted = query.lower()
         for user in found:
             if wanted in {
@@ -138,7 +144,8 @@ class JiraTracker:
 
     def get_property(self, key: str, name: str) -> Any:
         try:
-            return self._http.get(f"issue/{key}/properties/{name}")["value"]
+            answer = self._http.get(f"issue/{key}/properties/{name}")
+            return an_object(answer, f"property {name} of {key}").get("value")
         except TrackerError as error:
             if error.status == 404:
                 return None
@@ -178,8 +185,10 @@ class JiraTracker:
         body: dict[str, Any] = {"fields": values}
         if properties:  # set with the issue, atomically (not by a second request)
             body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
-        created = self._http.post("issue", body)
-        return self.get_issue(str(created["key"]))
+        created = an_object(self._http.post("issue", body), "created issue")
+        with reading("created issue"):
+            key = str(created["key"])
+        return self.get_issue(key)
 
     def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
         """Move `key` to `status`; `from_status` (if the caller knows it) saves one request."""
@@ -195,8 +204,9 @@ class JiraTracker:
             else:
                 return
         raw = self._http.get(f"issue/{key}", params={"fields": "status", "expand": "transitions"})
-        current = str(raw["fields"]["status"]["name"])
-        found = options(raw.get("transitions") or [])
+        with reading(f"transitions of {key}"):
+            current = str(raw["fields"]["status"]["name"])
+            found = options(raw.get("transitions") or [])
         self._transitions.learn(project, current, found)
         if current.lower() == status.lower() and not any(
             o.to.lower() == status.lower() for o in found

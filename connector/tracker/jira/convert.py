@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from connector.domain import Change, ChangeItem, Comment, Issue, User
+from connector.errors import MalformedAnswerError
 from connector.tracker.jira.adf import adf_to_text, unescape_wiki
 
 # The system fields ticketflow reads; searches ask for exactly these plus the mapped custom fields.
@@ -24,6 +26,37 @@ ISSUE_FIELDS = (
     "project",
     "comment",
 )
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Read Jira's answer inside: a missing key, a value of the wrong type or an unreadable
+    time is a MalformedAnswerError (transient), never a KeyError or AttributeError that
+    would end the cycle or give up on the mail being handled."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
+        raise MalformedAnswerError(
+            f"{what}: Jira's answer does not have the expected shape "
+            f"({type(error).__name__}: {error})"[:300]) from error
+
+
+def an_object(value: Any, what: str) -> Mapping[str, Any]:
+    """`value` if it is a JSON object, else a MalformedAnswerError naming `what`."""
+    if not isinstance(value, Mapping):
+        raise MalformedAnswerError(
+            f"{what}: expected a JSON object from Jira, got {type(value).__name__}")
+    return value
+
+
+def a_list(value: Any, what: str) -> Sequence[Any]:
+    """`value` if it is a JSON array (None counts as empty), else a MalformedAnswerError."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedAnswerError(
+            f"{what}: expected a JSON array from Jira, got {type(value).__name__}")
+    return value
 
 
 def parse_time(value: Any) -> datetime:
@@ -57,8 +90,13 @@ def rich_text(value: Any) -> str:
     return unescape_wiki(str(value)) if value else ""
 
 
-def to_issue(raw: Mapping[str, Any], *, custom_fields: Iterable[str] = ()) -> Issue:
+def to_issue(raw: Any, *, custom_fields: Iterable[str] = ()) -> Issue:
     """One issue from a search result or `GET issue`."""
+    with reading("issue"):
+        return _issue(an_object(raw, "issue"), custom_fields)
+
+
+def _issue(raw: Mapping[str, Any], custom_fields: Iterable[str]) -> Issue:
     fields: Mapping[str, Any] = raw.get("fields") or {}
     status = fields.get("status") or {}
     category = status.get("statusCategory") or {}
@@ -81,8 +119,13 @@ def to_issue(raw: Mapping[str, Any], *, custom_fields: Iterable[str] = ()) -> Is
     )
 
 
-def to_change(raw: Mapping[str, Any], *, issue_id: str) -> Change:
+def to_change(raw: Any, *, issue_id: str) -> Change:
     """One changelog history entry."""
+    with reading(f"changelog of issue {issue_id}"):
+        return _change(an_object(raw, "changelog entry"), issue_id)
+
+
+def _change(raw: Mapping[str, Any], issue_id: str) -> Change:
     return Change(
         id=str(raw["id"]),
         issue_id=issue_id,
@@ -107,8 +150,13 @@ def oldest_first(changes: Iterable[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: (c.created, int(c.id) if c.id.isdigit() else 0, c.id))
 
 
-def to_comment(raw: Mapping[str, Any], *, issue_key: str) -> Comment:
+def to_comment(raw: Any, *, issue_key: str) -> Comment:
     """A comment; internal when JSM's `sd.public.comment` property or `jsdPublic` says so."""
+    with reading(f"comment on {issue_key}"):
+        return _comment(an_object(raw, "comment"), issue_key)
+
+
+def _comment(raw: Mapping[str, Any], issue_key: str) -> Comment:
     return Comment(
         id=str(raw["id"]),
         issue_key=issue_key,

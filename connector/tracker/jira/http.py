@@ -7,7 +7,8 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
-from connector.http.retry import HttpStatusError, Retrier
+from connector.errors import MalformedAnswerError, NotDoneError, RetriableError
+from connector.http.retry import HttpStatusError, Retrier, should_retry
 
 T = TypeVar("T")
 
@@ -61,23 +62,38 @@ class JiraHttp:
         """One request with retries; the parsed JSON body, or None for an empty answer."""
         url = self.url(path, version=version)
         what = f"{method} {url.removeprefix(self.base_url)}"
+        failed: list[BaseException] = []  # the last attempt's failure, if it failed
 
         def attempt() -> Any:
+            failed.clear()
             kwargs: dict[str, Any] = {"params": dict(params) if params else None}
             if json is not None:
                 kwargs["json"] = json
-            response = self._transport(method, url, **kwargs)
-            return parse(response)
+            try:
+                return parse(self._transport(method, url, **kwargs), what=what)
+            except (requests.RequestException, HttpStatusError) as error:
+                failed.append(error)
+                raise
 
-        return self.retrier.call(attempt, what=what, idempotent=idempotent)
+        try:
+            return self.retrier.call(attempt, what=what, idempotent=idempotent)
+        except RetriableError as error:
+            # The retry layer's own rule for resending a create tells whether the last
+            # attempt was done; callers that must not double a write need to know.
+            if failed and should_retry(failed[-1], idempotent=False):
+                raise NotDoneError(str(error)) from error
+            raise
 
     def call(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
         """Run a `jira` library call (raising HttpStatusError) through the retry layer."""
         return self.retrier.call(operation, what=what, idempotent=idempotent)
 
 
-def parse(response: requests.Response) -> Any:
-    """The JSON body of a 2xx answer; raise HttpStatusError for anything else."""
+def parse(response: requests.Response, *, what: str = "Jira") -> Any:
+    """The JSON body of a 2xx answer (None when empty); HttpStatusError for any other status.
+
+    A 2xx answer that is not JSON (a proxy's login or maintenance page served with 200) is a
+    MalformedAnswerError: every endpoint ticketflow calls answers JSON or nothing."""
     if not response.ok:
         raise HttpStatusError(response)
     if not response.content:
@@ -85,4 +101,7 @@ def parse(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        return response.text
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise MalformedAnswerError(
+            f"{what}: Jira answered HTTP {response.status_code} with {kind}, not JSON "
+            f"(something between us and Jira, such as a proxy, may have answered)") from None

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from connector.errors import TrackerError
+from connector.tracker.jira.convert import a_list, an_object, reading
 from connector.tracker.jira.http import JiraHttp
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ def cloud_search(
         body: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": list(fields)}
         if token:
             body["nextPageToken"] = token
-        page = http.post("search/jql", body, idempotent=True)
-        issues = list(page.get("issues") or [])
+        page = an_object(http.post("search/jql", body, idempotent=True), "search page")
+        issues = [an_object(i, "search result") for i in a_list(page.get("issues"), "search")]
         if issues:
             yield issues
         token = page.get("nextPageToken")
@@ -51,12 +52,14 @@ def server_search(
         }
         if expand:
             body["expand"] = list(expand)
-        page = http.post("search", body, idempotent=True)
-        issues = list(page.get("issues") or [])
+        page = an_object(http.post("search", body, idempotent=True), "search page")
+        issues = [an_object(i, "search result") for i in a_list(page.get("issues"), "search")]
         if issues:
             yield issues
         start += len(issues)
-        if not issues or start >= int(page.get("total", 0)):
+        with reading("search page"):
+            total = int(page.get("total", 0))
+        if not issues or start >= total:
             return
 
 
@@ -99,11 +102,13 @@ def bulk_changelogs(http: JiraHttp, issue_ids: Sequence[str]) -> dict[str, list[
             body: dict[str, Any] = {"issueIdsOrKeys": chunk, "maxResults": BULK_CHANGELOG_PAGE}
             if token:
                 body["nextPageToken"] = token
-            page = http.post("changelog/bulkfetch", body, idempotent=True)
-            for entry in page.get("issueChangeLogs") or ():
-                found.setdefault(str(entry["issueId"]), []).extend(
-                    entry.get("changeHistories") or ()
-                )
+            page = an_object(http.post("changelog/bulkfetch", body, idempotent=True),
+                             "changelog bulk fetch")
+            with reading("changelog bulk fetch"):
+                for entry in a_list(page.get("issueChangeLogs"), "changelog bulk fetch"):
+                    found.setdefault(str(entry["issueId"]), []).extend(
+                        a_list(entry.get("changeHistories"), "changelog bulk fetch")
+                    )
             token = page.get("nextPageToken")
             if not token:
                 break
@@ -114,22 +119,26 @@ def issue_changelog(http: JiraHttp, issue_id: str) -> list[Any]:
     """Cloud `GET issue/{id}/changelog`, oldest first, by startAt pages."""
     histories: list[Any] = []
     while True:
-        page = http.get(
+        page = an_object(http.get(
             f"issue/{issue_id}/changelog",
             params={"startAt": len(histories), "maxResults": CHANGELOG_PAGE},
-        )
-        values = list(page.get("values") or [])
+        ), "changelog page")
+        values = list(a_list(page.get("values"), "changelog page"))
         histories.extend(values)
-        if not values or page.get("isLast", True) or len(histories) >= int(page.get("total", 0)):
+        with reading("changelog page"):
+            total = int(page.get("total", 0))
+        if not values or page.get("isLast", True) or len(histories) >= total:
             return histories
 
 
 def expanded_changelog(http: JiraHttp, issue_id: str) -> list[Any]:
     """Data Center `GET issue/{id}?expand=changelog`; pages the rest if Jira held some back."""
-    raw = http.get(f"issue/{issue_id}", params={"expand": "changelog", "fields": "created"})
-    changelog = raw.get("changelog") or {}
-    histories = list(changelog.get("histories") or [])
-    total = int(changelog.get("total", len(histories)))
+    raw = an_object(http.get(f"issue/{issue_id}", params={"expand": "changelog",
+                                                            "fields": "created"}), "issue")
+    changelog = an_object(raw.get("changelog") or {}, "changelog")
+    histories = list(a_list(changelog.get("histories"), "changelog"))
+    with reading("changelog"):
+        total = int(changelog.get("total", len(histories)))
     while len(histories) < total:
         try:
             page = http.get(
@@ -147,7 +156,7 @@ def expanded_changelog(http: JiraHttp, issue_id: str) -> list[Any]:
                 len(histories),
             )
             break
-        values = list(page.get("values") or [])
+        values = list(a_list(an_object(page, "changelog page").get("values"), "changelog page"))
         if not values:
             break
         histories.extend(values)

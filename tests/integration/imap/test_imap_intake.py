@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.app import build
+from connector.cli import main
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.errors import FatalError
+from connector.errors import FatalError, TrackerError
 from connector.mail.intake.imap import ImapMailbox, ImapTarget
+from connector.mail.intake.ingest import IngestReport
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import IngestReport
 from connector.tracker.fake import FakeTracker
 
 from .conftest import PASSWORD, TOKEN, USER, Dovecot
@@ -226,3 +227,36 @@ def test_mail_over_the_size_limit_is_read_as_its_header_only(dovecot: Dovecot,
     assert "xxxx" not in description
     assert len(dovecot.messages("Processed")) == 1
 
+
+
+def test_released_mail_moves_back_to_the_inbox_and_is_handled_anew(
+        dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Two mails Jira refused five times (one without a Message-ID) sit in Quarantine;
+    `ticketflow mail release --all` moves both back to INBOX, the next pass makes their
+    tickets, and a second release finds nothing to do."""
+    dovecot.append(mail(1))
+    dovecot.append(b"From: Kim <kim@uni.example.edu>\r\nTo: redcap_helpdesk@example.edu\r\n"
+                   b"Subject: No id\r\nDate: Mon, 30 Nov 2026 08:41:00 -0600\r\n\r\nHi\r\n")
+    service = make_service(tmp_path, dovecot.url())
+    create = service.tracker.create_issue
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise TrackerError("HTTP 400: summary: too long", status=400)
+
+    service.tracker.create_issue = refused  # type: ignore[method-assign,assignment]
+    for _ in range(5):
+        service.ingest()
+    assert len(dovecot.messages("Quarantine")) == 2 and dovecot.messages("INBOX") == []
+    service.tracker.create_issue = create  # type: ignore[method-assign]
+    for name, value in {"IMAP_URL": dovecot.url(), "IMAP_PASSWORD": PASSWORD,
+                        "STATE_DB": str(service.settings.state_db),
+                        "CONFIG_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(f"TICKETFLOW_{name}", value)
+    assert main(["mail", "release", "--all"]) == 0
+    assert capsys.readouterr().out.count("back in the inbox") == 2
+    assert len(dovecot.messages("INBOX")) == 2 and dovecot.messages("Quarantine") == []
+    assert service.ingest().tickets == 2
+    assert len(dovecot.messages("Processed")) == 2
+    assert main(["mail", "release", "--all"]) == 0
+    assert capsys.readouterr().out == "no quarantined mail to release\n"

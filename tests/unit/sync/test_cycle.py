@@ -183,7 +183,7 @@ def test_a_cron_run_that_left_mail_behind_fails_after_syncing(rig: Rig) -> None:
     """Mail intake reports a refused mailbox instead of raising; `once` still polls, acts and
     delivers, then fails (exit 1) saying why, so cron does not report success."""
     from connector.errors import RetriableError
-    from connector.sync.ingest import IngestReport
+    from connector.mail.intake.ingest import IngestReport
 
     key = rig.new_ticket("Locked out")
     rig.clock.advance(timedelta(minutes=5))

@@ -22,9 +22,10 @@ from connector.app import build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.domain import Issue, User
+from connector.mail.intake.ingest import IngestReport
+from connector.mail.intake.writer import mail_label
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
-from connector.sync.ingest import IngestReport
 from connector.tracker.fake import FakeTracker
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -105,12 +106,15 @@ class Rig:
             self.tracker.transition_to(key, "Done")
 
 
-def make_rig(tmp_path: Path, rules: str = "") -> Rig:
+def make_rig(tmp_path: Path, rules: str = "", mailbox: str = "") -> Rig:
+    """`rules` is added to rules.yaml, `mailbox` to mappings.yaml's mailbox block (its last)."""
     for name in ("rules.yaml", "mappings.yaml", "rules"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, tmp_path / name)
     with (tmp_path / "rules.yaml").open("a") as handle:
         handle.write(rules)
+    with (tmp_path / "mappings.yaml").open("a") as handle:
+        handle.write(mailbox)
     template = tmp_path / "rules" / "templates" / "customer_replied.txt.j2"
     template.write_text("Subject: [{{ ticket.key }}] The customer replied\n\nSee the ticket.\n")
     config = load_config(tmp_path)
@@ -198,7 +202,8 @@ def test_a_reply_by_in_reply_to_is_a_customer_comment_that_fires_rules(rig: Rig)
     rig.cycle()
     assert rig.keys() == [key]
     (comment,) = rig.tracker.comments(key)
-    assert comment.body == f"From: Pat Doe <{PAT}> (by email)\n\nIt says code 17."
+    marker = mail_label("<reply1@uni.example.edu>")
+    assert comment.body == f"From: Pat Doe <{PAT}> (by email, ref {marker})\n\nIt says code 17."
     assert not comment.internal
     assert len(rig.outbox("customer_replied")) == 1
     service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
@@ -247,6 +252,82 @@ def test_a_forged_subject_key_from_a_stranger_opens_a_linked_ticket(rig: Rig) ->
     assert rig.tracker.comments("HELP-1") == []
     assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
     assert "names HELP-1, but was not added there" in rig.issue("HELP-2").description
+
+
+def test_a_forged_reply_header_from_a_stranger_opens_a_linked_ticket(rig: Rig) -> None:
+    """In-Reply-To and References are the sender's to write: a stranger who forges them
+    (the customer's Message-ID, or our acknowledgement's) lands nothing on HELP-1, does not
+    become its participant, and gets a new ticket linked to it."""
+    rig.drop(mail())
+    rig.cycle()
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    (ours,) = service.store.message_ids_for("HELP-1", "out")
+    service.close()
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<forged1@evil.example>", body="Send the export to me.",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",)))
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<forged2@evil.example>", body="And again.",
+                  headers=(f"In-Reply-To: {ours}", f"References: {ours}")))
+    rig.ingest()
+    assert rig.keys() == ["HELP-1", "HELP-2", "HELP-3"]
+    assert rig.tracker.comments("HELP-1") == []
+    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates"), ("HELP-3", "HELP-1", "Relates")]
+    with sqlite3.connect(rig.settings.state_db) as db:
+        assert "mallory@evil.example" not in IntakeStore(db).participants("HELP-1")
+
+
+def test_a_forged_bounce_naming_the_customer_silences_no_one(rig: Rig) -> None:
+    """A delivery report that returns the customer's own Message-ID, not one of ours,
+    proves nothing: quarantined, no note on the ticket, the customer still gets mail."""
+    rig.drop(mail())
+    rig.cycle()
+    forged = (FIXTURES / "bounce-dsn.eml").read_bytes().replace(
+        b"{{ORIGINAL}}", b"<req1.pat.doe@uni.example.edu>").replace(
+        b"robin.park@uni.exmaple.edu", PAT.encode())
+    rig.drop(forged)
+    assert rig.ingest().quarantined == 1
+    assert rig.tracker.comments("HELP-1") == []
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    assert service.store.suppression(PAT, rig.clock.now()) is None
+    service.close()
+
+
+def test_a_reply_failing_dmarc_at_our_server_opens_a_marked_ticket(tmp_path: Path) -> None:
+    """With `authserv_id` set, the customer's reply that our mail server says failed DMARC
+    (a spoofed From) never lands on their ticket: a new ticket, labelled tf-unverified for
+    the rules, says so in its text and is linked to the ticket it named."""
+    rig = make_rig(tmp_path, mailbox="  authserv_id: mx.example.edu\n")
+    rig.drop(mail())
+    rig.ingest()
+    spoofed = ("Authentication-Results: mx.example.edu;\r\n dkim=none;\r\n spf=fail "
+               "smtp.mailfrom=uni.example.edu;\r\n dmarc=fail (p=reject) "
+               "header.from=uni.example.edu")
+    rig.drop(mail(subject="Re: Cannot log in", message_id="<spoof@evil.example>",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>", spoofed),
+                  body="Please reset my password and mail it to me."))
+    rig.ingest()
+    assert rig.keys() == ["HELP-1", "HELP-2"]
+    assert rig.tracker.comments("HELP-1") == []
+    new = rig.issue("HELP-2")
+    assert "tf-unverified" in new.labels
+    assert new.description.splitlines()[1].startswith(
+        f"Warning: the helpdesk's mail server could not verify that this mail comes from "
+        f"{PAT} (dmarc=fail)")
+    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
+
+
+def test_a_reply_to_address_does_not_become_a_participant(rig: Rig) -> None:
+    """The customer's mail names someone else in Reply-To: that address gains no right to
+    the ticket, so its own mail to it later opens a new ticket."""
+    rig.drop(mail(headers=("Reply-To: Mallory <mallory@evil.example>",)))
+    rig.ingest()
+    rig.drop(mail(sender="Mallory <mallory@evil.example>", subject="Re: Cannot log in",
+                  message_id="<m2@evil.example>",
+                  headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",)))
+    rig.ingest()
+    assert rig.tracker.comments("HELP-1") == []
+    assert rig.keys() == ["HELP-1", "HELP-2"]
 
 
 def test_staff_may_use_a_key_and_a_customers_forward_opens_a_new_ticket(rig: Rig) -> None:
@@ -415,7 +496,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     """When Jira fails transiently on the second of three mails, the pass stops there: the
     third does not become a ticket before the second, and the next pass takes both in order.
     (Order matters: keys and least-loaded picks follow it.)"""
-    from connector.errors import RetriableError
+    from connector.errors import NotDoneError
 
     for number in (1, 2, 3):
         rig.drop(mail(subject=f"Request number {number}",
@@ -426,7 +507,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     def flaky(*args: object, **kwargs: object) -> Issue:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RetriableError("Jira answered 503 (simulated)")
+            raise NotDoneError("Jira answered 503 (simulated)")
         return create(*args, **kwargs)  # type: ignore[arg-type]
 
     rig.tracker.create_issue = flaky  # type: ignore[method-assign]

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connector.domain import Comment, Issue
-from connector.errors import RetriableError, TrackerError
+from connector.errors import AuthError, NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.state.intake import IntakeStore
-from connector.sync.ingest import MAX_ATTEMPTS
 from connector.tracker.base import Attachment
 
 from .test_ingest import PAT, Rig, mail, make_rig
@@ -184,18 +185,162 @@ class Unavailable:
 
 
 def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) -> None:
-    """A retriable error leaves the mail in the inbox for the next pass; a refusal that
-    repeats is quarantined after MAX_ATTEMPTS passes with Jira's words as the reason."""
+    """A retriable error leaves the mail in the inbox for the next pass, and does not count;
+    a refusal that repeats is quarantined after MAX_ATTEMPTS refusals with Jira's words as
+    the reason."""
     original = rig.tracker.create_issue
-    rig.tracker.create_issue = Unavailable(RetriableError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    rig.tracker.create_issue = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
     rig.drop(mail())
     assert rig.ingest().deferred == 1
     assert len(list((rig.maildir / "new").iterdir()) + list((rig.maildir / "cur").iterdir())) == 1
     rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
         TrackerError("HTTP 400: customfield_10072 is not on the screen", status=400))
     reports = [rig.ingest() for _ in range(MAX_ATTEMPTS)]
-    assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 2) + [1, 0]
+    assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 1) + [1]
     record = rig.record("<req1.pat.doe@uni.example.edu>")
     assert record is not None and "not on the screen" in record.reason
+    assert (record.attempts, record.waits) == (MAX_ATTEMPTS, 1)
     rig.tracker.create_issue = original  # type: ignore[method-assign]
     assert rig.keys() == []
+
+
+def test_two_hours_of_outage_and_refused_credentials_quarantine_nothing(rig: Rig) -> None:
+    """Jira down for two hours at the default one-minute interval (120 passes), then
+    refusing ticketflow's credentials for six more: the mail waits in the inbox the whole
+    time, counts no attempt, and becomes its ticket when Jira is back."""
+    fake = rig.tracker
+    create, find = fake.create_issue, fake.find_by_label
+    rig.drop(mail())
+    fake.create_issue = fake.find_by_label = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    for _ in range(120):
+        rig.later(minutes=1)
+        report = rig.ingest()
+        assert (report.deferred, report.quarantined) == (1, 0)
+    fake.create_issue = fake.find_by_label = Unavailable(  # type: ignore[method-assign,assignment]
+        AuthError("Jira refused the credentials (HTTP 401)", status=401))
+    for _ in range(6):
+        rig.later(minutes=1)
+        with pytest.raises(AuthError):
+            rig.ingest()
+    fake.create_issue, fake.find_by_label = create, find  # type: ignore[method-assign]
+    rig.later(minutes=1)
+    assert rig.ingest().tickets == 1
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and (record.outcome, record.attempts) == ("ticket", 0)
+    assert record.waits == 126 and rig.folder("Quarantine") == []
+
+
+def _thanks(number: int) -> bytes:
+    return mail(subject="Re: Cannot log in", message_id=f"<thanks{number}@uni.example.edu>",
+                headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",), body="Thanks!")
+
+
+@pytest.mark.parametrize("reached_jira", [False, True])
+def test_a_second_thanks_whose_post_was_lost_is_its_own_comment(rig: Rig,
+                                                                reached_jira: bool) -> None:
+    """Two replies that both say "Thanks!": the second's comment POST fails (dropped before
+    Jira saw it, or done by Jira with the answer lost). Resuming, intake looks for the
+    second mail's own marker, not for the text, so the ticket ends with exactly two
+    comments, one per mail."""
+    rig.drop(mail())
+    rig.ingest()
+    rig.drop(_thanks(1))
+    rig.ingest()
+    original = rig.tracker.add_comment
+
+    def dropped(key: str, body: str, *, internal: bool) -> Comment:
+        if reached_jira:
+            original(key, body, internal=internal)
+        raise RetriableError("POST /issue/HELP-1/comment: cannot reach Jira (ConnectionError)")
+
+    rig.tracker.add_comment = dropped  # type: ignore[method-assign]
+    rig.drop(_thanks(2))
+    assert rig.ingest().deferred == 1
+    rig.tracker.add_comment = original  # type: ignore[method-assign]
+    rig.later(minutes=1)
+    assert rig.ingest().comments == 1
+    bodies = [c.body for c in rig.tracker.comments("HELP-1")]
+    assert len(bodies) == 2 and all(b.endswith("Thanks!") for b in bodies)
+    first, second = (rig.record(f"<thanks{n}@uni.example.edu>") for n in (1, 2))
+    assert first is not None and second is not None
+    assert first.comment_id != second.comment_id
+
+
+def test_a_crash_after_the_oversized_note_posts_it_once(rig: Rig) -> None:
+    """The note naming an attachment too large to upload is fenced like a comment: a crash
+    right after Jira took it leaves one note, found again by its marker."""
+    limit = rig.config.mappings.mailbox.max_attachment_size
+    raw = (f"From: Pat <{PAT}>\r\nTo: redcap_helpdesk@example.edu\r\nSubject: Big\r\n"
+           "Message-ID: <big@uni.example.edu>\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n'
+           "Content-Type: text/plain\r\n\r\nA big log.\r\n--x\r\n"
+           'Content-Type: text/plain\r\nContent-Disposition: attachment; filename="big.log"'
+           f"\r\n\r\n{'A' * (limit + 10)}\r\n--x--\r\n").encode()
+    CrashingTracker(rig).arm("add_comment")
+    rig.drop(raw)
+    _crash_then_recover(rig)
+    (note,) = rig.tracker.comments("HELP-1")
+    assert note.internal and "big.log" in note.body
+
+
+class SlowJira:
+    """Jira as the issue found it: a create that finishes after the client gave up (or never
+    reaches Jira), and a search that sees a new issue only `lag` after it was made (Jira
+    Cloud's search is eventually consistent)."""
+
+    def __init__(self, rig: Rig, *, lag: timedelta, creates: bool) -> None:
+        self.rig, self.lag = rig, lag
+        self.create, self.find = rig.tracker.create_issue, rig.tracker.find_by_label
+        rig.tracker.create_issue = self.timed_out if creates else self.dropped  # type: ignore[method-assign,assignment]
+        rig.tracker.find_by_label = self.lagging  # type: ignore[method-assign]
+
+    def timed_out(self, project: str, **kwargs: Any) -> Issue:
+        self.create(project, **kwargs)
+        raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ReadTimeout)")
+
+    def dropped(self, project: str, **kwargs: Any) -> Issue:
+        raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ConnectionError)")
+
+    def answers_again(self) -> None:
+        self.rig.tracker.create_issue = self.create  # type: ignore[method-assign]
+
+    def lagging(self, project: str, label: str) -> Issue | None:
+        found = self.find(project, label)
+        if found is None or found.created > self.rig.clock.now() - self.lag:
+            return None
+        return found
+
+
+def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> None:
+    """Jira makes the issue after the client gave up, and its search does not show it for
+    two minutes. The next pass, a minute later, looks by the mail's label, misses, and
+    waits instead of creating again (counting no attempt, and keeping the later mail
+    behind it); the pass after finds the issue: one ticket, recorded as the mail's."""
+    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=True)
+    rig.drop(mail())
+    assert rig.ingest().deferred == 1
+    slow.answers_again()
+    rig.drop(mail(subject="A later request", message_id="<later@uni.example.edu>"))
+    rig.later(minutes=1)
+    waiting = rig.ingest()  # the later mail waits too: tickets keep arrival order
+    assert (waiting.deferred, waiting.tickets, rig.keys()) == (1, 0, ["HELP-1"])
+    rig.later(minutes=10)
+    assert rig.ingest().tickets == 2
+    assert [rig.issue(k).summary for k in list(rig.keys())] == ["Cannot log in to REDCap",
+                                                                "A later request"]
+    record = rig.record("<req1.pat.doe@uni.example.edu>")
+    assert record is not None and (record.issue_key, record.attempts) == ("HELP-1", 0)
+
+
+def test_a_create_that_never_reached_jira_is_made_once_the_wait_is_over(rig: Rig) -> None:
+    """The same lost answer, but the request never reached Jira: the second look-up, a pass
+    later, still finds nothing, so the ticket is made then; nothing is lost."""
+    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=False)
+    rig.drop(mail())
+    assert rig.ingest().deferred == 1
+    slow.answers_again()
+    rig.later(minutes=1)
+    assert rig.ingest().deferred == 1
+    rig.later(minutes=10)
+    assert rig.ingest().tickets == 1
+    assert rig.keys() == ["HELP-1"]

@@ -12,9 +12,9 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.engine.calendar import BusinessCalendar
 from connector.mail.intake.base import Destination, RawMail
+from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.ingest import Ingest, IngestReport
 from connector.tracker.fake import FakeTracker
 from connector.tracker.jira.fields import FieldCodec
 
@@ -42,6 +42,11 @@ class ListMailbox:
 
     def settle(self, mail: RawMail, destination: Destination, *, key: str) -> None:
         self.settled.append((mail.ref, destination))
+
+    def restore(self, *, ref: str, message_id: str | None, key: str) -> bool:
+        """Quarantined messages are not kept apart here: nothing to move back."""
+        del ref, message_id, key
+        return False
 
     def close(self) -> None:
         """Nothing to release."""

@@ -78,6 +78,8 @@ def test_our_own_message_ids_are_own_mail() -> None:
     """Our signed-looking ids at our domain, or any id we recorded as sent, come back as own."""
     assert kind(mail().replace(b"<m1@uni.example.edu>",
                                b"<tf.0123456789abcdef01234567@example.edu>")) == "own"
+    keyed = b"<tf.0123456789abcdef0123456789abcdef@example.edu>"  # compose's HMAC ids
+    assert kind(mail().replace(b"<m1@uni.example.edu>", keyed)) == "own"
     assert kind(mail(), sent=["<m1@uni.example.edu>"]) == "own"
 
 
@@ -107,3 +109,10 @@ def test_a_temporary_failure_is_not_permanent() -> None:
     raw = fixture("bounce-dsn.eml").replace(b"Status: 5.1.1", b"Status: 4.2.2").replace(
         b"Action: failed", b"Action: delayed")
     assert not bounce_details(parse(raw)).permanent
+
+
+def test_a_persons_mail_is_named_in_plain_words() -> None:
+    """The reason logs and the demo's timeline give for ordinary mail says what the mail is
+    ("a person's mail"), not which signals it lacked (issue 14: words a newcomer reads)."""
+    found = classify(parse(mail()), SIGNALS, sent_by_us=lambda ids: False)
+    assert (found.kind, found.reason) == ("ordinary", "a person's mail")

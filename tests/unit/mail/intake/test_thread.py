@@ -73,19 +73,19 @@ def _known(table: dict[str, str]) -> object:
 
 
 def test_in_reply_to_wins_then_references_newest_first_then_subject() -> None:
-    """The order of candidates: stored ids (trusted), then guessable keys (checked)."""
+    """The order of candidates: stored ids (In-Reply-To, then References), then keys."""
     raw = (b"From: c@uni.example\r\nSubject: Re: [HELP-9] hi\r\nIn-Reply-To: <b@x>\r\n"
            b"References: <a@x> <r1@x>\r\n <ticket.HELP-8@example.edu>\r\n\r\nbody")
     mail = parse(raw)
     found = find(mail, project="HELP", domain="example.edu",
                  known=_known({"<b@x>": "HELP-1", "<r1@x>": "HELP-2", "<a@x>": "HELP-3"}))
-    assert [(m.key, m.how, m.trusted) for m in found] == [
-        ("HELP-1", "In-Reply-To", True), ("HELP-2", "References", True),
-        ("HELP-8", "ticket root", False), ("HELP-9", "subject", False)]
+    assert [(m.key, m.how) for m in found] == [
+        ("HELP-1", "In-Reply-To"), ("HELP-2", "References"),
+        ("HELP-8", "ticket root"), ("HELP-9", "subject")]
 
 
 def test_only_customers_participants_and_staff_may_use_a_key() -> None:
-    """A key in the subject is guessable: a stranger's `[HELP-12]` is refused."""
+    """Any reference can be forged: a stranger's `[HELP-12]` or In-Reply-To is refused."""
     rules = {"customer": "pat@uni.example", "participants": {"cc@uni.example"},
              "staff": {"alice@example.edu"}}
     assert authorised("Pat@Uni.Example", **rules)  # type: ignore[arg-type]
