@@ -125,7 +125,9 @@ class BusinessCalendar:
             window = self.window(current)
             before = self._total_before(current)
             if window is not None and before + self.day_seconds(current) >= target:
-                return window[0] + timedelta(seconds=target - before)
+                # Never before `start`: from after a day's close, an amount too small for a
+                # float to add to the running total would otherwise land on that close.
+                return max(window[0] + timedelta(seconds=target - before), start)
             current += timedelta(days=1)
 
     def duration_seconds(self, duration: Duration) -> float:

@@ -149,3 +149,12 @@ def test_the_order_of_questions_changes_no_answer(
                                  hours="09:00-17:30", holidays=[date(2026, 12, 25)])
         assert shared.business_seconds(a, b) == pytest.approx(fresh.business_seconds(a, b),
                                                               abs=1e-6)
+
+
+def test_adding_a_vanishing_amount_after_hours_never_goes_back() -> None:
+    """From after Wednesday's close, adding an amount below a float's resolution lands no
+    earlier than the start (hypothesis found the close, half an hour before, on main)."""
+    cal = BusinessCalendar(timezone="Europe/Berlin", workdays=["mon", "tue", "wed", "thu",
+                           "fri"], hours="09:00-17:30", holidays=[date(2026, 12, 25)])
+    start = datetime(2025, 1, 1, 17, 0, tzinfo=UTC)
+    assert cal.add_business_seconds(start, 1.175494351e-38) >= start
