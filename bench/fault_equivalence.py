@@ -2,7 +2,8 @@
 service killed (SIGKILL) at random moments, must end in the same place.
 
 Compared: the final Jira state of every ticket (status, tier, category, assignee), every
-(ticket, template, recipient) message present exactly once, and one ticket per request mail.
+(ticket, template, recipient) message present exactly once, each message's text the same in
+both runs (ticket keys, dates and links normalised), and one ticket per request mail.
 Tickets are matched across runs by the Message-ID of the mail that opened them.
 
 Run:  .venv/bin/python bench/fault_equivalence.py [--quick] [--tickets N] [--kills K]
@@ -13,9 +14,12 @@ instead of the outbox folder; in the faulty run it refuses service (421) for H h
 Tuesday 09:00, or accepts connections and never answers for H hours from Wednesday 09:00. A
 cycle that did everything but deliver (`once` exits 1 saying delivery is stuck) is complete.
 
-The service runs as `ticketflow once --now T` processes, as cron would run it; at a tick
-chosen for a kill the first attempt is killed after a random delay and the cycle is run again
-at the same simulated time (a restart). The world (mail, engineers) waits for a completed
+The service runs as `ticketflow once --now T`, as cron would run it; at a tick chosen for a
+kill the first attempt is a separate process killed after a random delay, and the cycle is
+run again at the same simulated time (a restart). Cycles that are not killed run in this
+process through the same composition root (`connector.app.build`), with a retry layer whose
+sleep returns at once: the sandbox's faults are drawn per request, not per second, so waiting
+out a 429 changes nothing but the run time. The world (mail, engineers) waits for a completed
 cycle before moving on, so both runs see the same world.
 """
 
@@ -24,7 +28,7 @@ from __future__ import annotations
 import argparse
 import email
 import hashlib
-import io
+import logging
 import mailbox
 import os
 import random
@@ -36,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import closing, redirect_stderr, redirect_stdout
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -51,8 +55,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, SandboxProcess, table, write
 from smtp_faults import FaultySmtp
 
-from connector.cli import main as ticketflow
+from connector.app import build
+from connector.clock import SettableClock
+from connector.config.loader import Config, load_config
+from connector.errors import TicketflowError
+from connector.http.retry import Retrier
 from connector.sandbox import API_TOKEN, API_USER
+from connector.settings import Settings
 
 ZONE = ZoneInfo("America/Chicago")
 MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=ZONE)
@@ -60,6 +69,13 @@ TOPICS = ("Cannot log in after password reset", "Data export to CSV times out",
           "Please set up a new project", "Question about survey branching logic")
 OUTBOX_NAME = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*-\d+)-(?P<template>.+)-(?P<id>\d+)$")
 FAULTS = {"rate_429": 0.10, "rate_500": 0.02, "rate_drop": 0.01, "retry_after": 0}
+# What differs between two equivalent runs, in a message's text: the ticket keys (matched by
+# request instead), links (a feedback token is signed with each state file's own secret) and
+# dates.
+TICKET_KEY = re.compile(r"\bHELP-\d+\b")
+LINK = re.compile(r"https?://\S+")
+DATE = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{1,2} [A-Z][a-z]+, "
+                  r"\d{2}:\d{2} [A-Z]{2,5}\b|\b\d{4}-\d{2}-\d{2}T[\d:.]+(?:[+-]\d{2}:\d{2}|Z)?")
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,9 @@ class World:
     owed: bool = False
     smtp: FaultySmtp | None = None
     stuck: int = 0  # cycles complete but for delivery (its server down or hanging)
+    # Read once: `once` reads it every time, but it never changes during the week, and the
+    # killed processes still read it their own way.
+    config: Config = field(default_factory=lambda: load_config(ROOT))
 
     def env(self, now: datetime) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(ROOT), "TICKETFLOW_JIRA_URL": self.sandbox.url,
@@ -193,17 +212,27 @@ class World:
         return True
 
     def _once_here(self, now: datetime) -> tuple[int, str]:
-        """`ticketflow once --now` through the same entry point, in this process (faster);
-        its exit code and what it printed."""
-        saved = dict(os.environ)
-        os.environ.update({k: v for k, v in self.env(now).items() if k.startswith("TICKET")})
-        quiet = io.StringIO()  # what cron would mail to nobody: per-cycle lines, retry warnings
+        """What `ticketflow once --now` does (load, build, lock, one cycle), in this process,
+        with a retry layer that does not sleep: its exit code, and the error line `once`
+        would print."""
+        given = {name.removeprefix("TICKETFLOW_").lower(): value
+                 for name, value in self.env(now).items() if name.startswith("TICKETFLOW_")}
+        settings = Settings(_env_file=None, **{  # type: ignore[call-arg]
+            name: value for name, value in given.items() if name in Settings.model_fields})
+        logging.disable(logging.WARNING)  # what cron would mail to nobody: retry warnings
         try:
-            with redirect_stdout(quiet), redirect_stderr(quiet):
-                return ticketflow(["once", "--now", now.isoformat()]), quiet.getvalue()
+            service = build(self.config, settings, clock=SettableClock(now),
+                            retrier=Retrier(sleep=lambda _seconds: None))
+            try:
+                with service.store.lock():
+                    service.cycle.run()
+            finally:
+                service.close()
+        except TicketflowError as error:
+            return 1, f"ticketflow: {error}"
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            logging.disable(logging.NOTSET)
+        return 0, ""
 
     def keys(self) -> dict[str, str]:
         """Request Message-ID -> ticket key, from what the service recorded."""
@@ -322,16 +351,29 @@ def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
         if not token:
             break
     messages: Counter[tuple[str, str, str]] = Counter()
-    for path in (world.folder / "outbox").glob("*.eml"):
+    bodies: dict[tuple[str, str, str], str] = {}
+    for path in sorted((world.folder / "outbox").glob("*.eml")):
         parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         named = OUTBOX_NAME.match(path.stem)
         key, template = (named["key"], named["template"]) if named else ("?", path.stem)
-        messages[(by_key.get(key, key), template, parseaddr(str(parsed["To"]))[1])] += 1
-    return {"state": state, "messages": messages, "issues": issues,
+        which = (by_key.get(key, key), template, parseaddr(str(parsed["To"]))[1])
+        messages[which] += 1
+        bodies[which] = normalised(parsed, by_key)
+    return {"state": state, "messages": messages, "bodies": bodies, "issues": issues,
             "requests": len(requests_), "matched": len(keys), "attempts": world.attempts,
             "killed": world.killed, "stuck": world.stuck,
             "smtp": (world.smtp.refused, world.smtp.hung) if world.smtp else (0, 0),
             "fingerprint": hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()}
+
+
+def normalised(message: Any, by_key: dict[str, str]) -> str:
+    """The text of a message with what may differ between equivalent runs replaced: ticket
+    keys by the Message-ID of the request that opened the ticket, links and dates by marks."""
+    part = message.get_body(("plain",))
+    text = str(part.get_content()) if part is not None else ""
+    text = LINK.sub("<link>", text)
+    text = DATE.sub("<date>", text)
+    return TICKET_KEY.sub(lambda m: by_key.get(m.group(), m.group()), text)
 
 
 def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
@@ -352,6 +394,13 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
         extra = sorted(set(faulty["messages"]) - set(clean["messages"]))
         problems.append(f"messages differ: {len(gone)} missing, e.g. {gone[:3]}; "
                         f"{len(extra)} extra, e.g. {extra[:3]}")
+    texts = [m for m in clean["bodies"] if m in faulty["bodies"]
+             and clean["bodies"][m] != faulty["bodies"][m]]
+    if texts:
+        first = texts[0]
+        problems.append(f"{len(texts)} messages read differently, e.g. {first}:\n"
+                        f"--- clean\n{clean['bodies'][first]}\n--- faulty\n"
+                        f"{faulty['bodies'][first]}")
     return problems
 
 
@@ -368,6 +417,8 @@ def run(tickets: int, kills: int, seed: int, folder: Path,
              str(len(faulty["state"]))],
             ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
              str(sum(faulty["messages"].values()))],
+            ["message texts compared (dates and links normalised)",
+             str(len(clean["bodies"])), str(len(faulty["bodies"]))],
             ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
              str(faulty["attempts"])],
             ["processes killed with SIGKILL", "0", str(faulty["killed"])],

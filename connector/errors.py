@@ -8,7 +8,10 @@
     │   └── NotDoneError             refused undone (429, 503) or never sent: safe to send again
     ├── FatalError                   stop the job: credentials, permissions, a missing project
     │   └── TrackerError             the tracker refused a request; carries its errorMessages
-    │       └── AuthError            401/403: check the credentials
+    │       ├── AuthError            401 (or 403 on the account itself): check the credentials
+    │       ├── ForbiddenError       403 on one item while the account is fine: that item fails
+    │       └── NoTransitionError    the workflow has no transition to the status asked for
+    ├── BlockedError                 this item waits for a configuration fix; kept, tried again
     └── SkippableError               this one item cannot be handled; record it and go on
 
 The CLI maps these to exit codes in one place (`connector.cli`).
@@ -68,7 +71,22 @@ class TrackerError(FatalError):
 
 
 class AuthError(TrackerError):
-    """The tracker refused our credentials (HTTP 401 or 403)."""
+    """The tracker refused our credentials (HTTP 401, or 403 for the account itself)."""
+
+
+class ForbiddenError(TrackerError):
+    """HTTP 403 for one issue or operation while the account itself is accepted: the issue's
+    permissions refuse us. The effect on that issue fails; the rest of the cycle goes on."""
+
+
+class NoTransitionError(TrackerError):
+    """No workflow transition leads from the issue's status to the one asked for."""
+
+
+class BlockedError(TicketflowError):
+    """An item cannot be done until the configuration is fixed (a person with no tracker
+    user, a template that fails to render, a status no transition leads to): it is kept and
+    tried again every cycle, so fixing the file performs it."""
 
 
 class SkippableError(TicketflowError):

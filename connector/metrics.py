@@ -74,7 +74,8 @@ class StateCollector(Collector):
 
     def _rules(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
         fired = CounterMetricFamily("ticketflow_rule_actions", "Actions rules planned, by rule "
-                                    "and status (done, failed, skipped, pending).",
+                                    "and status (done, failed, skipped, pending, blocked, "
+                                    "superseded).",
                                     labels=["rule", "status"])
         for rule, status, count in _count(
                 db, "SELECT rule, status, count(*) FROM ledger GROUP BY rule, status"):

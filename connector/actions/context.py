@@ -22,16 +22,29 @@ def _customer_name(address: str | None) -> str:
     return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
 
 
+_NO_ETA = {"words": "as soon as we can", "local": "soon", "at": ""}
+
+
+def _eta(config: Config, ticket: Ticket, *, goal: str, now: datetime,
+         calendar: BusinessCalendar, zone: ZoneInfo) -> dict[str, str]:
+    eta = eta_for(config.rules.timeframes, tier=ticket.tier, start=now, calendar=calendar,
+                  goal=goal, zone=zone)
+    if eta is None:
+        return dict(_NO_ETA)
+    return {"words": eta.words, "local": eta.local, "at": eta.at.isoformat()}
+
+
 def template_variables(ticket: Ticket, *, config: Config, calendar: BusinessCalendar,
                        now: datetime, jira_url: str, escalation: Escalation | None = None,
-                       feedback_link: str | None = None,
+                       feedback_link: str | None = None, goal: str = "resolve",
                        customer_zone: ZoneInfo | None = None) -> dict[str, Any]:
     """Documented in the README (Templates): ticket.*, customer.*, eta.*, escalation.*,
-    feedback.*, helpdesk.*. The customer's time zone is rarely known: the team calendar's
-    zone stands in for it unless one is given."""
+    feedback.*, helpdesk.*. `eta` is the promise for `goal` (`first_response` or
+    `resolve`); `eta.first_response` and `eta.resolve` name either. The customer's time zone
+    is rarely known: the team calendar's zone stands in for it unless one is given."""
     zone = customer_zone or calendar.zone
-    eta = eta_for(config.rules.timeframes, tier=ticket.tier, start=now, calendar=calendar,
-                  zone=zone)
+    promises = {name: _eta(config, ticket, goal=name, now=now, calendar=calendar, zone=zone)
+                for name in ("first_response", "resolve")}
     tier = next((t for t in config.rules.tiers if t.tier == (ticket.tier or 1)), None)
     return {
         "ticket": {
@@ -43,8 +56,7 @@ def template_variables(ticket: Ticket, *, config: Config, calendar: BusinessCale
         },
         "customer": {"name": _customer_name(ticket.customer), "email": ticket.customer or "",
                      "timezone": str(zone)},
-        "eta": ({"words": eta.words, "local": eta.local, "at": eta.at.isoformat()} if eta
-                else {"words": "as soon as we can", "local": "soon", "at": ""}),
+        "eta": {**promises[goal], **promises},
         "escalation": (dict(vars(escalation)) if escalation else None),
         "feedback": {"link": feedback_link or ""},
         "helpdesk": {"email": config.mappings.mailbox.address},

@@ -6,15 +6,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from connector.actions.decisions import choose_member, decide_escalation, picked
 from connector.actions.messages import notify, render_for, survey
 from connector.actions.runtime import Executor, Outcome, Runtime
 from connector.config import actions as a
-from connector.config.models import RoleDef
 from connector.domain import Ticket
-from connector.engine.calendar import describe_seconds
 from connector.engine.conditions import Context, evaluate_all
 from connector.engine.planner import PlannedAction
-from connector.templates.variables import Escalation
+from connector.errors import BlockedError, NoTransitionError
 
 EXECUTORS: dict[type, Executor] = {}
 
@@ -32,11 +31,21 @@ def execute(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datet
     return EXECUTORS[type(planned.action)](runtime, planned, ticket, now)
 
 
+def _transition_to(runtime: Runtime, key: str, jira_status: str) -> None:
+    """Move the issue; a workflow with no transition to that status is a configuration
+    problem (mappings.yaml names a status the workflow cannot reach): the effect waits."""
+    try:
+        runtime.tracker.transition_to(key, jira_status)
+    except NoTransitionError as error:
+        raise BlockedError(f"{error}; check mappings.yaml statuses and the Jira workflow "
+                           "(`ticketflow validate --online`)") from None
+
+
 def _move(runtime: Runtime, ticket: Ticket, status: str, now: datetime) -> Ticket:
     """Transition unless already there (so a replay after a crash changes nothing)."""
     if ticket.status == status:
         return ticket
-    runtime.tracker.transition_to(ticket.key, runtime.jira_status[status])
+    _transition_to(runtime, ticket.key, runtime.jira_status[status])
     return replace(ticket, status=status, status_since=now)
 
 
@@ -71,35 +80,6 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     return Outcome(replace(ticket, category=category), f"category {category}")
 
 
-def decided_once(runtime: Runtime, what: str, effect_key: str,
-                 decide: Callable[[], str]) -> str:
-    """A choice an effect makes (whom to assign, which tier to go to), made the first time
-    and remembered under the effect's key before anything is done with it: an action
-    interrupted by a crash and performed again, after the poll has seen its partial writes,
-    chooses exactly the same."""
-    remembered = runtime.store.meta(f"{what} {effect_key}")
-    if remembered is not None:
-        return remembered
-    choice = decide()
-    runtime.store.set_meta(f"{what} {effect_key}", choice)
-    return choice
-
-
-def pick_member(runtime: Runtime, role_name: str, strategy: str | None, project: str, *,
-                effect_key: str) -> str:
-    """A member of the role: in turn (round_robin) or with the fewest open tickets."""
-    return decided_once(runtime, "pick", effect_key,
-                        lambda: _choose(runtime, role_name, strategy, project))
-
-
-def _choose(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
-    role: RoleDef = runtime.config.mappings.roles[role_name]
-    if (strategy or role.assign) == "least_loaded":
-        load = runtime.store.open_count_by_assignee(project)
-        return min(role.users, key=lambda user: (load.get(user, 0), role.users.index(user)))
-    return role.users[runtime.store.next_in_rotation(f"role:{role_name}", len(role.users))]
-
-
 def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
     if ticket.assignee == person:
         return ticket
@@ -112,8 +92,8 @@ def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
 def _assign(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Assign)
     spec = planned.action.assign
-    person = spec.user or pick_member(runtime, spec.role or "", spec.strategy, ticket.project,
-                                      effect_key=planned.effect_key)
+    person = spec.user or picked(runtime, planned.effect_key, lambda: choose_member(
+        runtime, spec.role or "", spec.strategy, ticket.project))
     return Outcome(_assign_to(runtime, ticket, person), f"assigned {person}")
 
 
@@ -122,40 +102,31 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
               now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Escalate)
     spec = planned.action.escalate
-    first = ticket.tier or 1
-    step = decided_once(runtime, "tiers", planned.effect_key, lambda: f"{first}->" + str(
-        first + 1 if spec.to_tier == "next" else spec.to_tier))
-    current, target = (int(part) for part in step.split("->"))
-    tier = next((t for t in runtime.config.rules.tiers if t.tier == target), None)
-    if tier is None or target <= current:
+    made = decide_escalation(runtime, planned, ticket, now)
+    current, target, person = made.from_tier, made.to_tier, made.assignee
+    if made.tier_name is None or current is None or target is None or person is None:
         return Outcome(ticket, f"tier {current} is the highest; nothing to escalate to",
                        skipped=True)
-    waited = runtime.calendar.business_seconds(ticket.status_since, now)
-    escalation = Escalation(from_tier=current, to_tier=target, tier_name=tier.name,
-                            status=ticket.status, waited=describe_seconds(waited))
     # Read Jira first: after a crash part of this may be done already, and nothing may be
     # done twice (tier, assignee, transition and note are each checked before writing).
     issue = runtime.tracker.get_issue(ticket.key)
     resumed = runtime.codec.read(issue).tier == target
     if not resumed:
         runtime.tracker.update_fields(ticket.key, runtime.codec.updates(issue, tier=target))
-    person = pick_member(runtime, tier.role, None, ticket.project,
-                         effect_key=planned.effect_key)
     holder = issue.assignee.email if issue.assignee else None
     moved = _assign_to(runtime, replace(ticket, tier=target, assignee=holder), person)
     # Assigned -> Assigned is a real transition (escalate again); take it even when already
     # there, so the ticket's stay in the status restarts for the next tier's clock.
     target_status = runtime.jira_status[spec.status]
     if not (resumed and issue.status == target_status):
-        runtime.tracker.transition_to(ticket.key, target_status)
+        _transition_to(runtime, ticket.key, target_status)
     moved = replace(moved, status=spec.status, status_since=now)
-    note = (f"Escalated by ticketflow from tier {current} to tier {target} ({tier.name}) "
-            f"after {escalation.waited} of business time in {ticket.status}; assigned to "
+    note = (f"Escalated by ticketflow from tier {current} to tier {target} ({made.tier_name}) "
+            f"after {made.waited} of business time in {made.waited_status}; assigned to "
             f"{person} (rule \"{planned.rule}\").")
     marker = f"Escalated by ticketflow from tier {current} to tier {target} "
     if not any(c.body.startswith(marker) for c in issue.comments):
         runtime.tracker.add_comment(ticket.key, note, internal=True)
-    runtime.escalations[ticket.key] = escalation
     return Outcome(moved, f"tier {current} -> {target}, assigned {person}")
 
 
@@ -163,7 +134,7 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
 def _comment(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Comment)
     spec = planned.action.comment
-    rendered = render_for(runtime, ticket, spec.template, now)
+    rendered = render_for(runtime, planned, ticket, spec.template, now)
     runtime.tracker.add_comment(ticket.key, rendered.text, internal=not spec.public)
     return Outcome(ticket, f"{'public' if spec.public else 'internal'} comment {spec.template}")
 

@@ -6,24 +6,38 @@ from datetime import datetime, timedelta
 
 from connector.actions.channels import CHANNELS, Notice
 from connector.actions.context import template_variables
+from connector.actions.decisions import escalation_for
 from connector.actions.runtime import Outcome, Runtime
 from connector.config import actions as a
 from connector.domain import Ticket
 from connector.engine.planner import PlannedAction
-from connector.errors import SkippableError
+from connector.errors import BlockedError, SkippableError
 from connector.templates.render import Rendered, render
 
 STAFF = ("assignee", "role")
 
 
-def render_for(runtime: Runtime, ticket: Ticket, template: str, now: datetime) -> Rendered:
-    """Fill a template with the ticket's variables (escalation details when just escalated)."""
+def eta_goal(runtime: Runtime, template: str) -> str:
+    """A message that acknowledges a request promises a first response; every other one,
+    the resolution (README, Templates: `eta`)."""
+    acknowledging = template in runtime.config.rules.notifications.acknowledgements()
+    return "first_response" if acknowledging else "resolve"
+
+
+def render_for(runtime: Runtime, planned: PlannedAction, ticket: Ticket, template: str,
+               now: datetime) -> Rendered:
+    """Fill a template with the ticket's variables, and the escalation details when an
+    escalate of the same rule and trigger performed one (read from its ledger row). A
+    template that fails to render is a configuration problem: the effect waits for the fix."""
     link = runtime.feedback_link(ticket) if runtime.feedback_link else None
     variables = template_variables(
         ticket, config=runtime.config, calendar=runtime.calendar, now=now,
-        jira_url=runtime.jira_url, escalation=runtime.escalations.get(ticket.key),
-        feedback_link=link)
-    return render(runtime.config.templates[template], variables)
+        jira_url=runtime.jira_url, escalation=escalation_for(runtime, planned),
+        feedback_link=link, goal=eta_goal(runtime, template))
+    try:
+        return render(runtime.config.templates[template], variables)
+    except SkippableError as error:  # TemplateSecurityError included: nothing is sent either way
+        raise BlockedError(f"{error}; fix the template (tried again every cycle)") from None
 
 
 def recipients(runtime: Runtime, recipient: a.Recipient, ticket: Ticket, *,
@@ -55,8 +69,9 @@ def _send(runtime: Runtime, planned: PlannedAction, ticket: Ticket, *, template:
           send_at: datetime | None = None) -> Outcome:
     if not people:
         return Outcome(ticket, f"{template}: no recipient address", skipped=True)
-    notice = Notice(planned, ticket, template, render_for(runtime, ticket, template, now),
-                    tuple(people), now, send_at)
+    notice = Notice(planned, ticket, template,
+                    render_for(runtime, planned, ticket, template, now), tuple(people), now,
+                    send_at)
     return CHANNELS[channel](runtime, notice)
 
 

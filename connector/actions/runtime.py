@@ -10,16 +10,16 @@ from connector.config.loader import Config
 from connector.domain import Ticket, User
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.planner import PlannedAction
-from connector.errors import SkippableError
+from connector.errors import BlockedError
 from connector.state.base import OutboxMessage, StateStore
-from connector.templates.variables import Escalation
 from connector.tracker.base import Tracker
 from connector.tracker.jira.fields import FieldCodec
 
 
 @dataclass
 class Runtime:
-    """The adapters and settings an executor needs; built once per cycle by the app."""
+    """The adapters and settings an executor needs; built once per cycle by the app. It keeps
+    no decision in memory: what an effect decided lives on its ledger row."""
 
     tracker: Tracker
     store: StateStore
@@ -29,8 +29,7 @@ class Runtime:
     jira_url: str
     mail_from: str
     feedback_link: Callable[[Ticket], str] | None = None
-    escalations: dict[str, Escalation] = field(default_factory=dict)
-    _users: dict[str, User | None] = field(default_factory=dict)
+    _users: dict[str, User] = field(default_factory=dict)
 
     @property
     def jira_status(self) -> Mapping[str, str]:
@@ -39,11 +38,14 @@ class Runtime:
 
     def user(self, identity: str) -> User:
         """A configured person (email or user name) as a tracker user, looked up once."""
-        if identity not in self._users:
-            self._users[identity] = self.tracker.find_user(identity)
-        found = self._users[identity]
+        # Only people found are remembered: one missing now may be added to Jira later.
+        found = self._users.get(identity) or self.tracker.find_user(identity)
         if found is None:
-            raise SkippableError(f"no Jira user matches {identity!r} (check mappings.yaml roles)")
+            # A configuration mistake, not a fact about the ticket: kept and tried again, so
+            # adding the person to Jira (or fixing mappings.yaml) performs the action.
+            raise BlockedError(f"no Jira user matches {identity!r}; add them to Jira or fix "
+                               "mappings.yaml roles")
+        self._users[identity] = found
         return found
 
 

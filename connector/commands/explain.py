@@ -9,7 +9,35 @@ from typing import TYPE_CHECKING
 from connector.commands.base import TRACKER_SETTINGS, add_command, clock_for
 
 if TYPE_CHECKING:
+    from connector.engine.conditions import Context
     from connector.settings import Settings
+    from connector.state.base import Effect
+
+# How each ledger status reads in the history: what happened, and what it asks of the admin.
+_STATUS_WORDS = {
+    "pending": "pending (to perform next cycle)",
+    "blocked": "blocked, tried again every cycle until the configuration is fixed",
+    "superseded": "superseded, never performed",
+}
+
+
+def ledger_lines(effects: Sequence[Effect], ctx: Context) -> list[str]:
+    """The ticket's ledger, oldest first: when, which rule and action, on which event, how it
+    ended and why (a superseded or blocked row says what changed or what is missing)."""
+    lines = ["ledger:"] if effects else []
+    for effect in effects:
+        when = effect.done_at or effect.created_at
+        event = effect.event
+        on = ""
+        if event is not None and event.kind == "status_changed":
+            on = f" on status {event.from_status} -> {event.to_status}"
+        elif event is not None:
+            on = f" on {event.kind}" + (f" by {event.by}" if event.by else "")
+        status = _STATUS_WORDS.get(effect.status, effect.status)
+        detail = f": {effect.detail}" if effect.detail else ""
+        lines.append(f"  {ctx.local(when) if when else '-'}  {effect.rule}  {effect.action}"
+                     f"{on}  {status}{detail}")
+    return lines
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -48,13 +76,8 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
                               now)
         for line in render_explanation(explain(config.rules.rules, ticket, tick, ctx), ctx):
             print(line)
-        history = service.store.effects_for(ticket.key)
-        if history:
-            print("already done:")
-        for effect in history:
-            when = effect.done_at or effect.created_at
-            print(f"  {ctx.local(when) if when else '-'}  {effect.rule}  {effect.action}  "
-                  f"{effect.status} {effect.detail}")
+        for line in ledger_lines(service.store.effects_for(ticket.key), ctx):
+            print(line)
     finally:
         service.close()
     return 0

@@ -57,7 +57,7 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         service.close()
     print(f"cycle at {report.started.isoformat(timespec='seconds')}: "
-          f"{len(report.recorded)} actions planned, {len(report.performed)} performed")
+          f"{len(report.recorded)} actions planned; {report.summary()}")
     if isinstance(service.tracker, RecordingTracker):
         for line in service.tracker.writes:
             print(f"  {line}")

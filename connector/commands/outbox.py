@@ -11,7 +11,7 @@ from connector.errors import UsageError
 
 if TYPE_CHECKING:
     from connector.settings import Settings
-    from connector.state.base import OutboxMessage, OutboxStatus, StateStore
+    from connector.state.base import EffectStatus, OutboxMessage, OutboxStatus, StateStore
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -45,6 +45,26 @@ def _line(message: OutboxMessage) -> str:
             f"{message.issue_key:<10} {message.template:<20} {message.recipient}{error}")
 
 
+# Ledger rows that would have queued a message but did not: superseded ones never will (the
+# rule changed under them), blocked ones wait for a configuration fix.
+_MESSAGE_ACTIONS = (":notify", ":survey")
+_HELD: dict[EffectStatus, str] = {"superseded": "never sent (superseded)",
+                                  "blocked": "waiting (blocked)"}
+
+
+def held_lines(store: StateStore) -> tuple[list[str], list[str]]:
+    """Lines for the message effects that are superseded or blocked, and their counts."""
+    lines, counts = [], []
+    for status, words in _HELD.items():
+        held = [e for e in store.effects_with_status([status])
+                if e.action.endswith(_MESSAGE_ACTIONS)]
+        lines += [f"{'-':>6}  {status:<10} {e.issue_key:<10} {e.rule}  {e.action}: {e.detail}"
+                  for e in held]
+        if held:
+            counts.append(f"{len(held)} {words}")
+    return lines, counts
+
+
 def _find(store: StateStore, number: int) -> OutboxMessage:
     found = store.outbox_message(number)
     if found is None:
@@ -74,8 +94,11 @@ def outbox(args: argparse.Namespace, settings: Settings) -> int:
             messages = store.outbox(statuses)
             for message in messages:
                 print(_line(message))
+            held, held_counts = held_lines(store)
+            for line in held:
+                print(line)
             counts = {s: sum(m.status == s for m in messages) for s in statuses}
-            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+            print(", ".join([*(f"{n} {s}" for s, n in counts.items()), *held_counts]))
     finally:
         store.close()
     return 0

@@ -3,8 +3,10 @@
 Working hours are local wall-clock times, so each day's window is converted to an absolute
 interval on its own date; DST changes shift nothing a person would notice. Business time
 between two instants is a difference of a running total ("business seconds since the base
-date") kept per date, so one query costs a dictionary look-up, not a walk over the days:
-evaluating every open ticket each cycle stays cheap.
+date") kept per date, so one query costs a list look-up, not a walk over the days:
+evaluating every open ticket each cycle stays cheap. The base is the first date asked about
+(moved back when an earlier one comes), so a new process (cron's `once`) fills in the days it
+needs, not every day since a fixed year.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from connector.config.durations import Duration
 from connector.config.models import Calendar
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_BASE = date(2000, 1, 3)  # a Monday; instants before it are counted directly, more slowly
+_MONDAY = date(2000, 1, 3)  # any date: only the length of a working day is read from it
 
 
 class BusinessCalendar:
@@ -31,7 +33,8 @@ class BusinessCalendar:
         self.opens = time.fromisoformat(start)
         self.closes = time(23, 59, 59, 999999) if end == "24:00" else time.fromisoformat(end)
         self.holidays = frozenset(holidays)
-        # _totals[i] = business seconds from _BASE up to the start of _BASE + i days.
+        # _totals[i] = business seconds from _base up to the start of _base + i days.
+        self._base: date | None = None
         self._totals: list[float] = [0.0]
         self._windows: dict[date, tuple[datetime, datetime] | None] = {}
 
@@ -62,21 +65,34 @@ class BusinessCalendar:
 
     def workday_seconds(self) -> float:
         """The length of an ordinary working day: what "1 business day" means."""
-        opens = datetime.combine(_BASE, self.opens)
-        closes = datetime.combine(_BASE, self.closes)
+        opens = datetime.combine(_MONDAY, self.opens)
+        closes = datetime.combine(_MONDAY, self.closes)
         return (closes - opens).total_seconds()
 
     # --- running totals ----------------------------------------------------------------
 
     def _total_before(self, day: date) -> float:
-        """Business seconds from _BASE to the start of `day` (negative before _BASE)."""
-        index = (day - _BASE).days
-        if index < 0:
-            return -sum(self.day_seconds(day + timedelta(days=i)) for i in range(-index))
+        """Business seconds from the base date to the start of `day`. Only differences of
+        these totals mean anything: a query that moves the base back shifts them all."""
+        if self._base is None:
+            self._base = day
+        elif day < self._base:
+            self._rebase(day)
+        index = (day - self._base).days
         while len(self._totals) <= index:
-            last = _BASE + timedelta(days=len(self._totals) - 1)
+            last = self._base + timedelta(days=len(self._totals) - 1)
             self._totals.append(self._totals[-1] + self.day_seconds(last))
         return self._totals[index]
+
+    def _rebase(self, day: date) -> None:
+        """Move the base back to `day`: the days in between go first, the old totals shift."""
+        assert self._base is not None
+        earlier = [0.0]
+        for offset in range((self._base - day).days):
+            earlier.append(earlier[-1] + self.day_seconds(day + timedelta(days=offset)))
+        shift = earlier.pop()
+        self._totals = earlier + [total + shift for total in self._totals]
+        self._base = day
 
     def _total_at(self, instant: datetime) -> float:
         local = instant.astimezone(self.zone)
@@ -93,7 +109,9 @@ class BusinessCalendar:
         """Business time in [start, end); zero when end is not after start."""
         if end <= start:
             return 0.0
-        return self._total_at(end) - self._total_at(start)
+        # The earlier instant first: asking about it may move the base (and every total).
+        before = self._total_at(start)
+        return self._total_at(end) - before
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The instant `seconds` of business time after `start` (at a window's close if exact)."""
@@ -107,7 +125,9 @@ class BusinessCalendar:
             window = self.window(current)
             before = self._total_before(current)
             if window is not None and before + self.day_seconds(current) >= target:
-                return window[0] + timedelta(seconds=target - before)
+                # Never before `start`: from after a day's close, an amount too small for a
+                # float to add to the running total would otherwise land on that close.
+                return max(window[0] + timedelta(seconds=target - before), start)
             current += timedelta(days=1)
 
     def duration_seconds(self, duration: Duration) -> float:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from connector.config.actions import Action, Survey
 from connector.config.events import (
@@ -31,6 +33,10 @@ class PlannedAction:
     index: int
     action: Action
     event: Event
+    # The ticket's status when the rule fired: a blocked action that changes the ticket is
+    # dropped if the ticket has moved on by the time the configuration is fixed.
+    ticket_status: str | None = None
+    status_since: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -45,23 +51,28 @@ def effect_key(issue_key: str, rule: str, trigger: str, index: int, action: Acti
     return f"{issue_key}|{rule}|{trigger}|{index}:{action.kind}"
 
 
+# One matcher per `on:` type, behind an explicit registry (a test holds it complete).
+MATCHERS: dict[type, Callable[[Any, Event], bool]] = {
+    Created: lambda on, event: event.kind == "created",
+    Schedule: lambda on, event: event.kind == "schedule",
+    Assigned: lambda on, event: event.kind == "assigned",
+    StatusChanged: lambda on, event: (
+        event.kind == "status_changed"
+        and (on.status_changed.from_ is None or event.from_status in on.status_changed.from_)
+        and (on.status_changed.to is None or event.to_status in on.status_changed.to)),
+    Commented: lambda on, event: (event.kind == "commented"
+                                  and on.commented.by in ("anyone", event.by)),
+    FieldChanged: lambda on, event: (event.kind == "field_changed"
+                                     and event.field == on.field_changed.field),
+}
+
+
 def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
     """Whether the rule's `on:` is this event, with the reason in words."""
     on = rule.on
     if event.own and not rule.include_own_changes and event.kind != "schedule":
         return False, f"{event.describe()} was made by ticketflow (include_own_changes is off)"
-    matched = False
-    if isinstance(on, Created | Schedule | Assigned):
-        matched = event.kind == on.kind
-    elif isinstance(on, StatusChanged):
-        spec = on.status_changed
-        matched = (event.kind == "status_changed"
-                   and (spec.from_ is None or event.from_status in spec.from_)
-                   and (spec.to is None or event.to_status in spec.to))
-    elif isinstance(on, Commented):
-        matched = event.kind == "commented" and on.commented.by in ("anyone", event.by)
-    elif isinstance(on, FieldChanged):
-        matched = event.kind == "field_changed" and event.field == on.field_changed.field
+    matched = MATCHERS[type(on)](on, event)
     return matched, (f"on {on.kind} matches {event.describe()}" if matched
                      else f"on {on.kind} does not match {event.describe()}")
 
@@ -80,7 +91,8 @@ def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
                 continue
             planned.extend(
                 PlannedAction(effect_key(ticket.key, rule.name, event.trigger, index, action),
-                              ticket.issue_id, ticket.key, rule.name, index, action, event)
+                              ticket.issue_id, ticket.key, rule.name, index, action, event,
+                              ticket.status, ticket.status_since)
                 for index, action in enumerate(rule.then))
     return planned
 

@@ -15,7 +15,13 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from connector import metrics
-from connector.errors import AuthError, RetriableError, TicketflowError, TrackerError
+from connector.errors import (
+    AuthError,
+    ForbiddenError,
+    RetriableError,
+    TicketflowError,
+    TrackerError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +108,16 @@ def as_error(error: BaseException, *, what: str) -> TicketflowError:
     return TrackerError(f"{what}: {type(error).__name__}: {error}")
 
 
+def _login_refused(response: requests.Response) -> bool:
+    """Jira Data Center marks a 403 that is about the login itself (a bad token, a CAPTCHA
+    after failed logins) with `X-Seraph-LoginReason`; any other 403 is about permissions."""
+    reason = response.headers.get("X-Seraph-LoginReason", "")
+    return reason.upper().startswith(("AUTHENTICATED_FAILED", "AUTHENTICATION_DENIED"))
+
+
 def _status_error(failure: HttpStatusError, *, what: str) -> TicketflowError:
     status = failure.status
-    if status in (401, 403):
+    if status == 401 or (status == 403 and _login_refused(failure.response)):
         return AuthError(
             f"Jira refused the credentials (HTTP {status}) for {what}; {AUTH_HINT}",
             status=status,
@@ -122,6 +135,11 @@ def _status_error(failure: HttpStatusError, *, what: str) -> TicketflowError:
         text += ": " + "; ".join(details)
     if status >= 500 or status in REFUSED_UNDONE:
         return RetriableError(text)
+    if status == 403:
+        # Whether the account or only this item is refused takes a second question (GET
+        # myself); the tracker adapter asks it (connector.tracker.jira.client).
+        return ForbiddenError(f"{text} (the account may not do this here)", status=status,
+                              error_messages=details)
     return TrackerError(text, status=status, error_messages=details)
 
 

@@ -10,7 +10,11 @@ from typing import Literal, Protocol
 
 from connector.domain import Ticket
 
-EffectStatus = Literal["pending", "done", "failed", "skipped"]
+# pending: recorded, not yet performed. blocked: cannot be performed until the configuration is
+# fixed (an unknown user, a template that fails to render, a status with no transition); tried
+# again every cycle. superseded: rules.yaml changed under it, so it will never be performed.
+EffectStatus = Literal["pending", "blocked", "done", "failed", "skipped", "superseded"]
+WAITING: tuple[EffectStatus, ...] = ("pending", "blocked")
 OutboxStatus = Literal["pending", "sent", "failed", "dropped"]
 # Outbox rows for a chat webhook carry this prefix before the people they are for.
 WEBHOOK_PREFIX = "webhook:"
@@ -26,10 +30,49 @@ class Bookmark:
 
 
 @dataclass(frozen=True)
+class ActionIdentity:
+    """Which action of its rule a ledger row performs, as it was defined when recorded: on
+    replay the rule's action at `index` must still have this kind and digest."""
+
+    index: int
+    kind: str
+    definition: str = ""  # canonical JSON of the action; "" for rows recorded before 0007
+    digest: str = ""      # SHA-256 of `definition`
+
+
+@dataclass(frozen=True)
+class TriggerEvent:
+    """The event that made the rule fire, and the ticket's status when it did."""
+
+    kind: str
+    at: datetime | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    by: str | None = None
+    field: str | None = None
+    ticket_status: str | None = None
+    ticket_status_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an escalate or assign decided, kept with its row before its first write, so a
+    rerun after a crash decides the same and its rule's notices can say what happened."""
+
+    from_tier: int | None = None
+    to_tier: int | None = None
+    tier_name: str | None = None
+    waited_status: str | None = None  # the status the ticket waited in
+    waited: str | None = None         # how long, in business time, as words
+    assignee: str | None = None       # the person a pick chose
+
+
+@dataclass(frozen=True)
 class Effect:
     """One ledger row: an action a rule planned for an issue, keyed so it happens once.
 
     `effect_key` joins issue, rule, trigger (a changelog id or an instant) and action index.
+    `identity`, `event` and `decision` are None/empty on rows recorded before 0007.
     """
 
     effect_key: str
@@ -41,6 +84,9 @@ class Effect:
     detail: str = ""
     created_at: datetime | None = None
     done_at: datetime | None = None
+    identity: ActionIdentity | None = None
+    event: TriggerEvent | None = None
+    decision: Decision = field(default_factory=Decision)
 
 
 @dataclass(frozen=True)
@@ -73,7 +119,7 @@ class Transaction:
     bookmark: Bookmark | None = None
     # (Message-ID, issue key, "in" or "out"): mail we received or sent, for threading.
     message_ids: list[tuple[str, str, str]] = field(default_factory=list)
-    # Status changes of existing ledger rows (pending -> done/failed/skipped), applied in the
+    # Status changes of existing ledger rows (pending -> done, blocked...), applied in the
     # same transaction as the outbox rows an effect queued: a message is queued with its mark.
     marks: list[Effect] = field(default_factory=list)
 
@@ -100,7 +146,16 @@ class StateStore(Protocol):
     def effects_for(self, issue_key: str) -> list[Effect]: ...
 
     def pending_effects(self) -> list[Effect]:
-        """Ledger rows recorded but not yet performed (after a crash: to finish first)."""
+        """Ledger rows still to perform, oldest first: pending ones (after a crash: to finish
+        first) and blocked ones (tried again every cycle)."""
+        ...
+
+    def effects_with_status(self, statuses: Sequence[EffectStatus]) -> list[Effect]:
+        """Every ledger row in one of these statuses, oldest first."""
+        ...
+
+    def record_decision(self, effect_key: str, decision: Decision) -> None:
+        """Keep what an effect decided on its row, now, before it writes anything."""
         ...
 
     def effects_since(self, issue_key: str, since: datetime) -> int:

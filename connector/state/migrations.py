@@ -198,6 +198,45 @@ CREATE TABLE mail_participants (
 );
 """
 
+# The typed ledger: each row names the action it performs by its rule's index, kind and a
+# digest of its definition (a replay checks them: rules.yaml may have changed meanwhile), the
+# event that triggered it and the ticket's status then, and what an escalate or assign
+# decided (tiers, waiting time, the person picked), so its notices read the same facts in
+# any process. `blocked` rows wait for a configuration fix and are tried every cycle.
+_TYPED_LEDGER_COLUMNS = (
+    "action_index INTEGER", "action_kind TEXT", "action_definition TEXT", "action_digest TEXT",
+    "event_kind TEXT", "event_at TEXT", "event_from TEXT", "event_to TEXT", "event_by TEXT",
+    "event_field TEXT", "ticket_status TEXT", "ticket_status_since TEXT",
+    "from_tier INTEGER", "to_tier INTEGER", "tier_name TEXT", "waited_status TEXT",
+    "waited TEXT", "assignee TEXT",
+)  # fmt: skip
+
+
+def _typed_ledger(db: sqlite3.Connection) -> None:
+    for column in _TYPED_LEDGER_COLUMNS:
+        db.execute(f"ALTER TABLE ledger ADD COLUMN {column}")
+    db.execute("DROP INDEX ledger_pending")
+    db.execute("CREATE INDEX ledger_pending ON ledger (created_at) "
+               "WHERE status IN ('pending', 'blocked')")
+    # Older rows named their action as "1:notify": index and kind from it (no digest: such a
+    # row is replayed when its rule still has that kind of action at that index).
+    db.execute("UPDATE ledger SET action_index = CAST(substr(action, 1, instr(action, ':') - 1) "
+               "AS INTEGER), action_kind = substr(action, instr(action, ':') + 1) "
+               "WHERE instr(action, ':') > 1")
+    # Decisions used to live in meta as "pick KEY" (a person) and "tiers KEY" ("1->2").
+    for key, value in db.execute("SELECT key, value FROM meta WHERE key LIKE 'pick %' "
+                                 "OR key LIKE 'tiers %'").fetchall():
+        what, _, effect_key = key.partition(" ")
+        if what == "pick":
+            db.execute("UPDATE ledger SET assignee = ? WHERE effect_key = ?", (value, effect_key))
+            continue
+        low, _, high = value.partition("->")
+        if low.isdigit() and high.isdigit():
+            db.execute("UPDATE ledger SET from_tier = ?, to_tier = ? WHERE effect_key = ?",
+                       (int(low), int(high), effect_key))
+    db.execute("DELETE FROM meta WHERE key LIKE 'pick %' OR key LIKE 'tiers %'")
+
+
 # Mail intake under outages (connector/state/intake.py; issue 13 items 5, 11 and 12):
 # `attempts` counts only the tracker's refusals of the mail itself, `waits` the passes an
 # outage postponed it and `last_error` why it waits; `write_sent_at` is when a create whose
@@ -219,6 +258,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_suppressions", _SUPPRESSIONS),
     Migration("0005_feedback", _FEEDBACK),
     Migration("0006_mail_intake", _MAIL_INTAKE),
+    Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
 )
 

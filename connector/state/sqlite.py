@@ -16,13 +16,17 @@ from typing import Any, cast
 from connector.domain import Ticket
 from connector.errors import FatalError, RetriableError
 from connector.state.base import (
+    WAITING,
     WEBHOOK_PREFIX,
+    ActionIdentity,
     Bookmark,
+    Decision,
     Effect,
     EffectStatus,
     OutboxMessage,
     OutboxStatus,
     Transaction,
+    TriggerEvent,
 )
 from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction
 from connector.state.timestamps import from_text, from_text_or_none, to_text, to_text_or_none
@@ -44,7 +48,12 @@ _TICKET_COLUMNS = (
 _LEDGER_COLUMNS = (
     "effect_key", "issue_key", "rule", "action", "trigger", "status", "detail", "created_at",
     "done_at",
+    "action_index", "action_kind", "action_definition", "action_digest",
+    "event_kind", "event_at", "event_from", "event_to", "event_by", "event_field",
+    "ticket_status", "ticket_status_since",
+    "from_tier", "to_tier", "tier_name", "waited_status", "waited", "assignee",
 )  # fmt: skip
+_DECISION_COLUMNS = _LEDGER_COLUMNS[-6:]
 _OUTBOX_COLUMNS = (
     "id", "effect_key", "issue_key", "template", "recipient", "message", "status", "attempts",
     "next_attempt_at", "last_error", "created_at", "sent_at",
@@ -153,17 +162,35 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _decision_row(d: Decision) -> tuple[object, ...]:
+    return (d.from_tier, d.to_tier, d.tier_name, d.waited_status, d.waited, d.assignee)
+
+
 def _effect_row(e: Effect) -> tuple[object, ...]:
+    i, v = e.identity, e.event
     return (
         e.effect_key, e.issue_key, e.rule, e.action, e.trigger, e.status, e.detail,
         to_text_or_none(e.created_at), to_text_or_none(e.done_at),
+        i.index if i else None, i.kind if i else None, i.definition if i else None,
+        i.digest if i else None,
+        v.kind if v else None, to_text_or_none(v.at) if v else None,
+        v.from_status if v else None, v.to_status if v else None, v.by if v else None,
+        v.field if v else None, v.ticket_status if v else None,
+        to_text_or_none(v.ticket_status_since) if v else None,
+        *_decision_row(e.decision),
     )  # fmt: skip
 
 
 def _effect(row: Sequence[Any]) -> Effect:
+    identity = None if row[9] is None else ActionIdentity(row[9], row[10], row[11] or "",
+                                                          row[12] or "")
+    event = None if row[13] is None else TriggerEvent(
+        row[13], from_text_or_none(row[14]), row[15], row[16], row[17], row[18], row[19],
+        from_text_or_none(row[20]))
     return Effect(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-        from_text_or_none(row[7]), from_text_or_none(row[8]),
+        from_text_or_none(row[7]), from_text_or_none(row[8]), identity, event,
+        Decision(*row[21:27]),
     )  # fmt: skip
 
 
@@ -279,9 +306,30 @@ class SqliteStateStore:
         return [_effect(row) for row in self._db.execute(sql, (issue_key,))]
 
     def pending_effects(self) -> list[Effect]:
-        """Ledger rows recorded but not yet performed, oldest first (finished after a crash)."""
-        sql = f"{_SELECT_EFFECTS} WHERE status = 'pending' ORDER BY created_at, rowid"
+        """Ledger rows still to perform, oldest first: pending (finished after a crash) and
+        blocked (tried again every cycle). The condition is spelt as in the partial index
+        `ledger_pending`, not bound, so SQLite reads that index instead of the whole ledger."""
+        waiting = ", ".join(f"'{status}'" for status in WAITING)
+        sql = f"{_SELECT_EFFECTS} WHERE status IN ({waiting}) ORDER BY created_at, rowid"
         return [_effect(row) for row in self._db.execute(sql)]
+
+    def effects_with_status(self, statuses: Sequence[EffectStatus]) -> list[Effect]:
+        """Every ledger row in one of these statuses, oldest first."""
+        sql = f"{_SELECT_EFFECTS} WHERE status IN ({_placeholders(len(statuses))}) "
+        sql += "ORDER BY created_at, rowid"
+        return [_effect(row) for row in self._db.execute(sql, list(statuses))]
+
+    def record_decision(self, effect_key: str, decision: Decision) -> None:
+        """Keep what an effect decided on its row, in its own transaction, before the effect
+        writes anything to the tracker."""
+        sets = ", ".join(f"{column} = ?" for column in _DECISION_COLUMNS)
+        with self._translated(f"recording the decision of {effect_key}"), \
+                write_transaction(self._db):
+            cursor = self._db.execute(
+                f"UPDATE ledger SET {sets} WHERE effect_key = ?",  # noqa: S608 - constant names
+                (*_decision_row(decision), effect_key))
+        if cursor.rowcount == 0:
+            raise FatalError(f"state database {self._location} has no ledger row {effect_key}")
 
     def effects_since(self, issue_key: str, since: datetime) -> int:
         """How many effects that act (not skipped ones) were recorded for the issue at or after

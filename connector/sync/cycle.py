@@ -1,4 +1,5 @@
-"""One cycle: poll the tracker, evaluate time rules on the mirror, perform, then deliver."""
+"""One cycle: poll the tracker, take the census, evaluate time rules on the mirror, perform,
+then deliver."""
 
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ class CycleReport:
     recorded: list[Effect] = field(default_factory=list)
     performed: list[Performed] = field(default_factory=list)
     census: tuple[int, int] | None = None
+
+    def counts(self) -> dict[str, int]:
+        """How the performed effects ended, by status (done, skipped, blocked, ...)."""
+        counted: dict[str, int] = {}
+        for item in self.performed:
+            counted[item.status] = counted.get(item.status, 0) + 1
+        return counted
+
+    def summary(self) -> str:
+        """`3 done, 1 skipped, 2 blocked (waiting for a configuration fix)`: each outcome
+        apart, since a skip, a wait and a failure call for different things."""
+        counted = self.counts()
+        words = {"blocked": "blocked (waiting for a configuration fix)",
+                 "superseded": "superseded (rules.yaml changed; not performed)"}
+        order = ("done", "skipped", "blocked", "failed", "superseded")
+        parts = [f"{counted[s]} {words.get(s, s)}" for s in order if counted.get(s)]
+        return ", ".join(parts) or "nothing performed"
 
 
 @dataclass
@@ -73,14 +91,16 @@ class Cycle:
         result = CycleReport(started)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)
         result.recorded += self.poller.poll(ctx, started)
+        if self._census_due(started):
+            # Before the time rules and perform: tickets the census feeds through are acted
+            # on in this cycle.
+            result.census = self.census(ctx, repaired=result.recorded)
+            self.store.set_meta("census_at", started.isoformat())
         result.recorded += self.evaluate_time_rules(ctx)
         # Perform everything recorded, including what a crashed run left, only now: a pick
         # such as least-loaded then sees the same fully polled mirror whether or not this
         # cycle is a rerun (the fault-equivalence run found picks made before the poll).
         result.performed += perform_pending(self.store, self.runtime, started, self.report)
-        if self._census_due(started):
-            result.census = self.census()
-            self.store.set_meta("census_at", started.isoformat())
         return result
 
     def deliver_mail(self) -> object:
@@ -115,9 +135,17 @@ class Cycle:
             self.store.commit(Transaction(effects=effects))
         return effects
 
-    def census(self) -> tuple[int, int]:
-        """Open tickets in the tracker vs in the mirror; a difference is logged loudly."""
+    def census(self, ctx: Context | None = None,
+               repaired: list[Effect] | None = None) -> tuple[int, int]:
+        """Open tickets in the tracker vs in the mirror. A difference is logged loudly and
+        repaired: the open tickets the mirror lacks are fetched and fed through (new ones)
+        or mirrored (ones older than the first run); the effects that records are added to
+        `repaired`. The tracker's clock offset is measured again too. Returns the counts
+        before the repair."""
         project = self.poller.project
+        ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
+        if self.poller.measured_at != ctx.now:  # not just measured by a first run's backfill
+            self.poller.measure_clock(ctx.now)
         done = self.runtime.config.tracker_done_statuses()
         tracker_count = self.poller.tracker.count(project, done_statuses=done)
         mirror_count = self.store.count_open(project)
@@ -126,4 +154,9 @@ class Cycle:
             log.warning("census gap: %d open tickets in Jira, %d in the mirror", tracker_count,
                         mirror_count, extra={"project": project, "gap": tracker_count -
                                              mirror_count})
+            effects, fed, mirrored = self.poller.repair(ctx)
+            log.warning("census repair: %d missing tickets fed through the rules, %d older ones "
+                        "mirrored only", fed, mirrored, extra={"project": project})
+            if repaired is not None:
+                repaired += effects
         return tracker_count, mirror_count

@@ -44,7 +44,8 @@ class CycleTally:
             requests, self.requests_before = int(now - self.requests_before), now
         fields = {**{name: counts[name] for _, name in _MAIL},
                   "actions_performed": performed["done"], "actions_skipped": performed["skipped"],
-                  "actions_failed": performed["failed"],
+                  "actions_failed": performed["failed"], "actions_blocked": performed["blocked"],
+                  "actions_superseded": performed["superseded"],
                   **{name: counts[name] for _, name in _DELIVERY},
                   "tracker_requests": requests, "seconds": round(seconds, 2)}
         # The counts travel as fields: `key=value` after the text, or keys of the JSON line.

@@ -112,6 +112,11 @@ class Tracker(Protocol):
         """The user ticketflow acts as (to tell its own changes from people's)."""
         ...
 
+    def server_time(self) -> datetime:
+        """The tracker's own clock, now: the bookmarks are instants of the tracker's clock
+        (it stamps `updated`), which may differ from the host's."""
+        ...
+
     def find_user(self, query: str) -> User | None:
         """A user by email or name, or None."""
         ...

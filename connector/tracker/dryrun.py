@@ -48,6 +48,9 @@ class RecordingTracker:
     def myself(self) -> User:
         return self.inner.myself()
 
+    def server_time(self) -> datetime:
+        return self.inner.server_time()
+
     def find_by_label(self, project: str, label: str) -> Issue | None:
         return self.inner.find_by_label(project, label)
 

@@ -143,6 +143,10 @@ class FakeTracker:
     def myself(self) -> User:
         return self.me
 
+    def server_time(self) -> datetime:
+        self.calls.append("server_time")
+        return self.clock.now()
+
     def find_user(self, query: str) -> User | None:
         wanted = query.lower()
         for user in self.users:

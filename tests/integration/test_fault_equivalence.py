@@ -1,11 +1,14 @@
 """The CI-sized fault-equivalence run: a simulated week of about 200 tickets, clean and then
-with 10% 429s, 2% 500s, 1% dropped connections and 5 SIGKILLs, ends in the same place."""
+with 10% 429s, 2% 500s, 1% dropped connections and 5 SIGKILLs, ends in the same place, with
+the same messages reading the same."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,11 +26,13 @@ def _harness() -> object:
     return module
 
 
+@pytest.mark.slow
 def test_faults_and_kills_change_nothing(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """Same final status, tier, category and assignee for every ticket; every (ticket,
-    template, recipient) message exactly once in both runs and the same set; one ticket per
-    mail. The compared counts are printed."""
+    template, recipient) message exactly once in both runs and the same set, each with the
+    same text (dates and links normalised); one ticket per mail. The compared counts are
+    printed."""
     harness = _harness()
     problems, rows = harness.run(200, 5, 7, tmp_path)  # type: ignore[attr-defined]
     with capsys.disabled():
@@ -37,3 +42,35 @@ def test_faults_and_kills_change_nothing(tmp_path: Path,
     assert killed[2] == "5"
     compared = next(row for row in rows if row[0].startswith("tickets compared"))
     assert compared[1] == compared[2] == "200"
+    texts = next(row for row in rows if row[0].startswith("message texts compared"))
+    messages = next(row for row in rows if row[0].startswith("messages (ticket"))
+    assert texts[1] == texts[2] == messages[1]
+
+
+def _run(bodies: dict[tuple[str, str, str], str]) -> dict[str, Any]:
+    return {"state": {}, "messages": Counter(dict.fromkeys(bodies, 1)), "bodies": bodies,
+            "issues": 1, "requests": 1}
+
+
+def test_the_comparison_reads_message_texts() -> None:
+    """Two runs that sent the same (ticket, template, recipient) messages differ if one text
+    differs beyond its dates and links; dates, links and ticket keys alone do not count."""
+    from email import message_from_string, policy
+
+    harness: Any = _harness()
+    which = ("<req-1@x>", "escalated", "pat@x.edu")
+    by_key = {"HELP-1": "<req-1@x>", "HELP-7": "<req-1@x>"}
+
+    def text(body: str) -> str:
+        mail = message_from_string(f"Subject: s\n\n{body}", policy=policy.default)
+        return str(harness.normalised(mail, by_key))
+
+    clean = _run({which: text("HELP-1 escalated to our Platform Engineer team, by Monday 30 "
+                              "November, 13:05 CST: https://j.example/browse/HELP-1")})
+    same = _run({which: text("HELP-7 escalated to our Platform Engineer team, by Tuesday 1 "
+                             "December, 09:00 CST: https://j.example/browse/HELP-7")})
+    fallback = _run({which: text("HELP-7 assigned to Bob, by Tuesday 1 December, 09:00 CST: "
+                                 "https://j.example/browse/HELP-7")})
+    assert harness.compare(clean, same) == []
+    (problem,) = harness.compare(clean, fallback)
+    assert problem.startswith("1 messages read differently")

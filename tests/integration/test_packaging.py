@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connector.settings import Settings
 from connector.web.server import HttpService, service_app
 
@@ -74,6 +76,7 @@ def test_healthcheck_command_follows_healthz(tmp_path: Path) -> None:
         assert result.returncode == expected, result.stderr
 
 
+@pytest.mark.slow  # builds a wheel and installs it with its dependencies: about a minute
 def test_the_image_install_works_in_a_fresh_venv(tmp_path: Path) -> None:
     """The build stage's commands (venv + pip install .) give a `ticketflow` that carries its
     shipped config and sample mail: init, validate and the demo work from an unrelated

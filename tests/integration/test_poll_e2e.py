@@ -68,3 +68,22 @@ def test_bookmark_is_capped_at_cycle_start_and_replays_are_deduplicated(
     _once(UTC_NOON + timedelta(minutes=40))
     _once(UTC_NOON + timedelta(minutes=41))
     assert len(list((tmp_path / "outbox").glob("*request_submitted*.eml"))) == 1
+
+
+def test_a_host_twenty_minutes_ahead_of_jira_misses_nothing(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """The host's clock is 20 minutes ahead of Jira's. The first run's bookmark is Jira's
+    `serverInfo.serverTime`, so a ticket Jira stamps right after it (20 minutes "before" the
+    host's now) is mirrored and acknowledged by the next cycle; the bookmark is Jira's time."""
+    _once(UTC_NOON + timedelta(minutes=20))
+    sandbox.set_clock(UTC_NOON + timedelta(minutes=1))
+    _create(sandbox, "Created in the host's future")
+    sandbox.set_clock(UTC_NOON + timedelta(minutes=5))
+    _once(UTC_NOON + timedelta(minutes=25))
+    assert len(list((tmp_path / "outbox").glob("*request_submitted*.eml"))) == 1
+    store = SqliteStateStore(tmp_path / "state.db")
+    bookmark = store.bookmark("HELP")
+    offset = store.meta("clock offset HELP")
+    store.close()
+    assert bookmark is not None and bookmark.since <= UTC_NOON + timedelta(minutes=5)
+    assert offset == "-1200.000"

@@ -165,6 +165,15 @@ def test_missing_transition_is_a_clear_error(sandbox_with_workflow: Sandbox) -> 
     )
 
 
+def test_server_time_is_jiras_clock_not_the_hosts(sandbox: Sandbox) -> None:
+    """`server_time()` reads serverInfo.serverTime: the sandbox's clock (set apart from the
+    host's), as an aware instant, in both flavors."""
+    tracker = tracker_for(sandbox)
+    assert tracker.server_time() == START
+    sandbox.set_clock(START + timedelta(minutes=20))
+    assert tracker.server_time() == START + timedelta(minutes=20)
+
+
 def test_search_changed_pages_and_respects_the_bound(sandbox: Sandbox) -> None:
     """250 seeded issues a minute apart: pages of 100, oldest first, bound by epoch millis."""
     sandbox.seed_issues(250, start=START - timedelta(days=1))

@@ -12,7 +12,13 @@ import requests
 from jira import JIRA, JIRAError
 
 from connector.domain import Change, Comment, Issue, User
-from connector.errors import AuthError, ConfigError, TrackerError
+from connector.errors import (
+    AuthError,
+    ConfigError,
+    ForbiddenError,
+    RetriableError,
+    TrackerError,
+)
 from connector.http.retry import HttpStatusError, Retrier
 from connector.settings import Settings
 from connector.tracker.base import Attachment, Flavor
@@ -29,6 +35,7 @@ from connector.tracker.jira.convert import (
     to_user,
 )
 from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.permissions import AccountCheckedHttp
 from connector.tracker.jira.transitions import TransitionCache, choose, options
 
 log = logging.getLogger(__name__)
@@ -46,7 +53,7 @@ class JiraTracker:
         self.flavor: Flavor = flavor
         self._client = client
         self._custom_fields = list(custom_fields)
-        self._http = JiraHttp(
+        self._http = AccountCheckedHttp(
             base_url=client.server_url,
             api_version=_version(flavor),
             transport=_transport(client),
@@ -108,6 +115,18 @@ class JiraTracker:
         if self._me is None:
             raise TrackerError("Jira did not say who the API user is (GET myself)")
         return self._me
+
+    def server_time(self) -> datetime:
+        """`serverInfo.serverTime`: Jira's clock, the one that stamps `updated`."""
+        info = self._http.get("serverInfo")
+        stamp = info.get("serverTime") if isinstance(info, dict) else None
+        try:
+            when = datetime.fromisoformat(str(stamp))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise RetriableError(f"GET serverInfo: Jira sent no usable serverTime ({stamp!r})")
+        return when
 
     def find_user(self, query: str) -> User | None:
         param = {"query": query} if self.flavor == "cloud" else {"username": query}
@@ -332,7 +351,7 @@ def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
     probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
     try:
         info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo")
-    except AuthError:
+    except (AuthError, ForbiddenError):  # anonymous: a 403 here is about having no login
         raise ConfigError(
             [
                 "environment: TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not show serverInfo "

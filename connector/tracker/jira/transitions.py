@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import TrackerError
+from connector.errors import NoTransitionError
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,11 @@ class TransitionCache:
 
 
 def choose(key: str, current: str, target: str, found: list[Option]) -> Option:
-    """The transition leading to `target`, or a TrackerError that shows what is possible."""
+    """The transition leading to `target`, or a NoTransitionError that shows what is possible."""
     for option in found:
         if option.to.lower() == target.lower():
             return option
     offered = ", ".join(f'"{o.name}" -> {o.to}' for o in found) or "none"
-    raise TrackerError(
+    raise NoTransitionError(
         f'{key} is in "{current}"; no transition leads to "{target}". Available: {offered}'
     )

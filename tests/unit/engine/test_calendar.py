@@ -134,3 +134,27 @@ def test_instants_before_the_base_date_still_count() -> None:
     cal = _calendar(holidays=())
     start = datetime(1999, 12, 27, 8, tzinfo=CHICAGO)  # a Monday
     assert cal.business_seconds(start, start + timedelta(days=14)) == 10 * 9 * HOUR
+
+
+@settings(max_examples=100, deadline=None)
+@given(zone=zones, pairs=st.lists(st.tuples(instants, instants), min_size=2, max_size=6))
+def test_the_order_of_questions_changes_no_answer(
+        zone: str, pairs: list[tuple[datetime, datetime]]) -> None:
+    """One calendar asked in any order (later dates first, then earlier ones that move its
+    base back) answers as a fresh calendar asked once."""
+    shared = BusinessCalendar(timezone=zone, workdays=["mon", "tue", "wed", "thu", "fri"],
+                              hours="09:00-17:30", holidays=[date(2026, 12, 25)])
+    for a, b in pairs:
+        fresh = BusinessCalendar(timezone=zone, workdays=["mon", "tue", "wed", "thu", "fri"],
+                                 hours="09:00-17:30", holidays=[date(2026, 12, 25)])
+        assert shared.business_seconds(a, b) == pytest.approx(fresh.business_seconds(a, b),
+                                                              abs=1e-6)
+
+
+def test_adding_a_vanishing_amount_after_hours_never_goes_back() -> None:
+    """From after Wednesday's close, adding an amount below a float's resolution lands no
+    earlier than the start (hypothesis found the close, half an hour before, on main)."""
+    cal = BusinessCalendar(timezone="Europe/Berlin", workdays=["mon", "tue", "wed", "thu",
+                           "fri"], hours="09:00-17:30", holidays=[date(2026, 12, 25)])
+    start = datetime(2025, 1, 1, 17, 0, tzinfo=UTC)
+    assert cal.add_business_seconds(start, 1.175494351e-38) >= start

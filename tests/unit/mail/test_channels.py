@@ -226,17 +226,24 @@ def test_a_header_injection_in_the_customer_field_sends_nothing(tmp_path: Path) 
 
 def test_a_template_the_sandbox_blocks_fails_closed(tmp_path: Path) -> None:
     """A template edited after validation to reach `__class__`: the message is not sent, the
-    ledger row records that the sandbox blocked it, the other actions still run."""
+    ledger row waits (blocked) saying the sandbox blocked it, the other actions still run;
+    once the template is fixed, the next cycle sends the message."""
     rig = _rig(tmp_path)
     template = tmp_path / "rules" / "templates" / "request_submitted.txt.j2"
+    good = template.read_text()
     template.write_text("Subject: [{{ ticket.key }}] hi\n\n{{ ticket.__class__.__mro__ }}\n")
     key = rig.new_ticket()
     rig.cycle()
     effects = rig.effects(key)
     status, detail = effects["acknowledge 0:notify"]
-    assert status == "failed" and "blocked by the sandbox, not sent" in detail
+    assert status == "blocked" and "blocked by the sandbox, not sent" in detail
     assert effects["acknowledge 1:categorize"][0] == "done"
     assert rig.mails() == []
+    template.write_text(good)
+    rig.cycle()
+    assert rig.effects(key)["acknowledge 0:notify"][0] == "done"
+    assert [str(m["Subject"]) for m in rig.mails()] == [
+        f"[{key}] We received your request: Cannot log in"]
 
 
 def _complete(rig: Rig, key: str) -> None:

@@ -139,3 +139,32 @@ def test_an_older_database_is_upgraded_in_place(db_path: Path) -> None:
     store.close()
     names = [name for (name,) in _rows(db_path, "SELECT name FROM migrations")]
     assert names == [m.name for m in MIGRATIONS]
+
+
+def test_0007_types_the_ledger_rows_and_moves_decisions_out_of_meta(db_path: Path) -> None:
+    """A ledger written by 0001-0006 (action "2:escalate", decisions in meta as "pick KEY" and
+    "tiers KEY"): its rows get their index and kind, the decisions move onto the rows, meta
+    keeps no decision, and a pending row is still read as pending."""
+    db_path.parent.mkdir()
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    apply_migrations(raw, location=str(db_path), migrations=MIGRATIONS[:6])
+    key = "HELP-1|escalate stale tier 1|in Reviewing since 2026-11-30T09:00:00-06:00|0:escalate"
+    raw.execute("INSERT INTO ledger (effect_key, issue_key, rule, action, trigger, status, "
+                "created_at) VALUES (?, 'HELP-1', 'escalate stale tier 1', '0:escalate', "
+                "'in Reviewing since 2026-11-30T09:00:00-06:00', 'pending', "
+                "'2026-11-30T20:00:00.000000+00:00')", (key,))
+    raw.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [(f"pick {key}", "bob@example.edu"), (f"tiers {key}", "1->2"),
+                     ("census_at", "2026-11-30T20:00:00+00:00")])
+    raw.close()
+    store = SqliteStateStore(db_path)
+    try:
+        (row,) = store.pending_effects()
+        assert row.identity is not None
+        assert (row.identity.index, row.identity.kind, row.identity.digest) == (0, "escalate", "")
+        assert (row.decision.from_tier, row.decision.to_tier, row.decision.assignee) \
+            == (1, 2, "bob@example.edu")
+        assert store.meta(f"pick {key}") is None and store.meta(f"tiers {key}") is None
+        assert store.meta("census_at") == "2026-11-30T20:00:00+00:00"
+    finally:
+        store.close()

@@ -189,18 +189,19 @@ def test_one_line_per_cycle_with_counts_and_request_cost(
     tally.add("deliver", Report(sent=1))
     tally.add("deliver", None)
     caplog.set_level(logging.INFO, logger="connector.cycle")
-    statuses = ("done", "done", "done", "skipped")
+    statuses = ("done", "done", "done", "skipped", "blocked", "blocked", "superseded")
     tally.cycle_done(Report(performed=tuple(Report(status=s) for s in statuses)), 0.42)
     tally.cycle_done(Report(), 0.1)
     first, second = (vars(r) for r in caplog.records)
     assert {k: first[k] for k in FIELDS} == {
         "mail_read": 2, "tickets_created": 1, "comments_made": 1, "actions_performed": 3,
-        "actions_skipped": 1, "actions_failed": 0, "messages_sent": 4, "messages_failed": 1,
+        "actions_skipped": 1, "actions_failed": 0, "actions_blocked": 2,
+        "actions_superseded": 1, "messages_sent": 4, "messages_failed": 1,
         "tracker_requests": 7, "seconds": 0.42}
     assert first["message"] == "cycle done"
     assert {k: second[k] for k in FIELDS} == dict.fromkeys(FIELDS, 0) | {"seconds": 0.1}
 
 
 FIELDS = ("mail_read", "tickets_created", "comments_made", "actions_performed",
-          "actions_skipped", "actions_failed", "messages_sent", "messages_failed",
-          "tracker_requests", "seconds")
+          "actions_skipped", "actions_failed", "actions_blocked", "actions_superseded",
+          "messages_sent", "messages_failed", "tracker_requests", "seconds")

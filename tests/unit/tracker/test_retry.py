@@ -10,8 +10,8 @@ import pytest
 import requests
 import responses
 
-from connector.errors import AuthError, RetriableError, TrackerError
-from connector.http.retry import HttpStatusError, retry_after, should_retry
+from connector.errors import AuthError, ForbiddenError, RetriableError, TrackerError
+from connector.http.retry import HttpStatusError, Retrier, retry_after, should_retry
 from connector.tracker.jira.client import JiraTracker
 
 ISSUE_PATH = "issue/HELP-1"
@@ -161,18 +161,49 @@ def test_401_and_403_name_the_settings_and_never_the_token(
     make_tracker: Callable[..., JiraTracker],
     url: Callable[[str, str], str],
 ) -> None:
-    """Refused credentials: a plain message naming the two settings; the token stays secret."""
-    mocked.get(
-        url("cloud", ISSUE_PATH),
-        status=status,
-        json={"errorMessages": ["Client must be authenticated to access this resource."]},
-    )
+    """Refused credentials (a 401; a 403 when `GET myself` is refused too): a plain message
+    naming the two settings; the token stays secret."""
+    refusal = {"errorMessages": ["Client must be authenticated to access this resource."]}
+    mocked.get(url("cloud", ISSUE_PATH), status=status, json=refusal)
+    mocked.get(url("cloud", "myself"), status=401, json=refusal)
     with pytest.raises(AuthError) as caught:
         make_tracker("cloud").get_issue("HELP-1")
     message = str(caught.value)
-    assert message.startswith(f"Jira refused the credentials (HTTP {status})")
+    assert "Jira refused the credentials" in message
     assert message.endswith("check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN")
     assert "s3cr3t" not in message
+
+
+def test_a_403_on_one_issue_is_that_issues_refusal_not_the_credentials(
+    mocked: responses.RequestsMock,
+    make_tracker: Callable[..., JiraTracker],
+    url: Callable[[str, str], str],
+) -> None:
+    """A 403 while `GET myself` answers: the account works, this issue's permissions refuse
+    it. A ForbiddenError (a TrackerError: its effect fails alone) that blames no token."""
+    mocked.put(url("cloud", f"{ISSUE_PATH}/assignee"), status=403,
+               json={"errorMessages": ["You do not have permission to assign issues."]})
+    mocked.get(url("cloud", "myself"), json={"accountId": "acc-bot", "displayName": "bot"})
+    with pytest.raises(ForbiddenError) as caught:
+        make_tracker("cloud").assign("HELP-1", None)
+    assert not isinstance(caught.value, AuthError)
+    assert caught.value.status == 403
+    assert "You do not have permission to assign issues." in str(caught.value)
+    assert "TICKETFLOW_JIRA_TOKEN" not in str(caught.value)
+
+
+def test_a_403_that_data_center_marks_as_a_failed_login_is_the_credentials(
+    mocked: responses.RequestsMock,
+    make_tracker: Callable[..., JiraTracker],
+    url: Callable[[str, str], str],
+) -> None:
+    """Data Center says a 403 is about the login (`X-Seraph-LoginReason`): credentials,
+    without a second question."""
+    mocked.get(url("datacenter", ISSUE_PATH), status=403,
+               headers={"X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, body="denied")
+    with pytest.raises(AuthError, match="Jira refused the credentials"):
+        make_tracker("datacenter").get_issue("HELP-1")
+    assert len(mocked.calls) == 1
 
 
 def test_a_create_is_not_resent_after_a_gateway_timeout(
@@ -261,3 +292,18 @@ def test_retry_after_parsing(header: str, seconds: float | None) -> None:
     response = requests.Response()
     response.headers["Retry-After"] = header
     assert retry_after(response, now=datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == seconds
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_flavor_detection_refused_anonymously_asks_for_the_flavor(
+        status: int, mocked: responses.RequestsMock, retrier: Retrier) -> None:
+    """A Jira that hides serverInfo from anonymous callers (401, or 403: no login at all, so
+    never one issue's permissions) is a configuration question: set the flavor."""
+    from connector.errors import ConfigError
+    from connector.tracker.jira.client import detect_flavor
+
+    mocked.get("https://jira.example.test/rest/api/2/serverInfo", status=status,
+               json={"errorMessages": ["You are not authorized."]})
+    with pytest.raises(ConfigError, match="TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not "
+                                          "show serverInfo without credentials"):
+        detect_flavor("https://jira.example.test", retrier=retrier)

@@ -1,0 +1,94 @@
+"""What escalate and assign decide, kept on their own ledger rows before their first write.
+
+A rerun after a crash (in any process) finds the decision there and decides the same; the
+notices of the same rule and trigger read the escalation from there when they render, so a
+notice performed by the next process says what the clean run would have said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from connector.actions.runtime import Runtime
+from connector.config import actions as a
+from connector.config.models import RoleDef, TierDef
+from connector.domain import Ticket
+from connector.engine.calendar import describe_seconds
+from connector.engine.planner import PlannedAction
+from connector.state.base import Decision
+from connector.templates.variables import Escalation
+
+
+def decision_of(runtime: Runtime, effect_key: str) -> Decision:
+    """What the effect has decided so far (nothing for a row of an older ticketflow)."""
+    row = runtime.store.effect(effect_key)
+    return row.decision if row is not None else Decision()
+
+
+def tier_named(runtime: Runtime, level: int) -> TierDef | None:
+    return next((t for t in runtime.config.rules.tiers if t.tier == level), None)
+
+
+def choose_member(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
+    """A member of the role: in turn (round_robin) or with the fewest open tickets."""
+    role: RoleDef = runtime.config.mappings.roles[role_name]
+    if (strategy or role.assign) == "least_loaded":
+        load = runtime.store.open_count_by_assignee(project)
+        return min(role.users, key=lambda user: (load.get(user, 0), role.users.index(user)))
+    return role.users[runtime.store.next_in_rotation(f"role:{role_name}", len(role.users))]
+
+
+def picked(runtime: Runtime, effect_key: str, choose: Callable[[], str]) -> str:
+    """The person this effect picked, or a new pick, recorded once Jira is known to have
+    them (a missing user blocks the effect before anything is recorded or written)."""
+    known = decision_of(runtime, effect_key)
+    if known.assignee is not None:
+        return known.assignee
+    person = choose()
+    runtime.user(person)
+    runtime.store.record_decision(effect_key, replace(known, assignee=person))
+    return person
+
+
+def decide_escalation(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
+                      now: datetime) -> Decision:
+    """From and to which tier, after how long in which status, and to whom: decided at the
+    first attempt and recorded before any write. `to_tier` without `tier_name` means there
+    is no such tier (nothing recorded: nothing will be written)."""
+    assert isinstance(planned.action, a.Escalate)
+    known = decision_of(runtime, planned.effect_key)
+    if known.tier_name is not None and known.assignee is not None:
+        return known
+    first = known.from_tier if known.from_tier is not None else (ticket.tier or 1)
+    wanted = planned.action.escalate.to_tier
+    target = known.to_tier or (first + 1 if wanted == "next" else int(wanted))
+    tier = tier_named(runtime, target)
+    if tier is None or target <= first:
+        return Decision(from_tier=first, to_tier=target)
+    waited = describe_seconds(runtime.calendar.business_seconds(ticket.status_since, now))
+    person = known.assignee or choose_member(runtime, tier.role, None, ticket.project)
+    runtime.user(person)  # blocked here, before anything is recorded, if Jira lacks them
+    decision = Decision(from_tier=first, to_tier=target, tier_name=tier.name,
+                        waited_status=known.waited_status or ticket.status,
+                        waited=known.waited or waited, assignee=person)
+    runtime.store.record_decision(planned.effect_key, decision)
+    return decision
+
+
+def escalation_for(runtime: Runtime, planned: PlannedAction) -> Escalation | None:
+    """The escalation performed by an escalate of the same rule and trigger, as its row
+    recorded it; None when there is none (the template's `{% if escalation %}` branch)."""
+    for row in runtime.store.effects_for(planned.issue_key):
+        made = row.decision
+        if (row.rule != planned.rule or row.trigger != planned.event.trigger
+                or row.status != "done" or made.from_tier is None or made.to_tier is None
+                or not row.action.endswith(":escalate")):
+            continue
+        # Rows recorded by an older ticketflow kept the tiers only.
+        tier = tier_named(runtime, made.to_tier)
+        name = made.tier_name or (tier.name if tier else "")
+        return Escalation(from_tier=made.from_tier, to_tier=made.to_tier, tier_name=name,
+                          status=made.waited_status or "", waited=made.waited or "")
+    return None
