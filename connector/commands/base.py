@@ -18,13 +18,14 @@ def add_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                 summary: str, description: str,
                 settings: Sequence[str] = ()) -> argparse.ArgumentParser:
     """Add one command: its one-line summary for `ticketflow --help`, its description, and the
-    TICKETFLOW_* settings it reads, named in its own `--help`."""
+    TICKETFLOW_* settings it reads, named in its own `--help`. A command that names none reads
+    no environment at all (`demo`, `init`, ...): a broken setting cannot stop it."""
     epilog = None
     if settings:
         epilog = "Settings it reads: " + ", ".join(f"TICKETFLOW_{s.upper()}" for s in settings)
     parser: argparse.ArgumentParser = sub.add_parser(
         name, parents=list(common), help=summary, description=description, epilog=epilog)
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, reads_settings=bool(settings))
     return parser
 
 

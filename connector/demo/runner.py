@@ -23,7 +23,7 @@ from connector.config.loader import Config, load_config, shipped_dir
 from connector.demo.report import summary_lines
 from connector.demo.script import START, WEEK, MailArrives, Step, ticks
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
-from connector.settings import Settings
+from connector.settings import Settings, embedded_settings
 from connector.sync.perform import Performed
 from connector.tracker.jira.setup import install_scheme
 
@@ -68,12 +68,14 @@ class MailLog(logging.Handler):
 
 
 def demo_settings(output: Path, sandbox: Sandbox, config: Config) -> Settings:
-    return Settings(
+    """The demo's own settings; no TICKETFLOW_* variable of the environment reaches them (an
+    SMTP URL there must not make the demo mail anyone)."""
+    return embedded_settings(
         jira_url=sandbox.url, jira_email=API_USER, jira_token=API_TOKEN,
         jira_flavor="cloud", state_db=output / "state.db", outbox_dir=output / "outbox",
         maildir=output / "Maildir", mail_from=config.mappings.mailbox.address,
         public_url="http://127.0.0.1:8787",
-        feedback_secret=secrets.token_urlsafe(32), _env_file=None)
+        feedback_secret=secrets.token_urlsafe(32))
 
 
 def _fill_placeholders(raw: bytes, outbox: Path) -> bytes:
