@@ -30,7 +30,7 @@ from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
 from connector.settings import Settings
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore
+from connector.state.sqlite import SqliteStateStore, refuse_empty
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
@@ -74,19 +74,21 @@ def mail_from(config: Config, settings: Settings) -> str:
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
           tracker: Tracker | None = None, retrier: Retrier | None = None,
-          stop: threading.Event | None = None) -> Service:
+          stop: threading.Event | None = None, new_state: bool = False) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
-    between two messages."""
+    between two messages. `new_state` accepts an empty state file."""
     codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
+        if not new_state:
+            refuse_empty(settings.state_db)
         scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
         state_path = scratch / "state.db"
         if settings.state_db.exists():
             snapshot(settings.state_db, state_path)
-    store = SqliteStateStore(state_path)
+    store = SqliteStateStore(state_path, new_state=new_state or dry_run)
     if tracker is None:
         tracker = connect_tracker(config, remembered_flavor(settings, store), retrier=retrier)
         store.set_meta(_flavor_key(settings), tracker.flavor)

@@ -29,6 +29,15 @@ def add_command(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     return parser
 
 
+def add_new_state_option(parser: argparse.ArgumentParser) -> None:
+    """`--new-state`, on the commands that may start a state (run, once): the others only read
+    one, and an empty state would tell them nothing."""
+    parser.add_argument(
+        "--new-state", action="store_true",
+        help="accept an empty (0-byte) TICKETFLOW_STATE_DB file and start a new state in it "
+        "(otherwise refused: a truncated state would forget what was already done)")
+
+
 def clock_for(args: argparse.Namespace) -> Clock:
     """`--now` fixes the time; otherwise the wall clock."""
     from connector.clock import SettableClock, SystemClock

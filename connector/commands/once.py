@@ -7,7 +7,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connector.commands.base import TRACKER_SETTINGS, add_command, clock_for
+from connector.commands.base import (
+    TRACKER_SETTINGS,
+    add_command,
+    add_new_state_option,
+    clock_for,
+)
 
 if TYPE_CHECKING:
     from connector.settings import Settings
@@ -25,6 +30,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "due messages, once.", settings=ONCE_SETTINGS)
     parser.add_argument("--dry-run", action="store_true",
                         help="plan and print; change nothing in Jira, the ledger or the outbox")
+    add_new_state_option(parser)
 
 
 def progress_bar(done: int, total: int | None) -> None:
@@ -50,6 +56,7 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
+                    new_state=args.new_state,
                     report=print_performed, progress=progress_bar)
     try:
         with service.store.lock():

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connector.commands.base import TRACKER_SETTINGS, add_command
+from connector.commands.base import TRACKER_SETTINGS, add_command, add_new_state_option
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "until SIGTERM; serves /healthz and /metrics. Logs at INFO (-q: warnings only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
+    add_new_state_option(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     clock = SystemClock()
     # Waits between retries end early on SIGTERM, so stopping takes seconds, not a backoff.
     retrier = Retrier(sleep=lambda seconds: _wait(stop, seconds))
-    service = build(config, settings, clock=clock, retrier=retrier, stop=stop)
+    service = build(config, settings, clock=clock, retrier=retrier, stop=stop,
+                    new_state=args.new_state)
     health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
     collector = StateCollector(settings.state_db, now=clock.now)
     registered = False
