@@ -51,3 +51,55 @@ def test_an_empty_state_file_is_refused_unless_new_state_is_given(
     assert main(["once", "--new-state"]) == 0
     assert state.stat().st_size > 0
     assert main(["once"]) == 0
+
+
+def test_a_wrong_explicit_flavor_is_never_remembered(
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """TICKETFLOW_JIRA_FLAVOR=datacenter against Cloud: the 401 says the flavor may be the
+    cause; the state keeps no flavor, so the next plain (auto) run detects Cloud and works."""
+    monkeypatch.setenv("TICKETFLOW_JIRA_FLAVOR", "datacenter")
+    capsys.readouterr()
+    assert main(["once"]) == 1
+    assert ("TICKETFLOW_JIRA_FLAVOR is set to datacenter: if this Jira is cloud, the "
+            "credentials are sent the wrong way") in capsys.readouterr().err
+    monkeypatch.delenv("TICKETFLOW_JIRA_FLAVOR")
+    assert main(["once"]) == 0
+
+
+@pytest.mark.parametrize(("url", "cause"), [
+    ("http://127.0.0.1:{closed}", "connection refused"),
+    ("https://127.0.0.1:{sandbox}", "TLS failed"),
+    ("http://no-such-host.invalid", "DNS: the host name was not found"),
+])
+def test_an_unreachable_jira_fails_at_once_naming_url_variable_and_cause(
+        url: str, cause: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A Jira never reached before (a typo, https to a plain-HTTP port, a dead host): `once`
+    and `validate --online` exit 1 with the URL, TICKETFLOW_JIRA_URL and the cause, without
+    minutes of retry warnings that name neither."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    target = url.format(closed=closed, sandbox=sandbox.url.rsplit(":", 1)[1])
+    monkeypatch.setenv("TICKETFLOW_JIRA_URL", target)
+    capsys.readouterr()
+    for command in (["once"], ["validate", "--online"], ["install-scheme", "--dry-run"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert f"cannot connect to Jira at {target} (TICKETFLOW_JIRA_URL): {cause}" in err
+        assert "retrying" not in err
+
+
+def test_two_spellings_of_the_url_are_one_jira_in_the_state(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run with `http://host:port/` remembers the flavor and ticketflow's user; a run
+    with `http://HOST:port` uses them: its idle cycle costs one request, the search."""
+    monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url + "/")
+    assert main(["once"]) == 0
+    monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url.replace("http://", "HTTP://"))
+    sandbox.reset_request_counts()
+    assert main(["once"]) == 0
+    assert sandbox.request_counts()["total"] == 1
