@@ -17,7 +17,7 @@ from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
-from connector.errors import ConfigError
+from connector.errors import ConfigError, FatalError
 from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
@@ -253,10 +253,15 @@ def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> s
 
 def snapshot(source: Path, target: Path) -> None:
     """Copy the state for a dry run through a read-only connection: the real file is not
-    migrated, locked or touched in any way."""
-    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
-            closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    migrated, locked or touched in any way. A file that is no SQLite database is named."""
+    try:
+        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
+                closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as error:
+        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
+                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
+                         "backup)") from None
 
 
 def require_tracker_settings(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from connector.commands.base import TRACKER_SETTINGS, add_command, add_new_state
 if TYPE_CHECKING:
     from connector.config.loader import Config
     from connector.settings import Settings
+    from connector.web.server import HttpService, WsgiApp
 
 log = logging.getLogger("connector.run")
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.metrics import REGISTRY, StateCollector
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
-    from connector.web.server import HttpService, service_app
+    from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
@@ -65,8 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
-            http = HttpService(service_app(health=health.status, feedback=feedback),
-                               host=settings.http_host, port=settings.http_port).start()
+            http = _serve(service_app(health=health.status, feedback=feedback), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
@@ -82,6 +82,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if registered:
             REGISTRY.unregister(collector)
         service.close()
+
+
+def _serve(app: WsgiApp, settings: Settings) -> HttpService:
+    """Start the web side; a port that cannot be had is named with its settings."""
+    from connector.errors import FatalError
+    from connector.web.server import HttpService
+
+    try:
+        return HttpService(app, host=settings.http_host, port=settings.http_port).start()
+    except OSError as error:
+        raise FatalError(
+            f"cannot serve /healthz, /metrics and /feedback on {settings.http_host}:"
+            f"{settings.http_port} (TICKETFLOW_HTTP_HOST, TICKETFLOW_HTTP_PORT): "
+            f"{error.strerror or error}; expected a free port: stop what holds it, or set "
+            "TICKETFLOW_HTTP_PORT") from None
 
 
 def _wait(stop: threading.Event, seconds: float) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from connector.config import checks
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
-from connector.config.problems import Problem, problem_at, validation_problems
+from connector.config.problems import Problem, display_path, problem_at, validation_problems
 from connector.config.source import Document, Location, YamlFileError, load_document
 from connector.errors import ConfigError
 from connector.templates.files import TemplateFiles, available
@@ -107,7 +107,8 @@ class _Loader:
         try:
             document = load_document(path, name)
         except YamlFileError as problem:
-            self.problems.append(Problem(problem.location, "(file)", problem.message))
+            where = "(file)" if problem.key_path is None else display_path(problem.key_path)
+            self.problems.append(Problem(problem.location, where, problem.message))
             return None
         self.files.append(path)
         return document

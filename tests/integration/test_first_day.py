@@ -103,3 +103,22 @@ def test_two_spellings_of_the_url_are_one_jira_in_the_state(
     sandbox.reset_request_counts()
     assert main(["once"]) == 0
     assert sandbox.request_counts()["total"] == 1
+
+
+def test_run_on_a_busy_port_names_the_port_and_its_settings(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Another program holds TICKETFLOW_HTTP_PORT: `run` exits 1 naming the address and the
+    settings to change, not `internal error: OSError`."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("TICKETFLOW_HTTP_PORT", str(port))
+        capsys.readouterr()
+        assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert (f"cannot serve /healthz, /metrics and /feedback on 127.0.0.1:{port} "
+            "(TICKETFLOW_HTTP_HOST, TICKETFLOW_HTTP_PORT): Address already in use; expected a "
+            "free port") in err
+    assert "internal error" not in err
