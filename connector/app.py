@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import tempfile
@@ -40,8 +41,10 @@ from connector.tracker.base import Flavor, Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.setup import validate_online
 from connector.web.feedback import FeedbackEndpoint, link_builder
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class Service:
@@ -262,6 +265,29 @@ def snapshot(source: Path, target: Path) -> None:
         raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
                          "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
                          "backup)") from None
+
+
+def _verified_key(settings: Settings) -> str:
+    return f"config_verified {settings.jira_url}"
+
+
+def verify_config(service: Service) -> bool:
+    """Check mappings.yaml against the tracker, as `validate --online` does, when this
+    configuration (by its fingerprint) has not passed against this tracker before; remember
+    it once it passes. A mismatch raises the located ConfigError (exit 2) before anything is
+    done: a status mapped to a name Jira lacks, or a role user it does not have, would
+    otherwise lose a customer's message silently. Returns whether the tracker was asked."""
+    tracker = service.tracker
+    jira = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
+    if not isinstance(jira, JiraTracker):
+        return False  # an in-memory tracker (tests): nothing to compare with
+    key, fingerprint = _verified_key(service.settings), service.config.fingerprint()
+    if service.store.meta(key) == fingerprint:
+        return False
+    summary = validate_online(service.config, jira)
+    service.store.set_meta(key, fingerprint)
+    log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
+    return True
 
 
 def require_tracker_settings(settings: Settings) -> None:

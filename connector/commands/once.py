@@ -49,7 +49,7 @@ def print_performed(item: Performed) -> None:
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
     """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
-    from connector.app import build, require_tracker_settings
+    from connector.app import build, require_tracker_settings, verify_config
     from connector.config.loader import load_config
     from connector.tracker.dryrun import RecordingTracker
 
@@ -60,6 +60,7 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
                     report=print_performed, progress=progress_bar)
     try:
         with service.store.lock():
+            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
             report = service.cycle.run()
     finally:
         service.close()

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Cycle on a schedule until SIGTERM or SIGINT; exit 0 after a clean stop."""
     from datetime import timedelta
 
-    from connector.app import build, feedback_endpoint, require_tracker_settings
+    from connector.app import build, feedback_endpoint, require_tracker_settings, verify_config
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     registered = False
     try:
         with service.store.lock(), stop_on_signals(stop):
+            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from connector import __version__
 from connector.config import checks
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
 from connector.config.problems import Problem, display_path, problem_at, validation_problems
@@ -34,6 +36,16 @@ class Config:
     templates: dict[str, TemplateFiles]
     config_dir: Path
     files: tuple[Path, ...]
+
+    def fingerprint(self) -> str:
+        """A hash of rules.yaml, its includes and mappings.yaml (not the templates: the tracker
+        check reads none of them) and of ticketflow's version, whose checks may grow."""
+        digest = hashlib.sha256(__version__.encode())
+        for path in sorted(self.files):
+            digest.update(str(path.relative_to(self.config_dir) if path.is_relative_to(
+                self.config_dir) else path).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def tracker_done_statuses(self) -> list[str]:
         """The Done statuses as the tracker names them (mappings.yaml), in workflow order."""

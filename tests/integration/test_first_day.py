@@ -122,3 +122,85 @@ def test_run_on_a_busy_port_names_the_port_and_its_settings(
             "(TICKETFLOW_HTTP_HOST, TICKETFLOW_HTTP_PORT): Address already in use; expected a "
             "free port") in err
     assert "internal error" not in err
+
+
+def _edit(config: Path, old: str, new: str) -> Path:
+    """One edit to mappings.yaml of a copy of the shipped configuration."""
+    mappings = config / "mappings.yaml"
+    assert old in mappings.read_text()
+    mappings.write_text(mappings.read_text().replace(old, new))
+    return config
+
+
+@pytest.mark.parametrize("case", [
+    ("Complete: Done", "Complete: Closed",
+     'statuses.Complete: Jira has no status "Closed"'),
+    ("dave@example.edu", "dave@example.ed",
+     'roles.tier3.users[0]: Jira has no user "dave@example.ed" (did you mean '
+     '"dave@example.edu"?)'),
+    ("customfield_10072", "customfield_10071",
+     'fields.customer_email.custom_field: field "customfield_10071" (Tier) holds number values'),
+])
+def test_once_refuses_a_mapping_the_tracker_cannot_honour(
+        case: tuple[str, str, str], sandbox: Sandbox, shipped_config: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mapping that would lose mail silently (the completion mail never sent, an escalation
+    to nobody, the customer's address in a number field): `once` checks mappings.yaml against
+    Jira before acting, exits 2 with the line `validate --online` gives, and does nothing.
+    Fixed, the same ticket is handled."""
+    old, new, expected = case
+    config = _edit(shipped_config, old, new)
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(config))
+    sandbox.seed_issues(1, status="Pending", start=sandbox.now())
+    capsys.readouterr()
+    assert main(["once"]) == 2
+    err = capsys.readouterr().err
+    assert "mappings.yaml:" in err and expected in err
+    assert not (shipped_config / "outbox").exists()
+    mappings = config / "mappings.yaml"
+    mappings.write_text(mappings.read_text().replace(new, old))
+    assert main(["once"]) == 0
+    assert main(["validate", "--online"]) == 0
+
+
+def test_an_unchanged_configuration_costs_nothing_more_per_cycle(
+        sandbox: Sandbox, shipped_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check runs when the configuration is new (9 requests for the shipped mappings: 5,
+    and one per role user); the idle cycles after it cost one request, the search. An edit to
+    mappings.yaml makes it new again."""
+    config = _edit(shipped_config, "project: HELP", "project: HELP  # edited")
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(config))
+    assert main(["once"]) == 0
+    sandbox.reset_request_counts()
+    assert main(["once"]) == 0
+    assert sandbox.request_counts()["total"] == 1
+    mappings = config / "mappings.yaml"
+    mappings.write_text(mappings.read_text().replace("# edited", "# edited again"))
+    sandbox.reset_request_counts()
+    assert main(["once"]) == 0
+    assert sandbox.request_counts()["total"] == 1 + 9
+
+
+def test_validate_online_says_ok_only_when_all_is(
+        sandbox: Sandbox, shipped_config: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Files fine, Jira disagrees: no `ok` line at all, only the problems (exit 2)."""
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(_edit(
+        shipped_config, "Complete: Done", "Complete: Closed")))
+    capsys.readouterr()
+    assert main(["validate", "--online"]) == 2
+    captured = capsys.readouterr()
+    assert "ok" not in captured.out
+    assert 'Jira has no status "Closed"' in captured.err
+
+
+def test_run_refuses_a_mapping_the_tracker_cannot_honour(
+        sandbox: Sandbox, shipped_config: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The service checks at start-up as `once` does: exit 2 with the located line, before it
+    serves or cycles (systemd's RestartPreventExitStatus=2 then stops the restart loop)."""
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(_edit(
+        shipped_config, "Complete: Done", "Complete: Closed")))
+    capsys.readouterr()
+    assert main(["run"]) == 2
+    assert 'statuses.Complete: Jira has no status "Closed"' in capsys.readouterr().err
