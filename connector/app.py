@@ -16,6 +16,7 @@ from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
+from connector.config.actions import Survey
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import ConfigError, FatalError
@@ -288,6 +289,30 @@ def verify_config(service: Service) -> bool:
     service.store.set_meta(key, fingerprint)
     log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
     return True
+
+
+def uses_builtin_form(config: Config) -> bool:
+    """Links go to ticketflow's own /feedback/ page: a rule sends surveys (or a template shows
+    `feedback.link`) and rules.yaml names no external form."""
+    if config.rules.feedback.form_url is not None:
+        return False
+    if any(isinstance(action, Survey) for rule in config.rules.rules for action in rule.then):
+        return True
+    parts = [p for files in config.templates.values() for p in (files.text, files.html) if p]
+    return any("feedback" in part.read_text(encoding="utf-8", errors="replace")
+               for part in parts)
+
+
+def require_public_url(config: Config, settings: Settings) -> None:
+    """Survey links must reach customers' browsers: without TICKETFLOW_PUBLIC_URL they pointed
+    at `run`'s own listening address (127.0.0.1, or 0.0.0.0 in the image)."""
+    if settings.public_url or not uses_builtin_form(config):
+        return
+    raise ConfigError([
+        "environment: TICKETFLOW_PUBLIC_URL: not set, and rules.yaml sends surveys to the "
+        "built-in feedback form (feedback.form_url is not set); expected the address where "
+        "customers' browsers reach `ticketflow run` (or `ticketflow serve-feedback` beside "
+        "cron), e.g. https://helpdesk.example.edu, or a feedback.form_url in rules.yaml"])
 
 
 def require_tracker_settings(settings: Settings) -> None:

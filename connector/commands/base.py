@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from connector.clock import Clock
     from connector.settings import Settings
+    from connector.web.server import HttpService, WsgiApp
 
 Handler = Callable[[argparse.Namespace, "Settings"], int]
 
@@ -43,6 +44,22 @@ def clock_for(args: argparse.Namespace) -> Clock:
     from connector.clock import SettableClock, SystemClock
 
     return SettableClock(args.now) if args.now is not None else SystemClock()
+
+
+def serve_http(app: WsgiApp, settings: Settings) -> HttpService:
+    """Start the web side (/healthz, /metrics, /feedback/); a port that cannot be had is named
+    with its settings."""
+    from connector.errors import FatalError
+    from connector.web.server import HttpService
+
+    try:
+        return HttpService(app, host=settings.http_host, port=settings.http_port).start()
+    except OSError as error:
+        raise FatalError(
+            f"cannot serve /healthz, /metrics and /feedback on {settings.http_host}:"
+            f"{settings.http_port} (TICKETFLOW_HTTP_HOST, TICKETFLOW_HTTP_PORT): "
+            f"{error.strerror or error}; expected a free port: stop what holds it, or set "
+            "TICKETFLOW_HTTP_PORT") from None
 
 
 # Settings most tracker-facing commands read, named once.

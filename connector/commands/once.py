@@ -49,12 +49,13 @@ def print_performed(item: Performed) -> None:
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
     """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
-    from connector.app import build, require_tracker_settings, verify_config
+    from connector.app import build, require_public_url, require_tracker_settings, verify_config
     from connector.config.loader import load_config
     from connector.tracker.dryrun import RecordingTracker
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
+    require_public_url(config, settings)
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
                     new_state=args.new_state,
                     report=print_performed, progress=progress_bar)

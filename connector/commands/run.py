@@ -12,12 +12,16 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connector.commands.base import TRACKER_SETTINGS, add_command, add_new_state_option
+from connector.commands.base import (
+    TRACKER_SETTINGS,
+    add_command,
+    add_new_state_option,
+    serve_http,
+)
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
     from connector.settings import Settings
-    from connector.web.server import HttpService, WsgiApp
 
 log = logging.getLogger("connector.run")
 
@@ -41,7 +45,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Cycle on a schedule until SIGTERM or SIGINT; exit 0 after a clean stop."""
     from datetime import timedelta
 
-    from connector.app import build, feedback_endpoint, require_tracker_settings, verify_config
+    from connector.app import (
+        build,
+        feedback_endpoint,
+        require_public_url,
+        require_tracker_settings,
+        verify_config,
+    )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
@@ -52,6 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
+    require_public_url(config, settings)
     stop = threading.Event()
     clock = SystemClock()
     # Waits between retries end early on SIGTERM, so stopping takes seconds, not a backoff.
@@ -67,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
-            http = _serve(service_app(health=health.status, feedback=feedback), settings)
+            http = serve_http(service_app(health=health.status, feedback=feedback), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
@@ -83,21 +94,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if registered:
             REGISTRY.unregister(collector)
         service.close()
-
-
-def _serve(app: WsgiApp, settings: Settings) -> HttpService:
-    """Start the web side; a port that cannot be had is named with its settings."""
-    from connector.errors import FatalError
-    from connector.web.server import HttpService
-
-    try:
-        return HttpService(app, host=settings.http_host, port=settings.http_port).start()
-    except OSError as error:
-        raise FatalError(
-            f"cannot serve /healthz, /metrics and /feedback on {settings.http_host}:"
-            f"{settings.http_port} (TICKETFLOW_HTTP_HOST, TICKETFLOW_HTTP_PORT): "
-            f"{error.strerror or error}; expected a free port: stop what holds it, or set "
-            "TICKETFLOW_HTTP_PORT") from None
 
 
 def _wait(stop: threading.Event, seconds: float) -> None:

@@ -11,6 +11,8 @@ import pytest
 from connector.cli import main
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 
+from .processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NOON = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
@@ -78,12 +80,7 @@ def test_an_unreachable_jira_fails_at_once_naming_url_variable_and_cause(
     """A Jira never reached before (a typo, https to a plain-HTTP port, a dead host): `once`
     and `validate --online` exit 1 with the URL, TICKETFLOW_JIRA_URL and the cause, without
     minutes of retry warnings that name neither."""
-    import socket
-
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    target = url.format(closed=closed, sandbox=sandbox.url.rsplit(":", 1)[1])
+    target = url.format(closed=free_port(), sandbox=sandbox.url.rsplit(":", 1)[1])
     monkeypatch.setenv("TICKETFLOW_JIRA_URL", target)
     capsys.readouterr()
     for command in (["once"], ["validate", "--online"], ["install-scheme", "--dry-run"]):
@@ -204,3 +201,23 @@ def test_run_refuses_a_mapping_the_tracker_cannot_honour(
     capsys.readouterr()
     assert main(["run"]) == 2
     assert 'statuses.Complete: Jira has no status "Closed"' in capsys.readouterr().err
+
+
+def test_surveys_to_the_built_in_form_need_a_public_url(
+        sandbox: Sandbox, shipped_config: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without TICKETFLOW_PUBLIC_URL survey links pointed at `run`'s listening address
+    (127.0.0.1, or 0.0.0.0 in the image): run and once refuse (exit 2) while rules send
+    surveys to the built-in form, and need nothing once rules.yaml names an external form."""
+    monkeypatch.delenv("TICKETFLOW_PUBLIC_URL")
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(shipped_config))
+    capsys.readouterr()
+    for command in (["once"], ["run"]):
+        assert main(command) == 2
+        assert ("environment: TICKETFLOW_PUBLIC_URL: not set, and rules.yaml sends surveys to "
+                "the built-in feedback form") in capsys.readouterr().err
+    rules = shipped_config / "rules.yaml"
+    rules.write_text(rules.read_text().replace(
+        "feedback:\n", 'feedback:\n  form_url: "https://redcap.example.edu/surveys/?s=XYZ&'
+        'ticket={ticket}"\n', 1))
+    assert main(["once"]) == 0

@@ -77,6 +77,7 @@ def test_explain_on_a_garbage_state_file_names_the_file(
     state.write_bytes(b"this is a shopping list, not SQLite\n" * 100)
     monkeypatch.setenv("TICKETFLOW_STATE_DB", str(state))
     monkeypatch.setenv("TICKETFLOW_JIRA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
     for command in (["explain", "HELP-1"], ["outbox"], ["once"]):
         assert main(["--config-dir", str(ROOT), *command]) == 1
         err = capsys.readouterr().err
