@@ -15,6 +15,8 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from connector.settings import Settings
     from connector.sync.perform import Performed
 
@@ -42,9 +44,16 @@ def progress_bar(done: int, total: int | None) -> None:
         print(shown, file=sys.stderr)
 
 
-def print_performed(item: Performed) -> None:
-    effect = item.effect
-    print(f"{effect.issue_key}  {effect.rule}  {effect.action}  {item.status}: {item.outcome}")
+def performed_printer(*, dry_run: bool) -> Callable[[Performed], None]:
+    """One line per effect; a dry run says what would have happened, not what did."""
+    words = {"done": "would be done", "skipped": "would be skipped", "failed": "would fail"}
+
+    def show(item: Performed) -> None:
+        effect = item.effect
+        status = words.get(item.status, f"would be {item.status}") if dry_run else item.status
+        print(f"{effect.issue_key}  {effect.rule}  {effect.action}  {status}: {item.outcome}")
+
+    return show
 
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,15 +67,19 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     require_public_url(config, settings)
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
                     new_state=args.new_state,
-                    report=print_performed, progress=progress_bar)
+                    report=performed_printer(dry_run=args.dry_run), progress=progress_bar)
     try:
         with service.store.lock():
             verify_config(service)  # a mapping Jira cannot honour stops here, before any act
             report = service.cycle.run()
     finally:
         service.close()
-    print(f"cycle at {report.started.isoformat(timespec='seconds')}: "
-          f"{len(report.recorded)} actions planned; {report.summary()}")
+    when = report.started.isoformat(timespec="seconds")
+    if args.dry_run:
+        said = f"would be {report.summary()}" if report.performed else "nothing would be done"
+        print(f"dry run at {when}: {len(report.recorded)} actions planned; {said}")
+    else:
+        print(f"cycle at {when}: {len(report.recorded)} actions planned; {report.summary()}")
     if isinstance(service.tracker, RecordingTracker):
         for line in service.tracker.writes:
             print(f"  {line}")

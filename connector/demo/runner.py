@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import re
 import secrets
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr
 from pathlib import Path
@@ -47,12 +49,30 @@ class Timeline:
 
     def performed(self, item: Performed) -> None:
         if item.status == "done":
-            self.add(item.effect.issue_key, f"{item.effect.rule}: {item.outcome}")
+            self.add(item.effect.issue_key, f"{item.effect.rule}: {_said(item)}")
         elif item.status in ("skipped", "failed"):
             self.add(item.effect.issue_key, f"{item.effect.rule}: {item.status} ({item.outcome})")
 
     def _zone(self) -> ZoneInfo:
         return ZoneInfo(self.zone_name)
+
+
+# A message an action queued: "escalated to pat.doe@..." or "... at 2026-12-02T12:00-06:00".
+_MAILED = re.compile(r"(?P<template>\w+) to (?P<who>[^;]+?)(?: at (?P<at>\S+))?")
+
+
+def _said(item: Performed) -> str:
+    """What an effect did, in words: a notice is a message mailed to someone ("escalated to
+    pat.doe" read as if pat.doe had been escalated to)."""
+    kind = item.effect.action.partition(":")[2]
+    found = _MAILED.fullmatch(item.outcome)
+    if kind not in ("notify", "survey") or found is None or " via " in item.outcome:
+        return item.outcome
+    template, who, at = found["template"], found["who"], found["at"]
+    if at is not None:
+        when = datetime.fromisoformat(at).strftime("%a %H:%M")
+        return f'"{template}" to be mailed to {who} on {when}'
+    return f'"{template}" mailed to {who}'
 
 
 class MailLog(logging.Handler):

@@ -25,6 +25,10 @@ def test_demo_runs_the_week_and_leaves_its_messages(tmp_path: Path,
     assert "mail: comment on HELP-2 from sam.lee@uni.example.edu (Auto-Submitted" in out
     assert "reopened it" in out
     assert "escalate stale tier 2: tier 2 -> 3" in out
+    # A notice is a message mailed to someone, not someone escalated; plain words for mail.
+    assert 'escalate stale tier 1: "escalated" mailed to pat.doe@uni.example.edu' in out
+    assert '"feedback_request" to be mailed to pat.doe@uni.example.edu on Wed 12:00' in out
+    assert "(a person's mail)" in out
     summary = out[out.index("Summary"):]
     assert "tickets: 3" in summary
     assert "escalations: 3" in summary

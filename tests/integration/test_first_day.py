@@ -221,3 +221,26 @@ def test_surveys_to_the_built_in_form_need_a_public_url(
         "feedback:\n", 'feedback:\n  form_url: "https://redcap.example.edu/surveys/?s=XYZ&'
         'ticket={ticket}"\n', 1))
     assert main(["once"]) == 0
+
+
+def test_the_words_of_once_say_what_happened(
+        sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dry run says what would happen; a real cycle counts an action a guard skipped (here:
+    no customer address to acknowledge) apart from those performed."""
+    from jira import JIRA
+
+    assert main(["once"]) == 0  # the first run mirrors the (empty) project
+    alice = JIRA(server=sandbox.url, basic_auth=("alice@example.edu", API_TOKEN), max_retries=0)
+    key = alice.create_issue(fields={"project": {"key": "HELP"}, "summary": "No address here",
+                                     "issuetype": {"name": "Service Request"}}).key
+    capsys.readouterr()
+    assert main(["once", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"{key}  acknowledge  0:notify  would be skipped: request_submitted: no recipient" in out
+    assert f"{key}  acknowledge  1:categorize  would be done: category Other" in out
+    assert ": 2 actions planned; would be 1 done, 1 skipped" in out
+    assert "  would set components on " + key in out
+    assert main(["once"]) == 0
+    out = capsys.readouterr().out
+    assert f"{key}  acknowledge  0:notify  skipped: request_submitted: no recipient" in out
+    assert ": 2 actions planned; 1 done, 1 skipped" in out
