@@ -22,7 +22,7 @@ ENV_FILE = ".env"
 # (TICKETFLOW_TEST_POSTGRES ...), a test tool's, and the variables Kubernetes injects for a
 # Service named `ticketflow` (TICKETFLOW_SERVICE_HOST, TICKETFLOW_PORT_8787_TCP_ADDR ...).
 _NOT_SETTINGS = re.compile(
-    r"TICKETFLOW_(TEST_\w*|JIRA_OPENAPI|SERVICE_HOST|SERVICE_PORT\w*|PORT(_\d+_(TCP|UDP|SCTP)"
+    r"TICKETFLOW_(TEST_\w*|(JIRA|ZENDESK)_OPENAPI|SERVICE_HOST|SERVICE_PORT\w*|PORT(_\d+_(TCP|UDP|SCTP)"
     r"(_PROTO|_PORT|_ADDR)?)?)")
 
 
