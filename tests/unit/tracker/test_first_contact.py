@@ -11,7 +11,7 @@ import responses
 from pydantic import SecretStr
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from connector.errors import AuthError
+from connector.errors import AuthError, TrackerError
 from connector.http.retry import Retrier, UnreachableError
 from connector.settings import Settings
 from connector.tracker.jira.client import JiraTracker, connect
@@ -89,9 +89,10 @@ def test_a_401_with_an_explicit_flavor_names_the_flavor(
     assert ("TICKETFLOW_JIRA_FLAVOR is set to cloud: if this Jira is datacenter, the "
             "credentials are sent the wrong way") in str(raised.value)
     mocked.replace(responses.GET, ISSUE, status=403)
-    with pytest.raises(AuthError) as raised:
+    mocked.get(f"{BASE}/rest/api/3/myself", json={"accountId": "5b10", "displayName": "bot"})
+    with pytest.raises(TrackerError) as refused:
         _tracker(retrier, answered=True, flavor="cloud").get_issue("HELP-1")
-    assert "FLAVOR" not in str(raised.value)
+    assert "HTTP 403" in str(refused.value) and "FLAVOR" not in str(refused.value)
 
 
 def test_a_401_with_a_flavor_detected_now_blames_only_the_credentials(
