@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sqlite3
 import tempfile
@@ -16,7 +15,6 @@ from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
-from connector.config.actions import Survey
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
 from connector.errors import ConfigError, FatalError
@@ -42,10 +40,8 @@ from connector.tracker.base import Flavor, Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.fields import FieldCodec
-from connector.tracker.jira.setup import validate_online
 from connector.web.feedback import FeedbackEndpoint, link_builder
 
-log = logging.getLogger(__name__)
 
 @dataclass
 class Service:
@@ -266,53 +262,6 @@ def snapshot(source: Path, target: Path) -> None:
         raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
                          "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
                          "backup)") from None
-
-
-def _verified_key(settings: Settings) -> str:
-    return f"config_verified {settings.jira_url}"
-
-
-def verify_config(service: Service) -> bool:
-    """Check mappings.yaml against the tracker, as `validate --online` does, when this
-    configuration (by its fingerprint) has not passed against this tracker before; remember
-    it once it passes. A mismatch raises the located ConfigError (exit 2) before anything is
-    done: a status mapped to a name Jira lacks, or a role user it does not have, would
-    otherwise lose a customer's message silently. Returns whether the tracker was asked."""
-    tracker = service.tracker
-    jira = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
-    if not isinstance(jira, JiraTracker):
-        return False  # an in-memory tracker (tests): nothing to compare with
-    key, fingerprint = _verified_key(service.settings), service.config.fingerprint()
-    if service.store.meta(key) == fingerprint:
-        return False
-    summary = validate_online(service.config, jira)
-    service.store.set_meta(key, fingerprint)
-    log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
-    return True
-
-
-def uses_builtin_form(config: Config) -> bool:
-    """Links go to ticketflow's own /feedback/ page: a rule sends surveys (or a template shows
-    `feedback.link`) and rules.yaml names no external form."""
-    if config.rules.feedback.form_url is not None:
-        return False
-    if any(isinstance(action, Survey) for rule in config.rules.rules for action in rule.then):
-        return True
-    parts = [p for files in config.templates.values() for p in (files.text, files.html) if p]
-    return any("feedback" in part.read_text(encoding="utf-8", errors="replace")
-               for part in parts)
-
-
-def require_public_url(config: Config, settings: Settings) -> None:
-    """Survey links must reach customers' browsers: without TICKETFLOW_PUBLIC_URL they pointed
-    at `run`'s own listening address (127.0.0.1, or 0.0.0.0 in the image)."""
-    if settings.public_url or not uses_builtin_form(config):
-        return
-    raise ConfigError([
-        "environment: TICKETFLOW_PUBLIC_URL: not set, and rules.yaml sends surveys to the "
-        "built-in feedback form (feedback.form_url is not set); expected the address where "
-        "customers' browsers reach `ticketflow run` (or `ticketflow serve-feedback` beside "
-        "cron), e.g. https://helpdesk.example.edu, or a feedback.form_url in rules.yaml"])
 
 
 def require_tracker_settings(settings: Settings) -> None:

@@ -58,8 +58,9 @@ def performed_printer(*, dry_run: bool) -> Callable[[Performed], None]:
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
     """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
-    from connector.app import build, require_public_url, require_tracker_settings, verify_config
+    from connector.app import build, require_tracker_settings
     from connector.config.loader import load_config
+    from connector.preflight import require_public_url, verify_config
     from connector.tracker.dryrun import RecordingTracker
 
     config = load_config(args.config_dir)  # a broken config never reaches the network

@@ -45,17 +45,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Cycle on a schedule until SIGTERM or SIGINT; exit 0 after a clean stop."""
     from datetime import timedelta
 
-    from connector.app import (
-        build,
-        feedback_endpoint,
-        require_public_url,
-        require_tracker_settings,
-        verify_config,
-    )
+    from connector.app import build, feedback_endpoint, require_tracker_settings
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
+    from connector.preflight import require_public_url, verify_config
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
     from connector.web.server import service_app
