@@ -36,7 +36,7 @@ from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import Flavor, Tracker
+from connector.tracker.base import Flavor, LegacyTracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.fields import FieldCodec
@@ -49,7 +49,7 @@ class Service:
 
     config: Config
     settings: Settings
-    tracker: Tracker
+    tracker: LegacyTracker
     store: SqliteStateStore
     runtime: Runtime
     cycle: Cycle
@@ -74,7 +74,7 @@ def mail_from(config: Config, settings: Settings) -> str:
 
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
-          tracker: Tracker | None = None, retrier: Retrier | None = None,
+          tracker: LegacyTracker | None = None, retrier: Retrier | None = None,
           stop: threading.Event | None = None, new_state: bool = False) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
@@ -183,7 +183,7 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
                          staff=[u for role in config.mappings.roles.values() for u in role.users])
 
 
-def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
+def mail_intake(config: Config, settings: Settings, *, tracker: LegacyTracker,
                 store: SqliteStateStore, codec: FieldCodec,
                 calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
@@ -241,7 +241,7 @@ def _identity_key(settings: Settings) -> str:
     return f"jira_user {settings.jira_url} {settings.jira_email or ''}"
 
 
-def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> str:
+def identity(tracker: LegacyTracker, settings: Settings, store: SqliteStateStore) -> str:
     """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
     key = _identity_key(settings)
     me = store.meta(key)

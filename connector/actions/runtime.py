@@ -12,7 +12,7 @@ from connector.engine.calendar import BusinessCalendar
 from connector.engine.planner import PlannedAction
 from connector.errors import BlockedError
 from connector.state.base import OutboxMessage, StateStore
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.fields import FieldCodec
 
 
@@ -21,7 +21,7 @@ class Runtime:
     """The adapters and settings an executor needs; built once per cycle by the app. It keeps
     no decision in memory: what an effect decided lives on its ledger row."""
 
-    tracker: Tracker
+    tracker: LegacyTracker
     store: StateStore
     config: Config
     calendar: BusinessCalendar

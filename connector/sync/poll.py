@@ -36,7 +36,7 @@ from connector.sync.derive import (
     last_status_entry,
     to_ticket,
 )
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def ledger_row(action: PlannedAction, *, now: datetime, status: EffectStatus = "
 class Poller:
     """Turns tracker changes into mirror updates and recorded (pending) effects."""
 
-    tracker: Tracker
+    tracker: LegacyTracker
     store: StateStore
     config: Config
     codec: FieldCodec

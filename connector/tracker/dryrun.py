@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from connector.domain import Change, Comment, Issue, User
-from connector.tracker.base import Attachment, Tracker
+from connector.tracker.base import LegacyTracker
+from connector.tracker.values import Attachment
 
 
 class RecordingTracker:
-    """Wraps a Tracker; every write becomes a line in `writes` and changes nothing."""
+    """Wraps a LegacyTracker; every write becomes a line in `writes` and changes nothing."""
 
-    def __init__(self, inner: Tracker) -> None:
+    def __init__(self, inner: LegacyTracker) -> None:
         self.inner = inner
         self.flavor = inner.flavor
         self.writes: list[str] = []

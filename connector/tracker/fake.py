@@ -1,4 +1,4 @@
-"""`FakeTracker`: the Tracker protocol in memory, keeping the Jira rules callers depend on.
+"""`FakeTracker`: the LegacyTracker protocol in memory, keeping the Jira rules callers depend on.
 
 Like Jira: every write stamps `updated` from the clock; field, status, assignee and attachment
 changes write one changelog entry (comments and properties do not); transitions are allowed
@@ -19,8 +19,9 @@ from connector.clock import Clock
 from connector.config.loader import Config
 from connector.domain import Change, ChangeItem, Comment, Issue, User
 from connector.errors import TrackerError
-from connector.tracker.base import Attachment, Flavor, Tracker
-from connector.tracker.jira.transitions import Option, choose
+from connector.tracker.base import Flavor, LegacyTracker
+from connector.tracker.transitions import Option, choose
+from connector.tracker.values import Attachment
 
 MAX_PAGE = 100
 
@@ -374,5 +375,5 @@ def _shown(value: Any) -> str | None:
 
 if TYPE_CHECKING:  # mypy proves the fake and the adapter offer the same protocol
 
-    def _is_a_tracker(fake: FakeTracker) -> Tracker:
+    def _is_a_tracker(fake: FakeTracker) -> LegacyTracker:
         return fake

@@ -30,7 +30,7 @@ from connector.state.feedback import (
     unwritten,
     written,
 )
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.fields import FieldCodec
 from connector.web.tokens import (
     FeedbackRef,
@@ -91,7 +91,7 @@ def _page(start_response: StartResponse, status: str, *,
 class FeedbackApp:
     """The WSGI application; see make_feedback_app."""
 
-    def __init__(self, *, store: StateStore, tracker: Tracker, config: Config,
+    def __init__(self, *, store: StateStore, tracker: LegacyTracker, config: Config,
                  settings: Settings, clock: Clock) -> None:
         if not isinstance(store, HasDatabase):
             raise TypeError("feedback needs a state store with its own tables (SQLite)")
@@ -174,7 +174,7 @@ def _too_many(start_response: StartResponse, ref: FeedbackRef, *,
                  f"in {minutes} minute{'s' if minutes != 1 else ''}.")
 
 
-def write_back(store: HasDatabase, tracker: Tracker, codec: FieldCodec, answer: Answer, *,
+def write_back(store: HasDatabase, tracker: LegacyTracker, codec: FieldCodec, answer: Answer, *,
                has_field: bool) -> bool:
     """What changed since the tracker last heard: the score into the satisfaction field (when
     it changed), an internal comment saying what changed; nothing when nothing did. A
@@ -213,7 +213,7 @@ def _change_note(before: tuple[int, str] | None, answer: Answer) -> str:
             f"({was}).{said}")
 
 
-def make_feedback_app(*, store: StateStore, tracker: Tracker, config: Config,
+def make_feedback_app(*, store: StateStore, tracker: LegacyTracker, config: Config,
                       settings: Settings, clock: Clock) -> WSGIApplication:
     """The WSGI app `ticketflow run` mounts at /feedback/ (it sees the full path)."""
     return FeedbackApp(store=store, tracker=tracker, config=config, settings=settings,
@@ -245,7 +245,7 @@ def link_builder(config: Config, settings: Settings, store: StateStore,
     return own_link
 
 
-def write_back_pending(store: HasDatabase, tracker: Tracker, config: Config) -> int:
+def write_back_pending(store: HasDatabase, tracker: LegacyTracker, config: Config) -> int:
     """Write back answers a tracker failure left behind; how many made it this time."""
     codec = FieldCodec.for_config(config)
     has_field = config.mappings.fields.satisfaction is not None
@@ -262,12 +262,12 @@ class FeedbackEndpoint:
     """
 
     def __init__(self, *, config: Config, settings: Settings, clock: Clock,
-                 connect: Callable[[], Tracker], open_store: Callable[[], StateStore]
+                 connect: Callable[[], LegacyTracker], open_store: Callable[[], StateStore]
                  ) -> None:
         self.config, self.settings, self.clock = config, settings, clock
         self.connect, self.open_store = connect, open_store
         self.lock = threading.Lock()
-        self.tracker: Tracker | None = None
+        self.tracker: LegacyTracker | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:

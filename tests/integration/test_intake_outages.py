@@ -27,7 +27,7 @@ from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.client import JiraTracker, connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ class Desk:
     def drop(self, raw: bytes) -> None:
         mailbox.Maildir(self.maildir, create=True).add(raw)
 
-    def ingest(self, tracker: Tracker | None = None, *, minutes: float = 1) -> IngestReport:
+    def ingest(self, tracker: LegacyTracker | None = None, *, minutes: float = 1) -> IngestReport:
         """One intake pass, `minutes` after the last, with a fresh process's wiring."""
         self.clock.advance(timedelta(minutes=minutes))
         self.sandbox.set_clock(self.clock.now())

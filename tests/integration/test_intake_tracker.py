@@ -15,7 +15,7 @@ from connector.http.retry import Retrier
 from connector.mail.intake.writer import carries, stamped
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.fake import FakeTracker
 from connector.tracker.jira.client import connect
 
@@ -23,7 +23,7 @@ START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["fake", "cloud", "datacenter"])
-def world(request: pytest.FixtureRequest) -> Iterator[tuple[Tracker, Sandbox | None]]:
+def world(request: pytest.FixtureRequest) -> Iterator[tuple[LegacyTracker, Sandbox | None]]:
     if request.param == "fake":
         yield FakeTracker(clock=SettableClock(START), statuses={"To Do": "To Do"},
                           initial="To Do", transitions=[]), None
@@ -36,18 +36,18 @@ def world(request: pytest.FixtureRequest) -> Iterator[tuple[Tracker, Sandbox | N
 
 
 @pytest.fixture
-def tracker(world: tuple[Tracker, Sandbox | None]) -> Tracker:
+def tracker(world: tuple[LegacyTracker, Sandbox | None]) -> LegacyTracker:
     return world[0]
 
 
-def _new(tracker: Tracker, summary: str, labels: list[str]) -> str:
+def _new(tracker: LegacyTracker, summary: str, labels: list[str]) -> str:
     return tracker.create_issue("HELP", issue_type="Service Request", summary=summary,
                                 description="", fields={"labels": labels},
                                 properties={"ticketflow.mail": {"message_id": f"<{summary}@x>"}}
                                 ).key
 
 
-def test_find_by_label_returns_the_oldest_issue_with_it(tracker: Tracker) -> None:
+def test_find_by_label_returns_the_oldest_issue_with_it(tracker: LegacyTracker) -> None:
     """Exactly the labelled issue (case aside), the oldest if several; None when none."""
     _new(tracker, "one", ["other"])
     second = _new(tracker, "two", ["tf-mail-0123456789ab", "vip"])
@@ -59,7 +59,7 @@ def test_find_by_label_returns_the_oldest_issue_with_it(tracker: Tracker) -> Non
     assert tracker.get_property(second, "ticketflow.mail") == {"message_id": "<two@x>"}
 
 
-def test_link_issues_relates_two_issues(world: tuple[Tracker, Sandbox | None]) -> None:
+def test_link_issues_relates_two_issues(world: tuple[LegacyTracker, Sandbox | None]) -> None:
     """A follow-up is linked to the ticket it follows ("relates to")."""
     tracker, sandbox = world
     old, new = _new(tracker, "old", []), _new(tracker, "new", [])
@@ -73,7 +73,7 @@ def test_link_issues_relates_two_issues(world: tuple[Tracker, Sandbox | None]) -
             assert (link.type_name, sandbox.store.issues[link.other_id].key) == ("Relates", old)
 
 
-def test_a_comments_marker_survives_the_trackers_rich_text(tracker: Tracker) -> None:
+def test_a_comments_marker_survives_the_trackers_rich_text(tracker: LegacyTracker) -> None:
     """The marker closing a mail comment's first line reads back from a comment list as it
     was written (ADF on Cloud, escaped wiki markup on Data Center), beside markup-like text
     in the sender's name, and tells two equal bodies apart."""

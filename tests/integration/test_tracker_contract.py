@@ -22,7 +22,7 @@ from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.fake import FakeTracker
 from connector.tracker.jira import installer, provisioner
 from connector.tracker.jira.client import connect
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class World:
     """A tracker and the one clock that stamps its changes."""
 
-    tracker: Tracker
+    tracker: LegacyTracker
     advance: Callable[[timedelta], object]
     codec: FieldCodec
 
@@ -67,7 +67,7 @@ def world(request: pytest.FixtureRequest, config: Config) -> Iterator[World]:
             yield World(_connect(dc, codec), dc.advance_clock, codec)
 
 
-def _connect(sandbox: Sandbox, codec: FieldCodec) -> Tracker:
+def _connect(sandbox: Sandbox, codec: FieldCodec) -> LegacyTracker:
     settings = Settings(
         jira_url=sandbox.url,
         jira_email=sandbox.email,

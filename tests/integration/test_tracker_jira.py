@@ -15,10 +15,10 @@ from connector.errors import AuthError, TrackerError
 from connector.http.retry import Retrier, RetryPolicy
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.base import Attachment
 from connector.tracker.jira import installer, provisioner
 from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.scheme import Desired, desired_from
+from connector.tracker.values import Attachment
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

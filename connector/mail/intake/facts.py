@@ -19,7 +19,7 @@ from connector.mail.intake.thread import find, id_variants
 from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.derive import last_status_entry
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.fields import FieldCodec
 
 
@@ -27,7 +27,7 @@ from connector.tracker.jira.fields import FieldCodec
 class Facts:
     """Reads the facts for intake's decisions; changes nothing."""
 
-    tracker: Tracker
+    tracker: LegacyTracker
     store: SqliteStateStore
     intake: IntakeStore
     rules: IntakeRules

@@ -23,8 +23,8 @@ from typing import Any
 from connector.errors import NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.parts import Attachment
 from connector.state.intake import IntakeStore, MailComment, MailRecord
-from connector.tracker.base import Attachment as Upload
-from connector.tracker.base import Tracker
+from connector.tracker.base import LegacyTracker
+from connector.tracker.values import Attachment as Upload
 
 log = logging.getLogger(__name__)
 LABEL_PREFIX = "tf-mail-"
@@ -68,7 +68,7 @@ def carries(body: str, marker: str) -> bool:
 class TicketWriter:
     """Creates issues, comments, links and uploads for one mail, resumably."""
 
-    def __init__(self, tracker: Tracker, intake: IntakeStore, *, project: str,
+    def __init__(self, tracker: LegacyTracker, intake: IntakeStore, *, project: str,
                  issue_type: str) -> None:
         self.tracker = tracker
         self.intake = intake

@@ -21,7 +21,7 @@ from connector.errors import (
 )
 from connector.http.retry import HttpStatusError, Retrier, UnreachableError
 from connector.settings import Settings
-from connector.tracker.base import Attachment, Flavor
+from connector.tracker.base import Flavor
 from connector.tracker.jira import paging
 from connector.tracker.jira.adf import escape_wiki, text_to_adf
 from connector.tracker.jira.admin import JiraAdmin
@@ -36,7 +36,9 @@ from connector.tracker.jira.convert import (
 )
 from connector.tracker.jira.http import JiraHttp, unreachable
 from connector.tracker.jira.permissions import AccountCheckedHttp
-from connector.tracker.jira.transitions import TransitionCache, choose, options
+from connector.tracker.jira.transitions import TransitionCache, options
+from connector.tracker.transitions import choose
+from connector.tracker.values import Attachment
 
 log = logging.getLogger(__name__)
 

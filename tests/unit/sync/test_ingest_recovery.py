@@ -21,7 +21,7 @@ from connector.mail.intake.base import Destination, RawMail
 from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.state.intake import IntakeStore
-from connector.tracker.base import Attachment
+from connector.tracker.values import Attachment
 
 from .test_ingest import PAT, Rig, mail, make_rig
 

@@ -11,8 +11,9 @@ from connector.clock import SettableClock
 from connector.config.loader import load_config
 from connector.domain import User
 from connector.errors import TrackerError
-from connector.tracker.base import Attachment, Tracker
+from connector.tracker.base import LegacyTracker
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import Attachment
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 ALICE = User("Alice", account_id="a-1", email="alice@example.edu")
@@ -30,7 +31,7 @@ def fake(shipped_config: Path, clock: SettableClock) -> FakeTracker:
 
 def test_it_is_a_tracker(fake: FakeTracker) -> None:
     """The fake satisfies the protocol (checked by mypy here, and used as one)."""
-    tracker: Tracker = fake
+    tracker: LegacyTracker = fake
     assert tracker.flavor == "cloud"
 
 

@@ -17,8 +17,8 @@ from connector.domain import User
 from connector.errors import ConfigError, TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Attachment
 from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.values import Attachment
 
 Url = Callable[[str, str], str]
 Load = Callable[[str], Any]
