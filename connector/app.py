@@ -38,7 +38,7 @@ from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import Flavor, LegacyTracker
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.fields import FieldCodec
 from connector.web.feedback import FeedbackEndpoint, link_builder
 
@@ -131,7 +131,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
-                    store: SqliteStateStore | None = None) -> JiraTracker:
+                    store: SqliteStateStore | None = None) -> JiraClient:
     """The tracker adapter, asking searches for the custom fields mappings.yaml names. The one
     place that connects: commands and the service get their tracker from here.
 

@@ -78,6 +78,7 @@ class Issue:
     # The newest comments, as Jira returns them with a search (at most 20 on Cloud), so
     # comment events cost no extra request.
     comments: tuple[Comment, ...] = ()
+    comment_total: int | None = None  # how many comments the issue has, when Jira says
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from connector.config.loader import Config
 from connector.errors import ConfigError
 from connector.settings import Settings
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
 from connector.tracker.jira.setup import validate_online
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def verify_config(service: Service) -> bool:
     otherwise lose a customer's message silently. Returns whether the tracker was asked."""
     tracker = service.tracker
     jira = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
-    if not isinstance(jira, JiraTracker):
+    if not isinstance(jira, JiraClient):
         return False  # an in-memory tracker (tests): nothing to compare with
     key, fingerprint = _verified_key(service.settings), service.config.fingerprint()
     if service.store.meta(key) == fingerprint:

@@ -221,7 +221,8 @@ class LegacyTracker(Protocol):
         """Create an issue; `fields` are raw tracker field values, `properties` issue properties."""
         ...
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
+    def transition_to(self, key: str, status: str, *, from_status: str | None = None,
+                      restart: bool = True) -> None:
         """Move the issue to `status` through the workflow transition that leads there.
 
         `from_status`, when the caller knows the issue's current status, lets the tracker use

@@ -203,7 +203,8 @@ class FakeTracker:
         self._records[issue.key] = record
         return record.issue
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
+    def transition_to(self, key: str, status: str, *, from_status: str | None = None,
+                      restart: bool = True) -> None:
         self.calls.append("transition_to")
         del from_status  # the fake always knows the current status
         record = self._record(key)
@@ -213,9 +214,9 @@ class FakeTracker:
             for n, (name, source, target) in enumerate(self.transitions)
             if source.lower() == current.lower()
         ]
-        if current.lower() == status.lower() and not any(
+        if current.lower() == status.lower() and not (restart and any(
             o.to.lower() == status.lower() for o in found
-        ):
+        )):
             return
         target = choose(key, current, status, found).to
         self._change(

@@ -67,6 +67,16 @@ class FeedPage:
     baseline: datetime | None = None
 
 
+def field_change(name: str, before: str | None, after: str | None) -> ChangeItem:
+    """A change of the workflow field `name`: tier and category are kinds of their own, the
+    customer and satisfaction are fields by those names."""
+    if name == "tier":
+        return ChangeItem("tier", before=before, after=after)
+    if name == "category":
+        return ChangeItem("category", before=before, after=after)
+    return ChangeItem("field", name, before, after)
+
+
 def last_status_entry(changes: tuple[Change, ...] | list[Change]) -> datetime | None:
     """When the ticket last entered a status, from its history (None if it never moved)."""
     moves = [c.at for c in changes if any(i.kind == "status" for i in c.items)]

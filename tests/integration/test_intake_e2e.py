@@ -24,7 +24,7 @@ from connector.config.loader import load_config
 from connector.domain import Issue
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
@@ -124,7 +124,7 @@ class Crash(BaseException):
 class DiesAfterCreate:
     """The real adapter, except that the process dies right after Jira created the issue."""
 
-    def __init__(self, inner: JiraTracker) -> None:
+    def __init__(self, inner: JiraClient) -> None:
         self.inner = inner
         self.flavor = inner.flavor
 

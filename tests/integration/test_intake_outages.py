@@ -28,7 +28,7 @@ from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.base import LegacyTracker
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = datetime(2026, 11, 30, 8, 30, tzinfo=ZoneInfo("America/Chicago"))
@@ -63,7 +63,7 @@ class Desk:
             maildir=self.maildir, _env_file=None)  # type: ignore[call-arg]
         self.jira = JIRA(server=sandbox.url, basic_auth=(API_USER, API_TOKEN), max_retries=0)
 
-    def tracker(self, **options: float) -> JiraTracker:
+    def tracker(self, **options: float) -> JiraClient:
         """The real adapter; its retry layer does not sleep."""
         retrier = Retrier(RetryPolicy(**options), sleep=no_sleep)
         return connect(self.settings, retrier=retrier,
@@ -164,13 +164,13 @@ def test_an_outage_and_refused_credentials_over_http_quarantine_nothing(desk: De
         "ticket", 0, 12)
 
 
-def impatient(desk: Desk, read_timeout: float) -> JiraTracker:
+def impatient(desk: Desk, read_timeout: float) -> JiraClient:
     """The real adapter with a short read timeout, so a slow Jira outlives it."""
     client = JIRA(server=desk.sandbox.url, options={"rest_api_version": "3"},
                   basic_auth=(API_USER, API_TOKEN), get_server_info=False, max_retries=0,
                   timeout=(5.0, read_timeout))
     client.deploymentType = "Cloud"  # as connect() sets it
-    return JiraTracker(client, flavor="cloud", retrier=Retrier(sleep=no_sleep),
+    return JiraClient(client, flavor="cloud", retrier=Retrier(sleep=no_sleep),
                        custom_fields=["customfield_10071", "customfield_10072"])
 
 

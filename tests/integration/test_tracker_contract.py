@@ -1,4 +1,4 @@
-"""One contract, three trackers: FakeTracker, and JiraTracker on the Cloud and DC sandboxes.
+"""One contract, three trackers: FakeTracker, and JiraClient on the Cloud and DC sandboxes.
 
 What engine and sync tests assume of the fake is checked here against the real adapter, so the
 fake cannot drift from Jira's behaviour unnoticed.

@@ -1,4 +1,4 @@
-"""JiraTracker end to end against the Jira sandbox over real HTTP, in both flavors."""
+"""JiraClient end to end against the Jira sandbox over real HTTP, in both flavors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from connector.http.retry import Retrier, RetryPolicy
 from connector.sandbox import Sandbox
 from connector.settings import Settings
 from connector.tracker.jira import installer, provisioner
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.scheme import Desired, desired_from
 from connector.tracker.values import Attachment
 
@@ -37,7 +37,7 @@ class Waits:
         self.now += seconds
 
 
-def tracker_for(sandbox: Sandbox, waits: Waits | None = None) -> JiraTracker:
+def tracker_for(sandbox: Sandbox, waits: Waits | None = None) -> JiraClient:
     """Connect as the product does: flavor from serverInfo, the flavor's credentials."""
     waits = waits or Waits()
     settings = Settings(

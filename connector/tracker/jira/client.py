@@ -1,4 +1,4 @@
-"""`JiraTracker`: the Tracker protocol over the `jira` library (the only module that imports it)."""
+"""`JiraClient`: the Tracker protocol over the `jira` library (the only module that imports it)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ T = TypeVar("T")
 TIMEOUT = (10.0, 60.0)  # connect, read: a hung Jira must not hang a cycle
 
 
-class JiraTracker:
+class JiraClient:
     """Jira Cloud (REST v3, ADF, account ids) or Data Center (REST v2, wiki, user names)."""
 
     def __init__(
@@ -195,8 +195,11 @@ class JiraTracker:
             key = str(created["key"])
         return self.get_issue(key)
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
-        """Move `key` to `status`; `from_status` (if the caller knows it) saves one request."""
+    def transition_to(self, key: str, status: str, *, from_status: str | None = None,
+                      restart: bool = True) -> None:
+        """Move `key` to `status`; `from_status` (if the caller knows it) saves one request.
+        Already in `status`: its transition to itself is taken when there is one and
+        `restart` is set, else nothing happens."""
         project = key.rsplit("-", 1)[0]
         cached = self._transitions.lookup(project, from_status, status) if from_status else None
         if cached is not None and from_status is not None:
@@ -213,9 +216,9 @@ class JiraTracker:
             current = str(raw["fields"]["status"]["name"])
             found = options(raw.get("transitions") or [])
         self._transitions.learn(project, current, found)
-        if current.lower() == status.lower() and not any(
+        if current.lower() == status.lower() and not (restart and any(
             o.to.lower() == status.lower() for o in found
-        ):
+        )):
             log.info("%s is already in %s", key, status)
             return
         self._post_transition(key, choose(key, current, status, found).id)
@@ -321,8 +324,8 @@ def _transport(client: JIRA) -> Callable[..., requests.Response]:
 def connect(
     settings: Settings, *, custom_fields: Sequence[str] = (), retrier: Retrier | None = None,
     known_flavor: Flavor | None = None, answered: bool = False,
-) -> JiraTracker:
-    """A JiraTracker for the configured Jira; the flavor comes from serverInfo unless set or
+) -> JiraClient:
+    """A JiraClient for the configured Jira; the flavor comes from serverInfo unless set or
     `known_flavor` (detected on an earlier run) is given. `answered`: this Jira answered an
     earlier run, so a failing connection is retried rather than reported at once."""
     url, email, token = _credentials(settings)
@@ -356,7 +359,7 @@ def connect(
     )
     if flavor == "cloud":
         client.deploymentType = "Cloud"  # what get_server_info would have set
-    return JiraTracker(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields,
+    return JiraClient(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields,
                        answered=answered, auth_note=note)
 
 

@@ -16,7 +16,7 @@ from connector.config.problems import Problem, problem_at
 from connector.config.source import Document, KeyPath
 from connector.errors import TrackerError
 from connector.tracker.jira.admin import JiraProject
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
 
 At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml
 
@@ -54,7 +54,7 @@ class Catalogue:
     people: Mapping[str, Person] = field(default_factory=dict)
 
 
-def read_catalogue(tracker: JiraTracker, mappings: MappingsFile) -> Catalogue:
+def read_catalogue(tracker: JiraClient, mappings: MappingsFile) -> Catalogue:
     """Everything `check` needs, read from Jira: 6 requests, and one more per role entry."""
     admin = tracker.admin
     project = admin.project(mappings.project)
@@ -77,7 +77,7 @@ def read_catalogue(tracker: JiraTracker, mappings: MappingsFile) -> Catalogue:
     )
 
 
-def _person(tracker: JiraTracker, entry: str) -> Person:
+def _person(tracker: JiraClient, entry: str) -> Person:
     """Exactly this user, or nothing: Jira's user search also answers a near miss, and the
     assign action would then give tickets to whoever came back."""
     param = {"query": entry} if tracker.flavor == "cloud" else {"username": entry}
@@ -97,7 +97,7 @@ def _person(tracker: JiraTracker, entry: str) -> Person:
     return Person(found=False, group=_is_group(tracker, entry))
 
 
-def _is_group(tracker: JiraTracker, name: str) -> bool:
+def _is_group(tracker: JiraClient, name: str) -> bool:
     """Only asked for an entry that is no user, to say what it is instead."""
     try:
         found = tracker.http.get("groups/picker", params={"query": name, "maxResults": 50})

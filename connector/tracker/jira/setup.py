@@ -12,7 +12,7 @@ from connector.config.source import load_document
 from connector.errors import ConfigError
 from connector.tracker.jira import installer, online, provisioner
 from connector.tracker.jira.checklist import checklist
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
 from connector.tracker.jira.scheme import desired_from
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def install_scheme(
     config: Config,
-    tracker: JiraTracker,
+    tracker: JiraClient,
     *,
     dry_run: bool,
     output: Path | None = None,
@@ -70,7 +70,7 @@ def install_scheme(
     return 0
 
 
-def validate_online(config: Config, tracker: JiraTracker) -> str:
+def validate_online(config: Config, tracker: JiraClient) -> str:
     """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line.
     Returns the line to print when everything is in place."""
     document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)

@@ -1,4 +1,4 @@
-"""JiraTracker's requests and parsing, per flavor, against `responses`."""
+"""JiraClient's requests and parsing, per flavor, against `responses`."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from connector.domain import User
 from connector.errors import ConfigError, TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.values import Attachment
 
 Url = Callable[[str, str], str]
 Load = Callable[[str], Any]
-Make = Callable[..., JiraTracker]
+Make = Callable[..., JiraClient]
 BASE = "https://jira.example.test"
 
 

@@ -12,7 +12,7 @@ import responses
 
 from connector.errors import AuthError, ForbiddenError, RetriableError, TrackerError
 from connector.http.retry import HttpStatusError, Retrier, retry_after, should_retry
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
 
 ISSUE_PATH = "issue/HELP-1"
 
@@ -23,7 +23,7 @@ def _ok(load: Callable[[str], Any]) -> dict[str, Any]:
 
 def test_429_then_200_waits_what_retry_after_says(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -48,7 +48,7 @@ def test_gateway_and_unavailable_then_200(
     status: int,
     *,
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -63,7 +63,7 @@ def test_gateway_and_unavailable_then_200(
 
 def test_connection_error_then_200(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -78,7 +78,7 @@ def test_connection_error_then_200(
 
 def test_retry_after_as_http_date_is_honoured(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -93,7 +93,7 @@ def test_retry_after_as_http_date_is_honoured(
 
 def test_backoff_grows_and_never_undercuts_retry_after(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -110,7 +110,7 @@ def test_backoff_grows_and_never_undercuts_retry_after(
 
 def test_budget_exhausted_is_a_retriable_error(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -128,7 +128,7 @@ def test_budget_exhausted_is_a_retriable_error(
 
 def test_400_carries_jiras_error_messages_and_is_not_retried(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -158,7 +158,7 @@ def test_400_carries_jiras_error_messages_and_is_not_retried(
 def test_401_and_403_name_the_settings_and_never_the_token(
     status: int,
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """Refused credentials (a 401; a 403 when `GET myself` is refused too): a plain message
@@ -176,7 +176,7 @@ def test_401_and_403_name_the_settings_and_never_the_token(
 
 def test_a_403_on_one_issue_is_that_issues_refusal_not_the_credentials(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """A 403 while `GET myself` answers: the account works, this issue's permissions refuse
@@ -194,7 +194,7 @@ def test_a_403_on_one_issue_is_that_issues_refusal_not_the_credentials(
 
 def test_a_403_that_data_center_marks_as_a_failed_login_is_the_credentials(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """Data Center says a 403 is about the login (`X-Seraph-LoginReason`): credentials,
@@ -208,7 +208,7 @@ def test_a_403_that_data_center_marks_as_a_failed_login_is_the_credentials(
 
 def test_a_create_is_not_resent_after_a_gateway_timeout(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -224,7 +224,7 @@ def test_a_create_is_not_resent_after_a_gateway_timeout(
 
 def test_a_create_refused_with_429_is_sent_again(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
