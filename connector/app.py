@@ -40,6 +40,8 @@ from connector.tracker.base import Flavor, LegacyTracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.tracker import JiraTracker
+from connector.tracker.jira.translate import JiraVocabulary
 from connector.web.feedback import FeedbackEndpoint, link_builder
 
 
@@ -62,10 +64,16 @@ class Service:
 
 
 def vocabulary(config: Config, me: str) -> Vocabulary:
-    """Jira status names back to workflow names; which are Done; who ticketflow is."""
-    statuses = config.mappings.statuses
-    return Vocabulary({jira: ours for ours, jira in statuses.items()},
-                      config.rules.workflow.done_statuses, me)
+    """Which workflow statuses are done; who ticketflow is."""
+    return Vocabulary(config.rules.workflow.done_statuses, me)
+
+
+def workflow_view(legacy: LegacyTracker, config: Config, settings: Settings,
+                  store: SqliteStateStore) -> JiraTracker:
+    """The Tracker protocol over a Jira-shaped tracker, while the core moves over to it."""
+    words = JiraVocabulary.from_config(config, flavor=legacy.flavor)
+    return JiraTracker(legacy, words, notes=store, base_url=settings.jira_url or "",
+                       identity_key=_identity_key(settings))
 
 
 def mail_from(config: Config, settings: Settings) -> str:
@@ -92,15 +100,16 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     store = SqliteStateStore(state_path, new_state=new_state or dry_run)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
-    me = identity(tracker, settings, store)
     if dry_run:
         tracker = RecordingTracker(tracker)
+    workflow = workflow_view(tracker, config, settings, store)
+    me = workflow.myself().ref
     calendar = BusinessCalendar.from_config(config.rules.calendar)
     runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
                       codec=codec, jira_url=settings.jira_url or "", mail_from=mail_from(
                           config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
-    poller = Poller(tracker=tracker, store=store, config=config, codec=codec,
+    poller = Poller(tracker=workflow, store=store, config=config,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
                     progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
@@ -239,16 +248,6 @@ def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Flavor | N
 
 def _identity_key(settings: Settings) -> str:
     return f"jira_user {settings.jira_url} {settings.jira_email or ''}"
-
-
-def identity(tracker: LegacyTracker, settings: Settings, store: SqliteStateStore) -> str:
-    """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
-    key = _identity_key(settings)
-    me = store.meta(key)
-    if me is None:
-        me = tracker.myself().ref
-        store.set_meta(key, me)
-    return me
 
 
 def snapshot(source: Path, target: Path) -> None:

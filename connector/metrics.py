@@ -108,15 +108,17 @@ class StateCollector(Collector):
 
     def _progress(self, db: sqlite3.Connection) -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily("ticketflow_bookmark_lag_seconds",
-                                "How far the poll bookmark is behind now, per project.",
+                                "How far the poll bookmark is behind now, per project (for "
+                                "trackers whose bookmark is an instant, as Jira's is).",
                                 labels=["project"])
-        for project, since in _count(db, "SELECT project, since FROM bookmarks"):
-            behind = (self.now() - datetime.fromisoformat(since)).total_seconds()
-            lag.add_metric([project], max(behind, 0.0))
+        for project, position in _count(db, "SELECT project, position FROM bookmarks"):
+            at = _instant(position)
+            if at is not None:
+                lag.add_metric([project], max((self.now() - at).total_seconds(), 0.0))
         yield lag
         gap = GaugeMetricFamily("ticketflow_census_gap",
-                                "Open tickets in Jira minus open tickets in the mirror at the "
-                                "last census.")
+                                "Open tickets in the tracker minus open tickets in the mirror "
+                                "at the last census.")
         for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
             gap.add_metric([], float(value))
         yield gap
@@ -146,3 +148,12 @@ def _reason_label(reason: str) -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _instant(position: str) -> datetime | None:
+    """A bookmark that is an instant (Jira's), else None (a cursor says nothing of time)."""
+    try:
+        at = datetime.fromisoformat(position)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

@@ -251,6 +251,10 @@ ALTER TABLE mail_intake ADD COLUMN released_at TEXT;
 UPDATE mail_intake SET attempts = 0 WHERE state = 'started';
 """
 
+# Bookmarks are the tracker adapter's own text (Jira: an instant of its clock, which is what
+# `since` held, so existing rows stay valid; Zendesk: an export cursor), no longer a time.
+_OPAQUE_BOOKMARKS = "ALTER TABLE bookmarks RENAME COLUMN since TO position;"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
@@ -260,6 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_mail_intake", _MAIL_INTAKE),
     Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
+    Migration("0012_opaque_bookmarks", _OPAQUE_BOOKMARKS),
 )
 
 

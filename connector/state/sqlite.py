@@ -88,9 +88,8 @@ _SELECT_OUTBOX = _select("outbox", _OUTBOX_COLUMNS)
 # are never overwritten, so replaying a transaction cannot duplicate or reset an effect;
 # only a mark changes how an effect ended, never what it was.
 _UPSERT_TICKET = _insert("tickets", _TICKET_COLUMNS, key="issue_id", update=_TICKET_COLUMNS[1:])
-_UPSERT_BOOKMARK = _insert(
-    "bookmarks", ("project", "since", "backfilled"), key="project", update=("since", "backfilled")
-)
+_UPSERT_BOOKMARK = _insert("bookmarks", ("project", "position", "backfilled"), key="project",
+                           update=("position", "backfilled"))
 _INSERT_EFFECT = _insert("ledger", _LEDGER_COLUMNS, key="effect_key")
 _MARK_EFFECT = _insert(
     "ledger", _LEDGER_COLUMNS, key="effect_key", update=("status", "detail", "done_at")
@@ -268,9 +267,9 @@ class SqliteStateStore:
 
     def bookmark(self, project: str) -> Bookmark | None:
         row = self._db.execute(
-            "SELECT project, since, backfilled FROM bookmarks WHERE project = ?", (project,)
+            "SELECT project, position, backfilled FROM bookmarks WHERE project = ?", (project,)
         ).fetchone()
-        return None if row is None else Bookmark(row[0], _dt(row[1]), bool(row[2]))
+        return None if row is None else Bookmark(row[0], str(row[1]), bool(row[2]))
 
     def ticket(self, issue_id: str) -> Ticket | None:
         row = self._db.execute(f"{_SELECT_TICKETS} WHERE issue_id = ?", (issue_id,)).fetchone()
@@ -388,7 +387,7 @@ class SqliteStateStore:
             if t.bookmark is not None:
                 mark = t.bookmark
                 self._db.execute(_UPSERT_BOOKMARK,
-                                 (mark.project, to_text(mark.since), mark.backfilled))
+                                 (mark.project, mark.position, mark.backfilled))
 
     def pending_outbox(self, now: datetime, limit: int = 100, *,
                        webhook: bool | None = None) -> list[OutboxMessage]:

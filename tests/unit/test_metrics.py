@@ -21,7 +21,7 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
     store.commit(Transaction(
         effects=[Effect("HELP-1|acknowledge|created|0:notify", "HELP-1", "acknowledge",
                         "0:notify", "created", created_at=NOW)],
-        bookmark=Bookmark("HELP", NOW - timedelta(seconds=90), True)))
+        bookmark=Bookmark("HELP", (NOW - timedelta(seconds=90)).isoformat(), True)))
     rows = [("m1", "ticket", "ordinary", ""), ("m2", "comment", "reply", ""),
             ("m3", "quarantine", "bounce",
              "a bounce for no known ticket (recipients: x@example.edu)"),

@@ -18,7 +18,6 @@ from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.thread import find, id_variants
 from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.derive import last_status_entry
 from connector.tracker.base import LegacyTracker
 from connector.tracker.jira.fields import FieldCodec
 
@@ -77,7 +76,8 @@ class Facts:
         if ticket is not None and jira.get(ticket.status, "").lower() == status.lower():
             return ticket.status_since
         history = self.tracker.changelogs([issue_id]).get(issue_id, [])
-        return last_status_entry(history) or updated
+        moves = [c.created for c in history if any(i.field == "status" for i in c.items)]
+        return max(moves) if moves else updated
 
     def bounce_key(self, mail: ParsedMail, found: Classification) -> str | None:
         """The ticket of the mail of ours a bounce returns, from the Message-IDs it quotes

@@ -143,7 +143,7 @@ def test_census_gap_is_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> Non
     caplog.set_level(logging.WARNING)
     assert service.cycle.census() == (1, 0)
     service.close()
-    assert "census gap: 1 open tickets in Jira, 0 in the mirror" in caplog.text
+    assert "census gap: 1 open tickets in the tracker, 0 in the mirror" in caplog.text
 
 
 def test_census_runs_hourly_across_processes(rig: Rig) -> None:

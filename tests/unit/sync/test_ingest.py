@@ -475,21 +475,21 @@ def test_derive_counts_a_mail_comment_as_its_senders_not_ours() -> None:
     """A comment posted by ticketflow's user for a customer's mail: `commented by customer`,
     not own; the same user's own notes stay own and staff; the mirror's last customer reply
     is the mail's."""
-    from connector.domain import Comment
     from connector.sync.derive import Vocabulary, events_from, last_customer_reply
+    from connector.tracker.values import Comment, Person, TrackedTicket
 
-    me = User("ticketflow", account_id="acc-bot")
+    me = Person("acc-bot", None, "ticketflow")
     at = MONDAY
-    mail_comment = Comment("c1", "HELP-1", at, me, "From: Pat (by email)\n\nHi")
-    note = Comment("c2", "HELP-1", at + timedelta(minutes=1), me, "bounce", internal=True)
-    issue = Issue(id="1", key="HELP-1", summary="s", status="Pending", created=at, updated=at,
-                  comments=(mail_comment, note))
-    vocabulary = Vocabulary({}, frozenset(), "acc-bot")
-    events = events_from(issue, [], vocabulary, is_new=False, comments=[mail_comment, note],
-                         customer=PAT, mail_sides={"c1": "customer"})
+    mail_comment = Comment("c1", at, me, "From: Pat (by email)\n\nHi")
+    note = Comment("c2", at + timedelta(minutes=1), me, "bounce", public=False)
+    ticket = TrackedTicket(key="HELP-1", id="1", summary="s", status="Pending", created=at,
+                           updated=at, customer=PAT, comments=(mail_comment, note))
+    vocabulary = Vocabulary(frozenset(), "acc-bot")
+    events = events_from(ticket, [], vocabulary, is_new=False, comments=[mail_comment, note],
+                         mail_sides={"c1": "customer"})
     assert [(e.by, e.own) for e in events] == [("customer", False), ("staff", True)]
-    assert last_customer_reply(issue, PAT, None, {"c1": "customer"}) == at
-    assert last_customer_reply(issue, PAT, None) is None
+    assert last_customer_reply(ticket, None, {"c1": "customer"}) == at
+    assert last_customer_reply(ticket, None) is None
 
 
 def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig) -> None:

@@ -4,7 +4,7 @@ missed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from connector.state.base import Bookmark, Transaction
 from connector.state.sqlite import SqliteStateStore
@@ -29,7 +29,8 @@ def test_a_host_clock_twenty_minutes_ahead_misses_no_ticket(
     finally:
         store.close()
     assert bookmark is not None
-    assert bookmark.since <= rig.tracker.clock.now() < rig.clock.now()
+    since = datetime.fromisoformat(bookmark.position)
+    assert since <= rig.tracker.clock.now() < rig.clock.now()
 
 
 def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
@@ -43,7 +44,8 @@ def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
     rig.advance(timedelta(minutes=1))
     rig.cycle()                                   # first run: baseline, older mirrored
     store = SqliteStateStore(rig.settings.state_db)
-    store.commit(Transaction(bookmark=Bookmark("HELP", MONDAY + timedelta(minutes=40), True)))
+    ahead = (MONDAY + timedelta(minutes=40)).isoformat()
+    store.commit(Transaction(bookmark=Bookmark("HELP", ahead, True)))
     with store.db:
         store.db.execute("DELETE FROM tickets WHERE key = ?", (older,))
     store.close()
