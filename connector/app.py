@@ -105,9 +105,8 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     workflow = workflow_view(tracker, config, settings, store)
     me = workflow.myself().ref
     calendar = BusinessCalendar.from_config(config.rules.calendar)
-    runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
-                      codec=codec, jira_url=settings.jira_url or "", mail_from=mail_from(
-                          config, settings),
+    runtime = Runtime(tracker=workflow, store=store, config=config, calendar=calendar,
+                      mail_from=mail_from(config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
     poller = Poller(tracker=workflow, store=store, config=config,
                     vocabulary=vocabulary(config, me),

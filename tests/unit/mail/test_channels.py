@@ -192,9 +192,11 @@ def test_webhook_without_its_url_is_a_configuration_error(tmp_path: Path) -> Non
         _rig(tmp_path, "  assignee: {via: webhook}\n")
 
 
-def test_customer_notices_as_public_jsm_comments(tmp_path: Path) -> None:
-    """`customer: {via: jsm_comment}` comments publicly (JSM mails the customer)."""
-    rig = _rig(tmp_path, "  assignee: {via: email}\n  customer: {via: jsm_comment}\n")
+@pytest.mark.parametrize("word", ["public_comment", "jsm_comment"])
+def test_customer_notices_as_public_comments(tmp_path: Path, word: str) -> None:
+    """`customer: {via: public_comment}` (or its older word `jsm_comment`) comments publicly:
+    the tracker mails the customer; nothing goes through the outbox."""
+    rig = _rig(tmp_path, f"  assignee: {{via: email}}\n  customer: {{via: {word}}}\n")
     key = rig.new_ticket()
     rig.cycle()
     comments = rig.tracker.comments(key)

@@ -23,12 +23,12 @@ def test_an_escalation_to_people_jira_lacks_waits_and_so_do_its_notices(
     rows = rig.effects(key)
     escalate = rows["escalate stale tier 1 0:escalate"]
     assert escalate.status == "blocked"
-    assert escalate.detail.startswith("no Jira user matches 'bob@example.edu'")
+    assert escalate.detail.startswith("no tracker user matches 'bob@example.edu'")
     for index in (1, 2):
         notice = rows[f"escalate stale tier 1 {index}:notify"]
         assert notice.status == "blocked"
         assert notice.detail.startswith("waits for escalate (action 0) of rule 'escalate stale "
-                                        "tier 1', blocked: no Jira user matches")
+                                        "tier 1', blocked: no tracker user matches")
     assert report.counts() == {"blocked": 3}
     assert report.summary() == "3 blocked (waiting for a configuration fix)"
     issue = rig.tracker.get_issue(key)
