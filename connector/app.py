@@ -36,7 +36,7 @@ from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import Flavor, LegacyTracker
+from connector.tracker.base import Flavor, LegacyTracker, Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.fields import FieldCodec
@@ -87,7 +87,6 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
     between two messages. `new_state` accepts an empty state file."""
-    codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
@@ -130,7 +129,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                 own.close()
 
         # Mail intake writes to Jira, so a dry run leaves the mailbox alone.
-        ingest = mail_intake(config, settings, tracker=tracker, store=store, codec=codec,
+        ingest = mail_intake(config, settings, tracker=workflow, store=store,
                              calendar=calendar)
 
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
@@ -191,16 +190,15 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
                          staff=[u for role in config.mappings.roles.values() for u in role.users])
 
 
-def mail_intake(config: Config, settings: Settings, *, tracker: LegacyTracker,
-                store: SqliteStateStore, codec: FieldCodec,
-                calendar: BusinessCalendar) -> Ingest | None:
+def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
+                store: SqliteStateStore, calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
     opener = mailbox_opener(config, settings, store)
     if opener is None:
         return None
     rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
-    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
+    return Ingest(tracker=tracker, store=store, rules=rules, calendar=calendar,
                   open_mailbox=opener)
 
 

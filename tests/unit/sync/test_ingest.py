@@ -23,7 +23,7 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.domain import Issue, User
 from connector.mail.intake.ingest import IngestReport
-from connector.mail.intake.writer import mail_label
+from connector.mail.intake.writer import mail_marker
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.tracker.fake import FakeTracker
@@ -202,7 +202,7 @@ def test_a_reply_by_in_reply_to_is_a_customer_comment_that_fires_rules(rig: Rig)
     rig.cycle()
     assert rig.keys() == [key]
     (comment,) = rig.tracker.comments(key)
-    marker = mail_label("<reply1@uni.example.edu>")
+    marker = mail_marker("<reply1@uni.example.edu>")
     assert comment.body == f"From: Pat Doe <{PAT}> (by email, ref {marker})\n\nIt says code 17."
     assert not comment.internal
     assert len(rig.outbox("customer_replied")) == 1
@@ -513,7 +513,7 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     rig.tracker.create_issue = flaky  # type: ignore[method-assign]
     first = rig.ingest()
     assert (first.tickets, first.deferred) == (1, 1)
-    assert "stopped early: Jira was unavailable" in first.error
+    assert "stopped early: the tracker was unavailable" in first.error
     summaries = [rig.issue(key).summary for key in list(rig.keys())]
     assert summaries == ["Request number 1"]
     rig.later(minutes=1)
