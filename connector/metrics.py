@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -58,15 +57,18 @@ class StateCollector(Collector):
     """Counts kept in the state file, read through a read-only connection per scrape (so
     they survive restarts and never contend with the service's own connection)."""
 
-    def __init__(self, state_db: Path, *, now: Callable[[], datetime]) -> None:
-        self.state_db = state_db
+    def __init__(self, open_reader: Callable[[], sqlite3.Connection | None], *,
+                 now: Callable[[], datetime]) -> None:
+        """`open_reader`: a new read-only connection to the state (None while there is none),
+        from the composition root."""
+        self.open_reader = open_reader
         self.now = now
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        if not self.state_db.exists():
+        reader = self.open_reader()
+        if reader is None:
             return
-        uri = f"{self.state_db.resolve().as_uri()}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True)) as db:
+        with closing(reader) as db:
             yield from self._rules(db)
             yield from self._messages(db)
             yield from self._mail(db)

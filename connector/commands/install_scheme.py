@@ -29,10 +29,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
     """Create (Cloud) or verify and list (Data Center) the workflow's scheme in Jira."""
-    from connector.app import connect_tracker
+    from connector.app import installer
     from connector.config.loader import load_config
-    from connector.tracker.jira import setup
 
     config = load_config(args.config_dir)  # a bad config stops before any network call
-    tracker = connect_tracker(config, settings)
-    return setup.install_scheme(config, tracker, dry_run=args.dry_run, output=args.output)
+    return installer(config, settings).install_scheme(config, dry_run=args.dry_run,
+                                                      output=args.output)

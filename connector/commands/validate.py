@@ -20,19 +20,17 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "every problem as FILE:LINE:COL.", settings=TRACKER_SETTINGS)
     parser.add_argument(
         "--online", action="store_true",
-        help="also check project, issue type, statuses, fields and users against Jira")
+        help="also check project, issue type, statuses, fields and users against the tracker")
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check every config file; problems are raised as ConfigError (exit 2)."""
-    from connector.app import connect_tracker
+    from connector.app import online_check
     from connector.config.loader import load_config
-    from connector.tracker.jira import setup
 
     config = load_config(args.config_dir)  # files first: no network call for a bad file
-    # With --online nothing is said to be ok until Jira agrees too.
-    online = setup.validate_online(config, connect_tracker(config, settings)) \
-        if args.online else None
+    # With --online nothing is said to be ok until the tracker agrees too.
+    online = online_check(config, settings) if args.online else None
     shown = ", ".join(
         str(p.relative_to(config.config_dir)) if p.is_relative_to(config.config_dir) else str(p)
         for p in config.files

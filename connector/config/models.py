@@ -296,6 +296,11 @@ class MappingsFile(Strict):
     roles: dict[str, RoleDef]
     mailbox: Mailbox
 
+    @property
+    def keeps_satisfaction(self) -> bool:
+        """Whether the tracker keeps the survey's score in a field of its own."""
+        return self.fields.satisfaction is not None
+
     @model_validator(mode="after")
     def _distinct_jira_statuses(self) -> MappingsFile:
         seen: dict[str, str] = {}

@@ -565,3 +565,27 @@ def _file_lock(lock_path: Path, location: str) -> Iterator[None]:
 def open_store(path: Path | str) -> SqliteStateStore:
     """Open (creating and migrating if need be) the state database at `path`."""
     return SqliteStateStore(path)
+
+
+def read_only(path: Path | str) -> sqlite3.Connection | None:
+    """A read-only connection to a state file (None while there is none): no migration, no
+    lock, no write can come from it, and it never contends with the service's own."""
+    source = Path(path)
+    if not source.exists():
+        return None
+    return sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def snapshot(source: Path, target: Path) -> None:
+    """Copy the state for a dry run through a read-only connection: the real file is not
+    migrated, locked or touched in any way. A file that is no SQLite database is named."""
+    try:
+        reader = read_only(source)
+        if reader is None:
+            return
+        with closing(reader) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as error:
+        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
+                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
+                         "backup)") from None

@@ -239,7 +239,7 @@ def test_the_words_of_once_say_what_happened(
     assert f"{key}  acknowledge  0:notify  would be skipped: request_submitted: no recipient" in out
     assert f"{key}  acknowledge  1:categorize  would be done: category Other" in out
     assert ": 2 actions planned; would be 1 done, 1 skipped" in out
-    assert "  would set components on " + key in out
+    assert "  would set category on " + key in out
     assert main(["once"]) == 0
     out = capsys.readouterr().out
     assert f"{key}  acknowledge  0:notify  skipped: request_submitted: no recipient" in out

@@ -17,7 +17,7 @@ from connector.domain import Issue
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Flavor, LegacyTracker, Notes
+from connector.tracker.base import Flavor, LegacyTracker, Notes, Tracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import setup
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
@@ -231,3 +231,9 @@ def _remembered_flavor(settings: Settings, notes: Notes | None) -> Flavor | None
     if settings.jira_flavor == "auto" and known in ("cloud", "datacenter"):
         return cast("Flavor", known)
     return None
+
+
+def describe(tracker: Tracker, settings: Settings) -> str:
+    """`https://x.atlassian.net (cloud)`: which Jira, and the flavor spoken with it."""
+    flavor = tracker.flavor if isinstance(tracker, JiraTracker) else "not Jira"
+    return f"{settings.jira_url} ({flavor})"
