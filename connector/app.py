@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
@@ -35,16 +34,9 @@ from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import (
-    LegacyTracker,
-    Notes,
-    SupportsInstall,
-    SupportsOnlineCheck,
-    Tracker,
-)
+from connector.tracker.base import Notes, SupportsInstall, SupportsOnlineCheck, Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira import tracker as jira
-from connector.tracker.jira.translate import JiraVocabulary
 from connector.web.feedback import FeedbackEndpoint, link_builder
 
 
@@ -106,23 +98,13 @@ def vocabulary(config: Config, me: str) -> Vocabulary:
     return Vocabulary(config.rules.workflow.done_statuses, me)
 
 
-def workflow_view(legacy: LegacyTracker, config: Config, settings: Settings,
-                  store: SqliteStateStore) -> Tracker:
-    """The Tracker protocol over a Jira-shaped tracker (the old test fake), until the tests
-    have moved to the workflow fake."""
-    words = JiraVocabulary.from_config(config, flavor=legacy.flavor)
-    return jira.JiraTracker(legacy, words, notes=store, base_url=settings.jira_url or "",
-                            identity_key=f"jira_user {settings.jira_url} "
-                            f"{settings.jira_email or ''}")
-
-
 def mail_from(config: Config, settings: Settings) -> str:
     return settings.mail_from or config.mappings.mailbox.address
 
 
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
-          tracker: Tracker | LegacyTracker | None = None, retrier: Retrier | None = None,
+          tracker: Tracker | None = None, retrier: Retrier | None = None,
           stop: threading.Event | None = None, new_state: bool = False) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
@@ -139,17 +121,14 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     store = SqliteStateStore(state_path, new_state=new_state or dry_run)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
-    elif hasattr(tracker, "create_issue"):
-        tracker = workflow_view(cast("LegacyTracker", tracker), config, settings, store)
-    workflow: Tracker = tracker
     if dry_run:
-        workflow = RecordingTracker(workflow)
-    me = workflow.myself().ref
+        tracker = RecordingTracker(tracker)
+    me = tracker.myself().ref
     calendar = BusinessCalendar.from_config(config.rules.calendar)
-    runtime = Runtime(tracker=workflow, store=store, config=config, calendar=calendar,
+    runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
                       mail_from=mail_from(config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
-    poller = Poller(tracker=workflow, store=store, config=config,
+    poller = Poller(tracker=tracker, store=store, config=config,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
                     progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
@@ -171,12 +150,12 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                 own.close()
 
         # Mail intake writes to the tracker, so a dry run leaves the mailbox alone.
-        ingest = mail_intake(config, settings, tracker=workflow, store=store,
+        ingest = mail_intake(config, settings, tracker=tracker, store=store,
                              calendar=calendar)
 
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
                   ingest=ingest, deliver=deliverer)
-    return Service(config, settings, workflow, store, runtime, cycle,
+    return Service(config, settings, tracker, store, runtime, cycle,
                    TRACKERS.get(config.mappings.tracker, TRACKERS["jira"]).site(settings) or "",
                    scratch)
 

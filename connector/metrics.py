@@ -21,12 +21,13 @@ CYCLE_SECONDS = Histogram("ticketflow_cycle_duration_seconds", "Time one cycle t
 JOB_ERRORS = Counter("ticketflow_job_errors", "Service jobs that raised, by job.", ["job"],
                      registry=REGISTRY)
 TRACKER_REQUESTS = Counter("ticketflow_tracker_requests",
-                           "Requests to Jira, by outcome (ok, rate_limited, server_error, "
+                           "Requests to the tracker, by outcome (ok, rate_limited, server_error, "
                            "client_error, connection_error).", ["outcome"], registry=REGISTRY)
 RATE_LIMIT_WAITS = Counter("ticketflow_rate_limit_waits",
-                           "Waits because Jira answered 429 or 503.", registry=REGISTRY)
+                           "Waits because the tracker answered 429 or 503.", registry=REGISTRY)
 RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
-                             "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
+                             "Seconds spent waiting on the tracker's rate limits.",
+                             registry=REGISTRY)
 
 
 def tracker_requests() -> float:

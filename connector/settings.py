@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Address `run` serves health/metrics on.")
     http_port: int = Field(8787, description="Port `run` serves /healthz, /metrics, /feedback.")
     mail_interval: int = Field(60, description="Seconds between mailbox reads in `run`.")
-    poll_interval: int = Field(60, description="Seconds between Jira polls in `run`.")
+    poll_interval: int = Field(60, description="Seconds between tracker polls in `run`.")
     delivery_interval: int = Field(30, description="Seconds between outbox deliveries in `run`.")
 
     @field_validator("jira_url")

@@ -9,14 +9,11 @@ custom statuses, groups, cursors) stays in its package under `connector/tracker/
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from connector.domain import Change as LegacyChange
-from connector.domain import Comment as LegacyComment
-from connector.domain import Issue, User
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.values import (
     Attachment,
@@ -29,9 +26,6 @@ from connector.tracker.values import (
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
-
-Flavor = Literal["cloud", "datacenter"]
-
 
 class TicketRefs(Protocol):
     """How a tracker's tickets are referred to: `HELP-12` on Jira, `#4711` on Zendesk."""
@@ -168,119 +162,4 @@ class SupportsOnlineCheck(Protocol):
 
     def check_config(self, config: Config) -> str:
         """Raise a ConfigError naming each mismatch at its line; else the line to print."""
-        ...
-
-
-class LegacyTracker(Protocol):
-    """The Jira-shaped protocol the core spoke before `Tracker` (removed once nothing uses it).
-
-    Statuses are named as the tracker names them (mappings.yaml translates). Users are
-    addressed by `User.ref` (account id on Cloud, user name on Data Center).
-    """
-
-    flavor: Flavor
-
-    def search_changed(
-        self, project: str, *, since: datetime, page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        """Pages of issues updated at or after `since` (an absolute instant), oldest first."""
-        ...
-
-    def search_open(
-        self, project: str, *, done_statuses: Sequence[str], page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        """Pages of every issue not in one of `done_statuses` (first-run backfill)."""
-        ...
-
-    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
-        """How many issues are open (census): approximate on Cloud, exact on Data Center."""
-        ...
-
-    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[LegacyChange]]:
-        """Every changelog entry of these issues, oldest first, by issue id."""
-        ...
-
-    def comments(self, key: str) -> list[LegacyComment]:
-        """The issue's comments, oldest first."""
-        ...
-
-    def get_issue(self, key: str) -> Issue:
-        """One issue by key."""
-        ...
-
-    def create_issue(
-        self,
-        project: str,
-        *,
-        issue_type: str,
-        summary: str,
-        description: str,
-        fields: Mapping[str, Any] | None = None,
-        properties: Mapping[str, Any] | None = None,
-    ) -> Issue:
-        """Create an issue; `fields` are raw tracker field values, `properties` issue properties."""
-        ...
-
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None,
-                      restart: bool = True) -> None:
-        """Move the issue to `status` through the workflow transition that leads there.
-
-        `from_status`, when the caller knows the issue's current status, lets the tracker use
-        a cached transition instead of asking. Already in `status` with no transition leading
-        there (a retried action): nothing happens. Otherwise no such transition: TrackerError.
-        """
-        ...
-
-    def add_comment(self, key: str, body: str, *, internal: bool) -> LegacyComment:
-        """Comment as plain text; internal comments are hidden from customers."""
-        ...
-
-    def assign(self, key: str, user: User | None) -> None:
-        """Assign the issue (None unassigns)."""
-        ...
-
-    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Set raw tracker field values (labels, components, custom fields)."""
-        ...
-
-    def attach(self, key: str, attachment: Attachment) -> None:
-        """Upload a file to the issue."""
-        ...
-
-    def notify(
-        self,
-        key: str,
-        *,
-        subject: str,
-        text_body: str,
-        html_body: str | None,
-        users: Sequence[User],
-    ) -> None:
-        """Send a message to users through the tracker's own notification mail."""
-        ...
-
-    def myself(self) -> User:
-        """The user ticketflow acts as (to tell its own changes from people's)."""
-        ...
-
-    def server_time(self) -> datetime:
-        """The tracker's own clock, now: the bookmarks are instants of the tracker's clock
-        (it stamps `updated`), which may differ from the host's."""
-        ...
-
-    def find_user(self, query: str) -> User | None:
-        """A user by email or name, or None."""
-        ...
-
-    def get_property(self, key: str, name: str) -> Any:
-        """An issue property's value, or None."""
-        ...
-
-    def find_by_label(self, project: str, label: str) -> Issue | None:
-        """The oldest issue of the project carrying `label`, or None (JQL `labels = ...`;
-        how mail intake finds an issue it created before a crash could record it)."""
-        ...
-
-    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
-        """Link two issues (e.g. a follow-up ticket to the completed one it follows)."""
         ...

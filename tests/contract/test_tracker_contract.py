@@ -22,15 +22,16 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
 from connector.errors import NoTransitionError, TrackerError
 from connector.http.retry import Retrier
+from connector.mail.intake.writer import carries, stamped
 from connector.sandbox import Sandbox
 from connector.settings import Settings
 from connector.tracker.base import Tracker
+from connector.tracker.fake import FakeTracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import installer, provisioner
 from connector.tracker.jira.client import connect
 from connector.tracker.jira.scheme import desired_from
 from connector.tracker.jira.tracker import open_tracker
-from connector.tracker.memory import FakeTracker
 from connector.tracker.values import Attachment, MailOrigin, NewTicket, Person, WorkflowFields
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
@@ -253,6 +254,32 @@ def test_a_ticket_made_from_mail_is_found_by_its_marker(world: World) -> None:
     assert "tf-auto" in world.tracker.ticket(key).labels
     world.tracker.attach(key, Attachment("trace.log", b"line\n", "text/plain"))
     assert world.tracker.attachments(key) == ["trace.log"]
+
+
+def test_the_oldest_ticket_with_a_marker_is_the_one_found(world: World) -> None:
+    """Two tickets carry one mail's marker (a crash between a create and its record, then a
+    second create): the older one is the mail's ticket, whatever else carries other markers."""
+    _new(world, "unrelated")
+    mail = MailOrigin("tf-mail-0123456789ab", "k", "<m@x>")
+    first = world.tracker.create(NewTicket("two", "", mail=mail))
+    world.tracker.create(NewTicket("three", "", mail=mail))
+    assert world.tracker.find_by_mail_marker("tf-mail-0123456789ab") == first
+
+
+def test_a_comments_marker_survives_the_trackers_rich_text(world: World) -> None:
+    """The marker closing a mail comment's first line reads back from the comment list as it
+    was written (ADF on Jira Cloud, escaped wiki markup on Data Center), beside markup-like
+    text in the sender's name, and tells two equal bodies apart."""
+    key = _new(world)
+    header = "From: *Pat* [~admin] {code} <pat@uni.example.edu> (by email)\n\nThanks!"
+    first, second = stamped(header, "tf-mail-0123456789ab"), stamped(header, "tf-mail-ba98")
+    world.tracker.add_comment(key, first, public=True)
+    world.tracker.add_comment(key, second, public=True)
+    bodies = [c.body for c in world.tracker.comments(key)]
+    assert [carries(b, "tf-mail-0123456789ab") for b in bodies] == [True, False]
+    assert [carries(b, "tf-mail-ba98") for b in bodies] == [False, True]
+    assert bodies[0].partition("\n")[0] == (
+        "From: *Pat* [~admin] {code} <pat@uni.example.edu> (by email, ref tf-mail-0123456789ab)")
 
 
 def test_the_feed_backfills_open_tickets_then_follows_changes(world: World) -> None:

@@ -15,9 +15,10 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from connector.domain import Issue
-from connector.tracker.base import LegacyTracker, Notes
+from connector.tracker.base import Notes
 from connector.tracker.feed import FeedPage, TicketChanges
+from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.records import Issue
 from connector.tracker.jira.translate import JiraVocabulary, oldest_first
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ MEASURE_EVERY = timedelta(hours=1)
 class JiraFeed:
     """`Tracker.changes` for one Jira project."""
 
-    def __init__(self, client: LegacyTracker, vocabulary: JiraVocabulary, notes: Notes | None,
+    def __init__(self, client: JiraClient, vocabulary: JiraVocabulary, notes: Notes | None,
                  *, overlap: timedelta = OVERLAP, page_size: int = 100) -> None:
         self._client = client
         self._words = vocabulary

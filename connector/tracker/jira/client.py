@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
-from connector.domain import Change, Comment, Issue, User
 from connector.errors import (
     AuthError,
     ConfigError,
@@ -21,7 +20,6 @@ from connector.errors import (
 )
 from connector.http.retry import HttpStatusError, Retrier, UnreachableError
 from connector.settings import Settings
-from connector.tracker.base import Flavor
 from connector.tracker.jira import paging
 from connector.tracker.jira.adf import escape_wiki, text_to_adf
 from connector.tracker.jira.admin import JiraAdmin
@@ -36,6 +34,7 @@ from connector.tracker.jira.convert import (
 )
 from connector.tracker.jira.http import JiraHttp, unreachable
 from connector.tracker.jira.permissions import AccountCheckedHttp
+from connector.tracker.jira.records import Change, Comment, Flavor, Issue, User
 from connector.tracker.jira.transitions import TransitionCache, options
 from connector.tracker.transitions import choose
 from connector.tracker.values import Attachment
@@ -179,7 +178,9 @@ class JiraClient:
         description: str,
         fields: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
-    ) -> Issue:
+    ) -> str:
+        """Create an issue; returns its key (nothing more is read: the caller has what it
+        wrote)."""
         values = {
             "project": {"key": project},
             "issuetype": {"name": issue_type},
@@ -192,8 +193,7 @@ class JiraClient:
             body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
         created = an_object(self._http.post("issue", body), "created issue")
         with reading("created issue"):
-            key = str(created["key"])
-        return self.get_issue(key)
+            return str(created["key"])
 
     def transition_to(self, key: str, status: str, *, from_status: str | None = None,
                       restart: bool = True) -> None:

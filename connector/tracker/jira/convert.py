@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.domain import Change, ChangeItem, Comment, Issue, User
 from connector.errors import MalformedAnswerError
 from connector.tracker.jira.adf import adf_to_text, unescape_wiki
+from connector.tracker.jira.records import Change, ChangeItem, Comment, Issue, User
 
 # The system fields ticketflow reads; searches ask for exactly these plus the mapped custom fields.
 ISSUE_FIELDS = (

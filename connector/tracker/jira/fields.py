@@ -13,7 +13,7 @@ from typing import Any
 
 from connector.config.loader import Config
 from connector.config.models import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
-from connector.domain import ChangeItem, Issue
+from connector.tracker.jira.records import ChangeItem, Issue
 from connector.tracker.values import UNSET, Unset
 
 Target = ComponentTarget | LabelTarget | CustomFieldTarget

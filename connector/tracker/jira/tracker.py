@@ -13,16 +13,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from connector.domain import Issue
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Flavor, LegacyTracker, Notes, Tracker
+from connector.tracker.base import Notes, Tracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import setup
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
 from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.records import Flavor, Issue
 from connector.tracker.jira.translate import JiraVocabulary, oldest_first
 from connector.tracker.refs import ProjectKeyRefs
 from connector.tracker.values import (
@@ -46,7 +46,7 @@ class JiraTracker:
     """One Jira project in the workflow's words. `notes` keeps what it learns across runs
     (its clock's offset, who ticketflow is there); `identity_key` names that in the notes."""
 
-    def __init__(self, client: LegacyTracker, vocabulary: JiraVocabulary, *,
+    def __init__(self, client: JiraClient, vocabulary: JiraVocabulary, *,
                  notes: Notes | None = None, base_url: str = "", identity_key: str = "",
                  overlap: timedelta = OVERLAP, page_size: int = 100) -> None:
         self._client = client
@@ -64,7 +64,7 @@ class JiraTracker:
         return self._client.flavor
 
     @property
-    def client(self) -> LegacyTracker:
+    def client(self) -> JiraClient:
         """Jira in Jira's own terms (for the installer and the online checks)."""
         return self._client
 
@@ -132,13 +132,13 @@ class JiraTracker:
         if ticket.mail is not None:
             properties = {MAIL_PROPERTY: {"message_id": ticket.mail.message_id,
                                           "key": ticket.mail.mail_key}}
-        issue = self._client.create_issue(
+        key = self._client.create_issue(
             self._words.project, issue_type=self._words.issue_type, summary=ticket.summary,
             description=ticket.description, fields=fields, properties=properties)
         rest = WorkflowFields(status=ticket.fields.status, assignee=ticket.fields.assignee)
         if rest.given():
-            self.update(issue.key, rest)
-        return issue.key
+            self.update(key, rest)
+        return key
 
     def update(self, key: str, fields: WorkflowFields, *, restart_status: bool = False) -> None:
         """Fields (one edit), then the assignee, then the status through its transition."""
@@ -183,16 +183,12 @@ class JiraTracker:
     def install_scheme(self, config: Config, *, dry_run: bool, output: Path | None = None,
                        echo: Callable[[str], None] = print,
                        wait: Callable[[float], None] = time.sleep) -> int:
-        return setup.install_scheme(config, self._jira(), dry_run=dry_run, output=output,
+        return setup.install_scheme(config, self._client, dry_run=dry_run, output=output,
                                     echo=echo, wait=wait)
 
     def check_config(self, config: Config) -> str:
-        return setup.validate_online(config, self._jira())
+        return setup.validate_online(config, self._client)
 
-    def _jira(self) -> JiraClient:
-        if not isinstance(self._client, JiraClient):
-            raise TypeError("installing and checking need a real Jira (JiraClient)")
-        return self._client
 
     def _read(self, issue: Issue) -> TrackedTicket:
         self._ids[issue.key] = issue.id

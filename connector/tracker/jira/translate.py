@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.config.loader import Config
-from connector.domain import Change as JiraChange
-from connector.domain import ChangeItem as JiraItem
-from connector.domain import Comment as JiraComment
-from connector.domain import Issue, User
-from connector.tracker.base import Flavor
 from connector.tracker.feed import Change, ChangeItem, field_change
 from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.records import Change as JiraChange
+from connector.tracker.jira.records import ChangeItem as JiraItem
+from connector.tracker.jira.records import Comment as JiraComment
+from connector.tracker.jira.records import Flavor, Issue, User
 from connector.tracker.values import UNSET, Comment, Person, TrackedTicket, WorkflowFields
 
 # Jira's newest comments come with a search or a read: at most this many (Cloud).

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from connector.http.retry import Retrier, RetryPolicy
 from connector.settings import Settings
-from connector.tracker.base import Flavor
 from connector.tracker.jira.client import JiraClient, connect
+from connector.tracker.jira.records import Flavor
 
 BASE = "https://jira.example.test"
 TOKEN = "s3cr3t-api-token"

@@ -16,8 +16,8 @@ import pytest
 import responses
 
 from connector.errors import MalformedAnswerError, RetriableError
-from connector.tracker.base import Flavor
 from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.records import Flavor
 
 Url = Callable[[Flavor, str], str]
 Make = Callable[..., JiraClient]

@@ -14,8 +14,8 @@ import requests
 import responses
 
 from connector.errors import NotDoneError, RetriableError
-from connector.tracker.base import Flavor
 from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.records import Flavor
 
 Url = Callable[[Flavor, str], str]
 Make = Callable[..., JiraClient]

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.config.models import FieldMap
-from connector.domain import Change as JiraChange
-from connector.domain import ChangeItem as JiraItem
-from connector.domain import Issue, User
 from connector.tracker.feed import ChangeItem
 from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira.records import Change as JiraChange
+from connector.tracker.jira.records import ChangeItem as JiraItem
+from connector.tracker.jira.records import Issue, User
 from connector.tracker.jira.translate import JiraVocabulary
 from connector.tracker.values import WorkflowFields
 

@@ -17,7 +17,7 @@ from connector.errors import RetriableError
 from connector.settings import Settings
 from connector.state.feedback import answer_for
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.memory import FakeTracker
+from connector.tracker.fake import FakeTracker
 from connector.tracker.values import NewTicket, Person
 from connector.web.feedback import make_feedback_app, write_back_pending
 from connector.web.tokens import FeedbackRef, make_token

@@ -15,7 +15,7 @@ from connector.mail.intake.base import Destination, RawMail
 from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.memory import FakeTracker
+from connector.tracker.fake import FakeTracker
 
 ROOT = Path(__file__).resolve().parents[4]
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
