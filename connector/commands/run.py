@@ -20,14 +20,17 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from connector.clock import Clock
     from connector.config.loader import Config
     from connector.settings import Settings
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
 
 log = logging.getLogger("connector.run")
 
 RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
                 "mail_from", "public_url", "feedback_secret", "http_host", "http_port",
-                "mail_interval", "poll_interval", "delivery_interval")
+                "mail_interval", "poll_interval", "delivery_interval", "webhook_secret")
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -73,12 +76,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
-            http = serve_http(service_app(health=health.status, feedback=feedback), settings)
+            wakeup, hooks = _webhooks(settings, clock)
+            http = serve_http(service_app(health=health.status, feedback=feedback,
+                                          hooks=hooks), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
-                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop)
+                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
+                                   wakeup=wakeup)
                 # Answers Jira did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
                     service.store, service.tracker, config))
@@ -91,6 +97,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         service.close()
 
 
+def _webhooks(settings: Settings, clock: Clock) -> tuple[PollWakeup | None,
+                                                          HookEndpoint | None]:
+    """The wake-up a verified webhook pulls, and /hooks/; neither without a secret."""
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
+
+    if settings.webhook_secret is None:
+        return None, None
+    wakeup = PollWakeup(clock)
+    return wakeup, HookEndpoint(secret=settings.webhook_secret.get_secret_value(),
+                                wake=wakeup.request, clock=clock)
+
+
 def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
 
@@ -98,6 +117,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, flavor: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
         mail_in = f"IMAP {settings.imap_url}"
@@ -108,6 +128,13 @@ def _summary(config: Config, settings: Settings, *, flavor: str, served: str) ->
     log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
              settings.jira_url, flavor, config.mappings.project, settings.state_db)
     log.info("serving /healthz, /metrics and /feedback/ on %s", served)
+    if settings.webhook_secret:
+        log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "
+                 "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs)",
+                 FLOOR.total_seconds())
+    else:
+        log.info("webhooks: none accepted (TICKETFLOW_WEBHOOK_SECRET is unset); polls every "
+                 "%ds only", settings.poll_interval)
     log.info("mail in: %s; mail out: %s%s; every %ds mail, %ds poll, %ds delivery", mail_in,
              mail_out, "; chat webhook set" if settings.webhook_url else "",
              settings.mail_interval, settings.poll_interval, settings.delivery_interval)

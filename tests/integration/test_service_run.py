@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,15 @@ class Launcher:
                                    "customfield_10072": "pat@uni.example.edu"})
 
 
-@pytest.fixture
-def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launcher]:
+@contextmanager
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              **settings: str) -> Iterator[Launcher]:
+    """A sandbox with the scheme installed, and a launcher for `run` against it whose
+    environment also holds `settings` (`poll_interval="3600"`); processes it left running are
+    killed at the end."""
     with Sandbox("cloud") as sandbox:
         launcher = Launcher(sandbox, tmp_path)
+        launcher.env.update({f"TICKETFLOW_{k.upper()}": v for k, v in settings.items()})
         for key, value in launcher.env.items():
             if key.startswith("TICKETFLOW_"):
                 monkeypatch.setenv(key, value)
@@ -87,6 +93,12 @@ def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launch
                 if process.poll() is None:
                     process.kill()
                     process.wait()
+
+
+@pytest.fixture
+def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launcher]:
+    with installed(tmp_path, monkeypatch) as launcher:
+        yield launcher
 
 
 @pytest.fixture
