@@ -1,0 +1,79 @@
+"""What the report reads from the state: plain records, and the protocol of a store giving them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from connector.domain import Ticket
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of the state a report covers: a period ending `now`, one project or all."""
+
+    since: datetime
+    now: datetime
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class StayRow:
+    """One stay of a ticket in one status at one tier (the status history)."""
+
+    issue_key: str
+    from_status: str | None  # None: the first status ticketflow saw
+    to_status: str
+    tier: int | None
+    entered_at: datetime
+    left_at: datetime | None  # None: still there
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A customer's feedback on one resolution of a ticket, as it stands."""
+
+    issue_key: str
+    resolution: int
+    score: int
+    comment: str
+    first_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MailRow:
+    """One message mail intake read, and how it ended."""
+
+    received_at: datetime
+    done: bool
+    outcome: str | None  # ticket, comment, quarantine; None while it waits
+    kind: str  # ordinary, bounce, auto_reply, auto_generated, bulk, own
+    reopened: bool
+    issue_key: str | None
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """Everything one report is computed from.
+
+    `tickets` are those created or updated in the period and every open one (their text
+    left out); `stays` every stay of those tickets, in order per ticket; `oldest_open` the
+    open tickets created first, whole (business age grows with age, so they are the
+    slowest); `history_since` since when the status history is kept.
+    """
+
+    scope: Scope
+    tickets: list[Ticket]
+    stays: list[StayRow]
+    answers: list[AnswerRow]
+    mail: list[MailRow]
+    oldest_open: list[Ticket]
+    history_since: datetime | None
+
+
+class ReportSource(Protocol):
+    """A state store read for a report: one consistent snapshot, nothing written."""
+
+    def read(self, scope: Scope, *, slowest: int = 10) -> ReportState: ...
