@@ -8,19 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from connector.domain import Ticket
-from connector.engine.calendar import BusinessCalendar
-from connector.report.periods import (
-    day_of,
-    days_between,
-    hours,
-    median,
-    p90,
-    week_of,
-    weeks_between,
-    within,
-)
-from connector.report.records import Scope, StayRow
+from connector.report.periods import LocalDays, days_between, hours, median, p90, weeks_between
+from connector.report.records import Scope, StayRow, TicketRow
+from connector.report.timeline import BusinessTimeline
 
 UNCATEGORISED = "Uncategorised"
 
@@ -76,7 +66,7 @@ def category_order(known: Sequence[str], seen: Iterable[str]) -> list[str]:
     return ordered + ([UNCATEGORISED] if UNCATEGORISED in present else [])
 
 
-def category_of(ticket: Ticket | None) -> str:
+def category_of(ticket: TicketRow | None) -> str:
     return (ticket.category if ticket else None) or UNCATEGORISED
 
 
@@ -85,38 +75,36 @@ def completions(stays: Iterable[StayRow], done: frozenset[str]) -> Iterable[Stay
     return (s for s in stays if s.to_status in done and s.from_status not in done)
 
 
-def volume(tickets: Sequence[Ticket], stays: Iterable[StayRow], *, done: frozenset[str],
-           scope: Scope, calendar: BusinessCalendar,
-           categories: Sequence[str]) -> list[VolumeRow]:
+def volume(tickets: Sequence[TicketRow], stays: Iterable[StayRow], *, done: frozenset[str],
+           scope: Scope, days: LocalDays, categories: Sequence[str]) -> list[VolumeRow]:
     """Per day of the period and category: tickets opened and completions."""
-    zone = calendar.zone
     by_key = {t.key: t for t in tickets}
-    opened = Counter((day_of(t.created, zone), category_of(t)) for t in tickets
-                     if within(t.created, scope.since, scope.now))
-    completed = Counter((day_of(s.entered_at, zone), category_of(by_key.get(s.issue_key)))
-                        for s in completions(stays, done)
-                        if within(s.entered_at, scope.since, scope.now))
+    since, now, day = scope.since, scope.now, days.day
+    opened = Counter((day(t.created), category_of(t)) for t in tickets
+                     if since <= t.created <= now)
+    completed = Counter((day(s.entered_at), category_of(by_key.get(s.issue_key)))
+                        for s in completions(stays, done) if since <= s.entered_at <= now)
     names = category_order(categories, [c for _, c in (*opened, *completed)])
-    return [VolumeRow(day, name, opened[(day, name)], completed[(day, name)])
-            for day in days_between(day_of(scope.since, zone), day_of(scope.now, zone))
-            for name in names]
+    return [VolumeRow(date, name, opened[(date, name)], completed[(date, name)])
+            for date in days_between(day(since), day(now)) for name in names]
 
 
-def time_in_status(tickets: Sequence[Ticket], stays: Iterable[StayRow], *,
+def time_in_status(tickets: Sequence[TicketRow], stays: Iterable[StayRow], *,
                    done: frozenset[str], statuses: Sequence[str], scope: Scope,
-                   calendar: BusinessCalendar) -> list[StatusTimeRow]:
+                   timeline: BusinessTimeline) -> list[StatusTimeRow]:
     """Per tier and status (Done ones aside): stays ended in the period, and those still on."""
     open_keys = {t.key for t in tickets if t.open}
     ended: dict[tuple[int, str], list[float]] = defaultdict(list)
     waiting: dict[tuple[int, str], list[float]] = defaultdict(list)
-    for stay in stays:
-        if stay.to_status in done:
+    since, now, seconds = scope.since, scope.now, timeline.seconds  # 400,000 stays: bound once
+    for key, _, status, tier, entered, left in stays:
+        if status in done:
             continue
-        group = (stay.tier or 1, stay.to_status)
-        if stay.left_at is not None and within(stay.left_at, scope.since, scope.now):
-            ended[group].append(calendar.business_seconds(stay.entered_at, stay.left_at))
-        elif stay.left_at is None and stay.issue_key in open_keys:
-            waiting[group].append(calendar.business_seconds(stay.entered_at, scope.now))
+        if left is not None:
+            if since <= left <= now:
+                ended[(tier or 1, status)].append(seconds(entered, left))
+        elif key in open_keys:
+            waiting[(tier or 1, status)].append(seconds(entered, now))
     order = {name: index for index, name in enumerate(statuses)}
     groups = sorted({*ended, *waiting}, key=lambda g: (g[0], order.get(g[1], len(order)), g[1]))
     rows = []
@@ -129,40 +117,40 @@ def time_in_status(tickets: Sequence[Ticket], stays: Iterable[StayRow], *,
     return rows
 
 
-def raises(stays: Mapping[str, Sequence[StayRow]]) -> Iterable[tuple[str, StayRow, int]]:
-    """Every raise of a ticket's tier: (ticket key, the stay at the higher tier, tier before)."""
-    for key, history in stays.items():
-        for before, after in pairwise(history):
-            if (after.tier or 1) > (before.tier or 1):
-                yield key, after, before.tier or 1
+Raise = tuple[str, StayRow, int]  # ticket key, the stay at the higher tier, the tier before
 
 
-def escalations(stays: Mapping[str, Sequence[StayRow]], *, scope: Scope,
-                calendar: BusinessCalendar) -> list[EscalationRow]:
+def raises(stays: Mapping[str, Sequence[StayRow]]) -> list[Raise]:
+    """Every raise of a ticket's tier (by ticketflow's escalate or by hand)."""
+    return [(key, after, before.tier or 1) for key, history in stays.items()
+            for before, after in pairwise(history) if (after.tier or 1) > (before.tier or 1)]
+
+
+def escalations(raised: Sequence[Raise], *, scope: Scope,
+                days: LocalDays) -> list[EscalationRow]:
     """Per week: how many tickets went from each tier to each higher one."""
-    counts = Counter((week_of(stay.entered_at, calendar.zone), low, stay.tier or 1)
-                     for _, stay, low in raises(stays)
-                     if within(stay.entered_at, scope.since, scope.now))
+    since, now = scope.since, scope.now
+    counts = Counter((days.week(stay.entered_at), low, stay.tier or 1)
+                     for _, stay, low in raised if since <= stay.entered_at <= now)
     return [EscalationRow(week, low, high, count)
             for (week, low, high), count in sorted(counts.items())]
 
 
-def escalation_share(tickets: Sequence[Ticket], stays: Mapping[str, Sequence[StayRow]], *,
-                     scope: Scope, calendar: BusinessCalendar) -> list[EscalationShareRow]:
+def escalation_share(tickets: Sequence[TicketRow], raised: Sequence[Raise], *,
+                     scope: Scope, days: LocalDays) -> list[EscalationShareRow]:
     """Of the tickets opened each week of the period, and in all of it, the share escalated
     (at any time up to now)."""
-    zone = calendar.zone
-    escalated = {key for key, _, _ in raises(stays)}
-    opened = [t for t in tickets if within(t.created, scope.since, scope.now)]
-    by_week: dict[date, list[Ticket]] = defaultdict(list)
+    escalated = {key for key, _, _ in raised}
+    opened = [t for t in tickets if scope.since <= t.created <= scope.now]
+    by_week: dict[date, list[TicketRow]] = defaultdict(list)
     for ticket in opened:
-        by_week[week_of(ticket.created, zone)].append(ticket)
+        by_week[days.week(ticket.created)].append(ticket)
     rows = [_share(week.isoformat(), by_week.get(week, []), escalated)
-            for week in weeks_between(day_of(scope.since, zone), day_of(scope.now, zone))]
+            for week in weeks_between(days.day(scope.since), days.day(scope.now))]
     return [*rows, _share("all", opened, escalated)]
 
 
-def _share(label: str, opened: Sequence[Ticket], escalated: set[str]) -> EscalationShareRow:
+def _share(label: str, opened: Sequence[TicketRow], escalated: set[str]) -> EscalationShareRow:
     count = sum(t.key in escalated for t in opened)
     return EscalationShareRow(label, len(opened), count,
                               round(count / len(opened), 4) if opened else None)

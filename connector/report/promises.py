@@ -11,14 +11,13 @@ ticket the history first saw past its initial status (or already done) is not me
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config.durations import Duration
-from connector.config.models import RulesFile
-from connector.domain import Ticket
-from connector.engine.calendar import BusinessCalendar
-from connector.report.records import StayRow
+from connector.config.models import RulesFile, Timeframe
+from connector.report.records import StayRow, TicketRow
+from connector.report.timeline import BusinessTimeline
 
 FIRST_RESPONSE, RESOLVE = "first_response", "resolve"
 Link = Callable[[str], str | None]
@@ -63,13 +62,10 @@ class PromiseFigures:
     resolve_unmeasured: int
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    tier: int
-    promise: str
-    limit: Duration
-    due: datetime
-    met_at: datetime | None
+def tier_timeframes(rules: RulesFile) -> dict[int, Timeframe]:
+    """rules.yaml's `timeframes` by tier number (`tier2` -> 2)."""
+    return {int(name[4:]): timeframe for name, timeframe in rules.timeframes.items()
+            if name.startswith("tier") and name[4:].isdigit()}
 
 
 def _tier_run_start(stays: Sequence[StayRow], index: int, created: datetime) -> datetime:
@@ -81,80 +77,83 @@ def _tier_run_start(stays: Sequence[StayRow], index: int, created: datetime) -> 
     return created if index == 0 else stays[index].entered_at
 
 
-def _first_response(ticket: Ticket, stays: Sequence[StayRow], rules: RulesFile,
-                    calendar: BusinessCalendar) -> _Outcome | None:
-    tier = stays[0].tier or 1
-    timeframe = rules.timeframes.get(f"tier{tier}")
-    if timeframe is None:
-        return None
-    initial = rules.workflow.initial
+@dataclass
+class _Tally:
+    """Judges each promise as it comes (100,000 tickets: nothing kept but counts and the
+    breaches), with the timeframes, the calendar and now."""
+
+    timeframes: Mapping[int, Timeframe]
+    timeline: BusinessTimeline
+    now: datetime
+    link: Link
+    counts: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # kept, late, due
+    limits: dict[tuple[int, str], Duration] = field(default_factory=dict)
+    breaches: list[BreachRow] = field(default_factory=list)
+
+    def judge(self, ticket: TicketRow, tier: int, promise: str, start: datetime,
+              met: datetime | None) -> None:
+        timeframe = self.timeframes.get(tier)
+        if timeframe is None:
+            return  # rules.yaml promises nothing at this tier
+        limit = timeframe.first_response if promise == FIRST_RESPONSE else timeframe.resolve
+        due = self.timeline.add(start, limit)
+        group = (tier, promise)
+        counts = self.counts.get(group)
+        if counts is None:
+            counts = self.counts[group] = [0, 0, 0]
+            self.limits[group] = limit
+        ended = met or self.now
+        if ended <= due:
+            counts[0 if met is not None else 2] += 1
+            return
+        counts[1] += 1
+        late = (self.timeline.seconds(due, ended) if limit.business
+                else (ended - due).total_seconds())
+        self.breaches.append(BreachRow(ticket.key, ticket.summary, promise, tier, str(limit),
+                                       due, met, round(late / 3600, 2), self.link(ticket.key)))
+
+    def rows(self) -> list[PromiseRow]:
+        rows = []
+        for (tier, promise), (kept, breached, waiting) in sorted(self.counts.items()):
+            total = kept + breached
+            rows.append(PromiseRow(tier, promise, str(self.limits[(tier, promise)]), total,
+                                   kept, breached, round(kept / total, 4) if total else None,
+                                   waiting))
+        return rows
+
+
+def _first_response(tally: _Tally, ticket: TicketRow, stays: Sequence[StayRow],
+                    initial: str) -> None:
     met = next((s.entered_at for s in stays if s.to_status != initial), None)
-    limit = timeframe.first_response
-    return _Outcome(tier, FIRST_RESPONSE, limit, calendar.add(ticket.created, limit), met)
+    tally.judge(ticket, stays[0].tier or 1, FIRST_RESPONSE, ticket.created, met)
 
 
-def _resolution(ticket: Ticket, stays: Sequence[StayRow], rules: RulesFile,
-                calendar: BusinessCalendar) -> _Outcome | None:
-    done = rules.workflow.done_statuses
+def _resolution(tally: _Tally, ticket: TicketRow, stays: Sequence[StayRow],
+                done: frozenset[str]) -> None:
     index = next((i for i, s in enumerate(stays) if s.to_status in done), None)
     at = len(stays) - 1 if index is None else index
-    tier = stays[at].tier or 1
-    timeframe = rules.timeframes.get(f"tier{tier}")
-    if timeframe is None:
-        return None
-    start = _tier_run_start(stays, at, ticket.created)
-    limit = timeframe.resolve
     met = None if index is None else stays[index].entered_at
-    return _Outcome(tier, RESOLVE, limit, calendar.add(start, limit), met)
+    tally.judge(ticket, stays[at].tier or 1, RESOLVE, _tier_run_start(stays, at, ticket.created),
+                met)
 
 
-def promise_figures(opened: Sequence[Ticket], stays: Mapping[str, Sequence[StayRow]], *,
-                    rules: RulesFile, calendar: BusinessCalendar, now: datetime,
+def promise_figures(opened: Sequence[TicketRow], stays: Mapping[str, Sequence[StayRow]], *,
+                    rules: RulesFile, timeline: BusinessTimeline, now: datetime,
                     link: Link) -> PromiseFigures:
     """Every promise of every ticket opened in the period: kept, breached or not yet due."""
-    outcomes: list[tuple[Ticket, _Outcome | None]] = []
+    tally = _Tally(tier_timeframes(rules), timeline, now, link)
+    initial, done = rules.workflow.initial, rules.workflow.done_statuses  # a property: once
     unmeasured = {FIRST_RESPONSE: 0, RESOLVE: 0}
     for ticket in opened:
         history = stays.get(ticket.key, ())
-        if not history or history[0].to_status != rules.workflow.initial:
+        if not history or history[0].to_status != initial:
             unmeasured[FIRST_RESPONSE] += 1
         else:
-            outcomes.append((ticket, _first_response(ticket, history, rules, calendar)))
-        if not history or history[0].to_status in rules.workflow.done_statuses:
+            _first_response(tally, ticket, history, initial)
+        if not history or history[0].to_status in done:
             unmeasured[RESOLVE] += 1
         else:
-            outcomes.append((ticket, _resolution(ticket, history, rules, calendar)))
-    measured = [(ticket, o) for ticket, o in outcomes if o is not None]
-    return PromiseFigures(_rows(measured, now), _breaches(measured, calendar, now, link),
-                          unmeasured[FIRST_RESPONSE], unmeasured[RESOLVE])
-
-
-def _late(outcome: _Outcome, now: datetime) -> bool:
-    return (outcome.met_at or now) > outcome.due
-
-
-def _rows(measured: Sequence[tuple[Ticket, _Outcome]], now: datetime) -> list[PromiseRow]:
-    groups: dict[tuple[int, str], list[_Outcome]] = {}
-    for _, outcome in measured:
-        groups.setdefault((outcome.tier, outcome.promise), []).append(outcome)
-    rows = []
-    for (tier, promise), group in sorted(groups.items()):
-        breached = sum(_late(o, now) for o in group)
-        kept = sum(o.met_at is not None and not _late(o, now) for o in group)
-        waiting = len(group) - kept - breached
-        total = kept + breached
-        rows.append(PromiseRow(tier, promise, str(group[0].limit), total, kept, breached,
-                               round(kept / total, 4) if total else None, waiting))
-    return rows
-
-
-def _breaches(measured: Sequence[tuple[Ticket, _Outcome]], calendar: BusinessCalendar,
-              now: datetime, link: Link) -> list[BreachRow]:
-    rows = []
-    for ticket, o in measured:
-        if not _late(o, now):
-            continue
-        late = calendar.elapsed(o.due, o.met_at or now, business=o.limit.business)
-        rows.append(BreachRow(ticket.key, ticket.summary, o.promise, o.tier, str(o.limit), o.due,
-                              o.met_at, round(late / 3600, 2), link(ticket.key)))
-    return sorted(rows, key=lambda r: (-r.late_hours, r.key, r.promise))
+            _resolution(tally, ticket, history, done)
+    breaches = sorted(tally.breaches, key=lambda r: (-r.late_hours, r.key, r.promise))
+    return PromiseFigures(tally.rows(), breaches, unmeasured[FIRST_RESPONSE],
+                          unmeasured[RESOLVE])

@@ -16,7 +16,17 @@ from typing import Any
 
 from connector.domain import Ticket
 from connector.errors import FatalError, UsageError
-from connector.report.records import AnswerRow, MailRow, ReportState, Scope, StayRow
+from connector.report.records import (
+    STEPS,
+    AnswerRow,
+    MailRow,
+    ReportState,
+    Scope,
+    StayRow,
+    Step,
+    TicketRow,
+    no_step,
+)
 from connector.state.timestamps import from_text, from_text_or_none, to_text
 
 # In scope: every open ticket, and those created or changed in the period (a ticket's
@@ -25,14 +35,15 @@ _IN_SCOPE = ("(:project IS NULL OR t.project = :project) "
              "AND (t.open = 1 OR t.created >= :since OR t.updated >= :since)")
 _OF_PROJECT = ("(:project IS NULL OR issue_key IN "
                "(SELECT key FROM tickets WHERE project = :project))")
-_LIGHT_COLUMNS = ("issue_id, key, project, status, status_since, created, updated, summary, "
-                  "assignee, assignee_name, tier, category, resolutions, open")
+_ROW_COLUMNS = "key, summary, status, category, tier, created, open"
 # Every query is built from the constant fragments above; values are always bound.
-_TICKETS = f"SELECT {_LIGHT_COLUMNS} FROM tickets t WHERE {_IN_SCOPE}"  # noqa: S608
+_TICKETS = f"SELECT {_ROW_COLUMNS} FROM tickets t WHERE {_IN_SCOPE}"  # noqa: S608
+# The stays a report needs: those still going on, and those that ended in the period (every
+# stay of a ticket opened in the period began after it, so ended after it too).
 _STAYS = (
-    "SELECT h.issue_key, h.from_status, h.to_status, h.tier, h.entered_at, h.left_at "  # noqa: S608
-    "FROM status_history h JOIN tickets t ON t.issue_id = h.issue_id "
-    f"WHERE {_IN_SCOPE} ORDER BY h.issue_id, h.entered_at, h.id")
+    "SELECT issue_key, from_status, to_status, tier, entered_at, left_at FROM status_history "
+    "WHERE (:project IS NULL OR project = :project) AND (left_at IS NULL OR left_at >= :since) "
+    "ORDER BY id")
 _ANSWERS = (
     "SELECT issue_key, resolution, score, comment, first_at, updated_at FROM feedback "  # noqa: S608
     f"WHERE first_at >= :since AND {_OF_PROJECT}")
@@ -46,15 +57,6 @@ _OLDEST_OPEN = ("SELECT issue_id, key, project, status, status_since, created, u
                 "ORDER BY created, key LIMIT :limit")
 _HISTORY_SINCE = ("SELECT coalesce((SELECT value FROM meta WHERE key = 'status_history_since'), "
                   "(SELECT min(entered_at) FROM status_history))")
-
-
-def _light_ticket(row: Sequence[Any]) -> Ticket:
-    """A ticket without its text, labels and replies: what the figures need of most."""
-    (issue_id, key, project, status, since, created, updated, summary, assignee, name, tier,
-     category, resolutions, is_open) = row
-    return Ticket(issue_id, key, project, status, from_text(since), from_text(created),
-                  from_text(updated), summary, "", assignee, name, tier, category,
-                  resolutions=resolutions, open=is_open == 1)
 
 
 def _whole_ticket(row: Sequence[Any]) -> Ticket:
@@ -85,25 +87,33 @@ class SqliteReportSource:
             raise FatalError(f"state database {self.path}: cannot open it to read: "
                              f"{error}") from error
 
-    def read(self, scope: Scope, *, slowest: int = 10) -> ReportState:
-        """One snapshot of everything the report shows."""
+    def read(self, scope: Scope, *, slowest: int = 10, step: Step = no_step) -> ReportState:
+        """One snapshot of everything the report shows; `step` hears each query start."""
+        parse = from_text  # bound once: it runs for every time of every row
         bound = {"since": to_text(scope.since), "project": scope.project, "limit": slowest}
         with closing(self._connect()) as db:
             try:
                 db.execute("BEGIN")  # one snapshot for every query below
-                tickets = [_light_ticket(row) for row in db.execute(_TICKETS, bound)]
-                stays = [StayRow(key, before, after, tier, from_text(entered),
-                                 from_text_or_none(left))
+                step(STEPS[0])
+                tickets = [TicketRow(key, summary, status, category, tier, parse(created),
+                                     is_open == 1) for key, summary, status, category, tier,
+                           created, is_open in db.execute(_TICKETS, bound)]
+                step(STEPS[1])
+                stays = [StayRow(key, before, after, tier, parse(entered),
+                                 None if left is None else parse(left))
                          for key, before, after, tier, entered, left
                          in db.execute(_STAYS, bound)]
-                answers = [AnswerRow(key, resolution, score, comment, from_text(first),
-                                     from_text(updated))
+                step(STEPS[2])
+                answers = [AnswerRow(key, resolution, score, comment, parse(first),
+                                     parse(updated))
                            for key, resolution, score, comment, first, updated
                            in db.execute(_ANSWERS, bound)]
-                mail = [MailRow(from_text(received), state == "done", outcome, kind,
+                step(STEPS[3])
+                mail = [MailRow(parse(received), state == "done", outcome, kind,
                                 bool(reopened), key)
                         for received, state, outcome, kind, reopened, key
                         in db.execute(_MAIL, bound)]
+                step(STEPS[4])
                 oldest = [_whole_ticket(row) for row in db.execute(_OLDEST_OPEN, bound)]
                 (since,) = db.execute(_HISTORY_SINCE).fetchone()
                 db.execute("COMMIT")

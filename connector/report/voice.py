@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from connector.engine.calendar import BusinessCalendar
-from connector.report.periods import day_of, days_between, week_of, weeks_between, within
+from connector.report.periods import LocalDays, days_between, weeks_between
 from connector.report.records import AnswerRow, MailRow, Scope
 
 SCORES = (1, 2, 3, 4, 5)
@@ -69,17 +68,16 @@ class Satisfaction:
     comments: list[CommentRow]
 
 
-def satisfaction(answers: Sequence[AnswerRow], *, scope: Scope, calendar: BusinessCalendar,
+def satisfaction(answers: Sequence[AnswerRow], *, scope: Scope, days: LocalDays,
                  link: Callable[[str], str | None]) -> Satisfaction:
     """Answers first given in the period (a changed answer counts with its latest score)."""
-    given = [a for a in answers if within(a.first_at, scope.since, scope.now)]
+    given = [a for a in answers if scope.since <= a.first_at <= scope.now]
     counts = Counter(a.score for a in given)
     by_week: dict[date, list[int]] = defaultdict(list)
     for answer in given:
-        by_week[week_of(answer.first_at, calendar.zone)].append(answer.score)
+        by_week[days.week(answer.first_at)].append(answer.score)
     trend = []
-    for week in weeks_between(day_of(scope.since, calendar.zone),
-                              day_of(scope.now, calendar.zone)):
+    for week in weeks_between(days.day(scope.since), days.day(scope.now)):
         scores = by_week.get(week, [])
         trend.append(TrendRow(week, len(scores),
                               round(sum(scores) / len(scores), 2) if scores else None))
@@ -105,11 +103,10 @@ def mail_class(row: MailRow) -> str:
     return "tickets" if row.outcome == "ticket" else "comments"
 
 
-def mail_days(mail: Sequence[MailRow], *, scope: Scope,
-              calendar: BusinessCalendar) -> list[MailDayRow]:
+def mail_days(mail: Sequence[MailRow], *, scope: Scope, days: LocalDays) -> list[MailDayRow]:
     """Per day of the period, by the day intake first read each message."""
-    counts = Counter((day_of(m.received_at, calendar.zone), mail_class(m)) for m in mail
-                     if within(m.received_at, scope.since, scope.now))
+    since, now = scope.since, scope.now
+    counts = Counter((days.day(m.received_at), mail_class(m)) for m in mail
+                     if since <= m.received_at <= now)
     return [MailDayRow(day, *(counts[(day, name)] for name in MAIL_CLASSES))
-            for day in days_between(day_of(scope.since, calendar.zone),
-                                    day_of(scope.now, calendar.zone))]
+            for day in days_between(days.day(since), days.day(now))]

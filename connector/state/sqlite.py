@@ -152,7 +152,7 @@ def _ticket(row: Sequence[Any]) -> Ticket:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Hold off the cyclic GC while a page of tickets is built.
 
     Tickets hold no cycles, but a page allocates thousands of tracked objects; letting the GC
@@ -279,7 +279,7 @@ class SqliteStateStore:
         after = ""
         while True:
             # The cursor is drained before the first yield, so its statement is finished.
-            with _gc_paused():
+            with gc_paused():
                 page = [_ticket(row) for row in self._db.execute(sql, (project, after, _PAGE))]
             yield from page
             if len(page) < _PAGE:

@@ -1,4 +1,4 @@
-"""The HTTP side of `ticketflow run`: /healthz, /metrics and the feedback form, on loopback."""
+"""The HTTP side of `ticketflow run`: /healthz, /metrics, the feedback form and /report."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def service_app(*, health: Callable[[], tuple[bool, str]],
-                feedback: WsgiApp | None = None) -> WsgiApp:
-    """One WSGI application: health, metrics, and /feedback/ handed to the feedback app."""
+                feedback: WsgiApp | None = None, report: WsgiApp | None = None) -> WsgiApp:
+    """One WSGI application: health, metrics, /feedback/ handed to the feedback app and
+    /report (/report.json) to the report's."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -37,6 +38,8 @@ def service_app(*, health: Callable[[], tuple[bool, str]],
             return [generate_latest(REGISTRY)]
         if path.startswith("/feedback/") and feedback is not None:
             return feedback(environ, start_response)
+        if path in ("/report", "/report.json") and report is not None:
+            return report(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"not found\n"]
 

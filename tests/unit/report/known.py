@@ -15,11 +15,17 @@ resolve 2 business days; tier 2 resolve 5 business days.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from connector.domain import Ticket
-from connector.report.records import AnswerRow, MailRow, ReportState, Scope, StayRow
+from connector.report.records import AnswerRow, MailRow, ReportState, Scope, StayRow, TicketRow
+from connector.state.base import Transaction
+from connector.state.feedback import record
+from connector.state.intake import IntakeStore
+from connector.state.sqlite import SqliteStateStore
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -78,7 +84,53 @@ MAIL = [
 OPEN = [t for t in TICKETS if t.open]
 
 
+def row(ticket: Ticket) -> TicketRow:
+    return TicketRow(ticket.key, ticket.summary, ticket.status, ticket.category, ticket.tier,
+                     ticket.created, ticket.open)
+
+
 def state(*, project: str | None = None) -> ReportState:
     """The known state as a source would give it for the week."""
-    return ReportState(Scope(SINCE, NOW, project), list(TICKETS), list(STAYS), list(ANSWERS),
-                       list(MAIL), list(OPEN), at(11, 25, 10))
+    return ReportState(Scope(SINCE, NOW, project), [row(t) for t in TICKETS], list(STAYS),
+                       list(ANSWERS), list(MAIL), list(OPEN), at(11, 25, 10))
+
+
+def _versions() -> list[list[Ticket]]:
+    """The known tickets as successive polls saw them (each list is one commit)."""
+    one, two, three, four = TICKETS
+    return [
+        [replace(one, status="Pending", status_since=at(11, 30, 8), tier=1, open=True),
+         replace(two, status="Pending", status_since=at(11, 30, 8, 10)),
+         replace(three, status="Reviewing", status_since=at(11, 25, 10), open=True)],
+        [replace(one, status="Reviewing", status_since=at(11, 30, 9), tier=1, open=True),
+         replace(three)],
+        [replace(one, status="Assigned", status_since=at(11, 30, 11), open=True),
+         replace(two)],
+        [replace(one, status="In Progress", status_since=at(12, 1, 10), open=True)],
+        [one, four],
+    ]
+
+
+def fill(path: Path) -> None:
+    """Write the known week into a state file through the store, intake and feedback APIs."""
+    store = SqliteStateStore(path)
+    try:
+        for tickets in _versions():
+            store.commit(Transaction(tickets=tickets))
+        for answer in ANSWERS:
+            record(store, answer.issue_key, answer.resolution, score=answer.score,
+                   comment=answer.comment, at=answer.first_at)
+        intake = IntakeStore(store.db)
+        for number, mail in enumerate(MAIL):
+            key = f"mail-{number}"
+            intake.begin(key, message_id=f"<{number}@example.edu>", mailbox="INBOX",
+                         ref=str(number), kind=mail.kind, sender="x@example.edu",
+                         automatic=mail.kind != "ordinary", at=mail.received_at)
+            if mail.reopened:
+                intake.mark(key, "reopened")
+            if mail.done:
+                assert mail.outcome is not None
+                intake.finish(key, outcome=mail.outcome,  # type: ignore[arg-type]
+                              at=mail.received_at, issue_key=mail.issue_key)
+    finally:
+        store.close()
