@@ -214,13 +214,14 @@ def main() -> int:
     def filled(done: int) -> None:
         print(f"\rfilling the state: {done}/{options.tickets} tickets", end="", file=sys.stderr)
 
+    fill_seconds: float | None = None
     if options.keep is None or not path.exists():
         fill(path, options.tickets, weeks=options.weeks, seed=options.seed, progress=filled)
         print(file=sys.stderr)
-    fill_seconds = time.perf_counter() - began
+        fill_seconds = round(time.perf_counter() - began, 1)
     counts = _counts(path)
     timings = measure(path, folder / "report.html", weeks=options.weeks)
-    figures = {**counts, "fill_seconds": round(fill_seconds, 1), **timings,
+    figures = {**counts, "fill_seconds": fill_seconds, **timings,
                "db_megabytes": round(path.stat().st_size / 1e6, 1),
                "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                "cpus": os.cpu_count(), "measured_at": datetime.now(UTC).isoformat()}

@@ -10,14 +10,14 @@ its time counts to the stay before it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from connector.domain import Ticket
 
 
-@dataclass(frozen=True)
-class Stay:
+class Stay(NamedTuple):
     """A ticket's current stay as stored: its row, status, tier and when it began."""
 
     row_id: int
@@ -26,8 +26,7 @@ class Stay:
     entered_at: datetime
 
 
-@dataclass(frozen=True)
-class StayEntry:
+class StayEntry(NamedTuple):
     """A stay to insert; `left_at` is set when the same batch already ended it."""
 
     issue_id: str
@@ -75,7 +74,7 @@ def moves(current: Mapping[str, Stay], tickets: Sequence[Ticket]) -> HistoryWrit
             continue
         at = _moved_at(ticket, status, head.entered_at)
         if index is not None:
-            writes.entered[index] = replace(writes.entered[index], left_at=at)
+            writes.entered[index] = writes.entered[index]._replace(left_at=at)
         elif isinstance(head, Stay):
             writes.closed.append((head.row_id, at))
         heads[ticket.issue_id] = _enter(writes, ticket, status, at)

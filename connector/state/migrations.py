@@ -271,8 +271,6 @@ CREATE TABLE status_history (
 );
 -- Each ticket's current stay, found on every commit that carries the ticket.
 CREATE UNIQUE INDEX status_history_current ON status_history (issue_id) WHERE left_at IS NULL;
--- The report reads the stays that ended in its period.
-CREATE INDEX status_history_left ON status_history (left_at);
 INSERT INTO status_history (issue_id, issue_key, project, from_status, to_status, tier,
                             entered_at)
     SELECT issue_id, key, project, NULL, status, tier, status_since FROM tickets;
