@@ -175,6 +175,7 @@ class World:
                 "TICKETFLOW_STATE_DB": str(self.folder / "state.db"),
                 "TICKETFLOW_OUTBOX_DIR": str(self.folder / "outbox"),
                 "TICKETFLOW_MAILDIR": str(self.folder / "Maildir"),
+                "TICKETFLOW_PUBLIC_URL": "https://helpdesk.example.edu",
                 "TICKETFLOW_CONFIG_DIR": str(ROOT),
                 **({"TICKETFLOW_SMTP_URL": self.smtp.url(timeout=2)} if self.smtp else {})}
 

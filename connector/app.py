@@ -11,12 +11,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
-from connector.errors import ConfigError
+from connector.errors import ConfigError, FatalError
 from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
@@ -30,12 +31,12 @@ from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
 from connector.settings import Settings
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore
+from connector.state.sqlite import SqliteStateStore, refuse_empty
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import Tracker
+from connector.tracker.base import Flavor, Tracker
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira.client import JiraTracker, connect
 from connector.tracker.jira.fields import FieldCodec
@@ -74,22 +75,23 @@ def mail_from(config: Config, settings: Settings) -> str:
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
           tracker: Tracker | None = None, retrier: Retrier | None = None,
-          stop: threading.Event | None = None) -> Service:
+          stop: threading.Event | None = None, new_state: bool = False) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
-    between two messages."""
+    between two messages. `new_state` accepts an empty state file."""
     codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
+        if not new_state:
+            refuse_empty(settings.state_db)
         scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
         state_path = scratch / "state.db"
         if settings.state_db.exists():
             snapshot(settings.state_db, state_path)
-    store = SqliteStateStore(state_path)
+    store = SqliteStateStore(state_path, new_state=new_state or dry_run)
     if tracker is None:
-        tracker = connect_tracker(config, remembered_flavor(settings, store), retrier=retrier)
-        store.set_meta(_flavor_key(settings), tracker.flavor)
+        tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     me = identity(tracker, settings, store)
     if dry_run:
         tracker = RecordingTracker(tracker)
@@ -128,12 +130,24 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     return Service(config, settings, tracker, store, runtime, cycle, scratch)
 
 
-def connect_tracker(config: Config, settings: Settings, *,
-                    retrier: Retrier | None = None) -> JiraTracker:
+def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
+                    store: SqliteStateStore | None = None) -> JiraTracker:
     """The tracker adapter, asking searches for the custom fields mappings.yaml names. The one
-    place that connects: commands and the service get their tracker from here."""
-    return connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
-                   retrier=retrier)
+    place that connects: commands and the service get their tracker from here.
+
+    With the state, what an earlier run learnt is used: the flavor it detected (so an idle
+    cycle asks no serverInfo), and that this Jira answered before (so a connection failure is
+    retried as an outage, not reported at once as a wrong URL). Only a detected flavor is
+    remembered: an explicit TICKETFLOW_JIRA_FLAVOR may be wrong, and later runs must not
+    inherit the mistake."""
+    known = remembered_flavor(settings, store) if store is not None else None
+    answered = known is not None or (store is not None and
+                                     store.meta(_identity_key(settings)) is not None)
+    tracker = connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
+                      retrier=retrier, known_flavor=known, answered=answered)
+    if store is not None and settings.jira_flavor == "auto" and known is None:
+        store.set_meta(_flavor_key(settings), tracker.flavor)
+    return tracker
 
 
 def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
@@ -214,18 +228,22 @@ def _flavor_key(settings: Settings) -> str:
     return f"jira_flavor {settings.jira_url}"
 
 
-def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Settings:
-    """With `auto`, reuse the flavor detected by an earlier run, so a cron-driven `once` does
-    not ask serverInfo every time (an idle cycle then costs one search request)."""
+def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Flavor | None:
+    """With `auto`, the flavor detected by an earlier run, so a cron-driven `once` does not ask
+    serverInfo every time (an idle cycle then costs one search request)."""
     known = store.meta(_flavor_key(settings))
     if settings.jira_flavor == "auto" and known in ("cloud", "datacenter"):
-        return settings.model_copy(update={"jira_flavor": known})
-    return settings
+        return cast("Flavor", known)
+    return None
+
+
+def _identity_key(settings: Settings) -> str:
+    return f"jira_user {settings.jira_url} {settings.jira_email or ''}"
 
 
 def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> str:
     """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
-    key = f"jira_user {settings.jira_url} {settings.jira_email or ''}"
+    key = _identity_key(settings)
     me = store.meta(key)
     if me is None:
         me = tracker.myself().ref
@@ -235,10 +253,15 @@ def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> s
 
 def snapshot(source: Path, target: Path) -> None:
     """Copy the state for a dry run through a read-only connection: the real file is not
-    migrated, locked or touched in any way."""
-    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
-            closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    migrated, locked or touched in any way. A file that is no SQLite database is named."""
+    try:
+        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
+                closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as error:
+        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
+                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
+                         "backup)") from None
 
 
 def require_tracker_settings(settings: Settings) -> None:

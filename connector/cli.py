@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connector import __version__
 from connector.commands import COMMANDS
 from connector.errors import ConfigError, TicketflowError, UsageError
+
+if TYPE_CHECKING:
+    from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +98,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     # Imported here, not at the top: `--version` and `--help` need none of it.
     from connector.logs import Redactor, configure
-    from connector.settings import load_settings, secret_values
+    from connector.settings import secret_values, unknown_variables
 
     redactor = Redactor(())
     try:
-        settings = load_settings()
+        settings = _settings_for(args)
         redactor = Redactor(secret_values(settings))
         # A command may log more by default (`run`, a service, says what it does); -q wins.
         verbosity = 0 if args.quiet else max(args.verbose, getattr(args, "default_verbosity", 0))
         configure(log_format=args.log_format, verbosity=verbosity, secrets=redactor.secrets)
-        if args.config_dir is None:
-            args.config_dir = settings.config_dir
+        if args.reads_settings:
+            for warning in unknown_variables():
+                log.warning("%s", warning)
+            if args.config_dir is None:  # only an explicit --config-dir reaches the others
+                args.config_dir = settings.config_dir
         handler: Callable[[argparse.Namespace, object], int] = args.handler
         return handler(args, settings)
     except ConfigError as error:
@@ -117,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TicketflowError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `ticketflow explain KEY | head -1`: the reader has had enough
+        _silence_stdout()
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE
     except Exception as error:  # a bug: say so plainly; the traceback only on request
@@ -129,3 +141,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+
+
+def _settings_for(args: argparse.Namespace) -> Settings:
+    """The environment's settings, or for a command that reads none (the demo, init) the
+    defaults alone: the container image's TICKETFLOW_CONFIG_DIR=/config must not reach them."""
+    from connector.settings import embedded_settings, load_settings
+
+    if args.reads_settings:
+        return load_settings()
+    return embedded_settings()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test's capture): nothing will be flushed to a pipe

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError
+
+PREFIX = "TICKETFLOW_"
+ENV_FILE = ".env"
+# Not settings, and never reported as misspelt: the tests' and CI's own variables
+# (TICKETFLOW_TEST_POSTGRES ...), a test tool's, and the variables Kubernetes injects for a
+# Service named `ticketflow` (TICKETFLOW_SERVICE_HOST, TICKETFLOW_PORT_8787_TCP_ADDR ...).
+_NOT_SETTINGS = re.compile(
+    r"TICKETFLOW_(TEST_\w*|(JIRA|ZENDESK)_OPENAPI|SERVICE_HOST|SERVICE_PORT\w*|PORT(_\d+_(TCP|UDP|SCTP)"
+    r"(_PROTO|_PORT|_ADDR)?)?)")
+
+
+def _url(value: str | None, *, variable: str) -> str | None:
+    """One spelling per instance: scheme and host lower-case, no trailing slash, so that
+    `https://X/` and `https://x` are the same Jira in the state file."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host; expected e.g. "
+                         f"https://{parts.path or 'example.atlassian.net'} ({variable})")
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = user + at + host.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), parts.query, ""))
 
 
 class Settings(BaseSettings):
     """Everything an operator sets per deployment. Rules and mappings live in YAML instead."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TICKETFLOW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=PREFIX, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     jira_url: str | None = Field(None, description="Base URL of Jira, e.g. https://x.atlassian.net")
@@ -40,7 +69,8 @@ class Settings(BaseSettings):
     imap_processed_folder: str = Field("Processed", description="Where handled mail is moved.")
     imap_quarantine_folder: str = Field("Quarantine", description="Where unusable mail goes.")
     public_url: str | None = Field(
-        None, description="Base URL where `ticketflow run` is reachable (feedback links).")
+        None, description="Base URL where customers' browsers reach the feedback form; "
+        "required when rules send surveys to the built-in form.")
     feedback_secret: SecretStr | None = Field(
         None, description="Key that signs feedback links (HMAC); required for the built-in form.")
     http_host: str = Field("127.0.0.1", description="Address `run` serves health/metrics on.")
@@ -48,6 +78,43 @@ class Settings(BaseSettings):
     mail_interval: int = Field(60, description="Seconds between mailbox reads in `run`.")
     poll_interval: int = Field(60, description="Seconds between Jira polls in `run`.")
     delivery_interval: int = Field(30, description="Seconds between outbox deliveries in `run`.")
+
+    @field_validator("jira_url")
+    @classmethod
+    def _jira_url(cls, value: str | None) -> str | None:
+        return _url(value, variable="the Jira base URL")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return _url(value, variable="where customers' browsers reach `ticketflow run`")
+
+    @field_validator("mail_interval", "poll_interval", "delivery_interval")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        # Zero or less made `run` spin at full CPU before its first cycle, deaf to SIGTERM.
+        if value <= 0:
+            raise ValueError(f"{value} seconds would never wait; expected a whole number of "
+                             "seconds greater than 0")
+        return value
+
+
+class _EmbeddedSettings(Settings):
+    """Settings from the given values and the defaults only: no environment, no `.env`."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def embedded_settings(**values: Any) -> Settings:
+    """Settings for `ticketflow demo`: what it passes and the defaults, whatever TICKETFLOW_*
+    variables the environment holds (the container image sets several)."""
+    return _EmbeddedSettings(**values)
 
 
 def load_settings() -> Settings:
@@ -57,9 +124,38 @@ def load_settings() -> Settings:
     except ValidationError as error:
         problems = []
         for detail in error.errors(include_url=False):
-            name = "TICKETFLOW_" + "_".join(str(p) for p in detail["loc"]).upper()
-            problems.append(f"environment: {name}: {detail['msg']}")
+            name = PREFIX + "_".join(str(p) for p in detail["loc"]).upper()
+            message = str(detail["msg"]).removeprefix("Value error, ")
+            problems.append(f"environment: {name}: {message}")
         raise ConfigError(problems) from None
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None,
+                      env_file: Path = Path(ENV_FILE)) -> list[str]:
+    """A warning for each TICKETFLOW_* name (in the environment or `.env`) that is no setting,
+    with the setting it most likely meant: a misspelt name is otherwise silently ignored."""
+    names = set(os.environ if environ is None else environ)
+    names |= set(_env_file_names(env_file))
+    known = [name.upper() for name in Settings.model_fields]
+    warnings = []
+    for name in sorted(n for n in names if n.upper().startswith(PREFIX)):
+        wanted = name.upper().removeprefix(PREFIX)
+        if wanted in known or _NOT_SETTINGS.fullmatch(name.upper()):
+            continue
+        # Compared without the shared prefix, which would make every name look alike.
+        close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.75)
+        hint = f"; did you mean {PREFIX}{close[0]}?" if close else "; it is ignored"
+        warnings.append(f"environment: {name} is not a setting{hint}")
+    return warnings
+
+
+def _env_file_names(path: Path) -> Iterable[str]:
+    if not path.is_file():
+        return []
+    try:
+        return list(dotenv_values(path))
+    except (OSError, UnicodeDecodeError):
+        return []  # pydantic-settings reports an unreadable .env itself
 
 
 def secret_values(settings: Settings) -> list[str]:

@@ -26,11 +26,12 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
-    """The demo runs on embedded defaults: it ignores TICKETFLOW_* settings on purpose."""
+    """The demo runs on embedded defaults: it ignores TICKETFLOW_* settings on purpose (the
+    container image sets TICKETFLOW_CONFIG_DIR=/config); only `--config-dir` changes its
+    configuration."""
     del settings
     import sys
 
     from connector.demo.runner import run_demo
 
-    config_dir = args.config_dir if args.config_dir not in (None, Path()) else None
-    return run_demo(output=args.output, out=sys.stdout, config_dir=config_dir)
+    return run_demo(output=args.output, out=sys.stdout, config_dir=args.config_dir)

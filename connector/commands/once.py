@@ -7,9 +7,16 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connector.commands.base import TRACKER_SETTINGS, add_command, clock_for
+from connector.commands.base import (
+    TRACKER_SETTINGS,
+    add_command,
+    add_new_state_option,
+    clock_for,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from connector.settings import Settings
     from connector.sync.perform import Performed
 
@@ -25,6 +32,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "due messages, once.", settings=ONCE_SETTINGS)
     parser.add_argument("--dry-run", action="store_true",
                         help="plan and print; change nothing in Jira, the ledger or the outbox")
+    add_new_state_option(parser)
 
 
 def progress_bar(done: int, total: int | None) -> None:
@@ -36,28 +44,43 @@ def progress_bar(done: int, total: int | None) -> None:
         print(shown, file=sys.stderr)
 
 
-def print_performed(item: Performed) -> None:
-    effect = item.effect
-    print(f"{effect.issue_key}  {effect.rule}  {effect.action}  {item.status}: {item.outcome}")
+def performed_printer(*, dry_run: bool) -> Callable[[Performed], None]:
+    """One line per effect; a dry run says what would have happened, not what did."""
+    words = {"done": "would be done", "skipped": "would be skipped", "failed": "would fail"}
+
+    def show(item: Performed) -> None:
+        effect = item.effect
+        status = words.get(item.status, f"would be {item.status}") if dry_run else item.status
+        print(f"{effect.issue_key}  {effect.rule}  {effect.action}  {status}: {item.outcome}")
+
+    return show
 
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
     """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
     from connector.app import build, require_tracker_settings
     from connector.config.loader import load_config
+    from connector.preflight import require_public_url, verify_config
     from connector.tracker.dryrun import RecordingTracker
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
+    require_public_url(config, settings)
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
-                    report=print_performed, progress=progress_bar)
+                    new_state=args.new_state,
+                    report=performed_printer(dry_run=args.dry_run), progress=progress_bar)
     try:
         with service.store.lock():
+            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
             report = service.cycle.run()
     finally:
         service.close()
-    print(f"cycle at {report.started.isoformat(timespec='seconds')}: "
-          f"{len(report.recorded)} actions planned; {report.summary()}")
+    when = report.started.isoformat(timespec="seconds")
+    if args.dry_run:
+        said = f"would be {report.summary()}" if report.performed else "nothing would be done"
+        print(f"dry run at {when}: {len(report.recorded)} actions planned; {said}")
+    else:
+        print(f"cycle at {when}: {len(report.recorded)} actions planned; {report.summary()}")
     if isinstance(service.tracker, RecordingTracker):
         for line in service.tracker.writes:
             print(f"  {line}")

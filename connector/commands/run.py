@@ -13,7 +13,12 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from connector.commands.base import TRACKER_SETTINGS, add_command
+from connector.commands.base import (
+    TRACKER_SETTINGS,
+    add_command,
+    add_new_state_option,
+    serve_http,
+)
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
@@ -35,6 +40,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
+    add_new_state_option(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,32 +52,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
+    from connector.preflight import require_public_url, verify_config
     from connector.report.compose import tracker_links
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
     from connector.web.report import ReportEndpoint
-    from connector.web.server import HttpService, service_app
+    from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(settings)
+    require_public_url(config, settings)
     stop = threading.Event()
     clock = SystemClock()
     # Waits between retries end early on SIGTERM, so stopping takes seconds, not a backoff.
     retrier = Retrier(sleep=lambda seconds: _wait(stop, seconds))
-    service = build(config, settings, clock=clock, retrier=retrier, stop=stop)
+    service = build(config, settings, clock=clock, retrier=retrier, stop=stop,
+                    new_state=args.new_state)
     health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
     collector = StateCollector(settings.state_db, now=clock.now)
     registered = False
     try:
         with service.store.lock(), stop_on_signals(stop):
+            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
             report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
                                     link=tracker_links(settings.jira_url))
-            http = HttpService(service_app(health=health.status, feedback=feedback,
-                                           report=report),
-                               host=settings.http_host, port=settings.http_port).start()
+            http = serve_http(service_app(health=health.status, feedback=feedback,
+                                          report=report), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,

@@ -30,6 +30,9 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     from connector.tracker.jira import setup
 
     config = load_config(args.config_dir)  # files first: no network call for a bad file
+    # With --online nothing is said to be ok until Jira agrees too.
+    online = setup.validate_online(config, connect_tracker(config, settings)) \
+        if args.online else None
     shown = ", ".join(
         str(p.relative_to(config.config_dir)) if p.is_relative_to(config.config_dir) else str(p)
         for p in config.files
@@ -40,6 +43,6 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(rules.tiers)} tiers, {len(rules.categories)} categories, "
         f"{len(config.templates)} templates"
     )
-    if args.online:
-        print(setup.validate_online(config, connect_tracker(config, settings)))
+    if online is not None:
+        print(online)
     return 0

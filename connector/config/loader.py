@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -10,9 +11,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from connector import __version__
 from connector.config import checks
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
-from connector.config.problems import Problem, problem_at, validation_problems
+from connector.config.problems import Problem, display_path, problem_at, validation_problems
 from connector.config.source import Document, Location, YamlFileError, load_document
 from connector.errors import ConfigError
 from connector.templates.files import TemplateFiles, available
@@ -34,6 +36,16 @@ class Config:
     templates: dict[str, TemplateFiles]
     config_dir: Path
     files: tuple[Path, ...]
+
+    def fingerprint(self) -> str:
+        """A hash of rules.yaml, its includes and mappings.yaml (not the templates: the tracker
+        check reads none of them) and of ticketflow's version, whose checks may grow."""
+        digest = hashlib.sha256(__version__.encode())
+        for path in sorted(self.files):
+            digest.update(str(path.relative_to(self.config_dir) if path.is_relative_to(
+                self.config_dir) else path).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def tracker_done_statuses(self) -> list[str]:
         """The Done statuses as the tracker names them (mappings.yaml), in workflow order."""
@@ -107,7 +119,8 @@ class _Loader:
         try:
             document = load_document(path, name)
         except YamlFileError as problem:
-            self.problems.append(Problem(problem.location, "(file)", problem.message))
+            where = "(file)" if problem.key_path is None else display_path(problem.key_path)
+            self.problems.append(Problem(problem.location, where, problem.message))
             return None
         self.files.append(path)
         return document

@@ -25,11 +25,14 @@ class Location:
 
 
 class YamlFileError(Exception):
-    """A file that cannot be read as YAML at all; carries where and what."""
+    """A file that cannot be read as YAML at all; carries where and what (and the key path,
+    when the trouble is one value)."""
 
-    def __init__(self, location: Location, message: str) -> None:
+    def __init__(self, location: Location, message: str, key_path: KeyPath | None = None
+                 ) -> None:
         self.location = location
         self.message = message
+        self.key_path = key_path
         super().__init__(f"{location}: {message}")
 
 
@@ -102,7 +105,11 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         # Scalars keep their YAML type: 1 is int, 2026-12-25 is a date, "yes" stays text.
-        return self._constructor.construct_object(node, deep=True)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as error:  # 2026-02-30 looks like a date, is none
+            raise YamlFileError(_mark_location(self.display_name, node.start_mark),
+                                _bad_scalar(node, error), path) from None
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -128,6 +135,13 @@ class _Builder:
             self.source.keys[(*path, key)] = _mark_location(self.display_name, key_node.start_mark)
             result[key] = self.build(value_node, (*path, key))
         return result
+
+
+def _bad_scalar(node: yaml.Node, error: Exception) -> str:
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return (f"{node.value!r} is not a date that exists ({error}); expected a calendar "
+                "date like 2026-12-25")
+    return f"{node.value!r} cannot be read ({error}); expected a plain YAML value"
 
 
 def _code(character: str | int) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import re
 import secrets
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr
 from pathlib import Path
@@ -25,7 +27,7 @@ from connector.demo.script import START, WEEK, MailArrives, Step, ticks
 from connector.report.compose import html_report
 from connector.report.records import Scope
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
-from connector.settings import Settings
+from connector.settings import Settings, embedded_settings
 from connector.sync.perform import Performed
 from connector.tracker.jira.setup import install_scheme
 
@@ -49,12 +51,30 @@ class Timeline:
 
     def performed(self, item: Performed) -> None:
         if item.status == "done":
-            self.add(item.effect.issue_key, f"{item.effect.rule}: {item.outcome}")
+            self.add(item.effect.issue_key, f"{item.effect.rule}: {_said(item)}")
         elif item.status in ("skipped", "failed"):
             self.add(item.effect.issue_key, f"{item.effect.rule}: {item.status} ({item.outcome})")
 
     def _zone(self) -> ZoneInfo:
         return ZoneInfo(self.zone_name)
+
+
+# A message an action queued: "escalated to pat.doe@..." or "... at 2026-12-02T12:00-06:00".
+_MAILED = re.compile(r"(?P<template>\w+) to (?P<who>[^;]+?)(?: at (?P<at>\S+))?")
+
+
+def _said(item: Performed) -> str:
+    """What an effect did, in words: a notice is a message mailed to someone ("escalated to
+    pat.doe" read as if pat.doe had been escalated to)."""
+    kind = item.effect.action.partition(":")[2]
+    found = _MAILED.fullmatch(item.outcome)
+    if kind not in ("notify", "survey") or found is None or " via " in item.outcome:
+        return item.outcome
+    template, who, at = found["template"], found["who"], found["at"]
+    if at is not None:
+        when = datetime.fromisoformat(at).strftime("%a %H:%M")
+        return f'"{template}" to be mailed to {who} on {when}'
+    return f'"{template}" mailed to {who}'
 
 
 class MailLog(logging.Handler):
@@ -70,12 +90,14 @@ class MailLog(logging.Handler):
 
 
 def demo_settings(output: Path, sandbox: Sandbox, config: Config) -> Settings:
-    return Settings(
+    """The demo's own settings; no TICKETFLOW_* variable of the environment reaches them (an
+    SMTP URL there must not make the demo mail anyone)."""
+    return embedded_settings(
         jira_url=sandbox.url, jira_email=API_USER, jira_token=API_TOKEN,
         jira_flavor="cloud", state_db=output / "state.db", outbox_dir=output / "outbox",
         maildir=output / "Maildir", mail_from=config.mappings.mailbox.address,
         public_url="http://127.0.0.1:8787",
-        feedback_secret=secrets.token_urlsafe(32), _env_file=None)
+        feedback_secret=secrets.token_urlsafe(32))
 
 
 def _fill_placeholders(raw: bytes, outbox: Path) -> bytes:

@@ -12,11 +12,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
+import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from connector import metrics
 from connector.errors import (
     AuthError,
+    FatalError,
     ForbiddenError,
     RetriableError,
     TicketflowError,
@@ -54,6 +56,43 @@ class HttpStatusError(Exception):
         return body if isinstance(body, dict) else {}
 
 
+class UnreachableError(FatalError):
+    """No connection could be made to a tracker that has not answered yet: a wrong URL, a
+    wrong scheme or a tracker that is down. Retrying for minutes would only hide that."""
+
+    def __init__(self, what: str, cause: str) -> None:
+        self.what, self.cause = what, cause
+        super().__init__(f"{what}: {cause}")
+
+
+def cannot_connect(error: BaseException) -> bool:
+    """No connection was made at all: the name did not resolve, the port refused, the TLS
+    handshake failed or connecting timed out. (A connection reset mid-answer is not this: that
+    server exists.)"""
+    if isinstance(error, requests.exceptions.SSLError | requests.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError):
+        return False
+    reason = error.args[0] if error.args else None
+    return isinstance(getattr(reason, "reason", reason), urllib3.exceptions.NewConnectionError)
+
+
+def connection_cause(error: BaseException) -> str:
+    """What went wrong while connecting, in an operator's words: DNS, refused, TLS, timeout."""
+    text = str(error)
+    if isinstance(error, requests.exceptions.SSLError):
+        reason = "wrong version number" if "WRONG_VERSION_NUMBER" in text.upper() else text
+        return (f"TLS failed ({reason[:160]}); if the server speaks plain HTTP there, the URL "
+                "should start with http://")
+    if isinstance(error, requests.ConnectTimeout):
+        return "timed out while connecting (a firewall, or nothing at that address)"
+    if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+        return "DNS: the host name was not found"
+    if "Connection refused" in text:
+        return "connection refused: nothing listens at that host and port"
+    return f"cannot connect ({type(error).__name__})"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard to try: exponential backoff from `base` to `cap`, all within `budget` seconds."""
@@ -64,10 +103,14 @@ class RetryPolicy:
     max_attempts: int = 10
 
 
-def should_retry(error: BaseException, *, idempotent: bool) -> bool:
-    """The single place that decides retry-or-fail for a failed attempt."""
+def should_retry(error: BaseException, *, idempotent: bool, first_contact: bool = False) -> bool:
+    """The single place that decides retry-or-fail for a failed attempt. Before a tracker has
+    answered once, a connection that cannot be made is not retried: retries are for a tracker
+    that answered before and is having a bad minute."""
     if isinstance(error, HttpStatusError):
         return error.status in REFUSED_UNDONE or (idempotent and error.status in GATEWAY)
+    if first_contact and cannot_connect(error):
+        return False
     if isinstance(error, requests.ConnectionError | requests.Timeout):
         return idempotent or _never_sent(error)
     return False
@@ -161,11 +204,14 @@ class Retrier:
         self._wall_clock = wall_clock
         self._jitter = jitter
 
-    def call(self, operation: Callable[[], T], *, what: str, idempotent: bool = True) -> T:
-        """Run `operation`; return its result or raise a TicketflowError (never a raw one)."""
+    def call(self, operation: Callable[[], T], *, what: str, idempotent: bool = True,
+             first_contact: bool = False) -> T:
+        """Run `operation`; return its result or raise a TicketflowError (never a raw one).
+        With `first_contact`, a connection that cannot be made raises UnreachableError at once."""
         started = self._monotonic()
         retrying = Retrying(
-            retry=retry_if_exception(lambda e: should_retry(e, idempotent=idempotent)),
+            retry=retry_if_exception(lambda e: should_retry(
+                e, idempotent=idempotent, first_contact=first_contact)),
             wait=self._wait,
             stop=lambda state: self._over_budget(state, started),
             sleep=self._sleep,
@@ -177,6 +223,8 @@ class Retrier:
         except TicketflowError:
             raise
         except Exception as error:  # noqa: BLE001 - every failure is translated here, once
+            if first_contact and cannot_connect(error):
+                raise UnreachableError(what, connection_cause(error)) from None
             raise as_error(error, what=what) from None
 
     def _wait(self, state: RetryCallState) -> float:

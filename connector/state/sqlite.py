@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from connector.domain import Ticket
-from connector.errors import FatalError, RetriableError
+from connector.errors import ConfigError, FatalError, RetriableError
 from connector.state.base import (
     WAITING,
     WEBHOOK_PREFIX,
@@ -214,12 +214,29 @@ def _outbox(row: Sequence[Any]) -> OutboxMessage:
     )  # fmt: skip
 
 
-class SqliteStateStore:
-    """The `StateStore` on one SQLite file; `":memory:"` gives a private throwaway database."""
+def refuse_empty(path: Path) -> None:
+    """An existing 0-byte file is not a state to start afresh in silently: a truncated copy or
+    a botched restore would forget which mail, changes and messages were already handled, and
+    the next run would mirror anew as if nothing had happened. Only `--new-state` may."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise ConfigError([
+            f"{path}: the state file is empty (0 bytes), not a ticketflow state; expected the "
+            "state database (restore it from a backup, or check TICKETFLOW_STATE_DB), or "
+            "--new-state on `run` or `once` to start a new state in this file"])
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
+
+class SqliteStateStore:
+    """The `StateStore` on one SQLite file; `":memory:"` gives a private throwaway database.
+
+    An existing empty file is refused (see `refuse_empty`) unless `new_state` is given; a
+    missing file is created, as on a first run."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = _BUSY_TIMEOUT_SECONDS,
+                 new_state: bool = False) -> None:
         self._memory = str(path) in _MEMORY
         self._location = str(path) if self._memory else str(Path(path).resolve())
+        if not (self._memory or new_state):
+            refuse_empty(Path(path))
         with self._translated("open"):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is
             # exactly what commit() says it is, and migrations' DDL runs inside one too.

@@ -49,7 +49,11 @@ def check(files: TemplateFiles) -> list[TemplateProblem]:
     for path in (files.text, files.html):
         if path is None:
             continue
-        source = path.read_text(encoding="utf-8")
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            return [TemplateProblem(path, 1, f"cannot read the template ({_reason(error)}); "
+                                    "expected a readable UTF-8 file")]
         try:
             environment.parse(source)
         except TemplateSyntaxError as error:
@@ -59,7 +63,7 @@ def check(files: TemplateFiles) -> list[TemplateProblem]:
                     path, error.lineno, f"template syntax error: {reason}; expected valid Jinja2"
                 )
             )
-    first_line = files.text.read_text(encoding="utf-8").split("\n", 1)[0]
+    first_line = files.text.read_text(encoding="utf-8").split("\n", 1)[0]  # read just above
     if not first_line.startswith("Subject:"):
         problems.append(
             TemplateProblem(
@@ -70,3 +74,9 @@ def check(files: TemplateFiles) -> list[TemplateProblem]:
             )
         )
     return problems
+
+
+def _reason(error: OSError | UnicodeDecodeError) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8: {error.reason}"
+    return error.strerror or type(error).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -103,20 +104,55 @@ def _template_line(traceback: TracebackType | None) -> int:
 
 
 def trial_render(files: TemplateFiles, contexts: Sequence[dict[str, Any]]) -> list[TemplateProblem]:
-    """Render each part with sample variables, so a misspelt variable or a blocked attribute is
-    a `validate` problem with its file and line, not a failure at send time."""
+    """Compile each part in the environment that sends it, then render it with sample
+    variables: an unknown filter or test, a misspelt variable or a blocked attribute is a
+    `validate` problem with its file and line, not a message skipped at send time."""
     problems: list[TemplateProblem] = []
     for path, html in ((files.text, False), (files.html, True)):
         if path is None:
             continue
         try:
             source = _source(path)
+        except (OSError, UnicodeDecodeError, SkippableError):
+            continue  # reported by the syntax check, which reads the file first
+        unknown = unknown_names(path, source, html=html)
+        if unknown:
+            problems += unknown
+            continue
+        try:
             parts = [_compiled(source, True)] if html else list(_text_parts(source))
-        except (TemplateError, SkippableError):
-            continue  # a syntax error: reported by the syntax check already
+        except TemplateError as error:
+            problems.append(TemplateProblem(path, getattr(error, "lineno", None) or 1,
+                                            f"template error: {error}; expected valid Jinja2"))
+            continue
         problem = _first_problem(path, parts, contexts)
         if problem is not None:
             problems.append(problem)
+    return problems
+
+
+def unknown_names(path: Path, source: str, *, html: bool) -> list[TemplateProblem]:
+    """Filters and tests the sending environment does not have, wherever they are used.
+
+    Jinja compiles an unknown filter inside `{% if %}` into a runtime error, so a branch the
+    sample variables do not take would pass a trial render and fail at send time; the parse
+    tree shows every use."""
+    environment = _HTML if html else _TEXT
+    try:
+        tree = environment.parse(source)
+    except TemplateError:
+        return []  # a syntax error: reported by the syntax check already
+    problems = []
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (("filter", environment.filters) if isinstance(node, nodes.Filter)
+                       else ("test", environment.tests))
+        if node.name in known:
+            continue
+        close = difflib.get_close_matches(node.name, list(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(TemplateProblem(
+            path, node.lineno, f"unknown {kind} {node.name!r}{hint}; expected one of Jinja's "
+            f"built-in {kind}s (https://jinja.palletsprojects.com/templates/#builtin-{kind}s)"))
     return problems
 
 

@@ -25,6 +25,10 @@ def test_demo_runs_the_week_and_leaves_its_messages(tmp_path: Path,
     assert "mail: comment on HELP-2 from sam.lee@uni.example.edu (Auto-Submitted" in out
     assert "reopened it" in out
     assert "escalate stale tier 2: tier 2 -> 3" in out
+    # A notice is a message mailed to someone, not someone escalated; plain words for mail.
+    assert 'escalate stale tier 1: "escalated" mailed to pat.doe@uni.example.edu' in out
+    assert '"feedback_request" to be mailed to pat.doe@uni.example.edu on Wed 12:00' in out
+    assert "(a person's mail)" in out
     summary = out[out.index("Summary"):]
     assert "tickets: 3" in summary
     assert "escalations: 3" in summary
@@ -48,3 +52,24 @@ def test_demo_twice_starts_afresh(tmp_path: Path, capsys: pytest.CaptureFixture[
     second = capsys.readouterr().out
     summary = slice(first.index("Summary"), first.index("(simulated"))
     assert first[summary] == second[second.index("Summary"):second.index("(simulated")]
+
+
+def test_demo_ignores_the_settings_of_the_container_image(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Inside the image TICKETFLOW_CONFIG_DIR=/config (empty there) and other settings are set;
+    the demo still runs on its embedded configuration, mails nobody over SMTP and is not
+    stopped by a setting it does not read. Only an explicit --config-dir changes its config."""
+    monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(tmp_path / "config-not-here"))
+    monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "data" / "ticketflow.db"))
+    monkeypatch.setenv("TICKETFLOW_SMTP_URL", "smtp://127.0.0.1:9")  # discard: nothing listens
+    monkeypatch.setenv("TICKETFLOW_POLL_INTERVAL", "0")
+    output = tmp_path / "demo"
+    assert main(["demo", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "tickets: 3" in out
+    assert list((output / "outbox").glob("*.eml"))
+    assert not (tmp_path / "data").exists()
+
+    assert main(["demo", "--output", str(output), "--config-dir", str(tmp_path / "nowhere")]) == 2
+    assert "mappings.yaml" in capsys.readouterr().err

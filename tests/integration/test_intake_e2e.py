@@ -68,7 +68,8 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
         for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
                             "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
                             "OUTBOX_DIR": str(tmp_path / "outbox"),
-                            "MAILDIR": str(tmp_path / "Maildir")}.items():
+                            "MAILDIR": str(tmp_path / "Maildir"),
+                            "PUBLIC_URL": "https://helpdesk.example.edu"}.items():
             monkeypatch.setenv(f"TICKETFLOW_{name}", value)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         desk = Desk(sandbox, tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -55,25 +56,32 @@ def test_settings_named_in_deploy_files_exist() -> None:
     assert named <= SETTING_NAMES, named - SETTING_NAMES
 
 
-def test_healthcheck_command_follows_healthz(tmp_path: Path) -> None:
-    """The HEALTHCHECK command exits 0 on a healthy service and 1 on an unhealthy one."""
+def test_healthcheck_command_follows_healthz() -> None:
+    """The HEALTHCHECK command, as the image runs it: with a `ticketflow run` in the process
+    table it exits 0 on a healthy /healthz and 1 on an unhealthy one, at the port
+    TICKETFLOW_HTTP_PORT names (a one-shot container: tests/unit/test_healthcheck.py)."""
     (healthcheck,) = _instructions("HEALTHCHECK")
     command = json.loads(healthcheck[healthcheck.index("CMD") + 3:].strip())
-    assert command[0] == "python"
-    port = re.search(r"127\.0\.0\.1:(\d+)/healthz", command[2])
-    assert port is not None
-    assert port.group(1) in _instructions("EXPOSE")[0]
-    for healthy, expected in ((True, 0), (False, 1)):
-        http = HttpService(service_app(health=lambda h=healthy: (h, "test")),
-                           host="127.0.0.1", port=0).start()
-        try:
-            code = command[2].replace(f"127.0.0.1:{port.group(1)}", http.url.removeprefix(
-                "http://"))
-            result = subprocess.run([sys.executable, "-c", code], check=False,
-                                    capture_output=True, timeout=30)
-        finally:
-            http.close()
-        assert result.returncode == expected, result.stderr
+    assert command == ["/opt/ticketflow/bin/python", "-m", "connector.healthcheck"]
+    here = [sys.executable, *command[1:]]  # the image's venv python is this one, here
+    # What /proc shows for the service in the image: `python .../ticketflow run`.
+    service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                                "/opt/ticketflow/bin/ticketflow", "run"])
+    try:
+        for healthy, expected in ((True, 0), (False, 1)):
+            http = HttpService(service_app(health=lambda h=healthy: (h, "test")),
+                               host="127.0.0.1", port=0).start()
+            port = http.url.rsplit(":", 1)[1]
+            try:
+                result = subprocess.run(here, check=False, capture_output=True, timeout=30,
+                                        env={**os.environ, "TICKETFLOW_HTTP_PORT": port,
+                                             "TICKETFLOW_HTTP_HOST": "0.0.0.0"})
+            finally:
+                http.close()
+            assert result.returncode == expected, result.stdout
+    finally:
+        service.kill()
+        service.wait()
 
 
 @pytest.mark.slow  # builds a wheel and installs it with its dependencies: about a minute

@@ -26,6 +26,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
         monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
         monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
+        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         yield sandbox
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,25 +20,10 @@ from connector import __version__
 from connector.cli import main
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 
+from .processes import free_port, until
 from .smtp_sink import BareServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
-    """Wait for a real process to reach a state (bounded; the process runs on real time)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 class Launcher:
@@ -48,13 +32,14 @@ class Launcher:
     def __init__(self, sandbox: Sandbox, tmp_path: Path) -> None:
         self.sandbox = sandbox
         self.tmp_path = tmp_path
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.outbox = tmp_path / "outbox"
         self.env = {**os.environ, "TICKETFLOW_JIRA_URL": sandbox.url,
                     "TICKETFLOW_JIRA_EMAIL": API_USER, "TICKETFLOW_JIRA_TOKEN": API_TOKEN,
                     "TICKETFLOW_STATE_DB": str(tmp_path / "state.db"),
                     "TICKETFLOW_OUTBOX_DIR": str(self.outbox),
+                    "TICKETFLOW_PUBLIC_URL": "https://helpdesk.example.edu",
                     "TICKETFLOW_CONFIG_DIR": str(ROOT), "TICKETFLOW_HTTP_PORT": str(self.port),
                     "TICKETFLOW_POLL_INTERVAL": "1", "TICKETFLOW_MAIL_INTERVAL": "1",
                     "TICKETFLOW_DELIVERY_INTERVAL": "1"}
@@ -127,7 +112,7 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
     url = str(service["url"])
     process = service["process"]
     assert isinstance(process, subprocess.Popen)
-    assert _until(lambda: _healthy(url)), Path(str(service["log"])).read_text()
+    assert until(lambda: _healthy(url)), Path(str(service["log"])).read_text()
 
     sandbox = service["sandbox"]
     assert isinstance(sandbox, Sandbox)
@@ -137,7 +122,7 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
                                "issuetype": {"name": "Service Request"},
                                "customfield_10072": "pat@uni.example.edu"})
     outbox = Path(str(service["outbox"]))
-    assert _until(lambda: any(outbox.glob("*request_submitted*.eml"))), \
+    assert until(lambda: any(outbox.glob("*request_submitted*.eml"))), \
         Path(str(service["log"])).read_text()
 
     metrics = requests.get(f"{url}/metrics", timeout=5).text
@@ -179,9 +164,9 @@ def test_run_tells_a_new_operator_what_it_does_and_q_quiets_it(launcher: Launche
     counts and tracker requests (a new ticket shows as performed actions and a sent message);
     no debug lines. With -q the same start says nothing at all."""
     process = launcher.start()
-    assert _until(lambda: _healthy(launcher.url)), launcher.log
+    assert until(lambda: _healthy(launcher.url)), launcher.log
     launcher.new_ticket()
-    assert _until(lambda: "messages_sent=1" in launcher.log), launcher.log
+    assert until(lambda: "messages_sent=1" in launcher.log), launcher.log
     launcher.stop(process)
     log = launcher.log
     assert f"ticketflow {__version__} started: tracker {launcher.sandbox.url} (cloud), " \
@@ -197,7 +182,7 @@ def test_run_tells_a_new_operator_what_it_does_and_q_quiets_it(launcher: Launche
     assert " debug " not in log and "service stopped" in log
 
     quiet = launcher.start("-q")
-    assert _until(lambda: _healthy(launcher.url))
+    assert until(lambda: _healthy(launcher.url))
     launcher.stop(quiet)
     assert launcher.log == ""
 
@@ -209,13 +194,13 @@ def test_a_hanging_mail_server_holds_nothing_back_and_shows_in_healthz(
     delivery is stuck and why; SIGTERM still stops the service in seconds."""
     with BareServer(greeting=None) as hanging:
         process = launcher.start(smtp_url=hanging.url + "&timeout=4")
-        assert _until(lambda: _healthy(launcher.url)), launcher.log
+        assert until(lambda: _healthy(launcher.url)), launcher.log
         launcher.new_ticket()
-        assert _until(lambda: hanging.connections == 1), launcher.log
+        assert until(lambda: hanging.connections == 1), launcher.log
         synced = _metric(launcher.url, 'ticketflow_cycles_total{result="ok"}')
-        assert _until(lambda: _metric(launcher.url, 'ticketflow_cycles_total{result="ok"}')
+        assert until(lambda: _metric(launcher.url, 'ticketflow_cycles_total{result="ok"}')
                       >= synced + 2, seconds=3.5), "syncs waited for delivery"
-        assert _until(lambda: not _healthy(launcher.url)), launcher.log
+        assert until(lambda: not _healthy(launcher.url)), launcher.log
         health = requests.get(f"{launcher.url}/healthz", timeout=5)
         assert health.status_code == 503
         assert health.text.startswith("unhealthy: delivery stuck: mail delivery paused since")

@@ -51,7 +51,8 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sand
         for name, value in {
                 "JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER, "JIRA_TOKEN": API_TOKEN,
                 "STATE_DB": str(tmp_path / "state.db"), "MAILDIR": str(tmp_path / "Maildir"),
-                "SMTP_URL": smtp.url, "SMTP_PASSWORD": PASSWORD}.items():
+                "SMTP_URL": smtp.url, "SMTP_PASSWORD": PASSWORD,
+                "PUBLIC_URL": "https://helpdesk.example.edu"}.items():
             monkeypatch.setenv(f"TICKETFLOW_{name}", value)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         assert _once(sandbox, MONDAY) == 0  # first run: backfill of an empty project

@@ -157,7 +157,8 @@ def test_cron_through_a_two_hour_outage_then_every_message_once(
             SmtpServer(tmp_path) as up:
         for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
                             "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
-                            "SMTP_URL": down.url + "&timeout=5"}.items():
+                            "SMTP_URL": down.url + "&timeout=5",
+                            "PUBLIC_URL": "https://helpdesk.example.edu"}.items():
             monkeypatch.setenv(f"TICKETFLOW_{name}", value)
         assert main(["install-scheme", "--config-dir", str(root)]) == 0
         now = NOW

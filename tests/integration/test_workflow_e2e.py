@@ -66,6 +66,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
         monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
         monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
+        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         world = World(sandbox, tmp_path)
         assert world.once() == 0  # first run: backfill of an empty project

@@ -19,7 +19,7 @@ from connector.errors import (
     RetriableError,
     TrackerError,
 )
-from connector.http.retry import HttpStatusError, Retrier
+from connector.http.retry import HttpStatusError, Retrier, UnreachableError
 from connector.settings import Settings
 from connector.tracker.base import Attachment, Flavor
 from connector.tracker.jira import paging
@@ -34,7 +34,7 @@ from connector.tracker.jira.convert import (
     to_issue,
     to_user,
 )
-from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.http import JiraHttp, unreachable
 from connector.tracker.jira.permissions import AccountCheckedHttp
 from connector.tracker.jira.transitions import TransitionCache, choose, options
 
@@ -48,7 +48,8 @@ class JiraTracker:
     """Jira Cloud (REST v3, ADF, account ids) or Data Center (REST v2, wiki, user names)."""
 
     def __init__(
-        self, client: JIRA, *, flavor: Flavor, retrier: Retrier, custom_fields: Sequence[str] = ()
+        self, client: JIRA, *, flavor: Flavor, retrier: Retrier, custom_fields: Sequence[str] = (),
+        answered: bool = False, auth_note: str = "",
     ) -> None:
         self.flavor: Flavor = flavor
         self._client = client
@@ -58,6 +59,8 @@ class JiraTracker:
             api_version=_version(flavor),
             transport=_transport(client),
             retrier=retrier,
+            answered=answered,
+            auth_note=auth_note,
         )
         self._transitions = TransitionCache()
         self._feed = ChangeFeed(self._http, flavor=flavor, custom_fields=custom_fields)
@@ -314,16 +317,24 @@ def _transport(client: JIRA) -> Callable[..., requests.Response]:
 
 
 def connect(
-    settings: Settings, *, custom_fields: Sequence[str] = (), retrier: Retrier | None = None
+    settings: Settings, *, custom_fields: Sequence[str] = (), retrier: Retrier | None = None,
+    known_flavor: Flavor | None = None, answered: bool = False,
 ) -> JiraTracker:
-    """A JiraTracker for the configured Jira; the flavor comes from serverInfo unless set."""
+    """A JiraTracker for the configured Jira; the flavor comes from serverInfo unless set or
+    `known_flavor` (detected on an earlier run) is given. `answered`: this Jira answered an
+    earlier run, so a failing connection is retried rather than reported at once."""
     url, email, token = _credentials(settings)
     retrier = retrier or Retrier()
     flavor: Flavor
-    if settings.jira_flavor == "auto":
-        flavor = detect_flavor(url, retrier=retrier)
-    else:
+    note = ""
+    if settings.jira_flavor != "auto":
         flavor = settings.jira_flavor
+        note = _flavor_note(flavor, "TICKETFLOW_JIRA_FLAVOR is set to")
+    elif known_flavor is not None:
+        flavor = known_flavor
+        note = _flavor_note(flavor, "the state file remembers an earlier run's flavor,")
+    else:
+        flavor = detect_flavor(url, retrier=retrier)
     if flavor == "cloud" and not email:
         raise ConfigError(
             [
@@ -343,14 +354,28 @@ def connect(
     )
     if flavor == "cloud":
         client.deploymentType = "Cloud"  # what get_server_info would have set
-    return JiraTracker(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields)
+    return JiraTracker(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields,
+                       answered=answered, auth_note=note)
+
+
+def _flavor_note(flavor: Flavor, source: str) -> str:
+    """Cloud takes the e-mail and API token as basic auth, Data Center the token as a bearer
+    token: the wrong flavor sends the right secret the wrong way, and Jira answers 401."""
+    other = "datacenter" if flavor == "cloud" else "cloud"
+    return (f"{source} {flavor}: if this Jira is {other}, the credentials are sent the wrong "
+            f"way; set TICKETFLOW_JIRA_FLAVOR to {other}, or to auto to detect it")
 
 
 def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
-    """`cloud` when serverInfo says deploymentType Cloud, else `datacenter` (anonymous call)."""
+    """`cloud` when serverInfo says deploymentType Cloud, else `datacenter` (anonymous call).
+    This is the first request to a Jira not met before: one that cannot be reached fails at
+    once."""
     probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
     try:
-        info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo")
+        info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo",
+                            first_contact=True)
+    except UnreachableError as error:
+        raise unreachable(url, error) from None
     except (AuthError, ForbiddenError):  # anonymous: a 403 here is about having no login
         raise ConfigError(
             [

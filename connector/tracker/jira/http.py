@@ -7,8 +7,8 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
-from connector.errors import MalformedAnswerError, NotDoneError, RetriableError
-from connector.http.retry import HttpStatusError, Retrier, should_retry
+from connector.errors import AuthError, MalformedAnswerError, NotDoneError, RetriableError
+from connector.http.retry import HttpStatusError, Retrier, UnreachableError, should_retry
 
 T = TypeVar("T")
 
@@ -20,14 +20,22 @@ class Transport(Protocol):
 
 
 class JiraHttp:
-    """JSON over the `jira` library's authenticated session, one retrying operation per call."""
+    """JSON over the `jira` library's authenticated session, one retrying operation per call.
+
+    `answered` says whether this Jira ever answered (in this process, or on an earlier run the
+    state remembers): until it has, a connection that cannot be made fails at once, naming the
+    URL and the variable, instead of minutes of retries. `auth_note` is added to a refusal of
+    the credentials when something other than them may be the cause (the flavor)."""
 
     def __init__(
-        self, *, base_url: str, api_version: str, transport: Transport, retrier: Retrier
+        self, *, base_url: str, api_version: str, transport: Transport, retrier: Retrier,
+        answered: bool = False, auth_note: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.retrier = retrier
+        self.answered = answered
+        self.auth_note = auth_note
         self._transport = transport
 
     def url(self, path: str, *, version: str | None = None) -> str:
@@ -70,13 +78,15 @@ class JiraHttp:
             if json is not None:
                 kwargs["json"] = json
             try:
-                return parse(self._transport(method, url, **kwargs), what=what)
+                response = self._transport(method, url, **kwargs)
+                self.answered = True
+                return parse(response, what=what)
             except (requests.RequestException, HttpStatusError) as error:
                 failed.append(error)
                 raise
 
         try:
-            return self.retrier.call(attempt, what=what, idempotent=idempotent)
+            return self._retried(attempt, what=what, idempotent=idempotent)
         except RetriableError as error:
             # The retry layer's own rule for resending a create tells whether the last
             # attempt was done; callers that must not double a write need to know.
@@ -86,7 +96,29 @@ class JiraHttp:
 
     def call(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
         """Run a `jira` library call (raising HttpStatusError) through the retry layer."""
-        return self.retrier.call(operation, what=what, idempotent=idempotent)
+        return self._retried(operation, what=what, idempotent=idempotent)
+
+    def _retried(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
+        """The retry layer, told whether this Jira ever answered; the flavor named on a 401
+        when it may be the cause."""
+        try:
+            result = self.retrier.call(operation, what=what, idempotent=idempotent,
+                                       first_contact=not self.answered)
+        except UnreachableError as error:
+            raise unreachable(self.base_url, error) from None
+        except AuthError as error:
+            if not self.auth_note or error.status != 401:  # 403 is permission, not flavor
+                raise
+            raise AuthError(f"{error}; {self.auth_note}", status=error.status) from None
+        self.answered = True
+        return result
+
+
+def unreachable(base_url: str, error: UnreachableError) -> UnreachableError:
+    """The error an operator can act on: which URL, from which variable, and why."""
+    return UnreachableError(
+        f"cannot connect to Jira at {base_url} (TICKETFLOW_JIRA_URL)",
+        f"{error.cause}; expected Jira to answer there: check the URL and that Jira is up")
 
 
 def parse(response: requests.Response, *, what: str = "Jira") -> Any:

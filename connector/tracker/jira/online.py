@@ -1,7 +1,8 @@
 """`validate --online`: every name and id in mappings.yaml checked against the tracker.
 
 `read_catalogue` asks Jira once for what exists; `check` compares it with mappings.yaml without
-I/O and reports each mismatch at its line in the file.
+I/O and reports each mismatch at its line in the file. `run` and `once` run the same check
+whenever the configuration is new to them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,26 @@ from connector.tracker.jira.client import JiraTracker
 
 At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml
 
+# What ticketflow writes into each mapped custom field (FieldCodec writes plain values), as
+# the `schema.type` Jira gives a field: a number into a text field or an e-mail address into a
+# number field is refused at the first ticket, so say so before it.
+FIELD_TYPES = {
+    "category": ("string",),
+    "tier": ("number", "string"),
+    "customer_email": ("string",),
+    "satisfaction": ("number", "string"),
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What Jira says about one entry of a role: found exactly, active, or what it offered."""
+
+    found: bool
+    active: bool = True
+    group: bool = False
+    offered: str | None = None  # the user Jira's search found instead (a typo, usually)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -28,39 +49,63 @@ class Catalogue:
     statuses: tuple[str, ...] = ()
     type_statuses: tuple[str, ...] = ()  # statuses the mapped issue type's workflow has
     fields: Mapping[str, str] = field(default_factory=dict)  # id -> name
+    field_types: Mapping[str, str] = field(default_factory=dict)  # id -> schema type
     components: frozenset[str] = frozenset()
-    known_people: frozenset[str] = frozenset()  # role entries found as a user or a group
+    people: Mapping[str, Person] = field(default_factory=dict)
 
 
 def read_catalogue(tracker: JiraTracker, mappings: MappingsFile) -> Catalogue:
-    """Everything `check` needs, read from Jira."""
+    """Everything `check` needs, read from Jira: 6 requests, and one more per role entry."""
     admin = tracker.admin
     project = admin.project(mappings.project)
-    people = {u for role in mappings.roles.values() for u in role.users}
-    known = frozenset(p for p in people if _person_exists(tracker, p))
+    entries = dict.fromkeys(u for role in mappings.roles.values() for u in role.users)
+    people = {entry: _person(tracker, entry) for entry in entries}
+    raw_fields = tracker.http.get("field") or []
+    fields = {str(f["id"]): str(f.get("name") or f["id"]) for f in raw_fields}
+    types = {str(f["id"]): str((f.get("schema") or {}).get("type", "")) for f in raw_fields}
     if project is None:
-        return Catalogue(project=None, fields=admin.field_ids(), known_people=known)
+        return Catalogue(project=None, fields=fields, field_types=types, people=people)
     by_type = admin.project_statuses(mappings.project)
     return Catalogue(
         project=project,
         statuses=tuple(s.name for s in admin.statuses()),
         type_statuses=tuple(by_type.get(mappings.issue_type, ())),
-        fields=admin.field_ids(),
+        fields=fields,
+        field_types=types,
         components=frozenset(admin.components(mappings.project)),
-        known_people=known,
+        people=people,
     )
 
 
-def _person_exists(tracker: JiraTracker, name: str) -> bool:
-    if tracker.find_user(name) is not None:
-        return True
+def _person(tracker: JiraTracker, entry: str) -> Person:
+    """Exactly this user, or nothing: Jira's user search also answers a near miss, and the
+    assign action would then give tickets to whoever came back."""
+    param = {"query": entry} if tracker.flavor == "cloud" else {"username": entry}
+    found = [u for u in tracker.http.get("user/search", params=param) or []
+             if isinstance(u, dict)]
+    wanted = entry.lower()
+    for user in found:
+        names = {str(user.get(k) or "").lower() for k in ("emailAddress", "name", "accountId")}
+        # Cloud may hide a user's e-mail: a single answer without one is taken as the user.
+        if wanted in names or (len(found) == 1 and not user.get("emailAddress")
+                               and tracker.flavor == "cloud"):
+            return Person(found=True, active=user.get("active") is not False)
+    if found:
+        first = found[0]
+        return Person(found=False, offered=str(first.get("emailAddress") or first.get("name")
+                                               or first.get("displayName") or ""))
+    return Person(found=False, group=_is_group(tracker, entry))
+
+
+def _is_group(tracker: JiraTracker, name: str) -> bool:
+    """Only asked for an entry that is no user, to say what it is instead."""
     try:
         found = tracker.http.get("groups/picker", params={"query": name, "maxResults": 50})
     except TrackerError as error:
         if error.status == 404:
             return False
         raise
-    return any(g.get("name") == name for g in found.get("groups") or ())
+    return any(g.get("name") == name for g in (found or {}).get("groups") or ())
 
 
 def check(
@@ -99,16 +144,26 @@ def check(
         problems += _statuses(mappings, catalogue, at)
         problems += _components(mappings, catalogue, categories, at)
     problems += _fields(mappings, catalogue, at)
+    problems += _people(mappings, catalogue, at)
+    return problems
+
+
+def _people(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Problem]:
+    problems = []
+    expected = "expected the e-mail (Cloud) or user name (Data Center) of an active Jira user"
     for role_name, role in mappings.roles.items():
-        for index, person in enumerate(role.users):
-            if person not in catalogue.known_people:
-                problems.append(
-                    at(
-                        ("roles", role_name, "users", index),
-                        f'Jira has no user or group "{person}"; expected an '
-                        "e-mail (Cloud) or user name (Data Center) Jira knows",
-                    )
-                )
+        for index, entry in enumerate(role.users):
+            person = catalogue.people.get(entry, Person(found=False))
+            path = ("roles", role_name, "users", index)
+            if person.found and not person.active:
+                problems.append(at(path, f'Jira user "{entry}" is deactivated; {expected} '
+                                         "(tickets cannot be assigned to this one)"))
+            elif person.group:
+                problems.append(at(path, f'"{entry}" is a Jira group, not a user; {expected} '
+                                         "(a role's people are assigned tickets one by one)"))
+            elif not person.found:
+                hint = f' (did you mean "{person.offered}"?)' if person.offered else ""
+                problems.append(at(path, f'Jira has no user "{entry}"{hint}; {expected}'))
     return problems
 
 
@@ -144,16 +199,24 @@ def _statuses(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Prob
 def _fields(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Problem]:
     problems = []
     custom = sorted(f"{i} ({n})" for i, n in catalogue.fields.items() if i.startswith("custom"))
-    for name in ("category", "tier", "customer_email", "satisfaction"):
+    for name, types in FIELD_TYPES.items():
         target = getattr(mappings.fields, name)
-        if isinstance(target, CustomFieldTarget) and target.custom_field not in catalogue.fields:
-            problems.append(
-                at(
-                    ("fields", name, "custom_field"),
-                    f'Jira has no field "{target.custom_field}"; expected one of: '
-                    + (", ".join(custom) or "(no custom fields)"),
-                )
-            )
+        if not isinstance(target, CustomFieldTarget):
+            continue
+        path = ("fields", name, "custom_field")
+        found = target.custom_field
+        if found not in catalogue.fields:
+            problems.append(at(path, f'Jira has no field "{found}"; expected one of: '
+                               + (", ".join(custom) or "(no custom fields)")))
+            continue
+        kind = catalogue.field_types.get(found, "")
+        if kind and kind not in types:
+            fitting = sorted(f"{i} ({n})" for i, n in catalogue.fields.items()
+                             if i.startswith("custom") and catalogue.field_types.get(i) in types)
+            problems.append(at(path, f'field "{found}" ({catalogue.fields[found]}) holds '
+                               f"{kind} values, and {name} is written as {' or '.join(types)}; "
+                               "expected a field of that type: "
+                               + (", ".join(fitting) or "(none in Jira)")))
     return problems
 
 

@@ -71,7 +71,8 @@ def install_scheme(
 
 
 def validate_online(config: Config, tracker: JiraTracker) -> str:
-    """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line."""
+    """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line.
+    Returns the line to print when everything is in place."""
     document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
     catalogue = online.read_catalogue(tracker, config.mappings)
     problems = online.check(

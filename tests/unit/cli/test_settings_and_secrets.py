@@ -12,6 +12,8 @@ from connector.cli import main
 from connector.logs import configure
 from connector.settings import Settings, load_settings, secret_values
 
+ROOT = Path(__file__).resolve().parents[3]
+
 TOKEN = "tok-3f9a1c77-very-secret"
 
 
@@ -73,3 +75,63 @@ def test_token_never_in_cli_output(
     assert TOKEN not in captured.out + captured.err
     assert "imap-pass-42" not in captured.out + captured.err
     assert TOKEN not in Settings().model_dump_json()
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+@pytest.mark.parametrize("name", ["TICKETFLOW_POLL_INTERVAL", "TICKETFLOW_MAIL_INTERVAL",
+                                  "TICKETFLOW_DELIVERY_INTERVAL"])
+def test_an_interval_of_zero_or_less_is_refused_at_load(
+        name: str, value: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` would spin at full CPU without a pause: the setting is refused before anything
+    starts, naming the variable and what is expected (exit 2)."""
+    monkeypatch.setenv(name, value)
+    assert main(["validate", "--config-dir", str(ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert (f"environment: {name}: {value} seconds would never wait; expected a whole number "
+            "of seconds greater than 0") in err
+
+
+def test_a_jira_url_without_a_scheme_is_a_configuration_error(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`example.atlassian.net` (no https://) is exit 2 with the URL it should have been."""
+    monkeypatch.setenv("TICKETFLOW_JIRA_URL", "example.atlassian.net")
+    assert main(["validate", "--config-dir", str(ROOT)]) == 2
+    assert ("environment: TICKETFLOW_JIRA_URL: 'example.atlassian.net' is not an http(s) URL "
+            "with a host; expected e.g. https://example.atlassian.net") in capsys.readouterr().err
+
+
+def test_spellings_of_one_jira_are_one_url() -> None:
+    """`https://X/` and `https://x` name one instance: the state file's keys use one spelling."""
+    spellings = ["https://Example.atlassian.net/", "https://example.atlassian.net",
+                 "HTTPS://example.atlassian.net//"]
+    assert {Settings(jira_url=u, _env_file=None).jira_url for u in spellings} == {
+        "https://example.atlassian.net"}
+    assert Settings(jira_url="http://jira.example.edu/jira/",
+                    _env_file=None).jira_url == "http://jira.example.edu/jira"
+
+
+def test_misspelt_variables_are_reported_with_the_setting_meant(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt TICKETFLOW_* name would be ignored silently; it is named with a suggestion.
+    The tests' own TICKETFLOW_TEST_* and Kubernetes' service variables are not settings and
+    are not reported."""
+    monkeypatch.setenv("TICKETFLOW_POLL_INTERVALL", "300")
+    monkeypatch.setenv("TICKETFLOW_TEST_POSTGRES", "postgresql://127.0.0.1/test")
+    monkeypatch.setenv("TICKETFLOW_PORT_8787_TCP_ADDR", "10.0.0.7")
+    monkeypatch.setenv("TICKETFLOW_SERVICE_HOST", "10.0.0.7")
+    assert main(["validate", "--config-dir", str(ROOT)]) == 0
+    err = capsys.readouterr().err
+    assert ("environment: TICKETFLOW_POLL_INTERVALL is not a setting; did you mean "
+            "TICKETFLOW_POLL_INTERVAL?") in err
+    assert "TEST_POSTGRES" not in err and "PORT_8787" not in err and "SERVICE_HOST" not in err
+
+
+def test_misspelt_names_in_the_env_file_are_reported_too(tmp_path: Path) -> None:
+    """`.env` is read like the environment, so its misspellings are named the same way."""
+    from connector.settings import unknown_variables
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("TICKETFLOW_JIRA_TOKN='abc'\nTICKETFLOW_JIRA_URL=https://x\n")
+    assert unknown_variables({}, env_file) == [
+        "environment: TICKETFLOW_JIRA_TOKN is not a setting; did you mean TICKETFLOW_JIRA_TOKEN?"]

@@ -49,24 +49,29 @@ def test_an_escalation_to_people_jira_lacks_waits_and_so_do_its_notices(
 
 def test_a_template_that_fails_to_render_waits_for_its_fix(
         make_rig: Callable[..., LedgerRig]) -> None:
-    """An unknown Jinja filter in the acknowledgement: the message waits (blocked, saying
-    why) instead of being skipped for ever; the other action of the rule runs; fixing the
-    template sends it at the next cycle, once."""
+    """An unknown Jinja filter in the acknowledgement, edited in while the service runs (a
+    configuration loaded afterwards is refused whole by its template check): the message
+    waits (blocked, saying why) instead of being skipped for ever; the other action of the
+    rule runs; fixing the template sends it at the next cycle, once."""
     rig = make_rig()
     template = rig.folder / "rules" / "templates" / "request_submitted.txt.j2"
     good = template.read_text()
+    running = rig.service()  # `run` loaded its configuration before the edit
     template.write_text(good.replace("{{ ticket.summary }}", "{{ ticket.summary | nosuchfilter }}"))
-    key = rig.new_ticket("Locked out of my account")
-    rig.advance(timedelta(minutes=5))
-    rig.cycle()
-    rows = rig.effects(key)
-    assert rows["acknowledge 0:notify"].status == "blocked"
-    assert "No filter named 'nosuchfilter'" in rows["acknowledge 0:notify"].detail
-    assert "fix the template" in rows["acknowledge 0:notify"].detail
-    assert rows["acknowledge 1:categorize"].status == "done"
-    rig.advance(timedelta(minutes=5))
-    rig.cycle()
-    assert rig.effects(key)["acknowledge 0:notify"].status == "blocked"
+    try:
+        key = rig.new_ticket("Locked out of my account")
+        rig.advance(timedelta(minutes=5))
+        running.cycle.run()
+        rows = rig.effects(key)
+        assert rows["acknowledge 0:notify"].status == "blocked"
+        assert "No filter named 'nosuchfilter'" in rows["acknowledge 0:notify"].detail
+        assert "fix the template" in rows["acknowledge 0:notify"].detail
+        assert rows["acknowledge 1:categorize"].status == "done"
+        rig.advance(timedelta(minutes=5))
+        running.cycle.run()
+        assert rig.effects(key)["acknowledge 0:notify"].status == "blocked"
+    finally:
+        running.close()
     template.write_text(good)
     rig.advance(timedelta(minutes=5))
     rig.cycle()

@@ -73,7 +73,8 @@ def mocked() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def make_tracker(retrier: Retrier) -> Callable[..., JiraTracker]:
-    """`make_tracker("cloud")`: a JiraTracker with the flavor given (no serverInfo call)."""
+    """`make_tracker("cloud")`: a JiraTracker with the flavor given (no serverInfo call), for a
+    Jira that answered before."""
 
     def make(flavor: Flavor = "cloud", custom_fields: tuple[str, ...] = ()) -> JiraTracker:
         settings = Settings(
@@ -82,7 +83,9 @@ def make_tracker(retrier: Retrier) -> Callable[..., JiraTracker]:
             jira_token=SecretStr(TOKEN),
             jira_flavor=flavor,
         )
-        return connect(settings, custom_fields=custom_fields, retrier=retrier)
+        # A Jira already in use (answered before): a Jira never reached fails at once instead
+        # of retrying, which tests/unit/tracker/test_first_contact.py covers.
+        return connect(settings, custom_fields=custom_fields, retrier=retrier, answered=True)
 
     return make
 

@@ -7,11 +7,10 @@ from pathlib import Path
 from connector.config.loader import MAPPINGS_FILE, load_config
 from connector.config.source import load_document
 from connector.tracker.jira.admin import JiraProject
-from connector.tracker.jira.online import Catalogue, check
+from connector.tracker.jira.online import Catalogue, Person, check
 
-PEOPLE = frozenset(
-    {"alice@example.edu", "bob@example.edu", "carol@example.edu", "dave@example.edu"}
-)
+PEOPLE = {p: Person(found=True) for p in
+          ("alice@example.edu", "bob@example.edu", "carol@example.edu", "dave@example.edu")}
 FIELDS = {
     "summary": "Summary",
     "customfield_10070": "Category",
@@ -19,6 +18,8 @@ FIELDS = {
     "customfield_10072": "Customer email",
     "customfield_10073": "Satisfaction",
 }
+TYPES = {"summary": "string", "customfield_10070": "string", "customfield_10071": "number",
+         "customfield_10072": "string", "customfield_10073": "number"}
 STATUSES = ("To Do", "In Progress", "Done", "Pending", "Reviewing", "Assigned")
 
 
@@ -32,8 +33,9 @@ def _good() -> Catalogue:
         statuses=STATUSES,
         type_statuses=STATUSES[1:],
         fields=FIELDS,
+        field_types=TYPES,
         components=frozenset({"Access", "Data export", "Project setup", "Other"}),
-        known_people=PEOPLE,
+        people=PEOPLE,
     )
 
 
@@ -70,7 +72,7 @@ def test_each_mismatch_points_at_its_line(shipped_config: Path) -> None:
     )
     user_line = _line_of(path, "karol@example.edu")
     assert found[2].startswith(f"mappings.yaml:{user_line}:")
-    assert 'roles.tier2.users[1]: Jira has no user or group "karol@example.edu"' in found[2]
+    assert 'roles.tier2.users[1]: Jira has no user "karol@example.edu"; expected' in found[2]
 
 
 def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
@@ -78,7 +80,7 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
     config = load_config(shipped_config)
     document = load_document(shipped_config / MAPPINGS_FILE, MAPPINGS_FILE)
     gone = check(
-        config.mappings, document, Catalogue(project=None, fields=FIELDS, known_people=PEOPLE)
+        config.mappings, document, Catalogue(project=None, fields=FIELDS, people=PEOPLE)
     )
     assert [p.path for p in gone] == ["project"]
     outside = Catalogue(
@@ -86,7 +88,7 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
         statuses=STATUSES,
         type_statuses=("Pending",),
         fields=FIELDS,
-        known_people=PEOPLE,
+        people=PEOPLE,
     )
     problems = check(config.mappings, document, outside, categories=["Access"])
     assert [p.path for p in problems] == [
@@ -97,3 +99,41 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
         "fields.category.component",
     ]
     assert "run `ticketflow install-scheme`" in problems[0].message
+
+
+def test_role_entries_must_be_active_users_exactly(shipped_config: Path) -> None:
+    """A near miss Jira's search still answers (bob@example.ed finds bob@example.edu) is no
+    match, with the user offered; a deactivated user and a group are named for what they are:
+    none can be assigned a ticket."""
+    path = shipped_config / MAPPINGS_FILE
+    path.write_text(path.read_text().replace("bob@example.edu", "bob@example.ed")
+                    .replace("carol@example.edu", "helpdesk-team"))
+    config = load_config(shipped_config)
+    document = load_document(path, MAPPINGS_FILE)
+    people = {**PEOPLE, "bob@example.ed": Person(found=False, offered="bob@example.edu"),
+              "helpdesk-team": Person(found=False, group=True),
+              "dave@example.edu": Person(found=True, active=False)}
+    catalogue = Catalogue(**{**_good().__dict__, "people": people})
+    found = {p.path: p.message for p in check(config.mappings, document, catalogue)}
+    assert found["roles.tier2.users[0]"].startswith(
+        'Jira has no user "bob@example.ed" (did you mean "bob@example.edu"?); expected the '
+        "e-mail (Cloud) or user name (Data Center) of an active Jira user")
+    assert found["roles.tier2.users[1]"].startswith('"helpdesk-team" is a Jira group, not a user')
+    assert found["roles.tier3.users[0]"].startswith('Jira user "dave@example.edu" is deactivated')
+
+
+def test_a_custom_field_of_the_wrong_type_is_named(shipped_config: Path) -> None:
+    """customer_email mapped to the (numeric) tier field: the field exists, so only its type
+    shows the slip; the message names the fields that would fit."""
+    path = shipped_config / MAPPINGS_FILE
+    path.write_text(path.read_text().replace(
+        "customer_email: {custom_field: customfield_10072}",
+        "customer_email: {custom_field: customfield_10073}"))
+    config = load_config(shipped_config)
+    document = load_document(path, MAPPINGS_FILE)
+    (problem,) = check(config.mappings, document, _good())
+    assert problem.path == "fields.customer_email.custom_field"
+    assert problem.message == (
+        'field "customfield_10073" (Satisfaction) holds number values, and customer_email is '
+        "written as string; expected a field of that type: customfield_10070 (Category), "
+        "customfield_10072 (Customer email)")

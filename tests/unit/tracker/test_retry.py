@@ -170,7 +170,7 @@ def test_401_and_403_name_the_settings_and_never_the_token(
         make_tracker("cloud").get_issue("HELP-1")
     message = str(caught.value)
     assert "Jira refused the credentials" in message
-    assert message.endswith("check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN")
+    assert "; check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN" in message
     assert "s3cr3t" not in message
 
 
