@@ -1,4 +1,5 @@
-"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics and /feedback.
+"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics, /feedback and
+/report.
 
 It logs at INFO unless told otherwise (`-q`: warnings and errors only): a start-up summary,
 one line per cycle, and each effect.
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     parser = add_command(
         sub, common, "run", handler=run, summary="the service: cycles until stopped",
         description="Read mail, poll Jira, apply the rules and deliver messages on a schedule "
-        "until SIGTERM; serves /healthz and /metrics. Logs at INFO (-q: warnings only).",
+        "until SIGTERM; serves /healthz, /metrics and /report. Logs at INFO (-q: warnings "
+        "only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
@@ -54,8 +56,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
     from connector.preflight import require_public_url, verify_config
+    from connector.report.compose import tracker_links
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
+    from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
@@ -77,8 +81,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
             wakeup, hooks = _webhooks(settings, clock)
+            report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
+                                    link=tracker_links(settings.jira_url))
             http = serve_http(service_app(health=health.status, feedback=feedback,
-                                          hooks=hooks), settings)
+                                          report=report, hooks=hooks), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
@@ -127,7 +133,7 @@ def _summary(config: Config, settings: Settings, *, flavor: str, served: str) ->
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
              settings.jira_url, flavor, config.mappings.project, settings.state_db)
-    log.info("serving /healthz, /metrics and /feedback/ on %s", served)
+    log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
     if settings.webhook_secret:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "
                  "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs)",

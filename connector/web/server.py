@@ -1,4 +1,5 @@
-"""The HTTP side of `ticketflow run`: /healthz, /metrics, the feedback form and /hooks/."""
+"""The HTTP side of `ticketflow run`: /healthz, /metrics, the feedback form, /report and
+/hooks/."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def service_app(*, health: Callable[[], tuple[bool, str]],
-                feedback: WsgiApp | None = None, hooks: WsgiApp | None = None) -> WsgiApp:
-    """One WSGI application: health, metrics, /feedback/ handed to the feedback app and
-    /hooks/ to the webhook endpoint."""
+                feedback: WsgiApp | None = None, report: WsgiApp | None = None,
+                hooks: WsgiApp | None = None) -> WsgiApp:
+    """One WSGI application: health, metrics, /feedback/ handed to the feedback app,
+    /report (/report.json) to the report's and /hooks/ to the webhook endpoint."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -40,6 +42,8 @@ def service_app(*, health: Callable[[], tuple[bool, str]],
             return feedback(environ, start_response)
         if path.startswith("/hooks/") and hooks is not None:
             return hooks(environ, start_response)
+        if path in ("/report", "/report.json") and report is not None:
+            return report(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"not found\n"]
 

@@ -183,7 +183,7 @@ def test_run_tells_a_new_operator_what_it_does_and_q_quiets_it(launcher: Launche
     log = launcher.log
     assert f"ticketflow {__version__} started: tracker {launcher.sandbox.url} (cloud), " \
         "project HELP" in log
-    assert f"serving /healthz, /metrics and /feedback/ on {launcher.url}" in log
+    assert f"serving /healthz, /metrics, /feedback/ and /report on {launcher.url}" in log
     assert "mail in: none; mail out: outbox folder" in log
     assert "every 1s mail, 1s poll, 1s delivery" in log
     cycles = [line for line in log.splitlines() if " connector.cycle: cycle done " in line]
