@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from connector.config.conditions import CONDITIONS
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
-from connector.ruletest.model import TestFile
+from connector.config.ruletests import TestFile
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "rules.schema.json": RulesFile,

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from connector.config import ruletests as m
 from connector.config.models import Rule
 from connector.config.source import KeyPath
-from connector.ruletest import model as m
 from connector.ruletest.harness import TicketState
 from connector.state.base import Effect, OutboxMessage
 from connector.state.intake import MailRecord

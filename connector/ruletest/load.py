@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
+from connector.config import ruletests as m
 from connector.config.checks import known_names, unknown_refs
 from connector.config.loader import Config
 from connector.config.problems import (
@@ -21,7 +22,6 @@ from connector.config.problems import (
 from connector.config.refs import find_refs
 from connector.config.source import Document, KeyPath, YamlFileError, load_document
 from connector.errors import ConfigError, UsageError
-from connector.ruletest import model as m
 from connector.ruletest.people import People, Role
 
 DEFAULT_FOLDER = Path("rules") / "tests"

@@ -10,7 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from connector.ruletest.model import MailSpec
+from connector.config.ruletests import MailSpec
 
 _BOUNDARY = "ruletest-report"
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from connector.config import ruletests as m
 from connector.config.durations import Duration
 from connector.config.loader import Config
 from connector.config.problems import display_path
 from connector.config.source import KeyPath, Location
 from connector.errors import TicketflowError, UsageError
-from connector.ruletest import model as m
 from connector.ruletest.expect import Miss, Observed, check
 from connector.ruletest.harness import Harness, Mark
 from connector.ruletest.load import TestSource

@@ -12,12 +12,12 @@ import pytest
 
 from connector.config.actions import ACTIONS
 from connector.config.loader import load_config
+from connector.config.moments import parse_moment, parse_start
+from connector.config.ruletests import ActionKind, MailSpec
 from connector.mail.intake.classify import Signals, bounce_details, classify
 from connector.mail.intake.parse import parse
 from connector.ruletest.harness import Harness
 from connector.ruletest.mail import compose
-from connector.ruletest.model import ActionKind, MailSpec
-from connector.ruletest.moments import parse_moment, parse_start
 from connector.ruletest.timing import cycle_after
 
 ROOT = Path(__file__).resolve().parents[3]

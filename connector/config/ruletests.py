@@ -10,9 +10,9 @@ from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag,
 
 from connector.config.durations import DurationField
 from connector.config.models import Calendar
+from connector.config.moments import MomentField, StartField
 from connector.config.refs import CategoryRef, StatusRef, TemplateRef, TierRef
 from connector.config.tagged import Strict, Tagged, bare_word_to_mapping, one_or_many
-from connector.ruletest.moments import MomentField, StartField
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
