@@ -151,6 +151,13 @@ def check(
     return problems
 
 
+def unmapped_statuses(mappings: MappingsFile, catalogue: Catalogue) -> list[str]:
+    """The statuses of the issue type's workflow that no workflow status maps to: a ticket
+    in one passes through to the core under Jira's name."""
+    mapped = {name.lower() for name in jira_section(mappings).statuses.values()}
+    return [name for name in catalogue.type_statuses if name.lower() not in mapped]
+
+
 def _people(mappings: JiraSection, catalogue: Catalogue, at: At) -> list[Problem]:
     problems = []
     expected = "expected the e-mail (Cloud) or user name (Data Center) of an active Jira user"

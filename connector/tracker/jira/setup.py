@@ -82,8 +82,12 @@ def validate_online(config: Config, tracker: JiraClient) -> str:
         raise ConfigError([str(p) for p in sorted(set(problems))])
     jira = jira_section(config.mappings)
     people = sum(len(r.users) for r in jira.roles.values())
+    unmapped = online.unmapped_statuses(config.mappings, catalogue)
+    # Not an error: a ticket there is mirrored under Jira's own name, and no rule names it.
+    note = (f"; Jira statuses no workflow status maps to (kept under Jira's name): "
+            f"{', '.join(unmapped)}" if unmapped else "")
     return (
         f"ok: online ({tracker.flavor}): project {jira.project}, issue type "
         f"{jira.issue_type}, {len(jira.statuses)} statuses, fields "
-        f"and {people} people found in Jira"
+        f"and {people} people found in Jira{note}"
     )

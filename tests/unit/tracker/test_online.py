@@ -7,7 +7,7 @@ from pathlib import Path
 from connector.config.loader import MAPPINGS_FILE, load_config, mappings_document
 from connector.config.source import load_document
 from connector.tracker.jira.admin import JiraProject
-from connector.tracker.jira.online import Catalogue, Person, check
+from connector.tracker.jira.online import Catalogue, Person, check, unmapped_statuses
 
 PEOPLE = {p: Person(found=True) for p in
           ("alice@example.edu", "bob@example.edu", "carol@example.edu", "dave@example.edu")}
@@ -156,3 +156,14 @@ def test_a_flat_file_is_checked_online_at_its_own_lines(shipped_config: Path) ->
     assert str(problem).startswith(
         f'mappings.yaml:{_line_of(path, "Complete: Dne")}:13: jira.statuses.Complete: Jira '
         'has no status "Dne"')
+
+
+def test_statuses_of_the_jira_workflow_no_workflow_status_maps_to_are_named(
+        shipped_config: Path) -> None:
+    """A status the issue type's workflow has and mappings.yaml does not map is no error
+    (the ticket passes through under Jira's name) but `validate --online` names it."""
+    config = load_config(shipped_config)
+    extra = Catalogue(**{**_good().__dict__,
+                         "type_statuses": (*STATUSES[1:], "Waiting for customer")})
+    assert unmapped_statuses(config.mappings, extra) == ["Waiting for customer"]
+    assert unmapped_statuses(config.mappings, _good()) == []
