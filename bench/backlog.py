@@ -30,11 +30,9 @@ from common import (
     write,
 )
 
-from connector.app import build
+from connector.app import build, installer
 from connector.clock import SettableClock
 from connector.sandbox import API_TOKEN, API_USER
-from connector.tracker.jira.client import connect
-from connector.tracker.jira.setup import install_scheme
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
 PAGE = 100
@@ -86,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sandbox.set_clock(NOW - timedelta(days=1))
         with tempfile.TemporaryDirectory() as folder:
-            installer = connect(settings_for(sandbox, Path(folder)))
-            install_scheme(shipped_config(), installer, dry_run=False, echo=lambda _: None)
+            config = shipped_config()
+            installer(config, settings_for(sandbox, Path(folder))).install_scheme(
+                config, dry_run=False, echo=lambda _: None)
             # Pending: no time rule applies, so this measures the sync alone, not rule actions.
             sandbox.seed(issues, status="Pending", start=NOW - timedelta(days=1),
                          step_seconds=1)

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SandboxProcess, settings_for, shipped_config, table, write
 
+from connector.app import connect_tracker, installer
 from connector.engine.calendar import BusinessCalendar
 from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.maildir import MaildirMailbox
@@ -36,9 +37,6 @@ from connector.mail.intake.rules import IntakeRules
 from connector.state.base import Transaction
 from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.jira.client import connect
-from connector.tracker.jira.fields import FieldCodec
-from connector.tracker.jira.setup import install_scheme
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mail"  # ../shared
@@ -132,14 +130,12 @@ def ingest_all(sandbox: SandboxProcess, folder: Path, generated: list[tuple[str,
                ) -> tuple[Counter[str], float]:
     settings = settings_for(sandbox, folder)
     config = shipped_config()
-    tracker = connect(settings)
-    install_scheme(config, tracker, dry_run=False, echo=lambda _: None)
+    installer(config, settings).install_scheme(config, dry_run=False, echo=lambda _: None)
     box = mailbox.Maildir(folder / "Maildir", create=True)
     store = SqliteStateStore(settings.state_db)
-    codec = FieldCodec(config.mappings.fields,
-                       categories=[c.name for c in config.rules.categories])
+    tracker = connect_tracker(config, settings, store=store)
     rules = IntakeRules.from_config(config, mail_from=config.mappings.mailbox.address)
-    ingest = Ingest(tracker=tracker, store=store, codec=codec, rules=rules,
+    ingest = Ingest(tracker=tracker, store=store, rules=rules,
                     calendar=BusinessCalendar.from_config(config.rules.calendar),
                     open_mailbox=lambda: MaildirMailbox(
                         folder / "Maildir", max_size=config.mappings.mailbox.max_message_size))

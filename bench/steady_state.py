@@ -20,11 +20,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SandboxProcess, settings_for, shipped_config, table, write
 
-from connector.app import build
+from connector.app import build, installer
 from connector.clock import SettableClock
 from connector.sandbox import API_TOKEN
-from connector.tracker.jira.client import connect
-from connector.tracker.jira.setup import install_scheme
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
 
@@ -54,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as folder:
             settings = settings_for(sandbox, Path(folder))
             config = shipped_config()
-            install_scheme(config, connect(settings), dry_run=False, echo=lambda _: None)
+            installer(config, settings).install_scheme(config, dry_run=False,
+                                                       echo=lambda _: None)
             sandbox.seed(issues, status="Pending", start=NOW - timedelta(hours=2),
                          step_seconds=0.5)
             sandbox.set_clock(NOW)

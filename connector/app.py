@@ -7,17 +7,15 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
-from connector.errors import ConfigError, FatalError
+from connector.errors import ConfigError, UsageError
 from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
@@ -29,18 +27,60 @@ from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, 
 from connector.mail.smtp import SmtpMailer, SmtpTarget
 from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
+from connector.report.figures import Link, no_link
 from connector.settings import Settings
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore, refuse_empty
+from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import Flavor, Tracker
+from connector.tracker.base import (
+    Notes,
+    SupportsInstall,
+    SupportsOnlineCheck,
+    TicketRefs,
+    Tracker,
+)
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.jira.client import JiraTracker, connect
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.jira import tracker as jira
 from connector.web.feedback import FeedbackEndpoint, link_builder
+
+
+@dataclass(frozen=True)
+class TrackerKind:
+    """One kind of tracker mappings.yaml's `tracker:` may name: how to reach it."""
+
+    name: str                                     # "Jira", for people
+    variable: str                                 # the setting with its address
+    site: Callable[[Settings], str | None]        # that address: names it in the state
+    open: Callable[[Config, Settings, Notes | None, Retrier | None], Tracker]
+    describe: Callable[[Tracker, Settings], str]  # for the service's first log line
+    # Its tickets' references without connecting (the report's links); None: address unset.
+    refs: Callable[[Config, Settings], TicketRefs | None]
+
+
+def _open_jira(config: Config, settings: Settings, notes: Notes | None,
+               retrier: Retrier | None) -> Tracker:
+    return jira.open_tracker(config, settings, notes=notes, retrier=retrier)
+
+
+# mappings.yaml `tracker:` -> its adapter. Zendesk joins here with connector/tracker/zendesk/.
+TRACKERS: dict[str, TrackerKind] = {
+    "jira": TrackerKind("Jira", "TICKETFLOW_JIRA_URL", lambda s: s.jira_url, _open_jira,
+                        jira.describe, jira.offline_refs),
+}
+PLANNED = {"zendesk": "Zendesk"}  # trackers mappings.yaml may name whose adapter is to come
+
+
+def tracker_kind(config: Config) -> TrackerKind:
+    """The adapter mappings.yaml's `tracker:` names."""
+    name = config.mappings.tracker
+    if name in TRACKERS:
+        return TRACKERS[name]
+    raise ConfigError([f"mappings.yaml: tracker: {name}: the {PLANNED.get(name, name)} adapter "
+                       f"is not installed yet in this ticketflow; expected one of: "
+                       f"{', '.join(sorted(TRACKERS))}"])
 
 
 @dataclass
@@ -53,6 +93,7 @@ class Service:
     store: SqliteStateStore
     runtime: Runtime
     cycle: Cycle
+    site: str = ""  # the tracker's address: what the state keys what it learnt of it by
     scratch: Path | None = None
 
     def close(self) -> None:
@@ -62,10 +103,8 @@ class Service:
 
 
 def vocabulary(config: Config, me: str) -> Vocabulary:
-    """Jira status names back to workflow names; which are Done; who ticketflow is."""
-    statuses = config.mappings.statuses
-    return Vocabulary({jira: ours for ours, jira in statuses.items()},
-                      config.rules.workflow.done_statuses, me)
+    """Which workflow statuses are done; who ticketflow is."""
+    return Vocabulary(config.rules.workflow.done_statuses, me)
 
 
 def mail_from(config: Config, settings: Settings) -> str:
@@ -79,7 +118,6 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
     between two messages. `new_state` accepts an empty state file."""
-    codec = FieldCodec.for_config(config)
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
@@ -92,15 +130,14 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     store = SqliteStateStore(state_path, new_state=new_state or dry_run)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
-    me = identity(tracker, settings, store)
     if dry_run:
         tracker = RecordingTracker(tracker)
+    me = tracker.myself().ref
     calendar = BusinessCalendar.from_config(config.rules.calendar)
     runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
-                      codec=codec, jira_url=settings.jira_url or "", mail_from=mail_from(
-                          config, settings),
+                      mail_from=mail_from(config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
-    poller = Poller(tracker=tracker, store=store, config=config, codec=codec,
+    poller = Poller(tracker=tracker, store=store, config=config,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
                     progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
@@ -121,33 +158,59 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
             finally:
                 own.close()
 
-        # Mail intake writes to Jira, so a dry run leaves the mailbox alone.
-        ingest = mail_intake(config, settings, tracker=tracker, store=store, codec=codec,
+        # Mail intake writes to the tracker, so a dry run leaves the mailbox alone.
+        ingest = mail_intake(config, settings, tracker=tracker, store=store,
                              calendar=calendar)
 
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
                   ingest=ingest, deliver=deliverer)
-    return Service(config, settings, tracker, store, runtime, cycle, scratch)
+    return Service(config, settings, tracker, store, runtime, cycle,
+                   TRACKERS.get(config.mappings.tracker, TRACKERS["jira"]).site(settings) or "",
+                   scratch)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
-                    store: SqliteStateStore | None = None) -> JiraTracker:
-    """The tracker adapter, asking searches for the custom fields mappings.yaml names. The one
-    place that connects: commands and the service get their tracker from here.
+                    store: SqliteStateStore | None = None) -> Tracker:
+    """The tracker mappings.yaml names, as a Tracker. The one place that connects: commands
+    and the service get their tracker from here. With the state, the adapter keeps what it
+    learns of its tracker there (so a cron-driven cycle need not ask again)."""
+    return tracker_kind(config).open(config, settings, store, retrier)
 
-    With the state, what an earlier run learnt is used: the flavor it detected (so an idle
-    cycle asks no serverInfo), and that this Jira answered before (so a connection failure is
-    retried as an outage, not reported at once as a wrong URL). Only a detected flavor is
-    remembered: an explicit TICKETFLOW_JIRA_FLAVOR may be wrong, and later runs must not
-    inherit the mistake."""
-    known = remembered_flavor(settings, store) if store is not None else None
-    answered = known is not None or (store is not None and
-                                     store.meta(_identity_key(settings)) is not None)
-    tracker = connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
-                      retrier=retrier, known_flavor=known, answered=answered)
-    if store is not None and settings.jira_flavor == "auto" and known is None:
-        store.set_meta(_flavor_key(settings), tracker.flavor)
+
+def ticket_links(config: Config, settings: Settings) -> Link:
+    """Where the report links each ticket: the tracker's web page for it, from the adapter's
+    references (no connection made). No links while the tracker's address is unset, or for a
+    tracker whose adapter is not installed (the report still reads the state file)."""
+    kind = TRACKERS.get(config.mappings.tracker)
+    refs = kind.refs(config, settings) if kind is not None else None
+    return refs.web_url if refs is not None else no_link
+
+
+def online_check(config: Config, settings: Settings) -> str:
+    """`validate --online`: mappings.yaml against the tracker; the line to print."""
+    tracker = connect_tracker(config, settings)
+    if not isinstance(tracker, SupportsOnlineCheck):
+        raise UsageError(f"{tracker_kind(config).name} cannot be checked online yet")
+    return tracker.check_config(config)
+
+
+def installer(config: Config, settings: Settings) -> SupportsInstall:
+    """`install-scheme`: the tracker, as one the workflow can be installed into."""
+    tracker = connect_tracker(config, settings)
+    if not isinstance(tracker, SupportsInstall):
+        raise UsageError(f"ticketflow cannot install the workflow into "
+                         f"{tracker_kind(config).name} yet")
     return tracker
+
+
+def open_state(settings: Settings) -> SqliteStateStore:
+    """The state file, for the commands that look at it beside a running service."""
+    return SqliteStateStore(settings.state_db)
+
+
+def state_reader(settings: Settings) -> Callable[[], sqlite3.Connection | None]:
+    """Read-only connections to the state file (None while there is none), for /metrics."""
+    return lambda: read_only(settings.state_db)
 
 
 def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
@@ -155,7 +218,7 @@ def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> Feedb
     since it answers on the web server's threads."""
     return FeedbackEndpoint(config=config, settings=settings, clock=clock,
                             connect=lambda: connect_tracker(config, settings),
-                            open_store=lambda: SqliteStateStore(settings.state_db))
+                            open_store=lambda: open_state(settings))
 
 
 def mailer_for(config: Config, settings: Settings) -> Mailer:
@@ -184,15 +247,14 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
-                store: SqliteStateStore, codec: FieldCodec,
-                calendar: BusinessCalendar) -> Ingest | None:
+                store: SqliteStateStore, calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
     opener = mailbox_opener(config, settings, store)
     if opener is None:
         return None
     rules = IntakeRules.from_config(config, mail_from=mail_from(config, settings))
-    return Ingest(tracker=tracker, store=store, rules=rules, codec=codec, calendar=calendar,
+    return Ingest(tracker=tracker, store=store, rules=rules, calendar=calendar,
                   open_mailbox=opener)
 
 
@@ -224,48 +286,15 @@ def mailbox_opener(config: Config, settings: Settings,
     return opener
 
 
-def _flavor_key(settings: Settings) -> str:
-    return f"jira_flavor {settings.jira_url}"
-
-
-def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Flavor | None:
-    """With `auto`, the flavor detected by an earlier run, so a cron-driven `once` does not ask
-    serverInfo every time (an idle cycle then costs one search request)."""
-    known = store.meta(_flavor_key(settings))
-    if settings.jira_flavor == "auto" and known in ("cloud", "datacenter"):
-        return cast("Flavor", known)
-    return None
-
-
-def _identity_key(settings: Settings) -> str:
-    return f"jira_user {settings.jira_url} {settings.jira_email or ''}"
-
-
-def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> str:
-    """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
-    key = _identity_key(settings)
-    me = store.meta(key)
-    if me is None:
-        me = tracker.myself().ref
-        store.set_meta(key, me)
-    return me
-
-
-def snapshot(source: Path, target: Path) -> None:
-    """Copy the state for a dry run through a read-only connection: the real file is not
-    migrated, locked or touched in any way. A file that is no SQLite database is named."""
-    try:
-        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
-                closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-    except sqlite3.Error as error:
-        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
-                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
-                         "backup)") from None
-
-
-def require_tracker_settings(settings: Settings) -> None:
+def require_tracker_settings(config: Config, settings: Settings) -> None:
     """Say plainly which settings are missing before any connection is tried."""
-    if not settings.jira_url:
-        raise ConfigError(["environment: TICKETFLOW_JIRA_URL: not set; expected the Jira base "
-                           "URL (or run `ticketflow demo` to try ticketflow on a local sandbox)"])
+    kind = tracker_kind(config)
+    if not kind.site(settings):
+        raise ConfigError([f"environment: {kind.variable}: not set; expected the {kind.name} "
+                           "base URL (or run `ticketflow demo` to try ticketflow on a local "
+                           "sandbox)"])
+
+
+def describe_tracker(service: Service) -> str:
+    """The tracker in the service's first log line (Jira: its URL and flavor)."""
+    return tracker_kind(service.config).describe(service.tracker, service.settings)

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ticketflow",
         parents=[_global_options(for_subcommand=False)],
-        description="Run a support team's ticket workflow inside Jira.",
+        description="Run a support team's ticket workflow inside the tracker it already uses.",
         epilog="Global options may also follow the command. "
         "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.",
     )

@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -22,12 +21,13 @@ CYCLE_SECONDS = Histogram("ticketflow_cycle_duration_seconds", "Time one cycle t
 JOB_ERRORS = Counter("ticketflow_job_errors", "Service jobs that raised, by job.", ["job"],
                      registry=REGISTRY)
 TRACKER_REQUESTS = Counter("ticketflow_tracker_requests",
-                           "Requests to Jira, by outcome (ok, rate_limited, server_error, "
+                           "Requests to the tracker, by outcome (ok, rate_limited, server_error, "
                            "client_error, connection_error).", ["outcome"], registry=REGISTRY)
 RATE_LIMIT_WAITS = Counter("ticketflow_rate_limit_waits",
-                           "Waits because Jira answered 429 or 503.", registry=REGISTRY)
+                           "Waits because the tracker answered 429 or 503.", registry=REGISTRY)
 RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
-                             "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
+                             "Seconds spent waiting on the tracker's rate limits.",
+                             registry=REGISTRY)
 WEBHOOKS = Counter("ticketflow_webhooks", "Webhooks received at /hooks/, by tracker and outcome "
                    "(accepted, unsigned, bad_signature, stale, replayed, too_large, "
                    "rate_limited).", ["tracker", "outcome"], registry=REGISTRY)
@@ -63,15 +63,18 @@ class StateCollector(Collector):
     """Counts kept in the state file, read through a read-only connection per scrape (so
     they survive restarts and never contend with the service's own connection)."""
 
-    def __init__(self, state_db: Path, *, now: Callable[[], datetime]) -> None:
-        self.state_db = state_db
+    def __init__(self, open_reader: Callable[[], sqlite3.Connection | None], *,
+                 now: Callable[[], datetime]) -> None:
+        """`open_reader`: a new read-only connection to the state (None while there is none),
+        from the composition root."""
+        self.open_reader = open_reader
         self.now = now
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        if not self.state_db.exists():
+        reader = self.open_reader()
+        if reader is None:
             return
-        uri = f"{self.state_db.resolve().as_uri()}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True)) as db:
+        with closing(reader) as db:
             yield from self._rules(db)
             yield from self._messages(db)
             yield from self._mail(db)
@@ -113,15 +116,17 @@ class StateCollector(Collector):
 
     def _progress(self, db: sqlite3.Connection) -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily("ticketflow_bookmark_lag_seconds",
-                                "How far the poll bookmark is behind now, per project.",
+                                "How far the poll bookmark is behind now, per project (for "
+                                "trackers whose bookmark is an instant, as Jira's is).",
                                 labels=["project"])
-        for project, since in _count(db, "SELECT project, since FROM bookmarks"):
-            behind = (self.now() - datetime.fromisoformat(since)).total_seconds()
-            lag.add_metric([project], max(behind, 0.0))
+        for project, position in _count(db, "SELECT project, position FROM bookmarks"):
+            at = _instant(position)
+            if at is not None:
+                lag.add_metric([project], max((self.now() - at).total_seconds(), 0.0))
         yield lag
         gap = GaugeMetricFamily("ticketflow_census_gap",
-                                "Open tickets in Jira minus open tickets in the mirror at the "
-                                "last census.")
+                                "Open tickets in the tracker minus open tickets in the mirror "
+                                "at the last census.")
         for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
             gap.add_metric([], float(value))
         yield gap
@@ -151,3 +156,12 @@ def _reason_label(reason: str) -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _instant(position: str) -> datetime | None:
+    """A bookmark that is an instant (Jira's), else None (a cursor says nothing of time)."""
+    try:
+        at = datetime.fromisoformat(position)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

@@ -10,31 +10,26 @@ from connector.config.actions import Survey
 from connector.config.loader import Config
 from connector.errors import ConfigError
 from connector.settings import Settings
+from connector.tracker.base import SupportsOnlineCheck
 from connector.tracker.dryrun import RecordingTracker
-from connector.tracker.jira.client import JiraTracker
-from connector.tracker.jira.setup import validate_online
 
 log = logging.getLogger(__name__)
-
-
-def _verified_key(settings: Settings) -> str:
-    return f"config_verified {settings.jira_url}"
 
 
 def verify_config(service: Service) -> bool:
     """Check mappings.yaml against the tracker, as `validate --online` does, when this
     configuration (by its fingerprint) has not passed against this tracker before; remember
     it once it passes. A mismatch raises the located ConfigError (exit 2) before anything is
-    done: a status mapped to a name Jira lacks, or a role user it does not have, would
+    done: a status mapped to a name the tracker lacks, or a role user it does not have, would
     otherwise lose a customer's message silently. Returns whether the tracker was asked."""
     tracker = service.tracker
-    jira = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
-    if not isinstance(jira, JiraTracker):
+    checked = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
+    if not isinstance(checked, SupportsOnlineCheck):
         return False  # an in-memory tracker (tests): nothing to compare with
-    key, fingerprint = _verified_key(service.settings), service.config.fingerprint()
+    key, fingerprint = f"config_verified {service.site}", service.config.fingerprint()
     if service.store.meta(key) == fingerprint:
         return False
-    summary = validate_online(service.config, jira)
+    summary = checked.check_config(service.config)
     service.store.set_meta(key, fingerprint)
     log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
     return True

@@ -1,5 +1,5 @@
-"""How a notice reaches people: Jira's notify, email through the outbox, a chat webhook, or a
-public Jira Service Management comment; one registry maps the rules.yaml word to the sender."""
+"""How a notice reaches people: the tracker's own notification mail, email through the outbox,
+a chat webhook, or a public comment; one registry maps the rules.yaml word to the sender."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connector.actions.runtime import Outcome, Runtime
-from connector.domain import Ticket, User
+from connector.domain import Ticket
 from connector.engine.planner import PlannedAction
+from connector.errors import BlockedError
 from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
 from connector.mail.suppress import refusal
 from connector.mail.webhook import webhook_payload
 from connector.state.base import WEBHOOK_PREFIX, OutboxMessage, StateStore
-from connector.templates.render import Rendered, subject_with_key
+from connector.templates.render import Rendered, subject_with_tag
+from connector.tracker.base import SupportsNotify
+from connector.tracker.values import Person
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def email(runtime: Runtime, notice: Notice) -> Outcome:
     inbound = store.message_ids_for(ticket.key, "in")
     thread = thread_for(ticket.key, _domain(runtime), inbound=inbound,
                         outbound=store.message_ids_for(ticket.key, "out"))
-    rendered = Rendered(subject_with_key(notice.rendered.subject, ticket.key),
+    rendered = Rendered(subject_with_tag(notice.rendered.subject, _tag(runtime, ticket)),
                         notice.rendered.text, notice.rendered.html)
     queued, ids, refused = [], [], []
     secret = message_id_key(store)
@@ -115,25 +118,34 @@ def email(runtime: Runtime, notice: Notice) -> Outcome:
                    outbox=tuple(queued), message_ids=tuple(ids))
 
 
-def _user(runtime: Runtime, identity: str, display: str | None) -> User:
-    """A tracker user: looked up by email, or built from the account id the mirror keeps."""
+def _tag(runtime: Runtime, ticket: Ticket) -> str:
+    """What every subject carries so replies find the ticket (`[HELP-12]`)."""
+    return runtime.tracker.refs.subject_tag(ticket.key)
+
+
+def _person(runtime: Runtime, identity: str, display: str | None) -> Person:
+    """A tracker user: looked up by email, or the tracker's own reference the mirror keeps."""
     if "@" in identity:
-        return runtime.user(identity)
-    if runtime.tracker.flavor == "cloud":
-        return User(display_name=display or identity, account_id=identity)
-    return User(display_name=display or identity, name=identity)
+        return runtime.person(identity)
+    return Person(identity, None, display or identity)
 
 
 @channel("jira_notify")
 def jira_notify(runtime: Runtime, notice: Notice) -> Outcome:
-    """Jira's own notification mail to the users (Jira knows their addresses)."""
+    """The tracker's own notification mail to its users (it knows their addresses): Jira's
+    notify. `validate` refuses this channel on a tracker without one."""
+    tracker = runtime.tracker
+    if not isinstance(tracker, SupportsNotify):
+        raise BlockedError("notifications via jira_notify: this tracker sends no notification "
+                           "mail of its own; set notifications.assignee.via to email or webhook")
     ticket = notice.ticket
-    users = [_user(runtime, who, ticket.assignee_name if who == ticket.assignee else None)
-             for who in notice.people]
-    subject = subject_with_key(notice.rendered.subject, ticket.key)
-    runtime.tracker.notify(ticket.key, subject=subject, text_body=notice.rendered.text,
-                           html_body=notice.rendered.html, users=users)
-    return Outcome(ticket, f"{notice.template} to {', '.join(notice.people)} via Jira notify")
+    people = [_person(runtime, who, ticket.assignee_name if who == ticket.assignee else None)
+              for who in notice.people]
+    subject = subject_with_tag(notice.rendered.subject, _tag(runtime, ticket))
+    tracker.notify(ticket.key, subject=subject, text_body=notice.rendered.text,
+                   html_body=notice.rendered.html, people=people)
+    return Outcome(ticket, f"{notice.template} to {', '.join(notice.people)} via the tracker's "
+                   "notification")
 
 
 @channel("webhook")
@@ -141,8 +153,8 @@ def webhook(runtime: Runtime, notice: Notice) -> Outcome:
     """One chat post per action, queued in the outbox (same retries and ledger as mail)."""
     ticket = notice.ticket
     fmt = runtime.config.rules.notifications.assignee.webhook_format
-    link = f"{runtime.jira_url.rstrip('/')}/browse/{ticket.key}"
-    subject = subject_with_key(notice.rendered.subject, ticket.key)
+    link = runtime.tracker.refs.web_url(ticket.key)
+    subject = subject_with_tag(notice.rendered.subject, _tag(runtime, ticket))
     text = f"For {', '.join(notice.people)}:\n{notice.rendered.text.strip()}"
     recipient = WEBHOOK_PREFIX + ",".join(notice.people)
     post = OutboxMessage(id=None, effect_key=f"{notice.planned.effect_key}#webhook",
@@ -153,8 +165,12 @@ def webhook(runtime: Runtime, notice: Notice) -> Outcome:
                    outbox=(post,))
 
 
-@channel("jsm_comment")
-def jsm_comment(runtime: Runtime, notice: Notice) -> Outcome:
-    """A public comment: Jira Service Management mails it to the customer itself."""
-    runtime.tracker.add_comment(notice.ticket.key, notice.rendered.text.strip(), internal=False)
+@channel("public_comment")
+def public_comment(runtime: Runtime, notice: Notice) -> Outcome:
+    """A public comment on the ticket: the tracker mails it to the customer itself (Jira
+    Service Management, Zendesk)."""
+    runtime.tracker.add_comment(notice.ticket.key, notice.rendered.text.strip(), public=True)
     return Outcome(notice.ticket, f"{notice.template} as a public comment")
+
+
+CHANNELS["jsm_comment"] = public_comment  # the older word for it, kept working

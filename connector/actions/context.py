@@ -13,6 +13,7 @@ from connector.templates.variables import Escalation
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
+    from connector.tracker.base import TicketRefs
 
 
 def _customer_name(address: str | None) -> str:
@@ -35,7 +36,7 @@ def _eta(config: Config, ticket: Ticket, *, goal: str, now: datetime,
 
 
 def template_variables(ticket: Ticket, *, config: Config, calendar: BusinessCalendar,
-                       now: datetime, jira_url: str, escalation: Escalation | None = None,
+                       now: datetime, refs: TicketRefs, escalation: Escalation | None = None,
                        feedback_link: str | None = None, goal: str = "resolve",
                        customer_zone: ZoneInfo | None = None) -> dict[str, Any]:
     """Documented in the README (Templates): ticket.*, customer.*, eta.*, escalation.*,
@@ -48,8 +49,9 @@ def template_variables(ticket: Ticket, *, config: Config, calendar: BusinessCale
     tier = next((t for t in config.rules.tiers if t.tier == (ticket.tier or 1)), None)
     return {
         "ticket": {
-            "key": ticket.key, "summary": ticket.summary, "status": ticket.status,
-            "link": f"{jira_url.rstrip('/')}/browse/{ticket.key}",
+            "key": ticket.key, "ref": refs.display(ticket.key),
+            "tag": refs.subject_tag(ticket.key), "summary": ticket.summary,
+            "status": ticket.status, "link": refs.web_url(ticket.key),
             "category": ticket.category or "not yet categorised",
             "tier": ticket.tier or 1, "tier_name": tier.name if tier else "",
             "assignee": ticket.assignee_name or "our support team",

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from connector.actions.runtime import Runtime
 from connector.config import actions as a
-from connector.config.models import RoleDef, TierDef
+from connector.config.rules import TierDef
+from connector.config.trackers import RoleDef
 from connector.domain import Ticket
 from connector.engine.calendar import describe_seconds
 from connector.engine.planner import PlannedAction
@@ -41,13 +42,13 @@ def choose_member(runtime: Runtime, role_name: str, strategy: str | None, projec
 
 
 def picked(runtime: Runtime, effect_key: str, choose: Callable[[], str]) -> str:
-    """The person this effect picked, or a new pick, recorded once Jira is known to have
-    them (a missing user blocks the effect before anything is recorded or written)."""
+    """The person this effect picked, or a new pick, recorded once the tracker is known to
+    have them (a missing user blocks the effect before anything is recorded or written)."""
     known = decision_of(runtime, effect_key)
     if known.assignee is not None:
         return known.assignee
     person = choose()
-    runtime.user(person)
+    runtime.person(person)
     runtime.store.record_decision(effect_key, replace(known, assignee=person))
     return person
 
@@ -69,7 +70,7 @@ def decide_escalation(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
         return Decision(from_tier=first, to_tier=target)
     waited = describe_seconds(runtime.calendar.business_seconds(ticket.status_since, now))
     person = known.assignee or choose_member(runtime, tier.role, None, ticket.project)
-    runtime.user(person)  # blocked here, before anything is recorded, if Jira lacks them
+    runtime.person(person)  # blocked here, before anything is recorded, if the tracker lacks it
     decision = Decision(from_tier=first, to_tier=target, tier_name=tier.name,
                         waited_status=known.waited_status or ticket.status,
                         waited=known.waited or waited, assignee=person)

@@ -14,6 +14,7 @@ from connector.domain import Ticket
 from connector.engine.conditions import Context, evaluate_all
 from connector.engine.planner import PlannedAction
 from connector.errors import BlockedError, NoTransitionError
+from connector.tracker.values import UNSET, WorkflowFields
 
 EXECUTORS: dict[type, Executor] = {}
 
@@ -31,13 +32,15 @@ def execute(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datet
     return EXECUTORS[type(planned.action)](runtime, planned, ticket, now)
 
 
-def _transition_to(runtime: Runtime, key: str, jira_status: str) -> None:
-    """Move the issue; a workflow with no transition to that status is a configuration
-    problem (mappings.yaml names a status the workflow cannot reach): the effect waits."""
+def _update(runtime: Runtime, key: str, fields: WorkflowFields, *,
+            restart_status: bool = False) -> None:
+    """Write workflow fields; a workflow with no transition to the status asked for is a
+    configuration problem (mappings.yaml names a status the workflow cannot reach): the
+    effect waits."""
     try:
-        runtime.tracker.transition_to(key, jira_status)
+        runtime.tracker.update(key, fields, restart_status=restart_status)
     except NoTransitionError as error:
-        raise BlockedError(f"{error}; check mappings.yaml statuses and the Jira workflow "
+        raise BlockedError(f"{error}; check mappings.yaml statuses and the tracker's workflow "
                            "(`ticketflow validate --online`)") from None
 
 
@@ -45,7 +48,7 @@ def _move(runtime: Runtime, ticket: Ticket, status: str, now: datetime) -> Ticke
     """Transition unless already there (so a replay after a crash changes nothing)."""
     if ticket.status == status:
         return ticket
-    _transition_to(runtime, ticket.key, runtime.jira_status[status])
+    _update(runtime, ticket.key, WorkflowFields(status=status))
     return replace(ticket, status=status, status_since=now)
 
 
@@ -75,17 +78,16 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     category = planned.action.categorize.category or choose_category(runtime, ticket, now)
     if category is None or category == ticket.category:
         return Outcome(ticket, f"category stays {ticket.category}", skipped=True)
-    issue = runtime.tracker.get_issue(ticket.key)
-    runtime.tracker.update_fields(ticket.key, runtime.codec.updates(issue, category=category))
+    _update(runtime, ticket.key, WorkflowFields(category=category))
     return Outcome(replace(ticket, category=category), f"category {category}")
 
 
 def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
     if ticket.assignee == person:
         return ticket
-    user = runtime.user(person)
-    runtime.tracker.assign(ticket.key, user)
-    return replace(ticket, assignee=person, assignee_name=user.display_name)
+    found = runtime.person(person)
+    _update(runtime, ticket.key, WorkflowFields(assignee=found))
+    return replace(ticket, assignee=person, assignee_name=found.display_name)
 
 
 @executes(a.Assign)
@@ -103,31 +105,30 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     assert isinstance(planned.action, a.Escalate)
     spec = planned.action.escalate
     made = decide_escalation(runtime, planned, ticket, now)
-    current, target, person = made.from_tier, made.to_tier, made.assignee
-    if made.tier_name is None or current is None or target is None or person is None:
-        return Outcome(ticket, f"tier {current} is the highest; nothing to escalate to",
+    current_tier, target, person = made.from_tier, made.to_tier, made.assignee
+    if made.tier_name is None or current_tier is None or target is None or person is None:
+        return Outcome(ticket, f"tier {current_tier} is the highest; nothing to escalate to",
                        skipped=True)
-    # Read Jira first: after a crash part of this may be done already, and nothing may be
-    # done twice (tier, assignee, transition and note are each checked before writing).
-    issue = runtime.tracker.get_issue(ticket.key)
-    resumed = runtime.codec.read(issue).tier == target
-    if not resumed:
-        runtime.tracker.update_fields(ticket.key, runtime.codec.updates(issue, tier=target))
-    holder = issue.assignee.email if issue.assignee else None
-    moved = _assign_to(runtime, replace(ticket, tier=target, assignee=holder), person)
+    # Read the tracker first: after a crash part of this may be done already, and nothing
+    # may be done twice (tier, assignee, status and note are each checked before writing).
+    current = runtime.tracker.ticket(ticket.key)
+    resumed = current.tier == target
+    holder = current.assignee.identity if current.assignee else None
+    found = runtime.person(person)
+    fields = WorkflowFields(tier=UNSET if resumed else target,
+                            assignee=UNSET if holder == person else found, status=spec.status)
     # Assigned -> Assigned is a real transition (escalate again); take it even when already
     # there, so the ticket's stay in the status restarts for the next tier's clock.
-    target_status = runtime.jira_status[spec.status]
-    if not (resumed and issue.status == target_status):
-        _transition_to(runtime, ticket.key, target_status)
-    moved = replace(moved, status=spec.status, status_since=now)
-    note = (f"Escalated by ticketflow from tier {current} to tier {target} ({made.tier_name}) "
-            f"after {made.waited} of business time in {made.waited_status}; assigned to "
-            f"{person} (rule \"{planned.rule}\").")
-    marker = f"Escalated by ticketflow from tier {current} to tier {target} "
-    if not any(c.body.startswith(marker) for c in issue.comments):
-        runtime.tracker.add_comment(ticket.key, note, internal=True)
-    return Outcome(moved, f"tier {current} -> {target}, assigned {person}")
+    _update(runtime, ticket.key, fields, restart_status=not resumed)
+    moved = replace(ticket, tier=target, assignee=person, assignee_name=found.display_name,
+                    status=spec.status, status_since=now)
+    note = (f"Escalated by ticketflow from tier {current_tier} to tier {target} "
+            f"({made.tier_name}) after {made.waited} of business time in {made.waited_status}; "
+            f"assigned to {person} (rule \"{planned.rule}\").")
+    marker = f"Escalated by ticketflow from tier {current_tier} to tier {target} "
+    if not any(c.body.startswith(marker) for c in current.comments):
+        runtime.tracker.add_comment(ticket.key, note, public=False)
+    return Outcome(moved, f"tier {current_tier} -> {target}, assigned {person}")
 
 
 @executes(a.Comment)
@@ -135,7 +136,7 @@ def _comment(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: date
     assert isinstance(planned.action, a.Comment)
     spec = planned.action.comment
     rendered = render_for(runtime, planned, ticket, spec.template, now)
-    runtime.tracker.add_comment(ticket.key, rendered.text, internal=not spec.public)
+    runtime.tracker.add_comment(ticket.key, rendered.text, public=spec.public)
     return Outcome(ticket, f"{'public' if spec.public else 'internal'} comment {spec.template}")
 
 

@@ -32,7 +32,7 @@ def render_for(runtime: Runtime, planned: PlannedAction, ticket: Ticket, templat
     link = runtime.feedback_link(ticket) if runtime.feedback_link else None
     variables = template_variables(
         ticket, config=runtime.config, calendar=runtime.calendar, now=now,
-        jira_url=runtime.jira_url, escalation=escalation_for(runtime, planned),
+        refs=runtime.tracker.refs, escalation=escalation_for(runtime, planned),
         feedback_link=link, goal=eta_goal(runtime, template))
     try:
         return render(runtime.config.templates[template], variables)
@@ -43,7 +43,7 @@ def render_for(runtime: Runtime, planned: PlannedAction, ticket: Ticket, templat
 def recipients(runtime: Runtime, recipient: a.Recipient, ticket: Ticket, *,
                by_identity: bool = False) -> list[str]:
     """Who `customer`, `assignee`, `{role: ...}` or `{address: ...}` is. Staff are addresses
-    for email, or tracker identities (`by_identity`) for Jira's notify and webhooks."""
+    for email, or tracker identities (`by_identity`) for the tracker's notify and webhooks."""
     if recipient.to == "customer":
         return [ticket.customer] if ticket.customer else []
     if recipient.to == "assignee":

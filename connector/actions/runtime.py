@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config.loader import Config
-from connector.domain import Ticket, User
+from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.planner import PlannedAction
 from connector.errors import BlockedError
 from connector.state.base import OutboxMessage, StateStore
 from connector.tracker.base import Tracker
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.values import Person
 
 
 @dataclass
@@ -25,27 +25,20 @@ class Runtime:
     store: StateStore
     config: Config
     calendar: BusinessCalendar
-    codec: FieldCodec
-    jira_url: str
     mail_from: str
     feedback_link: Callable[[Ticket], str] | None = None
-    _users: dict[str, User] = field(default_factory=dict)
+    _people: dict[str, Person] = field(default_factory=dict)
 
-    @property
-    def jira_status(self) -> Mapping[str, str]:
-        """Workflow status name -> Jira status name."""
-        return self.config.mappings.statuses
-
-    def user(self, identity: str) -> User:
+    def person(self, identity: str) -> Person:
         """A configured person (email or user name) as a tracker user, looked up once."""
-        # Only people found are remembered: one missing now may be added to Jira later.
-        found = self._users.get(identity) or self.tracker.find_user(identity)
+        # Only people found are remembered: one missing now may be added to the tracker later.
+        found = self._people.get(identity) or self.tracker.find_person(identity)
         if found is None:
             # A configuration mistake, not a fact about the ticket: kept and tried again, so
-            # adding the person to Jira (or fixing mappings.yaml) performs the action.
-            raise BlockedError(f"no Jira user matches {identity!r}; add them to Jira or fix "
-                               "mappings.yaml roles")
-        self._users[identity] = found
+            # adding the person to the tracker (or fixing mappings.yaml) performs the action.
+            raise BlockedError(f"no tracker user matches {identity!r}; add them to the "
+                               "tracker or fix mappings.yaml roles")
+        self._people[identity] = found
         return found
 
 

@@ -59,7 +59,7 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
     from connector.errors import UsageError
 
     config = load_config(args.config_dir)
-    require_tracker_settings(settings)
+    require_tracker_settings(config, settings)
     clock = clock_for(args)
     service = build(config, settings, clock=clock, dry_run=True)
     try:

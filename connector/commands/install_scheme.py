@@ -1,4 +1,5 @@
-"""`ticketflow install-scheme`: create or verify the workflow's statuses and scheme in Jira."""
+"""`ticketflow install-scheme`: create or verify the workflow's statuses and scheme in the
+tracker."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub, common, "install-scheme", handler=install_scheme,
-        summary="create or verify the workflow in Jira",
-        description="Create the workflow's statuses, workflow and workflow scheme in Jira Cloud "
-        "(idempotent), or on Data Center verify them and write the admin's checklist.",
+        summary="create or verify the workflow in the tracker",
+        description="Create the workflow's statuses, workflow and workflow scheme in the "
+        "tracker (idempotent); on Jira Data Center, verify them and write the admin's "
+        "checklist.",
         settings=TRACKER_SETTINGS)
     parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     parser.add_argument(
@@ -28,11 +30,10 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 
 def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
-    """Create (Cloud) or verify and list (Data Center) the workflow's scheme in Jira."""
-    from connector.app import connect_tracker
+    """Create or verify the workflow in the tracker (on Jira Data Center: write the checklist)."""
+    from connector.app import installer
     from connector.config.loader import load_config
-    from connector.tracker.jira import setup
 
     config = load_config(args.config_dir)  # a bad config stops before any network call
-    tracker = connect_tracker(config, settings)
-    return setup.install_scheme(config, tracker, dry_run=args.dry_run, output=args.output)
+    return installer(config, settings).install_scheme(config, dry_run=args.dry_run,
+                                                      output=args.output)

@@ -49,10 +49,10 @@ def _line(record: MailRecord) -> str:
 def mail(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default) or release. Works beside a running service: a release forgets the
     outcome before it moves the mail back, so a pass reading it meanwhile handles it anew."""
+    from connector.app import open_state
     from connector.state.intake import IntakeStore
-    from connector.state.sqlite import SqliteStateStore
 
-    store = SqliteStateStore(settings.state_db)
+    store = open_state(settings)
     try:
         intake = IntakeStore(store.db)
         if args.action == "release":

@@ -28,10 +28,11 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub, common, "once", handler=once, summary="run one cycle (for cron)",
-        description="Read mail, poll Jira, apply the rules, perform the actions and deliver "
-        "due messages, once.", settings=ONCE_SETTINGS)
+        description="Read mail, poll the tracker, apply the rules, perform the actions and "
+        "deliver due messages, once.", settings=ONCE_SETTINGS)
     parser.add_argument("--dry-run", action="store_true",
-                        help="plan and print; change nothing in Jira, the ledger or the outbox")
+                        help="plan and print; change nothing in the tracker, the ledger or the "
+                      "outbox")
     add_new_state_option(parser)
 
 
@@ -64,14 +65,14 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     from connector.tracker.dryrun import RecordingTracker
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
-    require_tracker_settings(settings)
+    require_tracker_settings(config, settings)
     require_public_url(config, settings)
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
                     new_state=args.new_state,
                     report=performed_printer(dry_run=args.dry_run), progress=progress_bar)
     try:
         with service.store.lock():
-            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
+            verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
             report = service.cycle.run()
     finally:
         service.close()
@@ -84,5 +85,5 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(service.tracker, RecordingTracker):
         for line in service.tracker.writes:
             print(f"  {line}")
-        print("dry run: nothing was changed in Jira, the ledger or the outbox")
+        print("dry run: nothing was changed in the tracker, the ledger or the outbox")
     return 0

@@ -75,10 +75,10 @@ def _find(store: StateStore, number: int) -> OutboxMessage:
 def outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default), retry or drop. Works beside a running service: each change is one
     short SQLite write, and the service picks a retried message up at its next delivery."""
+    from connector.app import open_state
     from connector.mail.pause import Pauses
-    from connector.state.sqlite import SqliteStateStore
 
-    store = SqliteStateStore(settings.state_db)
+    store = open_state(settings)
     try:
         if args.action == "retry":
             _retry(store, None if args.all else args.id)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from connector.commands.base import add_command, clock_for
+from connector.commands.base import TRACKER_URLS, add_command, clock_for
 from connector.errors import UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "tickets opened and completed, time in status per tier, escalations, promises kept, "
         "satisfaction, mail intake and the slowest open tickets. It opens offline, on a "
         "phone and in print. --format json or csv gives the numbers behind every chart.",
-        settings=("state_db", "config_dir", "jira_url"))
+        settings=("state_db", "config_dir", *TRACKER_URLS))
     parser.add_argument("--since", default="30d", metavar="PERIOD",
                         help='how far back: "30d" (the default: today and the 29 days '
                         'before), "12w", "48h", or a date such as 2026-11-01')
@@ -66,8 +66,9 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     """Compute the figures once and write them in the format asked for."""
     from zoneinfo import ZoneInfo
 
+    from connector.app import ticket_links
     from connector.config.loader import load_config
-    from connector.report.compose import parse_since, report_figures, tracker_links
+    from connector.report.compose import parse_since, report_figures
     from connector.report.export import to_json, write_csv
     from connector.report.page import render
     from connector.report.records import STEPS, Scope
@@ -80,7 +81,7 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     since = parse_since(args.since, now, ZoneInfo(config.rules.calendar.timezone))
     bar = ProgressBar(sys.stderr, total=len(STEPS) + 1)
     figures = report_figures(settings.state_db, config, Scope(since, now, args.project),
-                             link=tracker_links(settings.jira_url), step=bar)
+                             link=ticket_links(config, settings), step=bar)
     target = args.folder or args.out or _DEFAULT_OUT[args.format]
     bar(WRITING)
     if args.format == "csv":

@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub, common, "run", handler=run, summary="the service: cycles until stopped",
-        description="Read mail, poll Jira, apply the rules and deliver messages on a schedule "
-        "until SIGTERM; serves /healthz, /metrics and /report. Logs at INFO (-q: warnings "
-        "only).",
+        description="Read mail, poll the tracker, apply the rules and deliver messages on a "
+        "schedule until SIGTERM; serves /healthz, /metrics and /report. Logs at INFO (-q: "
+        "warnings only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
@@ -50,20 +50,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Cycle on a schedule until SIGTERM or SIGINT; exit 0 after a clean stop."""
     from datetime import timedelta
 
-    from connector.app import build, feedback_endpoint, require_tracker_settings
+    from connector.app import (
+        build,
+        describe_tracker,
+        feedback_endpoint,
+        require_tracker_settings,
+        state_reader,
+        ticket_links,
+    )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
     from connector.preflight import require_public_url, verify_config
-    from connector.report.compose import tracker_links
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
     from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
-    require_tracker_settings(settings)
+    require_tracker_settings(config, settings)
     require_public_url(config, settings)
     stop = threading.Event()
     clock = SystemClock()
@@ -72,26 +78,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     service = build(config, settings, clock=clock, retrier=retrier, stop=stop,
                     new_state=args.new_state)
     health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
-    collector = StateCollector(settings.state_db, now=clock.now)
+    collector = StateCollector(state_reader(settings), now=clock.now)
     registered = False
     try:
         with service.store.lock(), stop_on_signals(stop):
-            verify_config(service)  # a mapping Jira cannot honour stops here, before any act
+            verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
             wakeup, hooks = _webhooks(settings, clock)
             report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
-                                    link=tracker_links(settings.jira_url))
+                                    link=ticket_links(config, settings))
             http = serve_http(service_app(health=health.status, feedback=feedback,
                                           report=report, hooks=hooks), settings)
             try:
-                _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
+                _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
                                    wakeup=wakeup)
-                # Answers Jira did not take at once (it was down) are written back later.
+                # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
                     service.store, service.tracker, config))
                 return loop.run()
@@ -120,7 +126,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
 
 
-def _summary(config: Config, settings: Settings, *, flavor: str, served: str) -> None:
+def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
     from connector.sync.wakeup import FLOOR
@@ -131,8 +137,10 @@ def _summary(config: Config, settings: Settings, *, flavor: str, served: str) ->
         mail_in = f"Maildir {settings.maildir}" if settings.maildir else "none"
     mail_out = (f"SMTP {settings.smtp_url}" if settings.smtp_url
                 else f"outbox folder {settings.outbox_dir}")
-    log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
-             settings.jira_url, flavor, config.mappings.project, settings.state_db)
+    log.info("ticketflow %s started: tracker %s, project %s; state %s", __version__,
+             tracker, config.mappings.project, settings.state_db)
+    for warning in config.warnings:
+        log.warning("%s", warning)
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
     if settings.webhook_secret:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         summary="serve the feedback form beside cron",
         description="Serve /feedback/ (and /healthz) until SIGTERM, for deployments whose "
         "cycles run from cron (`once`), which serves nothing; answers go to the state and "
-        "back to Jira, and those Jira could not take are written back every "
+        "back to the tracker, and those it could not take are written back every "
         "TICKETFLOW_DELIVERY_INTERVAL seconds. `run` serves the form itself.",
         settings=SERVE_SETTINGS)
 
@@ -32,18 +32,22 @@ def serve_feedback(args: argparse.Namespace, settings: Settings) -> int:
     import logging
     import threading
 
-    from connector.app import connect_tracker, feedback_endpoint, require_tracker_settings
+    from connector.app import (
+        connect_tracker,
+        feedback_endpoint,
+        open_state,
+        require_tracker_settings,
+    )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.errors import TicketflowError
-    from connector.state.sqlite import SqliteStateStore
     from connector.sync.loop import stop_on_signals
     from connector.web.feedback import write_back_pending
     from connector.web.server import service_app
 
     log = logging.getLogger(__name__)
     config = load_config(args.config_dir)
-    require_tracker_settings(settings)
+    require_tracker_settings(config, settings)
     stop = threading.Event()
     app = service_app(health=lambda: (True, "serving the feedback form"),
                       feedback=feedback_endpoint(config, settings, SystemClock()))
@@ -51,11 +55,11 @@ def serve_feedback(args: argparse.Namespace, settings: Settings) -> int:
         http = serve_http(app, settings)
         try:
             while not stop.wait(settings.delivery_interval):
-                store = SqliteStateStore(settings.state_db)
+                store = open_state(settings)
                 try:
                     write_back_pending(store, connect_tracker(config, settings, store=store),
                                        config)
-                except TicketflowError as error:  # Jira still away: the answers wait
+                except TicketflowError as error:  # the tracker still away: the answers wait
                     log.warning("feedback write-back: %s", error)
                 finally:
                     store.close()

@@ -22,7 +22,7 @@ class Empty(Strict):
 
 
 class Created(Tagged):
-    """A ticket was created (in Jira or from a mail)."""
+    """A ticket was created (in the tracker or from a mail)."""
 
     kind = "created"
     created: Empty
@@ -70,7 +70,8 @@ class Commented(Tagged):
 
 
 class FieldChange(Strict):
-    field: str = Field(description="Jira field id or name, e.g. priority or customfield_10071.")
+    field: str = Field(description="tier, category, customer or satisfaction, or another field "
+                       "by the tracker's name for it (Jira: its field id, e.g. priority).")
 
 
 class FieldChanged(Tagged):

@@ -36,10 +36,11 @@ class AssigneeChannel(Strict):
 class CustomerChannel(Strict):
     """How customers hear about their requests."""
 
-    via: Literal["email", "jsm_comment"] = Field(
+    via: Literal["email", "public_comment", "jsm_comment"] = Field(
         "email",
-        description="email: through the outbox; jsm_comment: a public Jira Service Management "
-        "comment (JSM mails the customer itself).",
+        description="email: through the outbox; public_comment: a public comment on the "
+        "ticket, which the tracker mails to the customer itself (Jira Service Management, "
+        "Zendesk); jsm_comment: the older word for public_comment.",
     )
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connector.app import build, connect_tracker
+from connector.app import build, installer
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config, shipped_dir
 from connector.demo.report import summary_lines
@@ -29,7 +29,6 @@ from connector.report.records import Scope
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings, embedded_settings
 from connector.sync.perform import Performed
-from connector.tracker.jira.setup import install_scheme
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +146,8 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
         settings = demo_settings(output, sandbox, config)
         print(f"ticketflow demo: Jira sandbox at {sandbox.url}; state, Maildir and outbox in "
               f"{output}/", file=out)
-        installer = connect_tracker(config, settings)
-        if install_scheme(config, installer, dry_run=False, echo=lambda line: None) != 0:
+        if installer(config, settings).install_scheme(config, dry_run=False,
+                                                      echo=lambda line: None) != 0:
             print("demo: install-scheme failed", file=out)
             return 1
         timeline.add("-", "workflow installed in Jira (statuses, workflow, scheme)")

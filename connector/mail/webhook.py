@@ -19,10 +19,10 @@ def webhook_payload(fmt: WebhookFormat, *, subject: str, text: str, link: str) -
     if fmt == "teams":  # an Office 365 connector card, which Teams incoming webhooks take
         body = {"@type": "MessageCard", "@context": "https://schema.org/extensions",
                 "summary": subject, "title": subject, "text": text.replace("\n", "  \n"),
-                "potentialAction": [{"@type": "OpenUri", "name": "Open in Jira",
+                "potentialAction": [{"@type": "OpenUri", "name": "Open the ticket",
                                      "targets": [{"os": "default", "uri": link}]}]}
     else:  # Slack: mrkdwn text with the link in Slack's <url|label> form
-        body = {"text": f"*{subject}*\n{text}\n<{link}|Open in Jira>"}
+        body = {"text": f"*{subject}*\n{text}\n<{link}|Open the ticket>"}
     return json.dumps(body, ensure_ascii=False).encode()
 
 

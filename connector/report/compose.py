@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from connector.config.durations import parse_duration
@@ -53,18 +52,6 @@ def _back_from(text: str, now: datetime, zone: ZoneInfo) -> datetime:
         return now - timedelta(minutes=duration.minutes)
     today = now.astimezone(zone).date()
     return datetime.combine(today - timedelta(days=days - 1), time(), zone)
-
-
-def tracker_links(base_url: str | None) -> Link:
-    """Links to tickets in the tracker's web screens. Jira's today; the tracker boundary's
-    `web_url` takes over when it lands (a Zendesk ticket lives elsewhere)."""
-    if not base_url:
-        return no_link
-    base = base_url.rstrip("/")
-
-    def ticket_url(key: str) -> str:
-        return f"{base}/browse/{quote(key, safe='')}"
-    return ticket_url
 
 
 def report_figures(state_db: Path, config: Config, scope: Scope, *,

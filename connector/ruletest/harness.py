@@ -20,8 +20,8 @@ from pathlib import Path
 from connector.app import Service, build
 from connector.clock import SettableClock
 from connector.config.loader import Config
-from connector.config.models import Calendar
-from connector.domain import Issue, Ticket, User
+from connector.config.rules import Calendar
+from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.conditions import Context
 from connector.engine.events import Event
@@ -34,7 +34,7 @@ from connector.state.intake import IntakeStore, MailRecord
 from connector.sync.cycle import CycleReport
 from connector.sync.derive import events_from
 from connector.tracker.fake import FakeTracker
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.values import NewTicket, Person, WorkflowFields
 
 _EVERY_EFFECT: tuple[EffectStatus, ...] = ("pending", "blocked", "done", "failed", "skipped",
                                            "superseded")
@@ -79,8 +79,7 @@ class Harness:
         self.people = People(config)
         self.users = {address: _user(address) for address in self.people.staff}
         self.tracker = FakeTracker.from_config(config, clock=self.clock,
-                                               users=list(self.users.values()))
-        self.codec = FieldCodec.for_config(config)
+                                               people=list(self.users.values()))
         self.maildir = folder / "Maildir"
         for sub in ("tmp", "new", "cur"):
             (self.maildir / sub).mkdir(parents=True, exist_ok=True)
@@ -111,34 +110,33 @@ class Harness:
                labels: Sequence[str], category: str | None, tier: int | None,
                assignee: str | None) -> str:
         """Create a ticket as a person would in the tracker; its key."""
-        fields = self.codec.updates(None, category=category, tier=tier, customer_email=customer)
-        fields["labels"] = [*fields.get("labels", []), *labels]
-        mappings = self.config.mappings
+        fields = WorkflowFields(category=category, tier=tier, customer=customer)
         with self.tracker.acting_as(self._support()):
-            key = self.tracker.create_issue(mappings.project, issue_type=mappings.issue_type,
-                                            summary=summary, description=description,
-                                            fields=fields).key
-            if assignee is not None:
-                self.tracker.assign(key, self._person(key, assignee))
+            key = self.tracker.create(NewTicket(summary, description, fields,
+                                                labels=tuple(labels)))
+            if assignee is not None:  # assigned after, as a person does: an assignment event
+                self._assign(key, self._person(key, assignee))
         return key
 
     def move(self, key: str, statuses: Sequence[str], *, by: str,
              assignee: str | None = None) -> None:
         """Move the ticket through workflow statuses (a person, or ticketflow)."""
-        jira = self.config.mappings.statuses
         with self.tracker.acting_as(self._person(key, by)):
             if assignee is not None:
-                self.tracker.assign(key, self._person(key, assignee))
+                self._assign(key, self._person(key, assignee))
             for status in statuses:
-                self.tracker.transition_to(key, jira[status])
+                self.tracker.update(key, WorkflowFields(status=status))
 
     def assign(self, key: str, to: str, *, by: str) -> None:
         with self.tracker.acting_as(self._person(key, by)):
-            self.tracker.assign(key, None if to == "none" else self._person(key, to))
+            self._assign(key, None if to == "none" else self._person(key, to))
 
     def comment(self, key: str, text: str, *, by: str, internal: bool) -> None:
         with self.tracker.acting_as(self._person(key, by)):
-            self.tracker.add_comment(key, text, internal=internal)
+            self.tracker.add_comment(key, text, public=not internal)
+
+    def _assign(self, key: str, person: Person | None) -> None:
+        self.tracker.update(key, WorkflowFields(assignee=person))
 
     def deliver_mail(self, raw: bytes) -> None:
         """Put a message in the helpdesk's Maildir, delivered now (its file time)."""
@@ -147,7 +145,7 @@ class Harness:
         stamp = self.now().timestamp()
         os.utime(path, (stamp, stamp))
 
-    def _person(self, key: str, name: str) -> User:
+    def _person(self, key: str, name: str) -> Person:
         """The tracker user a test's word or address stands for, on this ticket."""
         if name == "ticketflow":
             return self.tracker.me
@@ -155,13 +153,13 @@ class Harness:
             customer = self.state(key).customer
             if customer is None:
                 raise UsageError(f"{key} has no customer address; expected `customer:` on it")
-            return User(display_name=customer.partition("@")[0], email=customer)
+            return Person(f"customer-{customer}", customer, customer.partition("@")[0])
         if name == "staff":
             return self.users.get(self.state(key).assignee or "", self._support())
         address = self.people.address(name)
         return self.users.setdefault(address, _user(address))
 
-    def _support(self) -> User:
+    def _support(self) -> Person:
         return self.users[self.people.support]
 
     # -- ticketflow ---------------------------------------------------------------------
@@ -212,9 +210,10 @@ class Harness:
     # -- what happened ------------------------------------------------------------------
 
     def mark(self) -> Mark:
+        made = self.tracker.keys()
         return Mark(self.now(), frozenset(e.effect_key for e in self._effects()),
                     max((m.id or 0 for m in self._messages()), default=0),
-                    {issue.key: self._history(issue.key) for issue in self._issues()})
+                    {key: self._history(key) for key in made})
 
     def effects_since(self, mark: Mark, key: str) -> list[Effect]:
         """The ticket's ledger rows recorded since the mark, oldest first."""
@@ -226,12 +225,9 @@ class Harness:
         return [m for m in self._messages() if m.issue_key == key and (m.id or 0) > mark.outbox]
 
     def state(self, key: str) -> TicketState:
-        issue = self.tracker.get_issue(key)
-        fields = self.codec.read(issue)
-        return TicketState(key, self.service.cycle.poller.vocabulary.status(issue.status),
-                           fields.tier or 1, fields.category,
-                           issue.assignee.email if issue.assignee else None,
-                           fields.customer_email)
+        ticket = self.tracker.ticket(key)
+        return TicketState(key, ticket.status, ticket.tier or 1, ticket.category,
+                           ticket.assignee.email if ticket.assignee else None, ticket.customer)
 
     def ticket(self, key: str) -> Ticket | None:
         """The mirror's copy: what the rules are evaluated on."""
@@ -250,27 +246,19 @@ class Harness:
 
     def events_since(self, mark: Mark, key: str) -> list[Event]:
         """The events the ticket's changes since the mark raised, as the poll derives them."""
-        issue = self.tracker.get_issue(key)
+        ticket = self.tracker.ticket(key)
         seen = mark.history.get(key)
-        changes = [c for c in self.tracker.changelogs([issue.id])[issue.id]
-                   if seen is None or c.id not in seen]
+        changes = [c for c in self.tracker.history(key) if seen is None or c.id not in seen]
         comments = [c for c in self.tracker.comments(key)
                     if seen is None or f"comment:{c.id}" not in seen]
         sides = IntakeStore(self.service.store.db).comment_sides([c.id for c in comments])
-        return events_from(issue, changes, self.service.cycle.poller.vocabulary,
-                           is_new=seen is None, comments=comments,
-                           customer=self.state(key).customer, mail_sides=sides)
+        return events_from(ticket, changes, self.service.cycle.poller.vocabulary,
+                           is_new=seen is None, comments=comments, mail_sides=sides)
 
     def _history(self, key: str) -> frozenset[str]:
-        issue = self.tracker.get_issue(key)
-        changes = self.tracker.changelogs([issue.id])[issue.id]
+        changes = self.tracker.history(key)
         comments = self.tracker.comments(key)
         return frozenset([c.id for c in changes] + [f"comment:{c.id}" for c in comments])
-
-    def _issues(self) -> list[Issue]:
-        pages = self.tracker.search_changed(self.config.mappings.project,
-                                            since=datetime.min.replace(tzinfo=self.now().tzinfo))
-        return [issue for page in pages for issue in page]
 
     def _effects(self) -> list[Effect]:
         return self.service.store.effects_with_status(_EVERY_EFFECT)
@@ -279,8 +267,7 @@ class Harness:
         return self.service.store.outbox(_EVERY_MESSAGE)
 
 
-def _user(address: str) -> User:
-    """A tracker user for an address (the fake keys people by account id, as Cloud does)."""
+def _user(address: str) -> Person:
+    """A tracker user for an address (the fake keys people by an opaque ref, as trackers do)."""
     name = address.partition("@")[0]
-    return User(display_name=name.replace(".", " ").title(), account_id=f"acc-{name}",
-                email=address)
+    return Person(f"acc-{name}", address, name.replace(".", " ").title())

@@ -22,10 +22,12 @@ WEBHOOK_PREFIX = "webhook:"
 
 @dataclass(frozen=True)
 class Bookmark:
-    """How far polling of one project has got: changes updated at or after `since` are next."""
+    """How far polling of one project has got: where the tracker's change feed goes on from
+    (the adapter's own text: Jira's is an instant of its clock). `backfilled` once the first
+    run mirrored every open ticket."""
 
     project: str
-    since: datetime
+    position: str
     backfilled: bool = False
 
 

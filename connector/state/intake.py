@@ -184,7 +184,7 @@ class IntakeStore:
         return self._where("outcome = 'quarantine' ORDER BY done_at DESC LIMIT ?", limit)
 
     def waiting(self, limit: int = 100) -> list[MailRecord]:
-        """Mail read but not finished (waiting for Jira, or released and not read again),
+        """Mail read but not finished (waiting for the tracker, or released and not read again),
         oldest first."""
         return self._where("state = 'started' ORDER BY received_at, rowid LIMIT ?", limit)
 

@@ -251,6 +251,10 @@ ALTER TABLE mail_intake ADD COLUMN released_at TEXT;
 UPDATE mail_intake SET attempts = 0 WHERE state = 'started';
 """
 
+# Bookmarks are the tracker adapter's own text (Jira: an instant of its clock, which is what
+# `since` held, so existing rows stay valid; Zendesk: an export cursor), no longer a time.
+_OPAQUE_BOOKMARKS = "ALTER TABLE bookmarks RENAME COLUMN since TO position;"
+
 # Status history (connector/state/history.py): one row per stay of a ticket in one status at
 # one tier, written by the state store in the transaction that upserts the ticket, so the
 # report can say how long tickets wait where. `from_status` is NULL on the first status
@@ -288,6 +292,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
     Migration("0011_status_history", _STATUS_HISTORY),
+    Migration("0012_opaque_bookmarks", _OPAQUE_BOOKMARKS),
 )
 
 

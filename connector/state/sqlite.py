@@ -89,9 +89,8 @@ _SELECT_OUTBOX = _select("outbox", _OUTBOX_COLUMNS)
 # are never overwritten, so replaying a transaction cannot duplicate or reset an effect;
 # only a mark changes how an effect ended, never what it was.
 _UPSERT_TICKET = _insert("tickets", _TICKET_COLUMNS, key="issue_id", update=_TICKET_COLUMNS[1:])
-_UPSERT_BOOKMARK = _insert(
-    "bookmarks", ("project", "since", "backfilled"), key="project", update=("since", "backfilled")
-)
+_UPSERT_BOOKMARK = _insert("bookmarks", ("project", "position", "backfilled"), key="project",
+                           update=("position", "backfilled"))
 _INSERT_EFFECT = _insert("ledger", _LEDGER_COLUMNS, key="effect_key")
 _MARK_EFFECT = _insert(
     "ledger", _LEDGER_COLUMNS, key="effect_key", update=("status", "detail", "done_at")
@@ -273,9 +272,9 @@ class SqliteStateStore:
 
     def bookmark(self, project: str) -> Bookmark | None:
         row = self._db.execute(
-            "SELECT project, since, backfilled FROM bookmarks WHERE project = ?", (project,)
+            "SELECT project, position, backfilled FROM bookmarks WHERE project = ?", (project,)
         ).fetchone()
-        return None if row is None else Bookmark(row[0], _dt(row[1]), bool(row[2]))
+        return None if row is None else Bookmark(row[0], str(row[1]), bool(row[2]))
 
     def ticket(self, issue_id: str) -> Ticket | None:
         row = self._db.execute(f"{_SELECT_TICKETS} WHERE issue_id = ?", (issue_id,)).fetchone()
@@ -394,7 +393,7 @@ class SqliteStateStore:
             if t.bookmark is not None:
                 mark = t.bookmark
                 self._db.execute(_UPSERT_BOOKMARK,
-                                 (mark.project, to_text(mark.since), mark.backfilled))
+                                 (mark.project, mark.position, mark.backfilled))
 
     def _record_history(self, tickets: Sequence[Ticket]) -> None:
         """Close and open the status stays these ticket updates make (connector.state.history),
@@ -590,3 +589,27 @@ def _file_lock(lock_path: Path, location: str) -> Iterator[None]:
 def open_store(path: Path | str) -> SqliteStateStore:
     """Open (creating and migrating if need be) the state database at `path`."""
     return SqliteStateStore(path)
+
+
+def read_only(path: Path | str) -> sqlite3.Connection | None:
+    """A read-only connection to a state file (None while there is none): no migration, no
+    lock, no write can come from it, and it never contends with the service's own."""
+    source = Path(path)
+    if not source.exists():
+        return None
+    return sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def snapshot(source: Path, target: Path) -> None:
+    """Copy the state for a dry run through a read-only connection: the real file is not
+    migrated, locked or touched in any way. A file that is no SQLite database is named."""
+    try:
+        reader = read_only(source)
+        if reader is None:
+            return
+        with closing(reader) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as error:
+        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
+                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
+                         "backup)") from None

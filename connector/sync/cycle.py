@@ -58,7 +58,7 @@ class Cycle:
     clock: Clock
     report: Reporter | None = None
     # Mail intake (the redcap_helpdesk mailbox): runs first, so new tickets and replies are
-    # in Jira before the poll reads it.
+    # in the tracker before the poll reads it.
     ingest: Callable[[datetime], object] | None = None
     deliver: Callable[[datetime], object] | None = None
     census_interval: timedelta = timedelta(hours=1)
@@ -66,7 +66,7 @@ class Cycle:
     def run(self) -> CycleReport:
         """All steps once, in order: what `ticketflow once` (cron) does. Mail intake and
         delivery report trouble instead of raising; after every step has run, it is raised
-        here so a cron run that left mail behind (mailbox refused, Jira unavailable) or
+        here so a cron run that left mail behind (mailbox refused, the tracker unavailable) or
         found delivery stuck (the SMTP server down) exits 1."""
         mail = self.read_mail()
         result = self.sync()
@@ -86,7 +86,8 @@ class Cycle:
         return None
 
     def sync(self) -> CycleReport:
-        """Poll Jira, evaluate the rules (time rules on the mirror) and perform the actions."""
+        """Poll the tracker, evaluate the rules (time rules on the mirror) and perform the
+        actions."""
         started = self.clock.now()
         result = CycleReport(started)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)
@@ -140,20 +141,16 @@ class Cycle:
         """Open tickets in the tracker vs in the mirror. A difference is logged loudly and
         repaired: the open tickets the mirror lacks are fetched and fed through (new ones)
         or mirrored (ones older than the first run); the effects that records are added to
-        `repaired`. The tracker's clock offset is measured again too. Returns the counts
-        before the repair."""
+        `repaired`. Returns the counts before the repair."""
         project = self.poller.project
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
-        if self.poller.measured_at != ctx.now:  # not just measured by a first run's backfill
-            self.poller.measure_clock(ctx.now)
-        done = self.runtime.config.tracker_done_statuses()
-        tracker_count = self.poller.tracker.count(project, done_statuses=done)
+        tracker_count = self.poller.tracker.count_open()
         mirror_count = self.store.count_open(project)
         self.store.set_meta("census_gap", str(tracker_count - mirror_count))
         if tracker_count != mirror_count:
-            log.warning("census gap: %d open tickets in Jira, %d in the mirror", tracker_count,
-                        mirror_count, extra={"project": project, "gap": tracker_count -
-                                             mirror_count})
+            log.warning("census gap: %d open tickets in the tracker, %d in the mirror",
+                        tracker_count, mirror_count,
+                        extra={"project": project, "gap": tracker_count - mirror_count})
             effects, fed, mirrored = self.poller.repair(ctx)
             log.warning("census repair: %d missing tickets fed through the rules, %d older ones "
                         "mirrored only", fed, mirrored, extra={"project": project})

@@ -1,11 +1,9 @@
 """Poll one project: backfill on the first run, then every change since the bookmark, once.
 
-The search is bounded below by an absolute instant (epoch milliseconds, so the Jira account's
-time zone cannot shift it), reaches back an overlap window for Jira's eventually consistent
-index, has no upper bound, and is de-duplicated by changelog id. The bookmark moves only in the
-transaction that records a page's effects, and never past the cycle's start. Every bookmark is
-an instant of the tracker's clock (which stamps `updated`), not the host's: the first one is
-the tracker's `server_time()`, and the host's offset from it is kept to cap later ones.
+The tracker's change feed yields pages of changed tickets with their history, each with the
+bookmark to keep once its effects are recorded; the bookmark is the adapter's own text, kept
+here in the transaction that records the page's effects. Changes and comments are
+de-duplicated by id, so a feed that repeats some (Jira's overlap window does) doubles nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.config.loader import Config
-from connector.domain import Change, Issue, Ticket
+from connector.domain import Ticket
 from connector.engine.conditions import Context
 from connector.engine.planner import PlannedAction, plan
 from connector.engine.replay import definition, digest
@@ -29,15 +27,9 @@ from connector.state.base import (
     Transaction,
     TriggerEvent,
 )
-from connector.sync.derive import (
-    MailSides,
-    Vocabulary,
-    events_from,
-    last_status_entry,
-    to_ticket,
-)
+from connector.sync.derive import MailSides, Vocabulary, events_from, to_ticket
 from connector.tracker.base import Tracker
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.feed import FeedPage, TicketChanges, last_status_entry
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +61,10 @@ class Poller:
     tracker: Tracker
     store: StateStore
     config: Config
-    codec: FieldCodec
     vocabulary: Vocabulary
-    overlap: timedelta = timedelta(minutes=5)
-    page_size: int = 100
     max_actions_per_hour: int = 20
     progress: Progress | None = None
     mail_comments: MailCommentLookup | None = None
-    measured_at: datetime | None = None  # when this process last asked the tracker's time
 
     @property
     def project(self) -> str:
@@ -88,30 +76,10 @@ class Poller:
         if bookmark is None or not bookmark.backfilled:
             self.backfill(started)
             return []
-        since = bookmark.since - self.overlap
-        cap = self.tracker_time(started)
         recorded: list[Effect] = []
-        for page in self.tracker.search_changed(self.project, since=since,
-                                                page_size=self.page_size):
-            recorded += self._page(page, ctx, cap, bookmark)
+        for page in self.tracker.changes(bookmark.position, now=started):
+            recorded += self._page(page, ctx)
         return recorded
-
-    def tracker_time(self, host: datetime) -> datetime:
-        """A host instant on the tracker's clock, by the offset measured at the backfill and
-        at each census (none measured yet: the host's own)."""
-        offset = self.store.meta(f"clock offset {self.project}")
-        return host + timedelta(seconds=float(offset)) if offset else host
-
-    def measure_clock(self, host: datetime) -> datetime:
-        """Ask the tracker its time, keep its offset from the host's, and return it."""
-        theirs = self.tracker.server_time()
-        self.measured_at = host
-        offset = (theirs - host).total_seconds()
-        self.store.set_meta(f"clock offset {self.project}", f"{offset:.3f}")
-        if abs(offset) > self.overlap.total_seconds():
-            log.warning("the tracker's clock is %+.0f s from this host's; bookmarks follow the "
-                        "tracker's", offset, extra={"project": self.project, "offset": offset})
-        return theirs
 
     def baseline(self) -> datetime | None:
         """When the first run took its census of open tickets (the tracker's clock): a ticket
@@ -120,33 +88,31 @@ class Poller:
         return datetime.fromisoformat(value) if value else None
 
     def backfill(self, started: datetime) -> None:
-        """First run: mirror every open ticket (no events: old tickets get no messages). The
-        bookmark is the tracker's time before the search, so a ticket created meanwhile (or
-        in any gap between the host's clock and the tracker's) is polled as new."""
-        baseline = self.measure_clock(started)
-        self.store.set_meta(f"baseline {self.project}", baseline.isoformat())
-        done = self.config.tracker_done_statuses()
-        total = self.tracker.count(self.project, done_statuses=done)
+        """First run: mirror every open ticket (no events: old tickets get no messages), then
+        keep the feed's first bookmark and its baseline."""
+        total = self.tracker.count_open()
         seen = 0
-        for page in self.tracker.search_open(self.project, done_statuses=done,
-                                             page_size=self.page_size):
-            self._mirror_only(page)
-            seen += len(page)
-            if self.progress:
-                self.progress(seen, total)
-        self.store.commit(Transaction(bookmark=Bookmark(self.project, baseline, True)))
+        for page in self.tracker.changes(None, now=started):
+            if page.tickets:
+                self._mirror_only(page.tickets)
+                seen += len(page.tickets)
+                if self.progress:
+                    self.progress(seen, total)
+            if page.baseline is not None:
+                self.store.set_meta(f"baseline {self.project}", page.baseline.isoformat())
+            if page.bookmark is not None:
+                self.store.commit(Transaction(bookmark=Bookmark(self.project, page.bookmark,
+                                                                True)))
         log.info("backfill complete", extra={"project": self.project, "tickets": seen})
 
-    def _mirror_only(self, page: list[Issue]) -> None:
+    def _mirror_only(self, tickets: Sequence[TicketChanges]) -> None:
         """Mirror these tickets and mark what they hold as processed: they raise no events."""
-        changes = self.tracker.changelogs([issue.id for issue in page])
-        sides = self._mail_sides([c.id for i in page for c in i.comments])
-        tickets = [self._ticket(issue, changes.get(issue.id, []), mail_sides=sides)
-                   for issue in page]
-        processed = [(c.id, i.id) for i in page for c in changes.get(i.id, [])]
-        processed += [(f"created:{i.id}", i.id) for i in page]
-        processed += [(f"comment:{c.id}", i.id) for i in page for c in i.comments]
-        self.store.commit(Transaction(tickets=tickets, processed_changes=processed))
+        sides = self._mail_sides([c.id for t in tickets for c in t.comments])
+        mirrored = [self._ticket(t, mail_sides=sides) for t in tickets]
+        processed = [(c.id, t.ticket.id) for t in tickets for c in t.changes]
+        processed += [(f"created:{t.ticket.id}", t.ticket.id) for t in tickets]
+        processed += [(f"comment:{c.id}", t.ticket.id) for t in tickets for c in t.comments]
+        self.store.commit(Transaction(tickets=mirrored, processed_changes=processed))
 
     def repair(self, ctx: Context) -> tuple[list[Effect], int, int]:
         """The census saw a gap: fetch the open tickets and feed those the open mirror lacks
@@ -156,14 +122,12 @@ class Poller:
         through, how many mirrored only)."""
         baseline, fed, mirrored = self.baseline(), 0, 0
         recorded: list[Effect] = []
-        done = self.config.tracker_done_statuses()
-        for page in self.tracker.search_open(self.project, done_statuses=done,
-                                             page_size=self.page_size):
-            known = {i.id: self.store.ticket(i.id) for i in page}
-            missing = [i for i in page if not _open(known[i.id])]
-            new = [i for i in missing if known[i.id] is not None
-                   or (baseline is not None and i.created >= baseline)]
-            old = [i for i in missing if i not in new]
+        for page in self.tracker.changes(None, now=ctx.now):
+            known = {t.ticket.id: self.store.ticket(t.ticket.id) for t in page.tickets}
+            missing = [t for t in page.tickets if not _open(known[t.ticket.id])]
+            new = [t for t in missing if known[t.ticket.id] is not None
+                   or (baseline is not None and t.ticket.created >= baseline)]
+            old = [t for t in missing if t not in new]
             if old:
                 self._mirror_only(old)
             if new:
@@ -174,49 +138,44 @@ class Poller:
             fed, mirrored = fed + len(new), mirrored + len(old)
         return recorded, fed, mirrored
 
-    def _ticket(self, issue: Issue, changes: Sequence[Change], previous: Ticket | None = None,
+    def _ticket(self, changed: TicketChanges, previous: Ticket | None = None,
                 mail_sides: MailSides | None = None) -> Ticket:
-        return to_ticket(issue, self.codec.read(issue), project=self.project,
-                         vocabulary=self.vocabulary, previous=previous,
-                         status_since=last_status_entry(changes), mail_sides=mail_sides or {})
+        return to_ticket(changed.ticket, project=self.project, vocabulary=self.vocabulary,
+                         previous=previous, status_since=last_status_entry(changed.changes),
+                         mail_sides=mail_sides or {})
 
     def _mail_sides(self, comment_ids: Sequence[str]) -> MailSides:
         return self.mail_comments(comment_ids) if self.mail_comments and comment_ids else {}
 
-    def _page(self, page: list[Issue], ctx: Context, cap: datetime,
-              bookmark: Bookmark) -> list[Effect]:
+    def _page(self, page: FeedPage, ctx: Context) -> list[Effect]:
         transaction = Transaction()
-        self._absorb(page, ctx, transaction)
-        newest = max(issue.updated for issue in page)
-        # Capped at the cycle's start (on the tracker's clock): anything changed during this
-        # cycle is fetched again.
-        transaction.bookmark = Bookmark(self.project, max(min(newest, cap), bookmark.since), True)
+        self._absorb(page.tickets, ctx, transaction)
+        if page.bookmark is not None:
+            transaction.bookmark = Bookmark(self.project, page.bookmark, True)
         self.store.commit(transaction)
         return transaction.effects
 
-    def _absorb(self, page: list[Issue], ctx: Context, transaction: Transaction) -> None:
-        """Mirror the page's tickets, turn what was not processed yet into events, plan the
-        rules and admit their actions, all into `transaction`."""
-        changes = self.tracker.changelogs([issue.id for issue in page])
-        markers = [f"created:{i.id}" for i in page]
-        markers += [f"comment:{c.id}" for i in page for c in i.comments]
-        all_ids = [c.id for i in page for c in changes.get(i.id, [])] + markers
-        seen = self.store.seen_changes(all_ids)
-        sides = self._mail_sides([c.id for i in page for c in i.comments])
-        for issue in page:
-            history = changes.get(issue.id, [])
-            fresh = [c for c in history if c.id not in seen]
-            previous = self.store.ticket(issue.id)
-            ticket = self._ticket(issue, history, previous, mail_sides=sides)
-            is_new = f"created:{issue.id}" not in seen
-            comments = [c for c in issue.comments if f"comment:{c.id}" not in seen]
-            events = events_from(issue, fresh, self.vocabulary, is_new=is_new,
-                                 comments=comments, customer=ticket.customer, mail_sides=sides)
+    def _absorb(self, tickets: Sequence[TicketChanges], ctx: Context,
+                transaction: Transaction) -> None:
+        """Mirror the tickets, turn what was not processed yet into events, plan the rules
+        and admit their actions, all into `transaction`."""
+        markers = [f"created:{t.ticket.id}" for t in tickets]
+        markers += [f"comment:{c.id}" for t in tickets for c in t.comments]
+        seen = self.store.seen_changes([c.id for t in tickets for c in t.changes] + markers)
+        sides = self._mail_sides([c.id for t in tickets for c in t.comments])
+        for changed in tickets:
+            tracked = changed.ticket
+            fresh = [c for c in changed.changes if c.id not in seen]
+            ticket = self._ticket(changed, self.store.ticket(tracked.id), mail_sides=sides)
+            is_new = f"created:{tracked.id}" not in seen
+            comments = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
+            events = events_from(tracked, fresh, self.vocabulary, is_new=is_new,
+                                 comments=comments, mail_sides=sides)
             transaction.tickets.append(ticket)
-            transaction.processed_changes += [(c.id, issue.id) for c in fresh]
-            transaction.processed_changes += [(f"comment:{c.id}", issue.id) for c in comments]
+            transaction.processed_changes += [(c.id, tracked.id) for c in fresh]
+            transaction.processed_changes += [(f"comment:{c.id}", tracked.id) for c in comments]
             if is_new:
-                transaction.processed_changes.append((f"created:{issue.id}", issue.id))
+                transaction.processed_changes.append((f"created:{tracked.id}", tracked.id))
             planned = plan(self.config.rules.rules, ticket, events, ctx)
             transaction.effects += self.admit(planned, ctx.now)
 

@@ -81,9 +81,9 @@ def render(files: TemplateFiles, variables: dict[str, Any]) -> Rendered:
     return Rendered(subject=subject, text=body.lstrip("\n"), html=html)
 
 
-def subject_with_key(subject: str, key: str) -> str:
-    """Make sure the subject carries `[KEY]` (replies thread on it) and is not overlong."""
-    tag = f"[{key}]"
+def subject_with_tag(subject: str, tag: str) -> str:
+    """Make sure the subject carries the ticket's tag (`[HELP-12]`: replies thread on it) and
+    is not overlong."""
     if tag not in subject:
         subject = f"{tag} {subject}".strip()
     if len(subject) <= MAX_SUBJECT_CHARS:

@@ -22,7 +22,8 @@ def sample_variables(*, escalated: bool) -> dict[str, Any]:
     """The documented sample context `ticketflow validate` renders every template with (once
     with escalation details, once without), so a misspelt variable fails there."""
     return {
-        "ticket": {"key": "HELP-123", "summary": "Cannot log in to REDCap",
+        "ticket": {"key": "HELP-123", "ref": "HELP-123", "tag": "[HELP-123]",
+                   "summary": "Cannot log in to REDCap",
                    "status": "Assigned" if escalated else "Pending",
                    "link": "https://example.atlassian.net/browse/HELP-123",
                    "category": "Access", "tier": 2 if escalated else 1,

@@ -1,135 +1,165 @@
-"""The `Tracker` protocol: what the rest of ticketflow needs from an issue tracker."""
+"""The `Tracker` protocol in the workflow's words, its optional capabilities, and how an
+adapter names tickets for people and mail.
+
+The core (sync, actions, mail intake, the feedback form) sees a tracker only through these.
+What is one tracker's own (Jira's flavors, JQL, labels, `fields`, transitions; Zendesk's
+custom statuses, groups, cursors) stays in its package under `connector/tracker/`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from connector.domain import Change, Comment, Issue, User
+from connector.tracker.feed import Change, FeedPage
+from connector.tracker.values import (
+    Attachment,
+    Comment,
+    NewTicket,
+    Person,
+    TrackedTicket,
+    WorkflowFields,
+)
 
-Flavor = Literal["cloud", "datacenter"]
+if TYPE_CHECKING:
+    from connector.config.loader import Config
+
+class TicketRefs(Protocol):
+    """How a tracker's tickets are referred to: `HELP-12` on Jira, `#4711` on Zendesk."""
+
+    def display(self, key: str) -> str:
+        """The reference people read and write (`HELP-12`, `#4711`)."""
+        ...
+
+    def subject_tag(self, key: str) -> str:
+        """What a mail subject carries so a reply finds the ticket (`[HELP-12]`)."""
+        ...
+
+    def in_subject(self, subject: str) -> list[str]:
+        """The keys of this tracker's tickets a subject names, leftmost first."""
+        ...
+
+    def parse(self, text: str) -> str | None:
+        """`text` as a key of this tracker's tickets (as ticketflow writes it into ids), or None."""
+        ...
+
+    def web_url(self, key: str) -> str:
+        """Where a person opens the ticket in the tracker."""
+        ...
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """A file to attach to an issue."""
+class Notes(Protocol):
+    """Small named values an adapter keeps across runs (in the state file): what it learnt
+    of its tracker, so a cron-driven cycle need not ask again."""
 
-    filename: str
-    content: bytes
-    content_type: str = "application/octet-stream"
+    def meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
 
 
 class Tracker(Protocol):
-    """An issue tracker, seen through the operations the workflow needs.
+    """A ticket tracker, seen through what the workflow needs, in the workflow's words.
 
-    Statuses are named as the tracker names them (mappings.yaml translates). Users are
-    addressed by `User.ref` (account id on Cloud, user name on Data Center).
+    Tickets are named by their key (`HELP-12` on Jira, `4711` on Zendesk); statuses, tiers and
+    categories are the workflow's; people are `Person`s. Every write is safe to repeat: a
+    field already so is left alone.
     """
 
-    flavor: Flavor
-
-    def search_changed(
-        self, project: str, *, since: datetime, page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        """Pages of issues updated at or after `since` (an absolute instant), oldest first."""
+    @property
+    def refs(self) -> TicketRefs:
+        """How this tracker's tickets are referred to."""
         ...
 
-    def search_open(
-        self, project: str, *, done_statuses: Sequence[str], page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        """Pages of every issue not in one of `done_statuses` (first-run backfill)."""
+    def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
+        """Pages of tickets changed since `bookmark`, each with the bookmark to keep once its
+        effects are recorded. With None: every open ticket (the backfill), ending with a page
+        that carries the first bookmark and the baseline. `now` is the cycle's start on the
+        host's clock: later changes may be left for the next call."""
         ...
 
-    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
-        """How many issues are open (census): approximate on Cloud, exact on Data Center."""
+    def count_open(self) -> int:
+        """How many tickets are open (the census)."""
         ...
 
-    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
-        """Every changelog entry of these issues, oldest first, by issue id."""
+    def ticket(self, key: str) -> TrackedTicket:
+        """One ticket as it is now (TrackerError with status 404 when there is none)."""
         ...
 
     def comments(self, key: str) -> list[Comment]:
-        """The issue's comments, oldest first."""
+        """Every comment of the ticket, oldest first."""
         ...
 
-    def get_issue(self, key: str) -> Issue:
-        """One issue by key."""
+    def history(self, key: str) -> list[Change]:
+        """Every change of the ticket, oldest first."""
         ...
 
-    def create_issue(
-        self,
-        project: str,
-        *,
-        issue_type: str,
-        summary: str,
-        description: str,
-        fields: Mapping[str, Any] | None = None,
-        properties: Mapping[str, Any] | None = None,
-    ) -> Issue:
-        """Create an issue; `fields` are raw tracker field values, `properties` issue properties."""
+    def attachments(self, key: str) -> list[str]:
+        """The names of the files attached to the ticket."""
         ...
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
-        """Move the issue to `status` through the workflow transition that leads there.
-
-        `from_status`, when the caller knows the issue's current status, lets the tracker use
-        a cached transition instead of asking. Already in `status` with no transition leading
-        there (a retried action): nothing happens. Otherwise no such transition: TrackerError.
-        """
+    def find_by_mail_marker(self, marker: str) -> str | None:
+        """The key of the oldest ticket created from the mail with this marker, or None (how
+        mail intake finds a ticket it made before a crash could record it)."""
         ...
 
-    def add_comment(self, key: str, body: str, *, internal: bool) -> Comment:
-        """Comment as plain text; internal comments are hidden from customers."""
+    def myself(self) -> Person:
+        """Who ticketflow acts as (its own changes trigger no rules)."""
         ...
 
-    def assign(self, key: str, user: User | None) -> None:
-        """Assign the issue (None unassigns)."""
+    def find_person(self, identity: str) -> Person | None:
+        """A person tickets can be assigned to, by e-mail (or Jira Data Center user name)."""
         ...
 
-    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Set raw tracker field values (labels, components, custom fields)."""
+    def create(self, ticket: NewTicket) -> str:
+        """Create a ticket in the workflow's initial status; returns its key."""
+        ...
+
+    def update(self, key: str, fields: WorkflowFields, *, restart_status: bool = False) -> None:
+        """Set the given workflow fields in one call (each skipped when already so). A status
+        is reached through the workflow (NoTransitionError when no transition leads there);
+        `restart_status` takes the status's transition to itself even when the ticket is
+        there already (an escalation restarts the clock of the next tier)."""
+        ...
+
+    def add_comment(self, key: str, body: str, *, public: bool) -> Comment:
+        """Comment as plain text; a comment that is not public is hidden from customers."""
         ...
 
     def attach(self, key: str, attachment: Attachment) -> None:
-        """Upload a file to the issue."""
+        """Upload a file to the ticket."""
         ...
 
-    def notify(
-        self,
-        key: str,
-        *,
-        subject: str,
-        text_body: str,
-        html_body: str | None,
-        users: Sequence[User],
-    ) -> None:
-        """Send a message to users through the tracker's own notification mail."""
+    def relate(self, key: str, other: str) -> None:
+        """Record that ticket `key` follows up or concerns ticket `other` (Jira: a link)."""
         ...
 
-    def myself(self) -> User:
-        """The user ticketflow acts as (to tell its own changes from people's)."""
+
+@runtime_checkable
+class SupportsNotify(Protocol):
+    """A tracker that mails its own users (Jira's notify; rules.yaml `via: jira_notify`)."""
+
+    def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
+               people: Sequence[Person]) -> None: ...
+
+
+@runtime_checkable
+class SupportsInstall(Protocol):
+    """A tracker ticketflow can install the workflow into (`ticketflow install-scheme`)."""
+
+    def install_scheme(self, config: Config, *, dry_run: bool, output: Path | None = None,
+                       echo: Callable[[str], None] = print,
+                       wait: Callable[[float], None] = time.sleep) -> int:
+        """Print the plan and apply it (or write what an administrator must do); the exit code."""
         ...
 
-    def server_time(self) -> datetime:
-        """The tracker's own clock, now: the bookmarks are instants of the tracker's clock
-        (it stamps `updated`), which may differ from the host's."""
-        ...
 
-    def find_user(self, query: str) -> User | None:
-        """A user by email or name, or None."""
-        ...
+@runtime_checkable
+class SupportsOnlineCheck(Protocol):
+    """A tracker mappings.yaml can be checked against (`ticketflow validate --online`)."""
 
-    def get_property(self, key: str, name: str) -> Any:
-        """An issue property's value, or None."""
-        ...
-
-    def find_by_label(self, project: str, label: str) -> Issue | None:
-        """The oldest issue of the project carrying `label`, or None (JQL `labels = ...`;
-        how mail intake finds an issue it created before a crash could record it)."""
-        ...
-
-    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
-        """Link two issues (e.g. a follow-up ticket to the completed one it follows)."""
+    def check_config(self, config: Config) -> str:
+        """Raise a ConfigError naming each mismatch at its line; else the line to print."""
         ...

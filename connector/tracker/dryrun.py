@@ -2,85 +2,99 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from connector.domain import Change, Comment, Issue, User
-from connector.tracker.base import Attachment, Tracker
+from connector.tracker.base import SupportsNotify, TicketRefs, Tracker
+from connector.tracker.feed import Change, FeedPage
+from connector.tracker.values import (
+    Attachment,
+    Comment,
+    NewTicket,
+    Person,
+    TrackedTicket,
+    WorkflowFields,
+)
 
 
 class RecordingTracker:
-    """Wraps a Tracker; every write becomes a line in `writes` and changes nothing."""
+    """Wraps a Tracker; every write becomes a line in `writes`, in the workflow's words, and
+    changes nothing."""
 
     def __init__(self, inner: Tracker) -> None:
         self.inner = inner
-        self.flavor = inner.flavor
         self.writes: list[str] = []
 
+    @property
+    def refs(self) -> TicketRefs:
+        return self.inner.refs
+
     # reads: straight through
-    def search_changed(self, project: str, *, since: datetime,
-                       page_size: int = 100) -> Iterator[list[Issue]]:
-        return self.inner.search_changed(project, since=since, page_size=page_size)
+    def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
+        return self.inner.changes(bookmark, now=now)
 
-    def search_open(self, project: str, *, done_statuses: Sequence[str],
-                    page_size: int = 100) -> Iterator[list[Issue]]:
-        return self.inner.search_open(project, done_statuses=done_statuses, page_size=page_size)
+    def count_open(self) -> int:
+        return self.inner.count_open()
 
-    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
-        return self.inner.count(project, done_statuses=done_statuses)
-
-    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
-        return self.inner.changelogs(issue_ids)
+    def ticket(self, key: str) -> TrackedTicket:
+        return self.inner.ticket(key)
 
     def comments(self, key: str) -> list[Comment]:
         return self.inner.comments(key)
 
-    def get_issue(self, key: str) -> Issue:
-        return self.inner.get_issue(key)
+    def history(self, key: str) -> list[Change]:
+        return self.inner.history(key)
 
-    def find_user(self, query: str) -> User | None:
-        return self.inner.find_user(query)
+    def attachments(self, key: str) -> list[str]:
+        return self.inner.attachments(key)
 
-    def get_property(self, key: str, name: str) -> Any:
-        return self.inner.get_property(key, name)
+    def find_by_mail_marker(self, marker: str) -> str | None:
+        return self.inner.find_by_mail_marker(marker)
 
-    def myself(self) -> User:
+    def myself(self) -> Person:
         return self.inner.myself()
 
-    def server_time(self) -> datetime:
-        return self.inner.server_time()
-
-    def find_by_label(self, project: str, label: str) -> Issue | None:
-        return self.inner.find_by_label(project, label)
+    def find_person(self, identity: str) -> Person | None:
+        return self.inner.find_person(identity)
 
     # writes: recorded only
-    def create_issue(self, project: str, *, issue_type: str, summary: str, description: str,
-                     fields: Mapping[str, Any] | None = None,
-                     properties: Mapping[str, Any] | None = None) -> Issue:
-        raise NotImplementedError("dry run cannot create issues")  # mail intake skips in dry run
+    def create(self, ticket: NewTicket) -> str:
+        raise NotImplementedError("dry run cannot create tickets")  # mail intake skips in dry run
 
-    def transition_to(self, key: str, status: str, **_: Any) -> None:
-        self.writes.append(f"would move {key} to {status}")
+    def update(self, key: str, fields: WorkflowFields, *, restart_status: bool = False) -> None:
+        given = fields.given()
+        named = sorted(name for name in given if name not in ("assignee", "status"))
+        if named:
+            self.writes.append(f"would set {', '.join(named)} on {key}")
+        if "assignee" in given:
+            person: Person | None = given["assignee"]
+            who = (person.display_name or person.ref) if person else "nobody"
+            self.writes.append(f"would assign {key} to {who}")
+        if "status" in given:
+            again = " (again)" if restart_status else ""
+            self.writes.append(f"would move {key} to {given['status']}{again}")
 
-    def add_comment(self, key: str, body: str, *, internal: bool) -> Comment:
-        self.writes.append(f"would add an {'internal' if internal else 'public'} comment "
+    def add_comment(self, key: str, body: str, *, public: bool) -> Comment:
+        self.writes.append(f"would add {'a public' if public else 'an internal'} comment "
                            f"to {key}")
-        return Comment(id="dry-run", issue_key=key, created=datetime.min, author=None, body=body,
-                       internal=internal)
-
-    def assign(self, key: str, user: User | None) -> None:
-        self.writes.append(f"would assign {key} to {user.display_name if user else 'nobody'}")
-
-    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
-        self.writes.append(f"would set {', '.join(sorted(fields))} on {key}")
+        return Comment("dry-run", datetime.min, None, body, public)
 
     def attach(self, key: str, attachment: Attachment) -> None:
         self.writes.append(f"would attach {attachment.filename} to {key}")
 
-    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
-        self.writes.append(f"would link {inward} to {outward} ({link_type})")
+    def relate(self, key: str, other: str) -> None:
+        self.writes.append(f"would link {key} to {other}")
 
     def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
-               users: Sequence[User]) -> None:
-        self.writes.append(f"would notify {len(users)} users about {key}")
+               people: Sequence[Person]) -> None:
+        self.writes.append(f"would notify {len(people)} people about {key}")
+
+
+if TYPE_CHECKING:  # mypy proves the recorder offers the protocol and the notify capability
+
+    def _is_a_tracker(recorder: RecordingTracker) -> Tracker:
+        return recorder
+
+    def _notifies(recorder: RecordingTracker) -> SupportsNotify:
+        return recorder

@@ -1,378 +1,304 @@
-"""`FakeTracker`: the Tracker protocol in memory, keeping the Jira rules callers depend on.
+"""`FakeTracker`: the Tracker protocol in memory, in the workflow's words, for the core's tests.
 
-Like Jira: every write stamps `updated` from the clock; field, status, assignee and attachment
-changes write one changelog entry (comments and properties do not); transitions are allowed
-only along the workflow, otherwise the same TrackerError the Jira adapter raises; searches
-page oldest first, at most 100 a page.
+Like a tracker: every write stamps `updated` from the fake's clock; field and assignee changes
+are one history entry per call, a status change (reached only along rules.yaml's workflow, else
+the NoTransitionError an adapter raises) and each attachment one more; comments write none.
+The feed pages tickets in the order they changed, at most 100 a page; its bookmark counts
+writes instead of telling time, so nothing in the core can read a bookmark as an instant.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connector.clock import Clock
-from connector.config.loader import Config
-from connector.domain import Change, ChangeItem, Comment, Issue, User
 from connector.errors import TrackerError
-from connector.tracker.base import Attachment, Flavor, Tracker
-from connector.tracker.jira.transitions import Option, choose
+from connector.tracker.feed import Change, ChangeItem, FeedPage, TicketChanges, field_change
+from connector.tracker.refs import ProjectKeyRefs
+from connector.tracker.transitions import Option, choose
+from connector.tracker.values import (
+    UNSET,
+    Attachment,
+    Comment,
+    MailOrigin,
+    NewTicket,
+    Person,
+    TrackedTicket,
+    WorkflowFields,
+)
+
+if TYPE_CHECKING:
+    from connector.config.loader import Config
+    from connector.tracker.base import SupportsNotify, Tracker
 
 MAX_PAGE = 100
+NEWEST_COMMENTS = 20  # what a read brings, as Jira's search does
+# The workflow fields a ticket keeps besides its status and assignee.
+_FIELDS = ("tier", "category", "customer", "satisfaction")
 
 
 @dataclass
 class Notification:
-    """A message sent through the tracker's notify."""
+    """A message sent through the tracker's own notification mail."""
 
     key: str
     subject: str
     text_body: str
     html_body: str | None
-    users: tuple[User, ...]
+    people: tuple[Person, ...]
 
 
 @dataclass
 class _Record:
-    issue: Issue
-    project: str
-    changes: list[Change] = field(default_factory=list)
+    ticket: TrackedTicket
+    revision: int
+    history: list[Change] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    properties: dict[str, Any] = field(default_factory=dict)
-
-    def view(self) -> Issue:
-        """The issue as Jira returns it: with its 20 newest comments."""
-        return replace(self.issue, comments=tuple(self.comments[-20:]))
+    origin: MailOrigin | None = None
 
 
 class FakeTracker:
-    """An in-memory tracker for engine, sync and action tests."""
+    """An in-memory tracker for engine, sync, action and intake tests."""
 
-    def __init__(
-        self,
-        *,
-        clock: Clock,
-        statuses: Mapping[str, str],
-        initial: str,
-        transitions: Sequence[tuple[str, str, str]],
-        users: Sequence[User] = (),
-        me: User | None = None,
-        flavor: Flavor = "cloud",
-    ) -> None:
-        """`statuses`: name -> category name; `transitions`: (name, from, to) by status name."""
-        self.flavor: Flavor = flavor
+    def __init__(self, *, clock: Clock, project: str, statuses: Sequence[str],
+                 done: Iterable[str], initial: str,
+                 transitions: Sequence[tuple[str, str, str]], people: Sequence[Person] = (),
+                 me: Person | None = None) -> None:
+        """`transitions`: (name, from, to) by workflow status name."""
         self.clock = clock
-        self.statuses = dict(statuses)
+        self.project = project
+        self.statuses = list(statuses)
+        self.done = frozenset(done)
         self.initial = initial
         self.transitions = list(transitions)
-        self.me = me or User(display_name="ticketflow", account_id="ticketflow-bot")
-        self.users = [self.me, *users]
+        self.me = me or Person("ticketflow-bot", None, "ticketflow")
+        self.people = [self.me, *people]
         self.notifications: list[Notification] = []
-        self.links: list[tuple[str, str, str]] = []  # (inward key, outward key, link type)
+        self.relations: list[tuple[str, str]] = []  # (key, the ticket it follows or concerns)
         self.calls: list[str] = []  # method names in call order, for tests that count
-        self.actor: User | None = None  # who acts; None means ticketflow's own user
+        self.actor: Person | None = None  # who acts; None means ticketflow's own user
+        self._refs = ProjectKeyRefs(project, url=lambda key: f"https://tracker.invalid/{key}")
         self._records: dict[str, _Record] = {}
         self._ids = itertools.count(10000)
-        self._numbers: dict[str, itertools.count[int]] = {}
+        self._numbers = itertools.count(1)
+        self._revision = 0
 
     @classmethod
-    def from_config(
-        cls, config: Config, *, clock: Clock, users: Sequence[User] = (), flavor: Flavor = "cloud"
-    ) -> FakeTracker:
-        """The workflow of rules.yaml in mappings.yaml's Jira names."""
-        jira = config.mappings.statuses
+    def from_config(cls, config: Config, *, clock: Clock,
+                    people: Sequence[Person] = ()) -> FakeTracker:
+        """The workflow of rules.yaml, for the project mappings.yaml names."""
         workflow = config.rules.workflow
-        return cls(
-            clock=clock,
-            statuses={jira[s.name]: s.category for s in workflow.statuses},
-            initial=jira[workflow.initial],
-            users=users,
-            flavor=flavor,
-            transitions=[(t.name or t.to, jira[t.from_], jira[t.to]) for t in workflow.transitions],
-        )
+        return cls(clock=clock, project=config.mappings.project,
+                   statuses=[s.name for s in workflow.statuses], done=workflow.done_statuses,
+                   initial=workflow.initial, people=people,
+                   transitions=[(t.name or t.to, t.from_, t.to) for t in workflow.transitions])
 
     @contextmanager
-    def acting_as(self, user: User) -> Iterator[None]:
-        """Changes and comments made inside are authored by `user` (an engineer, a customer)."""
-        self.actor = user
+    def acting_as(self, person: Person) -> Iterator[None]:
+        """Changes and comments made inside are authored by `person` (an engineer, a customer)."""
+        self.actor = person
         try:
             yield
         finally:
             self.actor = None
 
+    @property
+    def refs(self) -> ProjectKeyRefs:
+        return self._refs
+
     # -- reading ---------------------------------------------------------------------------
 
-    def search_changed(
-        self, project: str, *, since: datetime, page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        self.calls.append("search_changed")
-        found = [r.view() for r in self._project(project) if r.issue.updated >= since]
-        return _pages(sorted(found, key=lambda i: (i.updated, _number(i.key))), page_size)
+    def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
+        self.calls.append("changes")
+        if bookmark is None:
+            found = sorted((r for r in self._records.values() if self._open(r)),
+                           key=lambda r: (r.ticket.created, _number(r.ticket.key)))
+            for page in _pages(found):
+                yield FeedPage(tuple(self._changes(r) for r in page), None)
+            yield FeedPage((), str(self._revision), baseline=self.clock.now())
+            return
+        since = int(bookmark)
+        changed = sorted((r for r in self._records.values() if r.revision > since),
+                         key=lambda r: r.revision)
+        for page in _pages(changed):
+            yield FeedPage(tuple(self._changes(r) for r in page), str(page[-1].revision))
 
-    def search_open(
-        self, project: str, *, done_statuses: Sequence[str], page_size: int = 100
-    ) -> Iterator[list[Issue]]:
-        self.calls.append("search_open")
-        done = {s.lower() for s in done_statuses}
-        found = [r.view() for r in self._project(project) if r.issue.status.lower() not in done]
-        return _pages(sorted(found, key=lambda i: (i.created, _number(i.key))), page_size)
+    def count_open(self) -> int:
+        self.calls.append("count_open")
+        return sum(1 for r in self._records.values() if self._open(r))
 
-    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
-        self.calls.append("count")
-        done = {s.lower() for s in done_statuses}
-        return sum(1 for r in self._project(project) if r.issue.status.lower() not in done)
-
-    def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
-        self.calls.append("changelogs")
-        by_id = {r.issue.id: r for r in self._records.values()}
-        return {i: list(by_id[i].changes) if i in by_id else [] for i in issue_ids}
+    def ticket(self, key: str) -> TrackedTicket:
+        self.calls.append("ticket")
+        return self._view(self._record(key))
 
     def comments(self, key: str) -> list[Comment]:
         self.calls.append("comments")
         return list(self._record(key).comments)
 
-    def get_issue(self, key: str) -> Issue:
-        self.calls.append("get_issue")
-        return self._record(key).view()
+    def history(self, key: str) -> list[Change]:
+        self.calls.append("history")
+        return list(self._record(key).history)
 
-    def myself(self) -> User:
+    def attachments(self, key: str) -> list[str]:
+        return [a.filename for a in self._record(key).attachments]
+
+    def find_by_mail_marker(self, marker: str) -> str | None:
+        self.calls.append("find_by_mail_marker")
+        found = [r.ticket.key for r in self._records.values()
+                 if r.origin is not None and r.origin.marker == marker]
+        return min(found, key=_number) if found else None
+
+    def myself(self) -> Person:
         return self.me
 
-    def server_time(self) -> datetime:
-        self.calls.append("server_time")
-        return self.clock.now()
-
-    def find_user(self, query: str) -> User | None:
-        wanted = query.lower()
-        for user in self.users:
-            if wanted in {
-                (user.email or "").lower(),
-                (user.name or "").lower(),
-                (user.account_id or "").lower(),
-            }:
-                return user
-        return None
-
-    def get_property(self, key: str, name: str) -> Any:
-        return self._record(key).properties.get(name)
-
-    def find_by_label(self, project: str, label: str) -> Issue | None:
-        self.calls.append("find_by_label")
-        found = [r.view() for r in self._project(project)
-                 if label.lower() in (x.lower() for x in r.issue.labels)]
-        return min(found, key=lambda i: _number(i.key)) if found else None
+    def find_person(self, identity: str) -> Person | None:
+        wanted = identity.lower()
+        return next((p for p in self.people
+                     if wanted in {(p.email or "").lower(), p.ref.lower()}), None)
 
     # -- writing ---------------------------------------------------------------------------
 
-    def create_issue(
-        self,
-        project: str,
-        *,
-        issue_type: str,
-        summary: str,
-        description: str,
-        fields: Mapping[str, Any] | None = None,
-        properties: Mapping[str, Any] | None = None,
-    ) -> Issue:
-        self.calls.append("create_issue")
-        del issue_type  # one workflow for every issue type here
-        number = next(self._numbers.setdefault(project, itertools.count(1)))
+    def create(self, ticket: NewTicket) -> str:
+        self.calls.append("create")
         now = self.clock.now()
-        issue = Issue(
-            id=str(next(self._ids)),
-            key=f"{project}-{number}",
-            summary=summary,
-            status=self.initial,
-            status_category=self.statuses[self.initial],
-            created=now,
-            updated=now,
-            description=description,
-            reporter=self.me,
-        )
-        record = _Record(
-            replace(issue, **_values(issue, fields or {})),
-            project,
-            properties=dict(properties or {}),
-        )
-        self._records[issue.key] = record
-        return record.issue
+        key = f"{self.project}-{next(self._numbers)}"
+        self._revision += 1
+        made = TrackedTicket(key=key, id=str(next(self._ids)), summary=ticket.summary,
+                             status=self.initial, created=now, updated=now,
+                             text=ticket.description, reporter=self.actor or self.me,
+                             labels=ticket.labels, comments_complete=True)
+        values = {name: value for name, value in ticket.fields.given().items()
+                  if name in (*_FIELDS, "assignee")}
+        self._records[key] = _Record(replace(made, **values), self._revision,
+                                     origin=ticket.mail)
+        status = ticket.fields.status
+        if status is not UNSET and status != self.initial:
+            self.update(key, WorkflowFields(status=status))
+        return key
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
-        self.calls.append("transition_to")
-        del from_status  # the fake always knows the current status
+    def update(self, key: str, fields: WorkflowFields, *, restart_status: bool = False) -> None:
+        self.calls.append("update")
         record = self._record(key)
-        current = record.issue.status
-        found = [
-            Option(str(11 + 10 * n), name, target)
-            for n, (name, source, target) in enumerate(self.transitions)
-            if source.lower() == current.lower()
-        ]
-        if current.lower() == status.lower() and not any(
-            o.to.lower() == status.lower() for o in found
-        ):
-            return
-        target = choose(key, current, status, found).to
-        self._change(
-            record,
-            [ChangeItem("status", "status", current, current, target, target)],
-            status=target,
-            status_category=self.statuses[target],
-        )
+        given = fields.given()
+        items = [field_change(name, _shown(getattr(record.ticket, name)), _shown(value))
+                 for name, value in given.items()
+                 if name in _FIELDS and getattr(record.ticket, name) != value]
+        values = {name: given[name] for name in _FIELDS if name in given}
+        if "assignee" in given and _ref(record.ticket.assignee) != _ref(given["assignee"]):
+            items.append(ChangeItem("assignee", before=_ref(record.ticket.assignee),
+                                    after=_ref(given["assignee"])))
+            values["assignee"] = given["assignee"]
+        if items:
+            self._change(record, items, **values)
+        if "status" in given:
+            self._move(record, str(given["status"]), restart=restart_status)
 
-    def add_comment(self, key: str, body: str, *, internal: bool) -> Comment:
+    def _move(self, record: _Record, target: str, *, restart: bool) -> None:
+        current = record.ticket.status
+        found = [Option(str(11 + 10 * n), name, to)
+                 for n, (name, source, to) in enumerate(self.transitions) if source == current]
+        if current == target and not (restart and any(o.to == target for o in found)):
+            return
+        chosen = choose(record.ticket.key, current, target, found).to
+        if chosen == current:  # a loop: the ticket is touched, its status has not changed
+            self._touch(record)
+            return
+        self._change(record, [ChangeItem("status", before=current, after=chosen)], status=chosen)
+
+    def add_comment(self, key: str, body: str, *, public: bool) -> Comment:
         self.calls.append("add_comment")
         record = self._record(key)
         now = self.clock.now()
-        comment = Comment(
-            id=str(next(self._ids)),
-            issue_key=key,
-            created=now,
-            author=self.actor or self.me,
-            body=body,
-            internal=internal,
-        )
+        comment = Comment(str(next(self._ids)), now, self.actor or self.me, body, public)
         record.comments.append(comment)
-        record.issue = replace(record.issue, updated=now)  # Jira: no changelog for comments
+        self._touch(record)  # a comment shows the ticket as changed, with no history entry
         return comment
-
-    def assign(self, key: str, user: User | None) -> None:
-        self.calls.append("assign")
-        record = self._record(key)
-        old = record.issue.assignee
-        if old == user:
-            return
-        item = ChangeItem(
-            "assignee",
-            "assignee",
-            old.ref if old else None,
-            old.display_name if old else None,
-            user.ref if user else None,
-            user.display_name if user else None,
-        )
-        self._change(record, [item], assignee=user)
-
-    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
-        self.calls.append("update_fields")
-        record = self._record(key)
-        values = _values(record.issue, fields)
-        items = [
-            ChangeItem(name, name, None, _shown(getattr(record.issue, name)), None, _shown(value))
-            for name, value in values.items()
-            if name != "custom_fields" and getattr(record.issue, name) != value
-        ]
-        old_custom = record.issue.custom_fields
-        items += [
-            ChangeItem(f, f, None, _shown(old_custom.get(f)), None, _shown(v))
-            for f, v in values.get("custom_fields", {}).items()
-            if old_custom.get(f) != v
-        ]
-        if items:
-            self._change(record, items, **values)
 
     def attach(self, key: str, attachment: Attachment) -> None:
         self.calls.append("attach")
         record = self._record(key)
         record.attachments.append(attachment)
-        self._change(
-            record, [ChangeItem("Attachment", "attachment", None, None, None, attachment.filename)]
-        )
+        self._change(record, [ChangeItem("field", "attachment", after=attachment.filename)])
 
-    def link_issues(self, inward: str, outward: str, *, link_type: str = "Relates") -> None:
-        self.calls.append("link_issues")
-        self._record(inward)
-        self._record(outward)
-        self.links.append((inward, outward, link_type))
+    def relate(self, key: str, other: str) -> None:
+        self.calls.append("relate")
+        self._record(key)
+        self._record(other)
+        self.relations.append((key, other))
 
-    def notify(
-        self,
-        key: str,
-        *,
-        subject: str,
-        text_body: str,
-        html_body: str | None,
-        users: Sequence[User],
-    ) -> None:
+    def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
+               people: Sequence[Person]) -> None:
         self.calls.append("notify")
         self._record(key)
-        self.notifications.append(Notification(key, subject, text_body, html_body, tuple(users)))
+        self.notifications.append(Notification(key, subject, text_body, html_body, tuple(people)))
+
+    # -- for tests -------------------------------------------------------------------------
+
+    def keys(self) -> list[str]:
+        """Every ticket's key, in the order they were made."""
+        return sorted(self._records, key=_number)
+
+    def origin(self, key: str) -> MailOrigin | None:
+        """The mail a ticket was made from, as intake gave it."""
+        return self._record(key).origin
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _record(self, key: str) -> _Record:
         if key not in self._records:
-            raise TrackerError(
-                f"GET issue/{key}: Jira answered HTTP 404: Issue does not exist "
-                "or you do not have permission to see it.",
-                status=404,
-            )
+            raise TrackerError(f"ticket {key}: the tracker has no such ticket", status=404)
         return self._records[key]
 
-    def _project(self, project: str) -> list[_Record]:
-        return [r for r in self._records.values() if r.project == project]
+    def _open(self, record: _Record) -> bool:
+        return record.ticket.status not in self.done
+
+    def _view(self, record: _Record) -> TrackedTicket:
+        newest = tuple(record.comments[-NEWEST_COMMENTS:])
+        return replace(record.ticket, comments=newest,
+                       comments_complete=len(newest) == len(record.comments))
+
+    def _changes(self, record: _Record) -> TicketChanges:
+        return TicketChanges(self._view(record), tuple(record.history))
 
     def _change(self, record: _Record, items: list[ChangeItem], **values: Any) -> None:
-        now = self.clock.now()
-        record.changes.append(
-            Change(
-                id=str(next(self._ids)),
-                issue_id=record.issue.id,
-                created=now,
-                author=self.actor or self.me,
-                items=tuple(items),
-            )
-        )
-        record.issue = replace(record.issue, updated=now, **values)
+        record.history.append(Change(str(next(self._ids)), self.clock.now(),
+                                     self.actor or self.me, tuple(items)))
+        self._touch(record, **values)
+
+    def _touch(self, record: _Record, **values: Any) -> None:
+        """The ticket changed now: it is next in the feed, with these values."""
+        self._revision += 1
+        record.revision = self._revision
+        record.ticket = replace(record.ticket, updated=self.clock.now(), **values)
 
 
-def _values(issue: Issue, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Raw Jira field values (as the adapter sends them) as Issue attributes."""
-    values: dict[str, Any] = {}
-    custom = dict(issue.custom_fields)
-    for name, value in fields.items():
-        if name == "labels":
-            values["labels"] = tuple(str(v) for v in value or ())
-        elif name == "components":
-            values["components"] = tuple(str(c["name"]) for c in value or ())
-        elif name in ("summary", "description"):
-            values[name] = str(value or "")
-        elif name.startswith("customfield_"):
-            custom[name] = value
-        else:
-            raise TrackerError(
-                f"PUT issue/{issue.key}: Jira answered HTTP 400: {name}: Field "
-                f"'{name}' cannot be set. It is not on the appropriate screen, "
-                "or unknown.",
-                status=400,
-            )
-    if custom != issue.custom_fields:
-        values["custom_fields"] = custom
-    return values
-
-
-def _pages(issues: list[Issue], page_size: int) -> Iterator[list[Issue]]:
-    size = max(1, min(page_size, MAX_PAGE))
-    for start in range(0, len(issues), size):
-        yield issues[start : start + size]
+def _pages(records: list[_Record]) -> Iterator[list[_Record]]:
+    for start in range(0, len(records), MAX_PAGE):
+        yield records[start:start + MAX_PAGE]
 
 
 def _number(key: str) -> int:
     return int(key.rsplit("-", 1)[1])
 
 
+def _ref(person: Person | None) -> str | None:
+    return person.ref if person else None
+
+
 def _shown(value: Any) -> str | None:
-    if value is None or value in ((), ""):
-        return None
-    if isinstance(value, tuple):
-        return " ".join(map(str, value))
-    return str(value)
+    return None if value is None else str(value)
 
 
-if TYPE_CHECKING:  # mypy proves the fake and the adapter offer the same protocol
+if TYPE_CHECKING:  # mypy proves the fake offers the protocol and the notify capability
 
     def _is_a_tracker(fake: FakeTracker) -> Tracker:
+        return fake
+
+    def _notifies(fake: FakeTracker) -> SupportsNotify:
         return fake

@@ -31,7 +31,7 @@ from connector.state.feedback import (
     written,
 )
 from connector.tracker.base import Tracker
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.values import WorkflowFields
 from connector.web.tokens import (
     FeedbackRef,
     TokenExpiredError,
@@ -99,8 +99,7 @@ class FeedbackApp:
         self.tracker = tracker
         self.clock = clock
         self.key = signing_key(settings, store)
-        self.codec = FieldCodec.for_config(config)
-        self.has_field = config.mappings.fields.satisfaction is not None
+        self.has_field = config.mappings.keeps_satisfaction
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
@@ -154,7 +153,7 @@ class FeedbackApp:
         answer, changed = record(self.store, ref.issue_key, ref.resolution,
                                  score=int(score_text), comment=comment, at=now)
         if changed:
-            write_back(self.store, self.tracker, self.codec, answer, has_field=self.has_field)
+            write_back(self.store, self.tracker, answer, has_field=self.has_field)
         return _page(start_response, "200 OK", title="Thank you",
                      message=f"Your feedback on {ref.issue_key} is recorded"
                      f"{' (updated)' if answer.answers > 1 else ''}. Thank you for helping "
@@ -174,7 +173,7 @@ def _too_many(start_response: StartResponse, ref: FeedbackRef, *,
                  f"in {minutes} minute{'s' if minutes != 1 else ''}.")
 
 
-def write_back(store: HasDatabase, tracker: Tracker, codec: FieldCodec, answer: Answer, *,
+def write_back(store: HasDatabase, tracker: Tracker, answer: Answer, *,
                has_field: bool) -> bool:
     """What changed since the tracker last heard: the score into the satisfaction field (when
     it changed), an internal comment saying what changed; nothing when nothing did. A
@@ -184,11 +183,11 @@ def write_back(store: HasDatabase, tracker: Tracker, codec: FieldCodec, answer: 
     note = _change_note(held.told, answer)
     try:
         if has_field and held.field != answer.score:
-            tracker.update_fields(key, codec.updates(None, satisfaction=answer.score))
+            tracker.update(key, WorkflowFields(satisfaction=answer.score))
             held = replace(held, field=answer.score)
             remember_written(store, key, resolution, held)
         if note:
-            tracker.add_comment(key, note, internal=True)
+            tracker.add_comment(key, note, public=False)
             remember_written(store, key, resolution, replace(held, told=(answer.score,
                                                                          answer.comment)))
     except TicketflowError as error:
@@ -247,9 +246,8 @@ def link_builder(config: Config, settings: Settings, store: StateStore,
 
 def write_back_pending(store: HasDatabase, tracker: Tracker, config: Config) -> int:
     """Write back answers a tracker failure left behind; how many made it this time."""
-    codec = FieldCodec.for_config(config)
-    has_field = config.mappings.fields.satisfaction is not None
-    return sum(write_back(store, tracker, codec, answer, has_field=has_field)
+    has_field = config.mappings.keeps_satisfaction
+    return sum(write_back(store, tracker, answer, has_field=has_field)
                for answer in unwritten(store))
 
 

@@ -131,12 +131,13 @@ def _edit(config: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("case", [
     ("Complete: Done", "Complete: Closed",
-     'statuses.Complete: Jira has no status "Closed"'),
+     'jira.statuses.Complete: Jira has no status "Closed"'),
     ("dave@example.edu", "dave@example.ed",
-     'roles.tier3.users[0]: Jira has no user "dave@example.ed" (did you mean '
+     'jira.roles.tier3.users[0]: Jira has no user "dave@example.ed" (did you mean '
      '"dave@example.edu"?)'),
     ("customfield_10072", "customfield_10071",
-     'fields.customer_email.custom_field: field "customfield_10071" (Tier) holds number values'),
+     'jira.fields.customer_email.custom_field: field "customfield_10071" (Tier) holds number '
+     'values'),
 ])
 def test_once_refuses_a_mapping_the_tracker_cannot_honour(
         case: tuple[str, str, str], sandbox: Sandbox, shipped_config: Path,
@@ -239,7 +240,7 @@ def test_the_words_of_once_say_what_happened(
     assert f"{key}  acknowledge  0:notify  would be skipped: request_submitted: no recipient" in out
     assert f"{key}  acknowledge  1:categorize  would be done: category Other" in out
     assert ": 2 actions planned; would be 1 done, 1 skipped" in out
-    assert "  would set components on " + key in out
+    assert "  would set category on " + key in out
     assert main(["once"]) == 0
     out = capsys.readouterr().out
     assert f"{key}  acknowledge  0:notify  skipped: request_submitted: no recipient" in out

@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from jira import JIRA
 
-from connector.app import build
+from connector.app import build, connect_tracker
 from connector.cli import main
 from connector.clock import SettableClock
 from connector.config.loader import load_config
-from connector.domain import Issue
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.base import Tracker
+from connector.tracker.values import NewTicket
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
@@ -124,15 +124,14 @@ class Crash(BaseException):
 class DiesAfterCreate:
     """The real adapter, except that the process dies right after Jira created the issue."""
 
-    def __init__(self, inner: JiraTracker) -> None:
+    def __init__(self, inner: Tracker) -> None:
         self.inner = inner
-        self.flavor = inner.flavor
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def create_issue(self, project: str, **kwargs: Any) -> Issue:
-        self.inner.create_issue(project, **kwargs)
+    def create(self, ticket: NewTicket) -> str:
+        self.inner.create(ticket)
         raise Crash("killed after POST /issue")
 
 
@@ -143,7 +142,7 @@ def test_a_crash_between_creating_and_recording_leaves_one_issue(desk: Desk) -> 
     settings = Settings()
     config = load_config(ROOT)
     service = build(config, settings, clock=SettableClock(desk.now),
-                    tracker=DiesAfterCreate(connect(settings)))  # type: ignore[arg-type]
+                    tracker=DiesAfterCreate(connect_tracker(config, settings)))  # type: ignore[arg-type]
     try:
         assert service.cycle.ingest is not None
         with pytest.raises(Crash):

@@ -28,7 +28,9 @@ from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.base import Tracker
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.tracker import JiraTracker
+from connector.tracker.jira.translate import JiraVocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = datetime(2026, 11, 30, 8, 30, tzinfo=ZoneInfo("America/Chicago"))
@@ -63,21 +65,19 @@ class Desk:
             maildir=self.maildir, _env_file=None)  # type: ignore[call-arg]
         self.jira = JIRA(server=sandbox.url, basic_auth=(API_USER, API_TOKEN), max_retries=0)
 
-    def tracker(self, **options: float) -> JiraTracker:
-        """The real adapter; its retry layer does not sleep."""
-        retrier = Retrier(RetryPolicy(**options), sleep=no_sleep)
-        return connect(self.settings, retrier=retrier,
-                       custom_fields=["customfield_10071", "customfield_10072"])
-
     def drop(self, raw: bytes) -> None:
         mailbox.Maildir(self.maildir, create=True).add(raw)
 
-    def ingest(self, tracker: Tracker | None = None, *, minutes: float = 1) -> IngestReport:
-        """One intake pass, `minutes` after the last, with a fresh process's wiring."""
+    def ingest(self, tracker: Tracker | None = None, *, minutes: float = 1,
+               settings: Settings | None = None, attempts: int = 10) -> IngestReport:
+        """One intake pass, `minutes` after the last, with a fresh process's wiring: the real
+        adapter as the service connects it (its retry layer does not sleep), unless one is
+        given."""
         self.clock.advance(timedelta(minutes=minutes))
         self.sandbox.set_clock(self.clock.now())
-        service: Service = build(self.config, self.settings, clock=self.clock,
-                                 tracker=tracker or self.tracker())
+        retrier = Retrier(RetryPolicy(max_attempts=attempts), sleep=no_sleep)
+        service: Service = build(self.config, settings or self.settings, clock=self.clock,
+                                 tracker=tracker, retrier=retrier)
         try:
             assert service.cycle.ingest is not None
             report = service.cycle.ingest(self.clock.now())
@@ -149,13 +149,13 @@ def test_an_outage_and_refused_credentials_over_http_quarantine_nothing(desk: De
     desk.drop(request())
     desk.sandbox.set_faults(rate_500=1.0)
     for _ in range(6):
-        report = desk.ingest(desk.tracker(max_attempts=2))
+        report = desk.ingest(attempts=2)
         assert (report.deferred, report.quarantined) == (1, 0)
     desk.sandbox.clear_faults()
     wrong = desk.settings.model_copy(update={"jira_token": SecretStr("not-the-token")})
     for _ in range(6):
         with pytest.raises(AuthError):
-            desk.ingest(connect(wrong, retrier=Retrier(sleep=no_sleep)))
+            desk.ingest(settings=wrong)
     assert len(desk.inbox()) == 1
     assert desk.ingest().tickets == 1
     assert desk.keys() == ["HELP-1", "HELP-2"]
@@ -164,14 +164,33 @@ def test_an_outage_and_refused_credentials_over_http_quarantine_nothing(desk: De
         "ticket", 0, 12)
 
 
-def impatient(desk: Desk, read_timeout: float) -> JiraTracker:
-    """The real adapter with a short read timeout, so a slow Jira outlives it."""
+def impatient(desk: Desk, read_timeout: float) -> Tracker:
+    """The real adapter with a short read timeout, so a slow Jira outlives it; it knows who
+    ticketflow is in Jira (as the state would tell it), so the create is its first request."""
     client = JIRA(server=desk.sandbox.url, options={"rest_api_version": "3"},
                   basic_auth=(API_USER, API_TOKEN), get_server_info=False, max_retries=0,
                   timeout=(5.0, read_timeout))
     client.deploymentType = "Cloud"  # as connect() sets it
-    return JiraTracker(client, flavor="cloud", retrier=Retrier(sleep=no_sleep),
-                       custom_fields=["customfield_10071", "customfield_10072"])
+    jira = JiraClient(client, flavor="cloud", retrier=Retrier(sleep=no_sleep),
+                      custom_fields=["customfield_10071", "customfield_10072"])
+    store = SqliteStateStore(desk.settings.state_db)
+    try:
+        identity_key = f"jira_user {desk.settings.jira_url} {API_USER}"
+        known = {identity_key: store.meta(identity_key) or ""}
+    finally:
+        store.close()
+    return JiraTracker(jira, JiraVocabulary.from_config(desk.config), notes=Remembered(known),
+                       base_url=desk.sandbox.url, identity_key=identity_key)
+
+
+class Remembered(dict[str, str]):
+    """What an earlier run left in the state's meta table, read-only."""
+
+    def meta(self, key: str) -> str | None:
+        return self.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self[key] = value
 
 
 def wait_for_issues(desk: Desk, count: int) -> None:

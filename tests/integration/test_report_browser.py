@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 
+from connector.app import ticket_links
 from connector.cli import main
 from connector.config.loader import load_config, shipped_dir
-from connector.report.compose import html_report, tracker_links
+from connector.report.compose import html_report
 from connector.report.records import Scope
+from connector.settings import embedded_settings
 
 from .browser import Browser, chromium
 
@@ -108,9 +110,11 @@ def test_a_busy_report_draws_every_chart_on_a_phone_and_in_print(browser: Browse
     bench = _bench()
     state = tmp_path / "state.db"
     bench.fill(state, 400, weeks=4)
-    page = html_report(tmp_path / "report.html", state, load_config(shipped_dir()),
+    config = load_config(shipped_dir())
+    page = html_report(tmp_path / "report.html", state, config,
                        Scope(bench.NOW - timedelta(weeks=4), bench.NOW),
-                       link=tracker_links("https://jira.example.edu"))
+                       link=ticket_links(config,
+                                         embedded_settings(jira_url="https://jira.example.edu")))
     assert 'href="https://jira.example.edu/browse/' in page.read_text()
     browser.page("Emulation.setDeviceMetricsOverride", width=390, height=844,
                  deviceScaleFactor=2, mobile=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jira import JIRA
 
+from connector.app import connect_tracker
 from connector.cli import main
 from connector.clock import SettableClock
 from connector.config.loader import load_config
@@ -24,8 +25,6 @@ from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import load_settings
 from connector.state.base import Transaction
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.jira.client import connect
-from connector.tracker.jira.fields import FieldCodec
 from connector.web.feedback import make_feedback_app
 
 from .smtp_sink import PASSWORD, SmtpServer
@@ -147,9 +146,8 @@ def test_every_message_arrives_once_threaded(world: World) -> None:
     assert link.startswith("https://helpdesk.example.edu/tf/feedback/")
     settings = load_settings()
     config = load_config(ROOT)
-    codec = FieldCodec(config.mappings.fields, categories=[c.name for c in config.rules.categories])
-    tracker = connect(settings, custom_fields=codec.custom_field_ids())
     store = SqliteStateStore(world.state)
+    tracker = connect_tracker(config, settings, store=store)
     app = make_feedback_app(store=store, tracker=tracker, config=config, settings=settings,
                             clock=SettableClock(world.now))
     body = b"score=5&comment=Thanks%21"

@@ -1,4 +1,5 @@
-"""JiraTracker end to end against the Jira sandbox over real HTTP, in both flavors."""
+"""The Jira adapter (JiraClient, and what JiraTracker keeps in Jira's own terms) end to end
+against the Jira sandbox over real HTTP, in both flavors."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from connector.errors import AuthError, TrackerError
 from connector.http.retry import Retrier, RetryPolicy
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.base import Attachment
 from connector.tracker.jira import installer, provisioner
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.scheme import Desired, desired_from
+from connector.tracker.jira.tracker import open_tracker
+from connector.tracker.values import Attachment, MailOrigin, NewTicket
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +39,7 @@ class Waits:
         self.now += seconds
 
 
-def tracker_for(sandbox: Sandbox, waits: Waits | None = None) -> JiraTracker:
+def tracker_for(sandbox: Sandbox, waits: Waits | None = None) -> JiraClient:
     """Connect as the product does: flavor from serverInfo, the flavor's credentials."""
     waits = waits or Waits()
     settings = Settings(
@@ -97,13 +99,13 @@ def test_issue_lifecycle_through_every_write(sandbox_with_workflow: Sandbox) -> 
     """Create, transition, comment (internal and public), assign, fields, attach, notify."""
     sandbox = sandbox_with_workflow
     tracker = tracker_for(sandbox)
-    issue = tracker.create_issue(
+    issue = tracker.get_issue(tracker.create_issue(
         "HELP",
         issue_type="Service Request",
         summary="Locked out",
         description="I cannot log in.\n\n[~admin] *help*",
         fields={"customfield_10072": "customer@example.org"},
-    )
+    ))
     assert (issue.key, issue.status) == ("HELP-1", "Pending")
     assert issue.description == "I cannot log in.\n\n[~admin] *help*"
     tracker.transition_to(issue.key, "Reviewing")
@@ -156,9 +158,9 @@ def test_issue_lifecycle_through_every_write(sandbox_with_workflow: Sandbox) -> 
 def test_missing_transition_is_a_clear_error(sandbox_with_workflow: Sandbox) -> None:
     """Pending cannot go straight to Done: the error names the issue, status and options."""
     tracker = tracker_for(sandbox_with_workflow)
-    issue = tracker.create_issue("HELP", issue_type="Service Request", summary="s", description="d")
+    key = tracker.create_issue("HELP", issue_type="Service Request", summary="s", description="d")
     with pytest.raises(TrackerError) as caught:
-        tracker.transition_to(issue.key, "Done")
+        tracker.transition_to(key, "Done")
     assert str(caught.value) == (
         'HELP-1 is in "Pending"; no transition leads to "Done". '
         'Available: "Start review" -> Reviewing'
@@ -223,11 +225,33 @@ def test_wrong_credentials_name_the_settings(sandbox: Sandbox) -> None:
 def test_properties_set_at_creation_read_back(sandbox: Sandbox) -> None:
     """Issue properties given to create_issue are readable with get_property."""
     tracker = tracker_for(sandbox)
-    issue = tracker.create_issue(
+    key = tracker.create_issue(
         "HELP",
         issue_type="Service Request",
         summary="s",
         description="d",
         properties={"ticketflow": {"mail": "<m@x>"}},
     )
-    assert tracker.get_property(issue.key, "ticketflow") == {"mail": "<m@x>"}
+    assert tracker.get_property(key, "ticketflow") == {"mail": "<m@x>"}
+
+
+def test_a_mail_ticket_carries_its_marker_as_a_label_and_the_mail_as_a_property(
+        sandbox: Sandbox) -> None:
+    """On Jira a mail's marker is a label (JQL can search labels; an API-token user cannot
+    search issue properties on Cloud) and the mail's Message-ID an issue property, both set
+    with the create itself; a follow-up is a "Relates" link."""
+    config = load_config(ROOT)
+    settings = Settings(jira_url=sandbox.url, jira_email=sandbox.email,
+                        jira_token=SecretStr(sandbox.token), jira_flavor=sandbox.flavor,
+                        _env_file=None)  # type: ignore[call-arg]
+    tracker = open_tracker(config, settings, retrier=Retrier(sleep=lambda _: None))
+    old = tracker.create(NewTicket("Old", ""))
+    key = tracker.create(NewTicket("New", "", labels=("tf-auto",), mail=MailOrigin(
+        "tf-mail-0123456789ab", "<m@x>", "<m@x>")))
+    tracker.relate(key, old)
+    assert tracker.client.get_issue(key).labels == ("tf-mail-0123456789ab", "tf-auto")
+    assert tracker.client.get_property(key, "ticketflow.mail") == {"message_id": "<m@x>",
+                                                                   "key": "<m@x>"}
+    with sandbox.store.lock:
+        (link,) = sandbox.store.by_key[key].links
+        assert (link.type_name, sandbox.store.issues[link.other_id].key) == ("Relates", old)

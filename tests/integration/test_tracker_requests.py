@@ -16,13 +16,13 @@ from pydantic import SecretStr
 from connector.http.retry import Retrier
 from connector.sandbox import Sandbox
 from connector.settings import Settings
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 PAGE = 100
 
 
-def _tracker(sandbox: Sandbox) -> JiraTracker:
+def _tracker(sandbox: Sandbox) -> JiraClient:
     settings = Settings(
         jira_url=sandbox.url,
         jira_email=sandbox.email,
@@ -32,7 +32,7 @@ def _tracker(sandbox: Sandbox) -> JiraTracker:
     return connect(settings, retrier=Retrier(sleep=lambda _: None))
 
 
-def _poll_like_the_service(tracker: JiraTracker, since: datetime) -> int:
+def _poll_like_the_service(tracker: JiraClient, since: datetime) -> int:
     """What sync/poll.py does: each page, then that page's changelogs."""
     seen = 0
     for page in tracker.search_changed("HELP", since=since, page_size=PAGE):

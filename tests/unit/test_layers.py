@@ -18,6 +18,9 @@ FORBIDDEN = {
                "report"},
     "state": {"config", "engine", "sync", "tracker", "actions", "mail", "app"},
     "http": {"config", "engine", "state", "sync", "tracker", "actions", "mail", "app"},
+    # The report reads the state file alone: links to tickets come from app.py, made from the
+    # tracker adapter's references, so no tracker's URL scheme lives in it.
+    "report": {"tracker", "app", "sync", "actions", "mail", "http"},
 }
 
 
@@ -54,3 +57,24 @@ def test_no_cycle_between_config_templates_and_engine() -> None:
     edges = _imports()
     assert "config" not in edges["templates"]
     assert "engine" not in edges["config"]
+
+
+def test_only_the_composition_root_knows_a_trackers_adapter() -> None:
+    """The core speaks to a tracker through connector/tracker/base.py alone: nothing outside
+    an adapter's own package and app.py (the one composition root) imports one."""
+    adapters = {path.name for path in (PACKAGE / "tracker").iterdir()
+                if path.is_dir() and (path / "__init__.py").exists()}
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        if parts == ("app.py",) or parts[:1] == ("sandbox",):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
+                a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                bits = name.split(".")
+                if bits[:2] == ["connector", "tracker"] and len(bits) > 2 and \
+                        bits[2] in adapters and parts[:2] != ("tracker", bits[2]):
+                    found.append(f"{'/'.join(parts)} imports {name}")
+    assert found == []

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from connector.metrics import StateCollector
 from connector.state.base import Bookmark, Effect, Transaction
-from connector.state.sqlite import SqliteStateStore
+from connector.state.sqlite import SqliteStateStore, read_only
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
     store.commit(Transaction(
         effects=[Effect("HELP-1|acknowledge|created|0:notify", "HELP-1", "acknowledge",
                         "0:notify", "created", created_at=NOW)],
-        bookmark=Bookmark("HELP", NOW - timedelta(seconds=90), True)))
+        bookmark=Bookmark("HELP", (NOW - timedelta(seconds=90)).isoformat(), True)))
     rows = [("m1", "ticket", "ordinary", ""), ("m2", "comment", "reply", ""),
             ("m3", "quarantine", "bounce",
              "a bounce for no known ticket (recipients: x@example.edu)"),
@@ -34,7 +34,7 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
     store.set_meta("census_gap", "2")
     store.close()
     registry = CollectorRegistry()
-    registry.register(StateCollector(tmp_path / "state.db", now=lambda: NOW))
+    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
     assert 'ticketflow_rule_actions_total{rule="acknowledge",status="pending"} 1.0' in text
     assert 'ticketflow_mail_ingested_total{outcome="ticket",reason="ordinary"} 1.0' in text
@@ -54,7 +54,7 @@ def test_how_long_delivery_has_been_paused(tmp_path: Path) -> None:
     Pauses(store).record("mail", NOW - timedelta(minutes=20), "SMTP x:587: TimeoutError")
     store.close()
     registry = CollectorRegistry()
-    registry.register(StateCollector(tmp_path / "state.db", now=lambda: NOW))
+    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
     assert 'ticketflow_delivery_paused_seconds{channel="mail"} 1800.0' in text
     assert 'ticketflow_delivery_paused_seconds{channel="webhook"} 0.0' in text

@@ -32,12 +32,12 @@ class TicketFacts:
     """A ticket a mail names, as the tracker and the state know it."""
 
     key: str
-    status: str  # the tracker's name for it
+    status: str  # a workflow status
     done: bool
     customer: str | None
     participants: frozenset[str]
     completed_at: datetime | None = None  # when it entered its done status (done tickets)
-    reopen_to: str | None = None  # the tracker status the workflow's way out of `status` leads to
+    reopen_to: str | None = None  # the status the workflow's way out of `status` leads to
 
 
 @dataclass(frozen=True)

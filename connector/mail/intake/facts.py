@@ -15,12 +15,12 @@ from connector.mail.intake.classify import Classification, bounce_details
 from connector.mail.intake.decide import Candidate, TicketFacts
 from connector.mail.intake.parse import ParsedMail
 from connector.mail.intake.rules import IntakeRules
-from connector.mail.intake.thread import find, id_variants
+from connector.mail.intake.thread import Match, find, id_variants
 from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore
-from connector.sync.derive import last_status_entry
 from connector.tracker.base import Tracker
-from connector.tracker.jira.fields import FieldCodec
+from connector.tracker.feed import last_status_entry
+from connector.tracker.values import TrackedTicket
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Facts:
     store: SqliteStateStore
     intake: IntakeStore
     rules: IntakeRules
-    codec: FieldCodec
 
     def orphan(self, mail: ParsedMail, found: Classification) -> bool:
         """A reply (or a bounce) to mail we do not know: maybe its parent comes later in the
@@ -42,42 +41,41 @@ class Facts:
         if not ids or found.kind == "own":
             return False
         known = self.store.issue_for_message_ids
-        return not find(mail, project=self.rules.project, domain=self.rules.signals.own_domain,
-                        known=known) and not (found.kind == "bounce" and known(id_variants(ids)))
+        return not self._find(mail) and not (found.kind == "bounce" and known(id_variants(ids)))
 
     def candidates(self, mail: ParsedMail) -> Iterator[Candidate]:
         """The tickets the mail names, best first, each read from the tracker only when the
         decision asks for it (it stops at the first one the mail may join)."""
-        for match in find(mail, project=self.rules.project, domain=self.rules.signals.own_domain,
-                          known=self.store.issue_for_message_ids):
+        for match in self._find(mail):
             yield Candidate(match, self.ticket(match.key))
+
+    def _find(self, mail: ParsedMail) -> list[Match]:
+        return find(mail, refs=self.tracker.refs, domain=self.rules.signals.own_domain,
+                    known=self.store.issue_for_message_ids)
 
     def ticket(self, key: str) -> TicketFacts | None:
         """A ticket as the tracker and the state know it; None when the tracker has none."""
         try:
-            issue = self.tracker.get_issue(key)
+            ticket = self.tracker.ticket(key)
         except TrackerError as error:
             if error.status == 404:
                 return None  # deleted, moved, or a key that never existed
             raise
-        done = issue.status.lower() in self.rules.done_statuses
-        completed = None
-        if done:  # the reopen window counts from here (costs a request only off the mirror)
-            completed = self._completed_at(issue.key, issue.id, issue.status, issue.updated)
+        done = ticket.status in self.rules.done_statuses
+        # The reopen window counts from when it was completed.
+        completed = self._completed_at(ticket) if done else None
         return TicketFacts(
-            issue.key, issue.status, done, customer=self.codec.read(issue).customer_email,
-            participants=frozenset(self.intake.participants(issue.key)),
-            completed_at=completed, reopen_to=self.rules.reopen_status(issue.status))
+            ticket.key, ticket.status, done, customer=ticket.customer,
+            participants=frozenset(self.intake.participants(ticket.key)),
+            completed_at=completed, reopen_to=self.rules.reopen_status(ticket.status))
 
-    def _completed_at(self, key: str, issue_id: str, status: str, updated: datetime
-                      ) -> datetime:
-        """When the ticket entered its status: the mirror's, else from the changelog."""
-        ticket = self.store.ticket_by_key(key)
-        jira = self.rules.config.mappings.statuses
-        if ticket is not None and jira.get(ticket.status, "").lower() == status.lower():
-            return ticket.status_since
-        history = self.tracker.changelogs([issue_id]).get(issue_id, [])
-        return last_status_entry(history) or updated
+    def _completed_at(self, ticket: TrackedTicket) -> datetime:
+        """When the ticket entered its status: the mirror's, else from its history (a
+        request only off the mirror)."""
+        mirrored = self.store.ticket_by_key(ticket.key)
+        if mirrored is not None and mirrored.status == ticket.status:
+            return mirrored.status_since
+        return last_status_entry(self.tracker.history(ticket.key)) or ticket.updated
 
     def bounce_key(self, mail: ParsedMail, found: Classification) -> str | None:
         """The ticket of the mail of ours a bounce returns, from the Message-IDs it quotes

@@ -4,9 +4,9 @@ Every message read ends as a ticket, a comment, or a quarantine entry with its r
 raises out of the pass. What to do is `decide.py`'s (no I/O); this module reads the mailbox,
 has the facts gathered (`facts.py`) and the decision carried out (`perform.py`), and commits.
 A message is moved out of the inbox only after its outcome is committed, and a message read
-again (a second delivery, a crash before the move) finds its outcome and is only moved. Jira
-unavailable (down, rate limits, refusing our credentials) leaves the message for the next
-pass however long it lasts; only Jira refusing the mail itself counts, and after
+again (a second delivery, a crash before the move) finds its outcome and is only moved. The
+tracker unavailable (down, rate limits, refusing our credentials) leaves the message for the
+next pass however long it lasts; only the tracker refusing the mail itself counts, and after
 `MAX_ATTEMPTS` such refusals the mail is quarantined with the last one.
 """
 
@@ -32,7 +32,6 @@ from connector.mail.intake.writer import TicketWriter
 from connector.state.intake import IntakeStore, Outcome
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.base import Tracker
-from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -73,11 +72,12 @@ class Deferred(Exception):  # noqa: N818 - a signal to leave the mail for the ne
     """Leave this message in the inbox; a later pass tries again."""
 
 
-STOPPED_EARLY = "stopped early: Jira was unavailable; the rest of the mail waits for the next pass"
+STOPPED_EARLY = ("stopped early: the tracker was unavailable; the rest of the mail waits for "
+                 "the next pass")
 
 
 class Interrupted(Deferred):
-    """Jira is unavailable: leave this mail and every later one for the next pass."""
+    """The tracker is unavailable: leave this mail and every later one for the next pass."""
 
 
 def refuses_the_mail(error: RetriableError | TrackerError) -> bool:
@@ -92,21 +92,16 @@ class Ingest:
     """One callable per service: `ingest(now)` reads the mailbox once (the cycle's first step)."""
 
     def __init__(self, *, tracker: Tracker, store: SqliteStateStore, rules: IntakeRules,
-                 codec: FieldCodec, calendar: BusinessCalendar,
-                 open_mailbox: Callable[[], Mailbox]) -> None:
+                 calendar: BusinessCalendar, open_mailbox: Callable[[], Mailbox]) -> None:
         self.tracker = tracker
         self.store = store
         self.rules = rules
-        self.codec = codec
         self.calendar = calendar
         self.open_mailbox = open_mailbox
         self.intake = IntakeStore(store.db)
-        self.facts = Facts(tracker=tracker, store=store, intake=self.intake, rules=rules,
-                           codec=codec)
-        self.performer = Performer(
-            writer=TicketWriter(tracker, self.intake, project=rules.project,
-                                issue_type=rules.issue_type),
-            store=store, rules=rules, codec=codec)
+        self.facts = Facts(tracker=tracker, store=store, intake=self.intake, rules=rules)
+        self.performer = Performer(writer=TicketWriter(tracker, self.intake), store=store,
+                                   rules=rules)
 
     def __call__(self, now: datetime) -> IngestReport:
         report = IngestReport()
@@ -145,7 +140,7 @@ class Ingest:
 
     def _one(self, mailbox: Mailbox, raw: RawMail, now: datetime, report: IngestReport,
              waiting: list[RawMail] | None) -> bool:
-        """Handle one message; False when the pass must stop (Jira is unavailable)."""
+        """Handle one message; False when the pass must stop (the tracker is unavailable)."""
         try:
             handled = self.handle(raw, now, mailbox.name, wait=waiting is not None)
         except Interrupted:
@@ -199,8 +194,8 @@ class Ingest:
 
     def _trouble(self, job: Job, error: RetriableError | TrackerError) -> Handled:
         """Only the tracker's refusal of the mail itself counts as an attempt, and after
-        MAX_ATTEMPTS of those the mail is quarantined. Jira unavailable (5xx, 429, no
-        connection, an answer that is not Jira's, a create whose answer was lost and may
+        MAX_ATTEMPTS of those the mail is quarantined. The tracker unavailable (5xx, 429, no
+        connection, an answer that is not the tracker's, a create whose answer was lost and may
         still appear) or refusing our credentials postpones it without counting, however
         long that lasts: none of that says anything about the mail."""
         key = job.record.mail_key
@@ -208,9 +203,9 @@ class Ingest:
             self.intake.postponed(key, str(error))
             if isinstance(error, AuthError):
                 raise error
-            log.warning("mail left for the next pass (Jira unavailable; not counted as an "
+            log.warning("mail left for the next pass (the tracker unavailable; not counted as an "
                         "attempt): %s", error)
-            # Stop the pass, so mail becomes tickets in the order it arrived whatever Jira's
+            # Stop the pass, so mail becomes tickets in the order it arrived whatever the tracker's
             # hiccups (keys and least-loaded picks follow that order).
             raise Interrupted from error
         record = self.intake.refused(key, str(error))
@@ -219,7 +214,7 @@ class Ingest:
                                     f"the last time: {error}")
         log.warning("mail left for the next pass (refused %d of %d times): %s",
                     record.attempts, MAX_ATTEMPTS, error)
-        raise Deferred from error  # a mail Jira refuses waits alone and blocks nobody
+        raise Deferred from error  # a mail the tracker refuses waits alone and blocks nobody
 
     # -- acting ------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.writer import TicketWriter
 from connector.state.intake import MailComment, MailRecord, Outcome
 from connector.state.sqlite import SqliteStateStore
-from connector.tracker.jira.fields import FieldCodec
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,6 @@ class Performer:
     writer: TicketWriter
     store: SqliteStateStore
     rules: IntakeRules
-    codec: FieldCodec
 
     def perform(self, job: Job, decision: Decision) -> Done:
         if isinstance(decision, Quarantine | BounceNote):
@@ -95,8 +93,6 @@ class Performer:
 
     def _new_ticket(self, job: Job, decision: NewTicket) -> str:
         mail, body = job.mail, job.content
-        customer = decision.customer
-        fields = self.codec.updates(None, customer_email=customer) if customer else {}
         text = c.description(mail, mail.sender, job.found, body, follows=decision.follows,
                              unverified=decision.unverified)
         if decision.related and not decision.follows:
@@ -105,8 +101,8 @@ class Performer:
             text += (f"\n\nNote: the mail names {decision.related}, but was not added there "
                      f"({decision.related_why}).")
         key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
-                                 description=text, fields=fields, labels=list(decision.labels),
-                                 now=job.now)
+                                 description=text, customer=decision.customer,
+                                 labels=decision.labels, follows=decision.follows, now=job.now)
         if decision.follows or decision.related:
             self.writer.link(job.record, key, decision.follows or decision.related or "")
         self._uploads(job, key)

@@ -13,8 +13,6 @@ from connector.mail.intake.parse import ParsedMail
 class IntakeRules:
     """What intake needs from rules.yaml and mappings.yaml, resolved once."""
 
-    project: str
-    issue_type: str
     signals: Signals
     staff: frozenset[str]
     config: Config
@@ -25,19 +23,17 @@ class IntakeRules:
         own = frozenset(a.lower() for a in (box.address, mail_from) if a)
         staff = frozenset(u.lower() for r in config.mappings.roles.values() for u in r.users)
         domain = (mail_from or box.address).rpartition("@")[2].lower()
-        return cls(config.mappings.project, config.mappings.issue_type,
-                   Signals(own, domain, frozenset(box.trusted_domains)), staff, config)
+        return cls(Signals(own, domain, frozenset(box.trusted_domains)), staff, config)
 
     @property
     def done_statuses(self) -> frozenset[str]:
-        return frozenset(name.lower() for name in self.config.tracker_done_statuses())
+        return self.config.rules.workflow.done_statuses
 
-    def reopen_status(self, done_jira_name: str) -> str | None:
-        """The Jira status the workflow's transition out of this done status leads to."""
-        jira = self.config.mappings.statuses
+    def reopen_status(self, done_status: str) -> str | None:
+        """The status the workflow's transition out of this done status leads to."""
         for transition in self.config.rules.workflow.transitions:
-            if jira[transition.from_].lower() == done_jira_name.lower():
-                return jira[transition.to]
+            if transition.from_ == done_status:
+                return transition.to
         return None
 
 

@@ -1,10 +1,11 @@
-"""Which tickets a mail names: stored Message-IDs first, then a key in the subject.
+"""Which tickets a mail names: stored Message-IDs first, then a reference in the subject.
 
 The order is osTicket's: In-Reply-To, then References from the newest back, against every
-Message-ID we sent or received; then our per-ticket root id in References, then a ticket key
-in the subject. Whatever the way, only the ticket's customer, participants or staff may join
-it (`authorised`): a key is guessable, and In-Reply-To is the sender's to write, so a
-stranger's `[HELP-12]` or forged reference opens a new ticket instead.
+Message-ID we sent or received; then our per-ticket root id in References, then a ticket
+reference in the subject, as the tracker writes it (`[HELP-12]` on Jira). Whatever the way,
+only the ticket's customer, participants or staff may join it (`authorised`): a reference is
+guessable, and In-Reply-To is the sender's to write, so a stranger's `[HELP-12]` or forged
+reference opens a new ticket instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from connector.mail.intake.parse import ParsedMail
+from connector.tracker.base import TicketRefs
 
 How = Literal["In-Reply-To", "References", "ticket root", "subject"]
 
@@ -59,13 +61,6 @@ def is_forward(subject: str) -> bool:
     return bool(words) and words[0] in _FORWARD_WORDS
 
 
-def subject_keys(subject: str, project: str) -> list[str]:
-    """Our project's keys anywhere in the subject, leftmost first (foreign keys ignored)."""
-    pattern = rf"(?<![A-Za-z0-9]){re.escape(project)}-(\d{{1,9}})(?![A-Za-z0-9])"
-    found = [f"{project}-{int(n)}" for n in re.findall(pattern, subject, re.IGNORECASE)]
-    return list(dict.fromkeys(found))
-
-
 def id_variants(ids: Sequence[str]) -> list[str]:
     """Each id as given, then with its domain lower-cased (some relays change the case)."""
     out: list[str] = []
@@ -75,11 +70,12 @@ def id_variants(ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def root_keys(ids: Sequence[str], *, project: str, domain: str) -> list[str]:
-    """Keys from our per-ticket root pseudo-ids (`<ticket.HELP-12@domain>`) among `ids`."""
-    pattern = re.compile(rf"<ticket\.({re.escape(project)}-\d{{1,9}})@{re.escape(domain)}>",
-                         re.IGNORECASE)
-    return list(dict.fromkeys(m.group(1).upper() for i in ids if (m := pattern.fullmatch(i))))
+def root_keys(ids: Sequence[str], *, refs: TicketRefs, domain: str) -> list[str]:
+    """Keys from our per-ticket root pseudo-ids (`<ticket.HELP-12@domain>`) among `ids`: only
+    on our domain, and only what the tracker takes for one of its keys."""
+    pattern = re.compile(rf"<ticket\.([^@<>\s]+)@{re.escape(domain)}>", re.IGNORECASE)
+    found = [refs.parse(m.group(1)) for i in ids if (m := pattern.fullmatch(i))]
+    return list(dict.fromkeys(key for key in found if key is not None))
 
 
 @dataclass(frozen=True)
@@ -90,11 +86,11 @@ class Match:
     how: How
 
 
-def find(mail: ParsedMail, *, project: str, domain: str,
+def find(mail: ParsedMail, *, refs: TicketRefs, domain: str,
          known: Callable[[Sequence[str]], str | None]) -> list[Match]:
     """Candidate tickets in the order they should be tried: stored ids (In-Reply-To, then
-    References newest first), then our root ids, then subject keys (leftmost first).
-    `known` is `StateStore.issue_for_message_ids`."""
+    References newest first), then our root ids, then the tracker's references in the
+    subject (leftmost first). `known` is `StateStore.issue_for_message_ids`."""
     found: list[Match] = []
     replied = known(id_variants(mail.in_reply_to)) if mail.in_reply_to else None
     if replied:
@@ -103,8 +99,8 @@ def find(mail: ParsedMail, *, project: str, domain: str,
     if referenced:
         found.append(Match(referenced, "References"))
     ids = [*mail.in_reply_to, *mail.references]
-    found += [Match(k, "ticket root") for k in root_keys(ids, project=project, domain=domain)]
-    found += [Match(k, "subject") for k in subject_keys(mail.subject, project)]
+    found += [Match(k, "ticket root") for k in root_keys(ids, refs=refs, domain=domain)]
+    found += [Match(k, "subject") for k in refs.in_subject(mail.subject)]
     unique: dict[str, Match] = {}
     for match in found:
         unique.setdefault(match.key, match)

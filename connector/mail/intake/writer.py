@@ -2,38 +2,38 @@
 
 Before a write a milestone says it is about to happen ("creating", "commenting"); after it,
 what it produced ("created" with the key, "commented" with the comment id). A message resumed
-with only the first looks in the tracker for what the write may have left: the issue by its
-`tf-mail-<hash>` label (Jira Cloud cannot search issue properties set by an API-token user,
-labels it can), a comment by the same marker at the end of its first line,
-`From: Pat <pat@...> (by email, ref tf-mail-<hash>)`. The marker is in the text because any
-comment list shows text, on Jira (which documents only `renderedBody` for a comment list's
-`expand`, so comment properties cannot be relied on there) as on Zendesk (whose comments have
-no properties), at no extra request; and never text alone, since two replies may say the same
-("Thanks!") and the second must not be taken for the first.
+with only the first looks in the tracker for what the write may have left: the ticket by its
+marker `tf-mail-<hash>` (Jira keeps it as a label: Jira Cloud cannot search issue properties
+set by an API-token user, labels it can; Zendesk as the external id), a comment by the same
+marker at the end of its first line, `From: Pat <pat@...> (by email, ref tf-mail-<hash>)`.
+The marker is in the text because any comment list shows text, on Jira (which documents only
+`renderedBody` for a comment list's `expand`, so comment properties cannot be relied on
+there) as on Zendesk (whose comments have no properties), at no extra request; and never text
+alone, since two replies may say the same ("Thanks!") and the second must not be taken for
+the first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from connector.errors import NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.parts import Attachment
 from connector.state.intake import IntakeStore, MailComment, MailRecord
-from connector.tracker.base import Attachment as Upload
 from connector.tracker.base import Tracker
+from connector.tracker.values import Attachment as Upload
+from connector.tracker.values import MailOrigin, NewTicket, WorkflowFields
 
 log = logging.getLogger(__name__)
-LABEL_PREFIX = "tf-mail-"
-PROPERTY = "ticketflow.mail"  # issue property with the full Message-ID, for people and tools
+MARKER_PREFIX = "tf-mail-"
 
 
-# When a label search that misses a create whose answer was lost is believed: on the second
+# When a marker search that misses a create whose answer was lost is believed: on the second
 # pass that looks (a pass apart: a minute under `run`, five under cron) or ten minutes on,
-# beyond Jira's request processing and its search's indexing delay (seconds, usually).
+# beyond the tracker's request processing and its search's indexing delay (Jira: seconds).
 # Passes, not only time, so a cycle rerun at one simulated instant (`once --now`) gets on.
 LOOKUPS_BEFORE_RECREATE = 2
 RECREATE_AFTER = timedelta(minutes=10)
@@ -41,12 +41,12 @@ RECREATE_AFTER = timedelta(minutes=10)
 
 class UnsettledCreateError(RetriableError):
     """The mail's create may still appear in the tracker: the pass stops here, uncounted, so
-    later mail does not become tickets before this one (as when Jira is unavailable)."""
+    later mail does not become tickets before this one (as when the tracker is unavailable)."""
 
 
-def mail_label(mail_key: str) -> str:
-    """The label that finds a mail's issue again: 12 hex digits of the key's SHA-256."""
-    return LABEL_PREFIX + hashlib.sha256(mail_key.encode("utf-8", "replace")).hexdigest()[:12]
+def mail_marker(mail_key: str) -> str:
+    """The marker that finds a mail's ticket again: 12 hex digits of the key's SHA-256."""
+    return MARKER_PREFIX + hashlib.sha256(mail_key.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def stamped(body: str, marker: str) -> str:
@@ -66,14 +66,11 @@ def carries(body: str, marker: str) -> bool:
 
 
 class TicketWriter:
-    """Creates issues, comments, links and uploads for one mail, resumably."""
+    """Creates tickets, comments, links and uploads for one mail, resumably."""
 
-    def __init__(self, tracker: Tracker, intake: IntakeStore, *, project: str,
-                 issue_type: str) -> None:
+    def __init__(self, tracker: Tracker, intake: IntakeStore) -> None:
         self.tracker = tracker
         self.intake = intake
-        self.project = project
-        self.issue_type = issue_type
 
     def _fresh(self, record: MailRecord) -> MailRecord:
         found = self.intake.record(record.mail_key)
@@ -81,49 +78,48 @@ class TicketWriter:
         return found
 
     def create(self, record: MailRecord, *, summary: str, description: str,
-               fields: Mapping[str, Any], labels: Sequence[str], now: datetime) -> str:
-        """The mail's issue: the one already made (found again after a crash or a lost
+               customer: str | None, labels: Sequence[str], follows: str | None,
+               now: datetime) -> str:
+        """The mail's ticket: the one already made (found again after a crash or a lost
         answer), else a new one."""
         record = self._fresh(record)
         if record.issue_key and record.reached("created"):
             return record.issue_key
-        label = mail_label(record.mail_key)
-        key = self._created_before(record, label, now) if record.reached("creating") else None
+        marker = mail_marker(record.mail_key)
+        key = self._created_before(record, marker, now) if record.reached("creating") else None
         if key is None:
             self.intake.mark(record.mail_key, "sought:0")
             self.intake.mark(record.mail_key, "creating", sent_at=now)
+            fields = WorkflowFields(customer=customer) if customer else WorkflowFields()
             try:
-                issue = self.tracker.create_issue(
-                    self.project, issue_type=self.issue_type, summary=summary,
-                    description=description, fields={**fields, "labels": [label, *labels]},
-                    properties={PROPERTY: {"message_id": record.message_id,
-                                           "key": record.mail_key}})
+                key = self.tracker.create(NewTicket(
+                    summary, description, fields, labels=tuple(labels), follows=follows,
+                    mail=MailOrigin(marker, record.mail_key, record.message_id)))
             except (TrackerError, NotDoneError):
-                self.intake.settled(record.mail_key)  # refused: Jira made nothing to wait for
+                self.intake.settled(record.mail_key)  # refused: nothing was made to wait for
                 raise
-            key = issue.key
         self.intake.mark(record.mail_key, "created", issue_key=key)
         return key
 
-    def _created_before(self, record: MailRecord, label: str, now: datetime) -> str | None:
-        """The issue a create sent before made, found by its label; None when there is none
-        and enough passes or time have gone by to be sure. A create that outlived the read
-        timeout may still be running in Jira, and Jira Cloud's search is eventually
-        consistent (an issue made seconds ago may not match JQL yet): the first miss after
-        a lost answer postpones the mail rather than risk a second ticket."""
-        found = self.tracker.find_by_label(self.project, label)
+    def _created_before(self, record: MailRecord, marker: str, now: datetime) -> str | None:
+        """The ticket a create sent before made, found by its marker; None when there is
+        none and enough passes or time have gone by to be sure. A create that outlived the
+        read timeout may still be running in the tracker, and Jira Cloud's search is
+        eventually consistent (an issue made seconds ago may not match JQL yet): the first
+        miss after a lost answer postpones the mail rather than risk a second ticket."""
+        found = self.tracker.find_by_mail_marker(marker)
         if found is not None:
-            log.info("found %s, created for this mail before its answer was lost", found.key,
-                     extra={"ticket": found.key})
-            return found.key
+            log.info("found %s, created for this mail before its answer was lost", found,
+                     extra={"ticket": found})
+            return found
         missed = record.count("sought") + 1
         self.intake.mark(record.mail_key, f"sought:{missed}")
         sent = record.write_sent_at
         if sent is not None and missed < LOOKUPS_BEFORE_RECREATE and now - sent < RECREATE_AFTER:
             raise UnsettledCreateError(
-                f"an issue for this mail was requested at {sent.isoformat(timespec='seconds')}"
-                " and its answer never came; Jira may still be making it, so it is looked for "
-                "again on the next pass before another is made")
+                f"a ticket for this mail was requested at {sent.isoformat(timespec='seconds')}"
+                " and its answer never came; the tracker may still be making it, so it is "
+                "looked for again on the next pass before another is made")
         return None
 
     def comment(self, record: MailRecord, key: str, body: str, *, internal: bool,
@@ -133,12 +129,12 @@ class TicketWriter:
         record = self._fresh(record)
         if record.comment_id and record.reached("commented"):
             return record.comment_id
-        marker = mail_label(record.mail_key)
+        marker = mail_marker(record.mail_key)
         comment_id = self._posted(key, marker) if record.reached("commenting") else None
         if comment_id is None:
             self.intake.mark(record.mail_key, "commenting", issue_key=key)
             comment_id = self.tracker.add_comment(key, stamped(body, marker),
-                                                  internal=internal).id
+                                                  public=not internal).id
         mail_comment = None
         if sender is not None:
             mail_comment = MailComment(comment_id, key, sender.sender, sender.side)
@@ -151,10 +147,10 @@ class TicketWriter:
         record = self._fresh(record)
         if record.reached("noted"):
             return
-        marker = mail_label(record.mail_key) + "-note"
+        marker = mail_marker(record.mail_key) + "-note"
         if not (record.reached("noting") and self._posted(key, marker)):
             self.intake.mark(record.mail_key, "noting")
-            self.tracker.add_comment(key, stamped(body, marker), internal=True)
+            self.tracker.add_comment(key, stamped(body, marker), public=False)
         self.intake.mark(record.mail_key, "noted")
 
     def _posted(self, key: str, marker: str) -> str | None:
@@ -165,36 +161,30 @@ class TicketWriter:
                      and carries(c.body, marker)), None)
 
     def link(self, record: MailRecord, new: str, old: str) -> None:
-        """Link a follow-up ticket to the completed one it follows, once."""
+        """Record once that a new ticket follows up (or concerns) an older one."""
         record = self._fresh(record)
         if record.reached("linked"):
             return
-        self.tracker.link_issues(new, old, link_type="Relates")
+        self.tracker.relate(new, old)
         self.intake.mark(record.mail_key, "linked")
 
     def reopen(self, record: MailRecord, key: str, status: str) -> None:
-        """Move a completed ticket back (a transition already made is not made again)."""
+        """Move a completed ticket back (a status already reached is not moved again)."""
         record = self._fresh(record)
         if record.reached("reopened"):
             return
-        self.tracker.transition_to(key, status)
+        self.tracker.update(key, WorkflowFields(status=status))
         self.intake.mark(record.mail_key, "reopened")
 
     def upload(self, record: MailRecord, key: str, files: Sequence[Attachment]) -> None:
         """Upload the files not uploaded before a crash, counting as it goes. A crash during
-        an upload is settled by the issue's changelog, which names every file attached."""
+        an upload is settled by the files the ticket lists."""
         record = self._fresh(record)
         done, trying = record.count("attached"), record.count("attaching")
         for number, item in enumerate(files, start=1):
             if number <= done:
                 continue
-            if number != trying or not self._attached(key, item.filename):
+            if number != trying or item.filename not in self.tracker.attachments(key):
                 self.intake.mark(record.mail_key, f"attaching:{number}")
                 self.tracker.attach(key, Upload(item.filename, item.content, item.content_type))
             self.intake.mark(record.mail_key, f"attached:{number}")
-
-    def _attached(self, key: str, filename: str) -> bool:
-        issue = self.tracker.get_issue(key)
-        history = self.tracker.changelogs([issue.id]).get(issue.id, [])
-        return any(item.field.lower() == "attachment" and item.to_string == filename
-                   for change in history for item in change.items)

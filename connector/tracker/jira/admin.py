@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import TrackerError
-from connector.tracker.base import Flavor
 from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.records import Flavor
 
 log = logging.getLogger(__name__)
 

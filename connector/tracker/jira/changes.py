@@ -12,9 +12,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from connector.domain import Change, Issue
 from connector.errors import TrackerError
-from connector.tracker.base import Flavor
 from connector.tracker.jira import paging
 from connector.tracker.jira.convert import (
     ISSUE_FIELDS,
@@ -26,6 +24,7 @@ from connector.tracker.jira.convert import (
     to_issue,
 )
 from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.records import Change, Flavor, Issue
 
 log = logging.getLogger(__name__)
 

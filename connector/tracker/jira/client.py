@@ -1,4 +1,4 @@
-"""`JiraTracker`: the Tracker protocol over the `jira` library (the only module that imports it)."""
+"""`JiraClient`: the Tracker protocol over the `jira` library (the only module that imports it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
-from connector.domain import Change, Comment, Issue, User
 from connector.errors import (
     AuthError,
     ConfigError,
@@ -21,7 +20,6 @@ from connector.errors import (
 )
 from connector.http.retry import HttpStatusError, Retrier, UnreachableError
 from connector.settings import Settings
-from connector.tracker.base import Attachment, Flavor
 from connector.tracker.jira import paging
 from connector.tracker.jira.adf import escape_wiki, text_to_adf
 from connector.tracker.jira.admin import JiraAdmin
@@ -34,9 +32,12 @@ from connector.tracker.jira.convert import (
     to_issue,
     to_user,
 )
-from connector.tracker.jira.http import JiraHttp, unreachable
+from connector.tracker.jira.http import JIRA_REMOTE, JiraHttp, unreachable
 from connector.tracker.jira.permissions import AccountCheckedHttp
-from connector.tracker.jira.transitions import TransitionCache, choose, options
+from connector.tracker.jira.records import Change, Comment, Flavor, Issue, User
+from connector.tracker.jira.transitions import TransitionCache, options
+from connector.tracker.transitions import choose
+from connector.tracker.values import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ T = TypeVar("T")
 TIMEOUT = (10.0, 60.0)  # connect, read: a hung Jira must not hang a cycle
 
 
-class JiraTracker:
+class JiraClient:
     """Jira Cloud (REST v3, ADF, account ids) or Data Center (REST v2, wiki, user names)."""
 
     def __init__(
@@ -177,7 +178,9 @@ class JiraTracker:
         description: str,
         fields: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
-    ) -> Issue:
+    ) -> str:
+        """Create an issue; returns its key (nothing more is read: the caller has what it
+        wrote)."""
         values = {
             "project": {"key": project},
             "issuetype": {"name": issue_type},
@@ -190,11 +193,13 @@ class JiraTracker:
             body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
         created = an_object(self._http.post("issue", body), "created issue")
         with reading("created issue"):
-            key = str(created["key"])
-        return self.get_issue(key)
+            return str(created["key"])
 
-    def transition_to(self, key: str, status: str, *, from_status: str | None = None) -> None:
-        """Move `key` to `status`; `from_status` (if the caller knows it) saves one request."""
+    def transition_to(self, key: str, status: str, *, from_status: str | None = None,
+                      restart: bool = True) -> None:
+        """Move `key` to `status`; `from_status` (if the caller knows it) saves one request.
+        Already in `status`: its transition to itself is taken when there is one and
+        `restart` is set, else nothing happens."""
         project = key.rsplit("-", 1)[0]
         cached = self._transitions.lookup(project, from_status, status) if from_status else None
         if cached is not None and from_status is not None:
@@ -211,9 +216,9 @@ class JiraTracker:
             current = str(raw["fields"]["status"]["name"])
             found = options(raw.get("transitions") or [])
         self._transitions.learn(project, current, found)
-        if current.lower() == status.lower() and not any(
+        if current.lower() == status.lower() and not (restart and any(
             o.to.lower() == status.lower() for o in found
-        ):
+        )):
             log.info("%s is already in %s", key, status)
             return
         self._post_transition(key, choose(key, current, status, found).id)
@@ -319,8 +324,8 @@ def _transport(client: JIRA) -> Callable[..., requests.Response]:
 def connect(
     settings: Settings, *, custom_fields: Sequence[str] = (), retrier: Retrier | None = None,
     known_flavor: Flavor | None = None, answered: bool = False,
-) -> JiraTracker:
-    """A JiraTracker for the configured Jira; the flavor comes from serverInfo unless set or
+) -> JiraClient:
+    """A JiraClient for the configured Jira; the flavor comes from serverInfo unless set or
     `known_flavor` (detected on an earlier run) is given. `answered`: this Jira answered an
     earlier run, so a failing connection is retried rather than reported at once."""
     url, email, token = _credentials(settings)
@@ -354,7 +359,7 @@ def connect(
     )
     if flavor == "cloud":
         client.deploymentType = "Cloud"  # what get_server_info would have set
-    return JiraTracker(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields,
+    return JiraClient(client, flavor=flavor, retrier=retrier, custom_fields=custom_fields,
                        answered=answered, auth_note=note)
 
 
@@ -373,7 +378,7 @@ def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
     probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
     try:
         info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo",
-                            first_contact=True)
+                            first_contact=True, remote=JIRA_REMOTE)
     except UnreachableError as error:
         raise unreachable(url, error) from None
     except (AuthError, ForbiddenError):  # anonymous: a 403 here is about having no login

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.domain import Change, ChangeItem, Comment, Issue, User
 from connector.errors import MalformedAnswerError
 from connector.tracker.jira.adf import adf_to_text, unescape_wiki
+from connector.tracker.jira.records import Change, ChangeItem, Comment, Issue, User
 
 # The system fields ticketflow reads; searches ask for exactly these plus the mapped custom fields.
 ISSUE_FIELDS = (
@@ -100,6 +100,7 @@ def _issue(raw: Mapping[str, Any], custom_fields: Iterable[str]) -> Issue:
     fields: Mapping[str, Any] = raw.get("fields") or {}
     status = fields.get("status") or {}
     category = status.get("statusCategory") or {}
+    comment = fields.get("comment") or {}
     return Issue(
         id=str(raw["id"]),
         key=str(raw["key"]),
@@ -115,7 +116,8 @@ def _issue(raw: Mapping[str, Any], custom_fields: Iterable[str]) -> Issue:
         components=tuple(str(c.get("name")) for c in fields.get("components") or ()),
         custom_fields={f: fields.get(f) for f in custom_fields if f in fields},
         comments=tuple(to_comment(c, issue_key=str(raw["key"]))
-                       for c in (fields.get("comment") or {}).get("comments") or ()),
+                       for c in comment.get("comments") or ()),
+        comment_total=int(comment["total"]) if "total" in comment else None,
     )
 
 

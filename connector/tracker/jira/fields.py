@@ -7,23 +7,17 @@ field. Writing replaces only ticketflow's own component or label, so people's la
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from connector.config.loader import Config
-from connector.config.models import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
-from connector.domain import Issue
+from connector.config.mappings import jira_section
+from connector.config.trackers import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
+from connector.tracker.jira.records import ChangeItem, Issue
+from connector.tracker.values import UNSET, Unset
 
 Target = ComponentTarget | LabelTarget | CustomFieldTarget
-
-
-class _Unset(Enum):
-    UNSET = "unset"
-
-
-UNSET = _Unset.UNSET
 
 
 @dataclass(frozen=True)
@@ -51,7 +45,8 @@ class FieldCodec:
     @classmethod
     def for_config(cls, config: Config) -> FieldCodec:
         """The codec of a loaded configuration: mappings.yaml's fields, rules.yaml's categories."""
-        return cls(config.mappings.fields, categories=[c.name for c in config.rules.categories])
+        return cls(jira_section(config.mappings).fields,
+                   categories=[c.name for c in config.rules.categories])
 
     def custom_field_ids(self) -> list[str]:
         """The custom fields to ask for when reading issues."""
@@ -62,6 +57,44 @@ class FieldCodec:
             self._map.satisfaction,
         )
         return [t.custom_field for t in targets if isinstance(t, CustomFieldTarget)]
+
+    def reads_first(self, given: Mapping[str, Any]) -> bool:
+        """Whether writing these workflow fields needs the issue first: a value kept in a
+        label or a component replaces only ticketflow's own among the issue's others."""
+        wanted = {"customer_email" if name == "customer" else name for name in given}
+        return any(not isinstance(target, CustomFieldTarget)
+                   for name, target in self._targets() if name in wanted)
+
+    def fields_in(self, item: ChangeItem) -> list[str]:
+        """Which of category, tier, customer_email and satisfaction a changelog item changed
+        (a label item changes those whose prefixed label differs before and after)."""
+        found = []
+        for name, target in self._targets():
+            if isinstance(target, CustomFieldTarget):
+                hit = item.field_id == target.custom_field
+            elif isinstance(target, LabelTarget):
+                hit = _is_labels(item) and _prefixed(item.from_string, target) != _prefixed(
+                    item.to_string, target)
+            else:
+                hit = _is_components(item)
+            if hit:
+                found.append(name)
+        return found
+
+    def others_changed(self, item: ChangeItem) -> bool:
+        """Whether a label item also changed labels that are not ticketflow's own."""
+        if not _is_labels(item):
+            return False
+        prefixes = tuple(t.label_prefix for _, t in self._targets() if isinstance(t, LabelTarget))
+        before = {x for x in (item.from_string or "").split() if not x.startswith(prefixes)}
+        after = {x for x in (item.to_string or "").split() if not x.startswith(prefixes)}
+        return before != after
+
+    def _targets(self) -> list[tuple[str, Target]]:
+        named = (("category", self._map.category), ("tier", self._map.tier),
+                 ("customer_email", self._map.customer_email),
+                 ("satisfaction", self._map.satisfaction))
+        return [(name, target) for name, target in named if target is not None]
 
     def read(self, issue: Issue) -> TicketFields:
         """The values ticketflow wrote (or a person set) on this issue."""
@@ -79,10 +112,10 @@ class FieldCodec:
         self,
         issue: Issue | None,
         *,
-        category: str | _Unset | None = UNSET,
-        tier: int | _Unset | None = UNSET,
-        customer_email: str | _Unset | None = UNSET,
-        satisfaction: int | _Unset | None = UNSET,
+        category: str | Unset | None = UNSET,
+        tier: int | Unset | None = UNSET,
+        customer_email: str | Unset | None = UNSET,
+        satisfaction: int | Unset | None = UNSET,
     ) -> dict[str, Any]:
         """Raw Jira `fields` that set the given values (None clears); others are left alone."""
         labels = list(issue.labels) if issue else []
@@ -132,6 +165,18 @@ class FieldCodec:
                 if slug(name) == text:
                     return name
         return text
+
+
+def _is_labels(item: ChangeItem) -> bool:
+    return (item.field_id or item.field).lower() == "labels"
+
+
+def _is_components(item: ChangeItem) -> bool:
+    return (item.field_id or item.field).lower() in ("components", "component")
+
+
+def _prefixed(labels: str | None, target: LabelTarget) -> set[str]:
+    return {x for x in (labels or "").split() if x.startswith(target.label_prefix)}
 
 
 def _as_text(value: Any) -> str | None:

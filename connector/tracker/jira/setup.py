@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from connector.config.loader import MAPPINGS_FILE, Config
-from connector.config.source import load_document
+from connector.config.loader import Config, mappings_document
+from connector.config.mappings import jira_section
 from connector.errors import ConfigError
 from connector.tracker.jira import installer, online, provisioner
 from connector.tracker.jira.checklist import checklist
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
 from connector.tracker.jira.scheme import desired_from
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def install_scheme(
     config: Config,
-    tracker: JiraTracker,
+    tracker: JiraClient,
     *,
     dry_run: bool,
     output: Path | None = None,
@@ -70,19 +70,24 @@ def install_scheme(
     return 0
 
 
-def validate_online(config: Config, tracker: JiraTracker) -> str:
+def validate_online(config: Config, tracker: JiraClient) -> str:
     """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line.
     Returns the line to print when everything is in place."""
-    document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
+    document = mappings_document(config.config_dir)
     catalogue = online.read_catalogue(tracker, config.mappings)
     problems = online.check(
         config.mappings, document, catalogue, categories=[c.name for c in config.rules.categories]
     )
     if problems:
         raise ConfigError([str(p) for p in sorted(set(problems))])
-    people = sum(len(r.users) for r in config.mappings.roles.values())
+    jira = jira_section(config.mappings)
+    people = sum(len(r.users) for r in jira.roles.values())
+    unmapped = online.unmapped_statuses(config.mappings, catalogue)
+    # Not an error: a ticket there is mirrored under Jira's own name, and no rule names it.
+    note = (f"; Jira statuses no workflow status maps to (kept under Jira's name): "
+            f"{', '.join(unmapped)}" if unmapped else "")
     return (
-        f"ok: online ({tracker.flavor}): project {config.mappings.project}, issue type "
-        f"{config.mappings.issue_type}, {len(config.mappings.statuses)} statuses, fields "
-        f"and {people} people found in Jira"
+        f"ok: online ({tracker.flavor}): project {jira.project}, issue type "
+        f"{jira.issue_type}, {len(jira.statuses)} statuses, fields "
+        f"and {people} people found in Jira{note}"
     )

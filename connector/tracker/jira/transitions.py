@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from connector.errors import NoTransitionError
-
-
-@dataclass(frozen=True)
-class Option:
-    """One transition Jira offers from an issue's current status."""
-
-    id: str
-    name: str
-    to: str
+from connector.tracker.transitions import Option
 
 
 def options(raw: Iterable[Mapping[str, Any]]) -> list[Option]:
@@ -49,14 +39,3 @@ class TransitionCache:
 
     def forget(self, project: str, from_status: str) -> None:
         self._edges.pop((project, from_status.lower()), None)
-
-
-def choose(key: str, current: str, target: str, found: list[Option]) -> Option:
-    """The transition leading to `target`, or a NoTransitionError that shows what is possible."""
-    for option in found:
-        if option.to.lower() == target.lower():
-            return option
-    offered = ", ".join(f'"{o.name}" -> {o.to}' for o in found) or "none"
-    raise NoTransitionError(
-        f'{key} is in "{current}"; no transition leads to "{target}". Available: {offered}'
-    )

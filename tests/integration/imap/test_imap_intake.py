@@ -222,7 +222,7 @@ def test_mail_over_the_size_limit_is_read_as_its_header_only(dovecot: Dovecot,
         update={"mailbox": box}), service.config.templates, service.config.config_dir,
         service.config.files)
     assert service.ingest().tickets == 1
-    description = service.tracker.get_issue("HELP-1").description
+    description = service.tracker.ticket("HELP-1").text
     assert "over the 10.0 KB limit: only its header was read" in description
     assert "xxxx" not in description
     assert len(dovecot.messages("Processed")) == 1
@@ -232,23 +232,23 @@ def test_mail_over_the_size_limit_is_read_as_its_header_only(dovecot: Dovecot,
 def test_released_mail_moves_back_to_the_inbox_and_is_handled_anew(
         dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """Two mails Jira refused five times (one without a Message-ID) sit in Quarantine;
+    """Two mails the tracker refused five times (one without a Message-ID) sit in Quarantine;
     `ticketflow mail release --all` moves both back to INBOX, the next pass makes their
     tickets, and a second release finds nothing to do."""
     dovecot.append(mail(1))
     dovecot.append(b"From: Kim <kim@uni.example.edu>\r\nTo: redcap_helpdesk@example.edu\r\n"
                    b"Subject: No id\r\nDate: Mon, 30 Nov 2026 08:41:00 -0600\r\n\r\nHi\r\n")
     service = make_service(tmp_path, dovecot.url())
-    create = service.tracker.create_issue
+    create = service.tracker.create
 
     def refused(*args: object, **kwargs: object) -> object:
         raise TrackerError("HTTP 400: summary: too long", status=400)
 
-    service.tracker.create_issue = refused  # type: ignore[method-assign,assignment]
+    service.tracker.create = refused  # type: ignore[method-assign,assignment]
     for _ in range(5):
         service.ingest()
     assert len(dovecot.messages("Quarantine")) == 2 and dovecot.messages("INBOX") == []
-    service.tracker.create_issue = create  # type: ignore[method-assign]
+    service.tracker.create = create  # type: ignore[method-assign]
     for name, value in {"IMAP_URL": dovecot.url(), "IMAP_PASSWORD": PASSWORD,
                         "STATE_DB": str(service.settings.state_db),
                         "CONFIG_DIR": str(tmp_path)}.items():

@@ -1,6 +1,6 @@
-"""Notices through each channel, over a FakeTracker and a real state file: Jira notify, email
-threaded with the customer's mail, webhook, public JSM comment; refusals and blocked templates
-are recorded in the ledger with their reason and send nothing."""
+"""Notices through each channel, over a FakeTracker and a real state file: the tracker's own
+notification, email threaded with the customer's mail, webhook, public comment; refusals and
+blocked templates are recorded in the ledger with their reason and send nothing."""
 
 from __future__ import annotations
 
@@ -19,17 +19,17 @@ import responses
 from connector.app import build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.domain import User
 from connector.settings import Settings
 from connector.state.base import Transaction
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import NewTicket, Person, WorkflowFields
 from connector.web.tokens import read_token, signing_key
 
 ROOT = Path(__file__).resolve().parents[3]
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
-ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
-BOB = User("Bob Engineer", account_id="acc-bob", email="bob@example.edu")
+ALICE = Person("acc-alice", "alice@example.edu", "Alice")
+BOB = Person("acc-bob", "bob@example.edu", "Bob Engineer")
 HOOK = "https://hooks.slack.example/services/T/B/secret"
 
 
@@ -50,9 +50,8 @@ class Rig:
 
     def new_ticket(self, customer: str = "pat.doe@uni.example.edu") -> str:
         with self.tracker.acting_as(ALICE):
-            return self.tracker.create_issue(
-                "HELP", issue_type="Service Request", summary="Cannot log in",
-                description="", fields={"customfield_10072": customer}).key
+            return self.tracker.create(NewTicket("Cannot log in", "",
+                                                 WorkflowFields(customer=customer)))
 
     def mails(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
@@ -67,9 +66,8 @@ class Rig:
 
     def assign_by_hand(self, key: str) -> None:
         with self.tracker.acting_as(ALICE):
-            self.tracker.transition_to(key, "Reviewing")
-            self.tracker.assign(key, BOB)
-            self.tracker.transition_to(key, "Assigned")
+            self.tracker.update(key, WorkflowFields(status="Reviewing"))
+            self.tracker.update(key, WorkflowFields(assignee=BOB, status="Assigned"))
 
 
 def _rig(tmp_path: Path, notifications: str = "", *, webhook: str | None = None,
@@ -86,7 +84,7 @@ def _rig(tmp_path: Path, notifications: str = "", *, webhook: str | None = None,
     (tmp_path / "rules.yaml").write_text(rules)
     config = load_config(tmp_path)
     clock = SettableClock(MONDAY)
-    tracker = FakeTracker.from_config(config, clock=clock, users=[ALICE, BOB])
+    tracker = FakeTracker.from_config(config, clock=clock, people=[ALICE, BOB])
     settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
                         jira_url="https://jira.example.edu", webhook_url=webhook,
                         _env_file=None)  # type: ignore[call-arg]
@@ -153,8 +151,9 @@ def _by_subject(mails: list[email.message.EmailMessage]) -> tuple[
 
 
 def test_jira_notify_is_the_default_for_engineers(tmp_path: Path) -> None:
-    """Without `assignee: {via: ...}` the engineer's notice goes through Jira's notify, to
-    the Jira user, with the key in the subject; the customer still gets mail."""
+    """Without `assignee: {via: ...}` the engineer's notice goes through the tracker's own
+    notification (Jira's notify), to the tracker's user, with the ticket's tag in the
+    subject; the customer still gets mail."""
     rig = _rig(tmp_path, "  customer: {via: email}\n")
     key = rig.new_ticket()
     rig.cycle()
@@ -162,7 +161,7 @@ def test_jira_notify_is_the_default_for_engineers(tmp_path: Path) -> None:
     rig.cycle()
     (notice,) = rig.tracker.notifications
     assert notice.key == key and notice.subject.startswith(f"[{key}] Assigned to you")
-    assert [u.account_id for u in notice.users] == ["acc-bob"]
+    assert [p.ref for p in notice.people] == ["acc-bob"]
     assert "Bob Engineer" in notice.text_body
     assert sorted(str(m["Subject"]).split("] ")[1].split(":")[0] for m in rig.mails()) == [
         "Update on your request", "We received your request"]
@@ -192,13 +191,15 @@ def test_webhook_without_its_url_is_a_configuration_error(tmp_path: Path) -> Non
         _rig(tmp_path, "  assignee: {via: webhook}\n")
 
 
-def test_customer_notices_as_public_jsm_comments(tmp_path: Path) -> None:
-    """`customer: {via: jsm_comment}` comments publicly (JSM mails the customer)."""
-    rig = _rig(tmp_path, "  assignee: {via: email}\n  customer: {via: jsm_comment}\n")
+@pytest.mark.parametrize("word", ["public_comment", "jsm_comment"])
+def test_customer_notices_as_public_comments(tmp_path: Path, word: str) -> None:
+    """`customer: {via: public_comment}` (or its older word `jsm_comment`) comments publicly:
+    the tracker mails the customer; nothing goes through the outbox."""
+    rig = _rig(tmp_path, f"  assignee: {{via: email}}\n  customer: {{via: {word}}}\n")
     key = rig.new_ticket()
     rig.cycle()
     comments = rig.tracker.comments(key)
-    assert [c.internal for c in comments] == [False]
+    assert [c.public for c in comments] == [True]
     assert "Your request has been received" in comments[0].body
     assert rig.mails() == []
 
@@ -248,8 +249,8 @@ def test_a_template_the_sandbox_blocks_fails_closed(tmp_path: Path) -> None:
 
 def _complete(rig: Rig, key: str) -> None:
     with rig.tracker.acting_as(BOB):
-        rig.tracker.transition_to(key, "Reviewing")
-        rig.tracker.transition_to(key, "Done")
+        rig.tracker.update(key, WorkflowFields(status="Reviewing"))
+        rig.tracker.update(key, WorkflowFields(status="Complete"))
 
 
 def test_survey_link_to_the_built_in_page(tmp_path: Path) -> None:

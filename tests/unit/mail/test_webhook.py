@@ -18,7 +18,8 @@ def test_slack_and_teams_payloads() -> None:
     """Slack gets mrkdwn text with the link; Teams a MessageCard with an Open action."""
     slack = json.loads(webhook_payload("slack", subject="[HELP-1] Assigned", text="Hi",
                                        link="https://jira/browse/HELP-1"))
-    assert slack == {"text": "*[HELP-1] Assigned*\nHi\n<https://jira/browse/HELP-1|Open in Jira>"}
+    assert slack == {
+        "text": "*[HELP-1] Assigned*\nHi\n<https://jira/browse/HELP-1|Open the ticket>"}
     teams = json.loads(webhook_payload("teams", subject="S", text="a\nb", link="https://l"))
     assert teams["@type"] == "MessageCard" and teams["title"] == "S"
     assert teams["potentialAction"][0]["targets"][0]["uri"] == "https://l"

@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connector.app import ticket_links
+from connector.config.loader import load_config, shipped_dir
 from connector.errors import UsageError
-from connector.report.compose import parse_since, tracker_links
+from connector.report.compose import parse_since
+from connector.settings import embedded_settings
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 12, 4, 15, 30, tzinfo=CHICAGO)
@@ -44,8 +47,10 @@ def test_a_period_that_makes_no_sense_is_refused_saying_why(written: str, says: 
 
 
 def test_ticket_links_point_at_the_tracker_and_are_quoted() -> None:
-    """With a tracker URL each key links to its page (the key quoted); without one, none."""
-    link = tracker_links("https://jira.example.edu/")
+    """The report links each key to the page the tracker's adapter names (Jira: `/browse/`,
+    the key quoted), with no connection made; without the tracker's URL, no links."""
+    config = load_config(shipped_dir())
+    link = ticket_links(config, embedded_settings(jira_url="https://jira.example.edu/"))
     assert link("HELP-12") == "https://jira.example.edu/browse/HELP-12"
     assert link("A B/C") == "https://jira.example.edu/browse/A%20B%2FC"
-    assert tracker_links(None)("HELP-12") is None
+    assert ticket_links(config, embedded_settings(jira_url=None))("HELP-12") is None

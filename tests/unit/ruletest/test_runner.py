@@ -53,13 +53,14 @@ def test_failed_expectations_are_shown_where_written_side_by_side_and_explained(
 def test_a_timeline_the_workflow_refuses_is_an_error_of_that_case(
         capsys: pytest.CaptureFixture[str]) -> None:
     """A step the tracker refuses (no transition from Pending to Complete) ends the case in
-    E with the tracker's words; the other files' cases still run; exit 1."""
+    E with the tracker's refusal, in the workflow's words (the rule test runs on the fake
+    tracker, which speaks them); the other files' cases still run; exit 1."""
     code, out, _ = _run(capsys, _fixture("error.yaml"), _fixture("passing.yaml"))
     assert code == 1
     lines = out.splitlines()
     assert lines[:2] == ["tests/fixtures/ruletest/error.yaml E",
                          "tests/fixtures/ruletest/passing.yaml ."]
-    assert ('  error: HELP-1 is in "Pending"; no transition leads to "Done". Available: '
+    assert ('  error: HELP-1 is in "Pending"; no transition leads to "Complete". Available: '
             '"Start review" -> Reviewing') in lines
     assert _timeless(lines[-1]) == "1 error, 1 passed in {seconds} s"
 

@@ -67,7 +67,7 @@ def test_effects_outbox_bookmark_and_changes_round_trip(
     """Each record type of a Transaction is stored and read back with aware UTC datetimes."""
     effect = make_effect("SUP-1", 0, t0.astimezone(PARIS_WINTER), detail="planned")
     message = make_message(effect.effect_key, t0, next_attempt_at=t0 + timedelta(minutes=5))
-    bookmark = Bookmark("SUP", t0 - timedelta(minutes=1), backfilled=True)
+    bookmark = Bookmark("SUP", "cursor:41", backfilled=True)
     store.commit(Transaction(processed_changes=[("c-1", "10001")], effects=[effect],
                              outbox=[message], bookmark=bookmark))  # fmt: skip
     assert store.effect(effect.effect_key) == effect
@@ -85,9 +85,9 @@ def test_effects_outbox_bookmark_and_changes_round_trip(
 
 def test_a_bookmark_is_upserted(store: SqliteStateStore, t0: datetime) -> None:
     """The latest bookmark for a project replaces the previous one."""
-    store.commit(Transaction(bookmark=Bookmark("SUP", t0)))
-    store.commit(Transaction(bookmark=Bookmark("SUP", t0 + timedelta(hours=1), backfilled=True)))
-    assert store.bookmark("SUP") == Bookmark("SUP", t0 + timedelta(hours=1), backfilled=True)
+    store.commit(Transaction(bookmark=Bookmark("SUP", t0.isoformat())))
+    store.commit(Transaction(bookmark=Bookmark("SUP", "cursor:42", backfilled=True)))
+    assert store.bookmark("SUP") == Bookmark("SUP", "cursor:42", backfilled=True)
 
 
 def test_replaying_a_transaction_changes_nothing(
@@ -100,7 +100,7 @@ def test_replaying_a_transaction_changes_nothing(
     transaction = Transaction(
         tickets=[make_ticket(1), make_ticket(2)], processed_changes=[("c-1", "10001")],
         effects=[effect], outbox=[make_message(effect.effect_key, t0)],
-        bookmark=Bookmark("SUP", t0),
+        bookmark=Bookmark("SUP", t0.isoformat()),
     )  # fmt: skip
     store.commit(transaction)
     store.mark_effect(effect.effect_key, "done", detail="sent", at=t0 + timedelta(seconds=1))
@@ -125,7 +125,8 @@ def test_a_failed_commit_writes_nothing(
     broken = make_message("SUP-1|other", t0, created_at=None)  # created_at is NOT NULL
     transaction = Transaction(
         tickets=[make_ticket(1)], processed_changes=[("c-1", "10001")], effects=[effect],
-        outbox=[make_message(effect.effect_key, t0), broken], bookmark=Bookmark("SUP", t0),
+        outbox=[make_message(effect.effect_key, t0), broken],
+        bookmark=Bookmark("SUP", t0.isoformat()),
     )  # fmt: skip
     with pytest.raises(FatalError, match=r"commit failed: NOT NULL constraint failed"):
         store.commit(transaction)
@@ -285,12 +286,12 @@ def test_backup_copies_the_whole_state(
     store: SqliteStateStore, tmp_path: Path, make_ticket: TicketFactory, t0: datetime
 ) -> None:
     """A dry run's scratch copy holds the same state, and writing to it leaves the original."""
-    store.commit(Transaction(tickets=[make_ticket(1)], bookmark=Bookmark("SUP", t0)))
+    store.commit(Transaction(tickets=[make_ticket(1)], bookmark=Bookmark("SUP", t0.isoformat())))
     copy_path = tmp_path / "scratch.db"
     store.backup_to(copy_path)
     copy = SqliteStateStore(copy_path)
     assert copy.ticket("10001") == make_ticket(1)
-    assert copy.bookmark("SUP") == Bookmark("SUP", t0)
+    assert copy.bookmark("SUP") == Bookmark("SUP", t0.isoformat())
     copy.commit(Transaction(closed_issue_ids=["10001"]))
     assert (copy.count_open("SUP"), store.count_open("SUP")) == (0, 1)
     copy.close()

@@ -20,19 +20,19 @@ import pytest
 from connector.app import Service, build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.domain import User
 from connector.settings import Settings
 from connector.state.base import Effect
 from connector.state.sqlite import SqliteStateStore
 from connector.sync.cycle import CycleReport
 from connector.sync.perform import Reporter
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import NewTicket, Person, WorkflowFields
 
 ROOT = Path(__file__).resolve().parents[3]
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
-ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
-BOB = User("Bob Engineer", account_id="acc-bob", email="bob@example.edu")
-CAROL = User("Carol Engineer", account_id="acc-carol", email="carol@example.edu")
+ALICE = Person("acc-alice", "alice@example.edu", "Alice")
+BOB = Person("acc-bob", "bob@example.edu", "Bob Engineer")
+CAROL = Person("acc-carol", "carol@example.edu", "Carol Engineer")
 CUSTOMER = "pat.doe@uni.example.edu"
 
 
@@ -44,7 +44,7 @@ class LedgerRig:
     clock: SettableClock          # the host's clock
     tracker: FakeTracker          # has its own clock (the tracker's), possibly another time
     settings: Settings
-    users: list[User] = field(default_factory=list)
+    users: list[Person] = field(default_factory=list)
 
     @property
     def config(self) -> Config:
@@ -79,14 +79,14 @@ class LedgerRig:
 
     def new_ticket(self, summary: str, *, customer: str = CUSTOMER) -> str:
         with self.tracker.acting_as(ALICE):
-            return self.tracker.create_issue(
-                "HELP", issue_type="Service Request", summary=summary, description="",
-                fields={"customfield_10072": customer}).key
+            return self.tracker.create(NewTicket(summary, "",
+                                                 WorkflowFields(customer=customer or None)))
 
-    def move(self, key: str, *statuses: str, by: User = ALICE) -> None:
+    def move(self, key: str, *statuses: str, by: Person = ALICE) -> None:
+        """A person moves the ticket along the workflow, in the tracker's own screens."""
         with self.tracker.acting_as(by):
             for status in statuses:
-                self.tracker.transition_to(key, status)
+                self.tracker.update(key, WorkflowFields(status=status))
 
     def mails(self, key: str = "", template: str = "") -> list[EmailMessage]:
         """Delivered messages (files named KEY-TEMPLATE-ID.eml), optionally of one ticket and
@@ -131,7 +131,7 @@ def make_rig(tmp_path: Path) -> Callable[..., LedgerRig]:
     """`make_rig(users=[...], tracker_behind=timedelta(...), name="clean")`: a rig (in its
     own sub-folder when named) after its first run."""
 
-    def make(*, users: list[User] | None = None, tracker_behind: timedelta = timedelta(0),
+    def make(*, users: list[Person] | None = None, tracker_behind: timedelta = timedelta(0),
              first_run: bool = True, name: str = "") -> LedgerRig:
         folder = tmp_path / name if name else tmp_path
         folder.mkdir(exist_ok=True)
@@ -140,7 +140,7 @@ def make_rig(tmp_path: Path) -> Callable[..., LedgerRig]:
         people = [ALICE, BOB, CAROL] if users is None else users
         tracker_clock = clock if not tracker_behind else SettableClock(MONDAY - tracker_behind)
         tracker = FakeTracker.from_config(load_config(folder), clock=tracker_clock,
-                                          users=people)
+                                          people=people)
         settings = Settings(state_db=folder / "state.db", outbox_dir=folder / "outbox",
                             jira_url="https://jira.example.edu",
                             _env_file=None)  # type: ignore[call-arg]

@@ -11,11 +11,11 @@ from tests.unit.sync.conftest import ALICE, BOB, CAROL, LedgerRig
 from tests.unit.sync.test_decisions import stale_ticket
 
 
-def test_an_escalation_to_people_jira_lacks_waits_and_so_do_its_notices(
+def test_an_escalation_to_people_the_tracker_lacks_waits_and_so_do_its_notices(
         make_rig: Callable[..., LedgerRig]) -> None:
-    """Tier 2's people are not Jira users: the escalation is blocked before it writes
+    """Tier 2's people are not tracker users: the escalation is blocked before it writes
     anything, its notices wait for it (the customer is not told "escalated" when nothing
-    was), and the cycle summary counts them apart. Once Jira has the people, the next cycle
+    was), and the cycle summary counts them apart. Once the tracker has them, the next cycle
     escalates and sends both notices, once."""
     rig = make_rig(users=[ALICE])
     key = stale_ticket(rig)
@@ -23,24 +23,24 @@ def test_an_escalation_to_people_jira_lacks_waits_and_so_do_its_notices(
     rows = rig.effects(key)
     escalate = rows["escalate stale tier 1 0:escalate"]
     assert escalate.status == "blocked"
-    assert escalate.detail.startswith("no Jira user matches 'bob@example.edu'")
+    assert escalate.detail.startswith("no tracker user matches 'bob@example.edu'")
     for index in (1, 2):
         notice = rows[f"escalate stale tier 1 {index}:notify"]
         assert notice.status == "blocked"
         assert notice.detail.startswith("waits for escalate (action 0) of rule 'escalate stale "
-                                        "tier 1', blocked: no Jira user matches")
+                                        "tier 1', blocked: no tracker user matches")
     assert report.counts() == {"blocked": 3}
     assert report.summary() == "3 blocked (waiting for a configuration fix)"
-    issue = rig.tracker.get_issue(key)
-    assert (issue.status, issue.custom_fields.get("customfield_10071")) == ("Reviewing", None)
+    ticket = rig.tracker.ticket(key)
+    assert (ticket.status, ticket.tier) == ("Reviewing", None)
     assert rig.mails(key, "escalated") == []
 
-    rig.tracker.users += [BOB, CAROL]  # an admin adds them to Jira
+    rig.tracker.people += [BOB, CAROL]  # an admin adds them to the tracker
     rig.advance(timedelta(minutes=5))
     report = rig.cycle()
     assert report.counts() == {"done": 3}
-    issue = rig.tracker.get_issue(key)
-    assert (issue.status, issue.custom_fields.get("customfield_10071")) == ("Assigned", 2)
+    ticket = rig.tracker.ticket(key)
+    assert (ticket.status, ticket.tier) == ("Assigned", 2)
     assert len(rig.mails(key, "escalated")) == len(rig.mails(key, "assigned_to_you")) == 1
     rig.advance(timedelta(minutes=5))
     rig.cycle()
@@ -94,14 +94,14 @@ def test_a_transition_the_workflow_lacks_waits_and_is_dropped_once_the_ticket_mo
     rig.cycle()
     row = rig.effects(key)["close at once 0:transition"]
     assert row.status == "blocked"
-    assert 'no transition leads to "Done"' in row.detail
+    assert 'no transition leads to "Complete"' in row.detail
     rig.move(key, "Reviewing")
     rig.advance(timedelta(minutes=5))
     rig.cycle()
     row = rig.effects(key)["close at once 0:transition"]
     assert row.status == "superseded"
     assert "moved from Pending to Reviewing" in row.detail
-    assert rig.tracker.get_issue(key).status == "Reviewing"
+    assert rig.tracker.ticket(key).status == "Reviewing"
 
 
 def test_skips_stay_skips(make_rig: Callable[..., LedgerRig]) -> None:

@@ -18,18 +18,18 @@ import pytest
 from connector.app import build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.domain import User
 from connector.engine.conditions import Context
 from connector.settings import Settings
 from connector.state.base import Transaction
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import NewTicket, Person, WorkflowFields
 
 ROOT = Path(__file__).resolve().parents[3]
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=CHICAGO)
-CUSTOMER = User("Pat Doe", account_id="acc-pat", email="pat@uni.example.edu")
-ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
-BOB = User("Bob", account_id="acc-bob", email="bob@example.edu")
+CUSTOMER = Person("acc-pat", "pat@uni.example.edu", "Pat Doe")
+ALICE = Person("acc-alice", "alice@example.edu", "Alice")
+BOB = Person("acc-bob", "bob@example.edu", "Bob")
 
 
 @dataclass
@@ -48,10 +48,8 @@ class Rig:
 
     def new_ticket(self, summary: str) -> str:
         with self.tracker.acting_as(ALICE):
-            issue = self.tracker.create_issue(
-                "HELP", issue_type="Service Request", summary=summary, description="",
-                fields={"customfield_10072": CUSTOMER.email})
-        return issue.key
+            return self.tracker.create(NewTicket(summary, "",
+                                                 WorkflowFields(customer=CUSTOMER.email)))
 
     def outbox(self) -> list[str]:
         return sorted(p.name for p in self.settings.outbox_dir.glob("*.eml"))
@@ -77,7 +75,7 @@ def rig(tmp_path: Path) -> Rig:
       - notify: {to: assignee, template: customer_replied}
 """)
     clock = SettableClock(MONDAY)
-    tracker = FakeTracker.from_config(config, clock=clock, users=[ALICE, BOB, CUSTOMER])
+    tracker = FakeTracker.from_config(config, clock=clock, people=[ALICE, BOB, CUSTOMER])
     settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
                         jira_url="https://jira.example.edu", _env_file=None)  # type: ignore[call-arg]
     rig = Rig(config, clock, tracker, settings)
@@ -88,17 +86,17 @@ def rig(tmp_path: Path) -> Rig:
 def test_customer_comment_fires_rule_and_staff_comment_does_not(rig: Rig) -> None:
     """A comment by the customer is `commented by customer`; the mirror keeps its time."""
     key = rig.new_ticket("Export fails")
-    rig.tracker.assign(key, BOB)
+    rig.tracker.update(key, WorkflowFields(assignee=BOB))
     rig.clock.advance(timedelta(minutes=5))
     rig.cycle()
     before = rig.outbox()
     with rig.tracker.acting_as(BOB):
-        rig.tracker.add_comment(key, "Could you send the file?", internal=False)
+        rig.tracker.add_comment(key, "Could you send the file?", public=True)
     rig.clock.advance(timedelta(minutes=5))
     rig.cycle()
     assert rig.outbox() == before                       # staff comment: no notice
     with rig.tracker.acting_as(CUSTOMER):
-        rig.tracker.add_comment(key, "Here it is.", internal=False)
+        rig.tracker.add_comment(key, "Here it is.", public=True)
     replied_at = rig.clock.now()
     rig.clock.advance(timedelta(minutes=5))
     rig.cycle()
@@ -125,15 +123,15 @@ def test_restart_finishes_recorded_work_once(rig: Rig) -> None:
     assert rig.outbox() == []
     rig.cycle()                                             # the restart
     assert len(rig.outbox()) == 1
-    assert rig.tracker.get_issue(key).components == ("Access",)
+    assert rig.tracker.ticket(key).category == "Access"
     calls = len(rig.tracker.calls)
     rig.cycle()
     assert len(rig.outbox()) == 1
-    assert "update_fields" not in rig.tracker.calls[calls:]
+    assert "update" not in rig.tracker.calls[calls:]
 
 
 def test_census_gap_is_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
-    """A ticket Jira has but the mirror lost is reported as a census gap."""
+    """A ticket the tracker has but the mirror lost is reported as a census gap."""
     rig.new_ticket("First")
     rig.clock.advance(timedelta(minutes=5))
     rig.cycle()
@@ -143,7 +141,7 @@ def test_census_gap_is_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> Non
     caplog.set_level(logging.WARNING)
     assert service.cycle.census() == (1, 0)
     service.close()
-    assert "census gap: 1 open tickets in Jira, 0 in the mirror" in caplog.text
+    assert "census gap: 1 open tickets in the tracker, 0 in the mirror" in caplog.text
 
 
 def test_census_runs_hourly_across_processes(rig: Rig) -> None:
@@ -161,7 +159,7 @@ def test_circuit_breaker_stops_a_runaway_ticket(rig: Rig, tmp_path: Path,
                                                caplog: pytest.LogCaptureFixture) -> None:
     """Past `max_actions_per_issue_per_hour`, further actions are skipped and said once."""
     key = rig.new_ticket("Noisy")
-    rig.tracker.assign(key, BOB)
+    rig.tracker.update(key, WorkflowFields(assignee=BOB))
     rig.clock.advance(timedelta(minutes=1))
     rig.cycle()
     limited = rig.config.rules.model_copy(update={
@@ -171,7 +169,7 @@ def test_circuit_breaker_stops_a_runaway_ticket(rig: Rig, tmp_path: Path,
     caplog.set_level(logging.WARNING)
     for reply in range(4):
         with rig.tracker.acting_as(CUSTOMER):
-            rig.tracker.add_comment(key, f"reply {reply}", internal=False)
+            rig.tracker.add_comment(key, f"reply {reply}", public=True)
         rig.clock.advance(timedelta(minutes=1))
         rig.cycle()
     replied = [name for name in rig.outbox() if "customer_replied" in name]
@@ -195,4 +193,4 @@ def test_a_cron_run_that_left_mail_behind_fails_after_syncing(rig: Rig) -> None:
     finally:
         service.close()
     assert any("request_submitted" in name for name in rig.outbox())  # synced and delivered
-    assert rig.tracker.get_issue(key).components == ("Access",)
+    assert rig.tracker.ticket(key).category == "Access"

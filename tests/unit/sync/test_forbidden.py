@@ -13,7 +13,7 @@ from connector.errors import AuthError, ForbiddenError, TrackerError
 from connector.tracker.fake import FakeTracker
 from tests.unit.sync.conftest import LedgerRig
 
-WRITES = ("update_fields", "assign", "transition_to", "add_comment")
+WRITES = ("update", "add_comment", "attach", "relate")
 
 
 class Refuses:
@@ -36,8 +36,9 @@ class Refuses:
 
 def test_a_forbidden_issue_fails_its_own_effect_and_the_rest_goes_on(
         make_rig: Callable[..., LedgerRig]) -> None:
-    """HELP-1's categorize is refused (403, the account fine): that row fails with Jira's
-    reason; HELP-2 is categorized and both customers are acknowledged, in the same cycle."""
+    """HELP-1's categorize is refused (403, the account fine): that row fails with the
+    tracker's reason; HELP-2 is categorized and both customers are acknowledged, in the
+    same cycle."""
     rig = make_rig()
     first, second = rig.new_ticket("Locked out"), rig.new_ticket("Export fails")
     rig.advance(timedelta(minutes=5))
@@ -49,7 +50,7 @@ def test_a_forbidden_issue_fails_its_own_effect_and_the_rest_goes_on(
     assert row.status == "failed"
     assert "HTTP 403: You do not have permission to edit issues" in row.detail
     assert rig.effects(second)["acknowledge 1:categorize"].status == "done"
-    assert rig.tracker.get_issue(second).components == ("Data export",)
+    assert rig.tracker.ticket(second).category == "Data export"
     assert len(rig.mails(first, "request_submitted")) == len(
         rig.mails(second, "request_submitted")) == 1
 

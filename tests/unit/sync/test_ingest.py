@@ -21,18 +21,18 @@ import pytest
 from connector.app import build
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.domain import Issue, User
 from connector.mail.intake.ingest import IngestReport
-from connector.mail.intake.writer import mail_label
+from connector.mail.intake.writer import mail_marker
 from connector.settings import Settings
 from connector.state.intake import IntakeStore, MailRecord
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import Person, TrackedTicket, WorkflowFields
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=CHICAGO)
-ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
+ALICE = Person("acc-alice", "alice@example.edu", "Alice")
 PAT = "pat.doe@uni.example.edu"
 
 
@@ -51,7 +51,7 @@ def mail(*, subject: str = "Cannot log in to REDCap", sender: str = f"Pat Doe <{
 
 @dataclass
 class Rig:
-    """ticketflow as `once` wires it, a Maildir to drop mail into, and the fake Jira."""
+    """ticketflow as `once` wires it, a Maildir to drop mail into, and the fake tracker."""
 
     config: Config
     clock: SettableClock
@@ -83,11 +83,11 @@ class Rig:
     def later(self, **delta: float) -> None:
         self.clock.advance(timedelta(**delta))
 
-    def issue(self, key: str) -> Issue:
-        return self.tracker.get_issue(key)
+    def issue(self, key: str) -> TrackedTicket:
+        return self.tracker.ticket(key)
 
     def keys(self) -> list[str]:
-        return sorted(self.tracker._records, key=lambda k: int(k.split("-")[1]))
+        return self.tracker.keys()
 
     def outbox(self, template: str = "") -> list[str]:
         pattern = f"*{template}*.eml" if template else "*.eml"
@@ -102,8 +102,8 @@ class Rig:
 
     def complete(self, key: str) -> None:
         with self.tracker.acting_as(ALICE):
-            self.tracker.transition_to(key, "Reviewing")
-            self.tracker.transition_to(key, "Done")
+            self.tracker.update(key, WorkflowFields(status="Reviewing"))
+            self.tracker.update(key, WorkflowFields(status="Complete"))
 
 
 def make_rig(tmp_path: Path, rules: str = "", mailbox: str = "") -> Rig:
@@ -119,7 +119,7 @@ def make_rig(tmp_path: Path, rules: str = "", mailbox: str = "") -> Rig:
     template.write_text("Subject: [{{ ticket.key }}] The customer replied\n\nSee the ticket.\n")
     config = load_config(tmp_path)
     clock = SettableClock(MONDAY)
-    tracker = FakeTracker.from_config(config, clock=clock, users=[ALICE])
+    tracker = FakeTracker.from_config(config, clock=clock, people=[ALICE])
     settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
                         maildir=tmp_path / "Maildir", jira_url="https://jira.example.edu",
                         _env_file=None)  # type: ignore[call-arg]
@@ -140,19 +140,20 @@ def rig(tmp_path: Path) -> Rig:
 
 def test_a_request_becomes_a_pending_ticket_and_is_acknowledged(rig: Rig) -> None:
     """Summary from the subject, description from the text with the sender first, the
-    customer in the mapped field, the label and property that find it again, status Pending;
-    then the rules send "request submitted" to the customer."""
+    customer, the mail's marker that finds it again, status Pending; then the rules send
+    "request submitted" to the customer."""
     rig.drop(mail(subject="RE: [EXTERNAL] Cannot log in to REDCap"))
     rig.cycle()
     (key,) = rig.keys()
     issue = rig.issue(key)
     assert issue.summary == "Cannot log in to REDCap"
     assert issue.status == "Pending"
-    assert issue.description.startswith(f"From: Pat Doe <{PAT}> (by email)\n\nHello,")
-    assert issue.custom_fields["customfield_10072"] == PAT
-    assert [label[:8] for label in issue.labels] == ["tf-mail-"]
-    assert rig.tracker.get_property(key, "ticketflow.mail")["message_id"] == (
-        "<req1.pat.doe@uni.example.edu>")
+    assert issue.text.startswith(f"From: Pat Doe <{PAT}> (by email)\n\nHello,")
+    assert issue.customer == PAT
+    origin = rig.tracker.origin(key)
+    assert origin is not None and origin.message_id == "<req1.pat.doe@uni.example.edu>"
+    assert rig.tracker.find_by_mail_marker(origin.marker) == key
+    assert origin.marker.startswith("tf-mail-")
     assert len(rig.outbox("request_submitted")) == 1
     assert len(rig.folder("Processed")) == 1
     assert list((rig.maildir / "new").iterdir()) == []
@@ -173,10 +174,9 @@ def test_attachments_are_uploaded_within_the_limit_and_big_ones_named(rig: Rig) 
     rig.drop(raw)
     rig.ingest()
     (key,) = rig.keys()
-    record = rig.tracker._records[key]
-    assert [a.filename for a in record.attachments] == ["small.csv"]
-    (note,) = record.comments
-    assert note.internal and "big.log (10.0 MB)" in note.body and "not uploaded" in note.body
+    assert rig.tracker.attachments(key) == ["small.csv"]
+    (note,) = rig.tracker.comments(key)
+    assert not note.public and "big.log (10.0 MB)" in note.body and "not uploaded" in note.body
 
 
 def test_quoted_history_is_trimmed_and_the_full_message_kept(rig: Rig) -> None:
@@ -184,9 +184,8 @@ def test_quoted_history_is_trimmed_and_the_full_message_kept(rig: Rig) -> None:
     rig.drop(mail(body="It works now.\r\n\r\nOn Mon, Support wrote:\r\n> Did you try?"))
     rig.ingest()
     (key,) = rig.keys()
-    assert rig.issue(key).description.endswith("It works now.")
-    assert [a.filename for a in rig.tracker._records[key].attachments] == [
-        "original-message.eml"]
+    assert rig.issue(key).text.endswith("It works now.")
+    assert rig.tracker.attachments(key) == ["original-message.eml"]
 
 
 def test_a_reply_by_in_reply_to_is_a_customer_comment_that_fires_rules(rig: Rig) -> None:
@@ -202,9 +201,9 @@ def test_a_reply_by_in_reply_to_is_a_customer_comment_that_fires_rules(rig: Rig)
     rig.cycle()
     assert rig.keys() == [key]
     (comment,) = rig.tracker.comments(key)
-    marker = mail_label("<reply1@uni.example.edu>")
+    marker = mail_marker("<reply1@uni.example.edu>")
     assert comment.body == f"From: Pat Doe <{PAT}> (by email, ref {marker})\n\nIt says code 17."
-    assert not comment.internal
+    assert comment.public
     assert len(rig.outbox("customer_replied")) == 1
     service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
     ticket = service.store.ticket_by_key(key)
@@ -250,8 +249,8 @@ def test_a_forged_subject_key_from_a_stranger_opens_a_linked_ticket(rig: Rig) ->
     rig.ingest()
     assert rig.keys() == ["HELP-1", "HELP-2"]
     assert rig.tracker.comments("HELP-1") == []
-    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
-    assert "names HELP-1, but was not added there" in rig.issue("HELP-2").description
+    assert rig.tracker.relations == [("HELP-2", "HELP-1")]
+    assert "names HELP-1, but was not added there" in rig.issue("HELP-2").text
 
 
 def test_a_forged_reply_header_from_a_stranger_opens_a_linked_ticket(rig: Rig) -> None:
@@ -272,7 +271,7 @@ def test_a_forged_reply_header_from_a_stranger_opens_a_linked_ticket(rig: Rig) -
     rig.ingest()
     assert rig.keys() == ["HELP-1", "HELP-2", "HELP-3"]
     assert rig.tracker.comments("HELP-1") == []
-    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates"), ("HELP-3", "HELP-1", "Relates")]
+    assert rig.tracker.relations == [("HELP-2", "HELP-1"), ("HELP-3", "HELP-1")]
     with sqlite3.connect(rig.settings.state_db) as db:
         assert "mallory@evil.example" not in IntakeStore(db).participants("HELP-1")
 
@@ -311,10 +310,10 @@ def test_a_reply_failing_dmarc_at_our_server_opens_a_marked_ticket(tmp_path: Pat
     assert rig.tracker.comments("HELP-1") == []
     new = rig.issue("HELP-2")
     assert "tf-unverified" in new.labels
-    assert new.description.splitlines()[1].startswith(
+    assert new.text.splitlines()[1].startswith(
         f"Warning: the helpdesk's mail server could not verify that this mail comes from "
         f"{PAT} (dmarc=fail)")
-    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
+    assert rig.tracker.relations == [("HELP-2", "HELP-1")]
 
 
 def test_a_reply_to_address_does_not_become_a_participant(rig: Rig) -> None:
@@ -342,7 +341,7 @@ def test_staff_may_use_a_key_and_a_customers_forward_opens_a_new_ticket(rig: Rig
     rig.ingest()
     assert rig.keys() == ["HELP-1", "HELP-2"]
     assert rig.tracker.comments("HELP-1")[0].body.startswith("From: Alice <alice@example.edu>")
-    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
+    assert rig.tracker.relations == [("HELP-2", "HELP-1")]
 
 
 def test_a_reply_within_the_window_reopens_and_after_it_opens_a_linked_ticket(rig: Rig) -> None:
@@ -366,10 +365,10 @@ def test_a_reply_within_the_window_reopens_and_after_it_opens_a_linked_ticket(ri
     rig.drop(mail(subject="Re: Cannot log in", message_id="<late@uni.example.edu>",
                   headers=("In-Reply-To: <again@uni.example.edu>",)))
     rig.cycle()
-    assert rig.issue("HELP-1").status == "Done"
+    assert rig.issue("HELP-1").status == "Complete"
     assert rig.keys() == ["HELP-1", "HELP-2"]
-    assert rig.issue("HELP-2").description.splitlines()[1].startswith("Follow-up to HELP-1")
-    assert rig.tracker.links == [("HELP-2", "HELP-1", "Relates")]
+    assert rig.issue("HELP-2").text.splitlines()[1].startswith("Follow-up to HELP-1")
+    assert rig.tracker.relations == [("HELP-2", "HELP-1")]
     assert len(rig.outbox("request_submitted")) == 2
 
 
@@ -389,8 +388,8 @@ def test_an_out_of_office_reply_is_an_internal_note_that_reopens_nothing(rig: Ri
     rig.later(minutes=5)
     rig.cycle()
     (note,) = rig.tracker.comments("HELP-1")
-    assert note.internal and note.body.startswith(f"Automatic reply from Pat Doe <{PAT}>")
-    assert rig.issue("HELP-1").status == "Done"
+    assert not note.public and note.body.startswith(f"Automatic reply from Pat Doe <{PAT}>")
+    assert rig.issue("HELP-1").status == "Complete"
     assert rig.outbox() == sent
 
 
@@ -402,8 +401,8 @@ def test_automatic_mail_opens_a_ticket_that_is_never_acknowledged(rig: Rig) -> N
     (key,) = rig.keys()
     issue = rig.issue(key)
     assert "tf-auto" in issue.labels
-    assert "customfield_10072" not in issue.custom_fields
-    assert "automatic mail: Auto-Submitted: auto-generated" in issue.description
+    assert issue.customer is None
+    assert "automatic mail: Auto-Submitted: auto-generated" in issue.text
     assert rig.outbox() == []
 
 
@@ -420,7 +419,7 @@ def test_a_bounce_notes_the_ticket_and_stops_automatic_mail_to_the_address(rig: 
     rig.cycle()
     assert rig.keys() == ["HELP-1"]
     (note,) = rig.tracker.comments("HELP-1")
-    assert note.internal
+    assert not note.public
     assert "robin.park@uni.exmaple.edu could not be delivered (permanent failure, status " \
            "5.1.1)" in note.body
     service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
@@ -452,7 +451,7 @@ def test_a_web_form_from_no_reply_is_for_the_person_in_reply_to(rig: Rig) -> Non
     rig.drop(mail(sender="Forms <noreply@forms.example.edu>",
                   headers=(f"Reply-To: Pat Doe <{PAT}>",)))
     rig.cycle()
-    assert rig.issue("HELP-1").custom_fields["customfield_10072"] == PAT
+    assert rig.issue("HELP-1").customer == PAT
     assert len(rig.outbox("request_submitted")) == 1
 
 
@@ -475,21 +474,21 @@ def test_derive_counts_a_mail_comment_as_its_senders_not_ours() -> None:
     """A comment posted by ticketflow's user for a customer's mail: `commented by customer`,
     not own; the same user's own notes stay own and staff; the mirror's last customer reply
     is the mail's."""
-    from connector.domain import Comment
     from connector.sync.derive import Vocabulary, events_from, last_customer_reply
+    from connector.tracker.values import Comment, Person, TrackedTicket
 
-    me = User("ticketflow", account_id="acc-bot")
+    me = Person("acc-bot", None, "ticketflow")
     at = MONDAY
-    mail_comment = Comment("c1", "HELP-1", at, me, "From: Pat (by email)\n\nHi")
-    note = Comment("c2", "HELP-1", at + timedelta(minutes=1), me, "bounce", internal=True)
-    issue = Issue(id="1", key="HELP-1", summary="s", status="Pending", created=at, updated=at,
-                  comments=(mail_comment, note))
-    vocabulary = Vocabulary({}, frozenset(), "acc-bot")
-    events = events_from(issue, [], vocabulary, is_new=False, comments=[mail_comment, note],
-                         customer=PAT, mail_sides={"c1": "customer"})
+    mail_comment = Comment("c1", at, me, "From: Pat (by email)\n\nHi")
+    note = Comment("c2", at + timedelta(minutes=1), me, "bounce", public=False)
+    ticket = TrackedTicket(key="HELP-1", id="1", summary="s", status="Pending", created=at,
+                           updated=at, customer=PAT, comments=(mail_comment, note))
+    vocabulary = Vocabulary(frozenset(), "acc-bot")
+    events = events_from(ticket, [], vocabulary, is_new=False, comments=[mail_comment, note],
+                         mail_sides={"c1": "customer"})
     assert [(e.by, e.own) for e in events] == [("customer", False), ("staff", True)]
-    assert last_customer_reply(issue, PAT, None, {"c1": "customer"}) == at
-    assert last_customer_reply(issue, PAT, None) is None
+    assert last_customer_reply(ticket, None, {"c1": "customer"}) == at
+    assert last_customer_reply(ticket, None) is None
 
 
 def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig) -> None:
@@ -501,19 +500,19 @@ def test_jira_unavailable_stops_the_pass_so_tickets_keep_arrival_order(rig: Rig)
     for number in (1, 2, 3):
         rig.drop(mail(subject=f"Request number {number}",
                       message_id=f"<order{number}.pat.doe@uni.example.edu>"))
-    create = rig.tracker.create_issue
+    create = rig.tracker.create
     calls = {"n": 0}
 
-    def flaky(*args: object, **kwargs: object) -> Issue:
+    def flaky(*args: object, **kwargs: object) -> str:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise NotDoneError("Jira answered 503 (simulated)")
+            raise NotDoneError("the tracker answered 503 (simulated)")
         return create(*args, **kwargs)  # type: ignore[arg-type]
 
-    rig.tracker.create_issue = flaky  # type: ignore[method-assign]
+    rig.tracker.create = flaky  # type: ignore[method-assign]
     first = rig.ingest()
     assert (first.tickets, first.deferred) == (1, 1)
-    assert "stopped early: Jira was unavailable" in first.error
+    assert "stopped early: the tracker was unavailable" in first.error
     summaries = [rig.issue(key).summary for key in list(rig.keys())]
     assert summaries == ["Request number 1"]
     rig.later(minutes=1)

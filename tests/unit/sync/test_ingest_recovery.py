@@ -1,7 +1,7 @@
 """Idempotency: one ticket or one comment per message, however often and however it is read.
 
-A crash is a BaseException raised right after a tracker write (the process dies with Jira
-changed and nothing recorded), or while moving the file; the next run resumes from the
+A crash is a BaseException raised right after a tracker write (the process dies with the
+tracker changed and nothing recorded), or while moving the file; the next run resumes from the
 milestones intake wrote, finding what the write left behind instead of repeating it.
 """
 
@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
-from connector.domain import Comment, Issue
 from connector.errors import AuthError, NotDoneError, RetriableError, TrackerError
 from connector.mail.intake.base import Destination, RawMail
 from connector.mail.intake.ingest import MAX_ATTEMPTS
 from connector.mail.intake.maildir import MaildirMailbox
 from connector.state.intake import IntakeStore
-from connector.tracker.base import Attachment
+from connector.tracker.values import Attachment, Comment, NewTicket
 
 from .test_ingest import PAT, Rig, mail, make_rig
 
@@ -38,15 +37,15 @@ class CrashingTracker:
         self.armed: dict[str, int] = {}
         fake = rig.tracker
         original_create, original_comment, original_attach = (
-            fake.create_issue, fake.add_comment, fake.attach)
+            fake.create, fake.add_comment, fake.attach)
 
-        def create_issue(project: str, **kwargs: Any) -> Issue:
-            issue = original_create(project, **kwargs)
-            self._maybe("create_issue")
-            return issue
+        def create(ticket: NewTicket) -> str:
+            key = original_create(ticket)
+            self._maybe("create")
+            return key
 
-        def add_comment(key: str, body: str, *, internal: bool) -> Comment:
-            comment = original_comment(key, body, internal=internal)
+        def add_comment(key: str, body: str, *, public: bool) -> Comment:
+            comment = original_comment(key, body, public=public)
             self._maybe("add_comment")
             return comment
 
@@ -54,7 +53,7 @@ class CrashingTracker:
             original_attach(key, attachment)
             self._maybe("attach")
 
-        fake.create_issue = create_issue  # type: ignore[method-assign,assignment]
+        fake.create = create  # type: ignore[method-assign]
         fake.add_comment = add_comment  # type: ignore[method-assign]
         fake.attach = attach  # type: ignore[method-assign]
 
@@ -110,20 +109,22 @@ def test_a_message_without_message_id_delivered_twice_is_one_ticket(rig: Rig) ->
     assert rig.keys() == ["HELP-1"]
 
 
-def test_crash_after_creating_the_issue_before_recording_it(rig: Rig) -> None:
-    """Jira has the issue, ticketflow's records do not: the label finds it; no second one."""
-    CrashingTracker(rig).arm("create_issue")
+def test_crash_after_creating_the_ticket_before_recording_it(rig: Rig) -> None:
+    """The tracker has the ticket, ticketflow's records do not: the mail's marker finds it;
+    no second one."""
+    CrashingTracker(rig).arm("create")
     rig.drop(mail())
     _crash_then_recover(rig)
     assert rig.keys() == ["HELP-1"]
-    assert rig.tracker.calls.count("create_issue") == 1
-    assert "find_by_label" in rig.tracker.calls
+    assert rig.tracker.calls.count("create") == 1
+    assert "find_by_mail_marker" in rig.tracker.calls
     record = rig.record("<req1.pat.doe@uni.example.edu>")
     assert record is not None and (record.outcome, record.issue_key) == ("ticket", "HELP-1")
 
 
 def test_crash_after_posting_the_comment_before_recording_it(rig: Rig) -> None:
-    """The comment exists in Jira, not in the records: found by its text, not posted again,
+    """The comment exists in the tracker, not in the records: found by its text, not posted
+    again,
     and still recorded as the customer's."""
     rig.drop(mail())
     rig.ingest()
@@ -149,7 +150,7 @@ def test_crash_between_two_uploads_uploads_only_the_rest(rig: Rig) -> None:
     CrashingTracker(rig).arm("attach")
     rig.drop(raw)
     _crash_then_recover(rig)
-    assert [a.filename for a in rig.tracker._records["HELP-1"].attachments] == ["a.csv", "b.csv"]
+    assert rig.tracker.attachments("HELP-1") == ["a.csv", "b.csv"]
     assert rig.keys() == ["HELP-1"]
 
 
@@ -175,7 +176,7 @@ def test_crash_after_the_commit_before_the_move(rig: Rig, monkeypatch: pytest.Mo
 
 
 class Unavailable:
-    """A tracker whose every write fails as Jira does when it is down."""
+    """A tracker whose every write fails as it does when it is down."""
 
     def __init__(self, error: Exception) -> None:
         self.error = error
@@ -184,45 +185,46 @@ class Unavailable:
         raise self.error
 
 
-def test_jira_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) -> None:
+def test_tracker_trouble_leaves_the_mail_for_later_then_quarantines_it(rig: Rig) -> None:
     """A retriable error leaves the mail in the inbox for the next pass, and does not count;
-    a refusal that repeats is quarantined after MAX_ATTEMPTS refusals with Jira's words as
-    the reason."""
-    original = rig.tracker.create_issue
-    rig.tracker.create_issue = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    a refusal that repeats is quarantined after MAX_ATTEMPTS refusals with the tracker's
+    words as the reason."""
+    original = rig.tracker.create
+    rig.tracker.create = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign]
     rig.drop(mail())
     assert rig.ingest().deferred == 1
     assert len(list((rig.maildir / "new").iterdir()) + list((rig.maildir / "cur").iterdir())) == 1
-    rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
+    rig.tracker.create = Unavailable(  # type: ignore[method-assign]
         TrackerError("HTTP 400: customfield_10072 is not on the screen", status=400))
     reports = [rig.ingest() for _ in range(MAX_ATTEMPTS)]
     assert [r.quarantined for r in reports] == [0] * (MAX_ATTEMPTS - 1) + [1]
     record = rig.record("<req1.pat.doe@uni.example.edu>")
     assert record is not None and "not on the screen" in record.reason
     assert (record.attempts, record.waits) == (MAX_ATTEMPTS, 1)
-    rig.tracker.create_issue = original  # type: ignore[method-assign]
+    rig.tracker.create = original  # type: ignore[method-assign]
     assert rig.keys() == []
 
 
 def test_two_hours_of_outage_and_refused_credentials_quarantine_nothing(rig: Rig) -> None:
-    """Jira down for two hours at the default one-minute interval (120 passes), then
+    """The tracker down for two hours at the default one-minute interval (120 passes), then
     refusing ticketflow's credentials for six more: the mail waits in the inbox the whole
-    time, counts no attempt, and becomes its ticket when Jira is back."""
+    time, counts no attempt, and becomes its ticket when the tracker is back."""
     fake = rig.tracker
-    create, find = fake.create_issue, fake.find_by_label
+    create, find = fake.create, fake.find_by_mail_marker
     rig.drop(mail())
-    fake.create_issue = fake.find_by_label = Unavailable(NotDoneError("HTTP 503"))  # type: ignore[method-assign,assignment]
+    fake.create = fake.find_by_mail_marker = Unavailable(  # type: ignore[method-assign]
+        NotDoneError("HTTP 503"))
     for _ in range(120):
         rig.later(minutes=1)
         report = rig.ingest()
         assert (report.deferred, report.quarantined) == (1, 0)
-    fake.create_issue = fake.find_by_label = Unavailable(  # type: ignore[method-assign,assignment]
-        AuthError("Jira refused the credentials (HTTP 401)", status=401))
+    fake.create = fake.find_by_mail_marker = Unavailable(  # type: ignore[method-assign]
+        AuthError("the tracker refused the credentials (HTTP 401)", status=401))
     for _ in range(6):
         rig.later(minutes=1)
         with pytest.raises(AuthError):
             rig.ingest()
-    fake.create_issue, fake.find_by_label = create, find  # type: ignore[method-assign]
+    fake.create, fake.find_by_mail_marker = create, find  # type: ignore[method-assign]
     rig.later(minutes=1)
     assert rig.ingest().tickets == 1
     record = rig.record("<req1.pat.doe@uni.example.edu>")
@@ -235,11 +237,11 @@ def _thanks(number: int) -> bytes:
                 headers=("In-Reply-To: <req1.pat.doe@uni.example.edu>",), body="Thanks!")
 
 
-@pytest.mark.parametrize("reached_jira", [False, True])
+@pytest.mark.parametrize("reached_tracker", [False, True])
 def test_a_second_thanks_whose_post_was_lost_is_its_own_comment(rig: Rig,
-                                                                reached_jira: bool) -> None:
+                                                                reached_tracker: bool) -> None:
     """Two replies that both say "Thanks!": the second's comment POST fails (dropped before
-    Jira saw it, or done by Jira with the answer lost). Resuming, intake looks for the
+    the tracker saw it, or done by the tracker with the answer lost). Resuming, intake looks for the
     second mail's own marker, not for the text, so the ticket ends with exactly two
     comments, one per mail."""
     rig.drop(mail())
@@ -248,9 +250,9 @@ def test_a_second_thanks_whose_post_was_lost_is_its_own_comment(rig: Rig,
     rig.ingest()
     original = rig.tracker.add_comment
 
-    def dropped(key: str, body: str, *, internal: bool) -> Comment:
-        if reached_jira:
-            original(key, body, internal=internal)
+    def dropped(key: str, body: str, *, public: bool) -> Comment:
+        if reached_tracker:
+            original(key, body, public=public)
         raise RetriableError("POST /issue/HELP-1/comment: cannot reach Jira (ConnectionError)")
 
     rig.tracker.add_comment = dropped  # type: ignore[method-assign]
@@ -268,7 +270,7 @@ def test_a_second_thanks_whose_post_was_lost_is_its_own_comment(rig: Rig,
 
 def test_a_crash_after_the_oversized_note_posts_it_once(rig: Rig) -> None:
     """The note naming an attachment too large to upload is fenced like a comment: a crash
-    right after Jira took it leaves one note, found again by its marker."""
+    right after the tracker took it leaves one note, found again by its marker."""
     limit = rig.config.mappings.mailbox.max_attachment_size
     raw = (f"From: Pat <{PAT}>\r\nTo: redcap_helpdesk@example.edu\r\nSubject: Big\r\n"
            "Message-ID: <big@uni.example.edu>\r\nMIME-Version: 1.0\r\n"
@@ -280,43 +282,44 @@ def test_a_crash_after_the_oversized_note_posts_it_once(rig: Rig) -> None:
     rig.drop(raw)
     _crash_then_recover(rig)
     (note,) = rig.tracker.comments("HELP-1")
-    assert note.internal and "big.log" in note.body
+    assert not note.public and "big.log" in note.body
 
 
-class SlowJira:
-    """Jira as the issue found it: a create that finishes after the client gave up (or never
-    reaches Jira), and a search that sees a new issue only `lag` after it was made (Jira
-    Cloud's search is eventually consistent)."""
+class SlowTracker:
+    """A tracker as issue 13 found Jira: a create that finishes after the client gave up (or
+    never reaches it), and a search that sees a new ticket only `lag` after it was made
+    (Jira Cloud's search is eventually consistent)."""
 
     def __init__(self, rig: Rig, *, lag: timedelta, creates: bool) -> None:
         self.rig, self.lag = rig, lag
-        self.create, self.find = rig.tracker.create_issue, rig.tracker.find_by_label
-        rig.tracker.create_issue = self.timed_out if creates else self.dropped  # type: ignore[method-assign,assignment]
-        rig.tracker.find_by_label = self.lagging  # type: ignore[method-assign]
+        self.create, self.find = rig.tracker.create, rig.tracker.find_by_mail_marker
+        rig.tracker.create = self.timed_out if creates else self.dropped  # type: ignore[method-assign]
+        rig.tracker.find_by_mail_marker = self.lagging  # type: ignore[method-assign]
 
-    def timed_out(self, project: str, **kwargs: Any) -> Issue:
-        self.create(project, **kwargs)
+    def timed_out(self, ticket: NewTicket) -> str:
+        self.create(ticket)
         raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ReadTimeout)")
 
-    def dropped(self, project: str, **kwargs: Any) -> Issue:
+    def dropped(self, ticket: NewTicket) -> str:
         raise RetriableError("POST /rest/api/3/issue: cannot reach Jira (ConnectionError)")
 
     def answers_again(self) -> None:
-        self.rig.tracker.create_issue = self.create  # type: ignore[method-assign]
+        self.rig.tracker.create = self.create  # type: ignore[method-assign]
 
-    def lagging(self, project: str, label: str) -> Issue | None:
-        found = self.find(project, label)
-        if found is None or found.created > self.rig.clock.now() - self.lag:
+    def lagging(self, marker: str) -> str | None:
+        found = self.find(marker)
+        if found is None or self.rig.tracker.ticket(found).created > (
+                self.rig.clock.now() - self.lag):
             return None
         return found
 
 
 def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> None:
-    """Jira makes the issue after the client gave up, and its search does not show it for
-    two minutes. The next pass, a minute later, looks by the mail's label, misses, and
+    """The tracker makes the ticket after the client gave up, and its search does not show
+    it for two minutes. The next pass, a minute later, looks by the mail's marker, misses, and
     waits instead of creating again (counting no attempt, and keeping the later mail
     behind it); the pass after finds the issue: one ticket, recorded as the mail's."""
-    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=True)
+    slow = SlowTracker(rig, lag=timedelta(minutes=2), creates=True)
     rig.drop(mail())
     assert rig.ingest().deferred == 1
     slow.answers_again()
@@ -332,10 +335,11 @@ def test_a_create_that_outlives_the_read_timeout_makes_one_ticket(rig: Rig) -> N
     assert record is not None and (record.issue_key, record.attempts) == ("HELP-1", 0)
 
 
-def test_a_create_that_never_reached_jira_is_made_once_the_wait_is_over(rig: Rig) -> None:
-    """The same lost answer, but the request never reached Jira: the second look-up, a pass
+def test_a_create_that_never_reached_the_tracker_is_made_once_the_wait_is_over(
+        rig: Rig) -> None:
+    """The same lost answer, but the request never reached the tracker: the second look-up, a pass
     later, still finds nothing, so the ticket is made then; nothing is lost."""
-    slow = SlowJira(rig, lag=timedelta(minutes=2), creates=False)
+    slow = SlowTracker(rig, lag=timedelta(minutes=2), creates=False)
     rig.drop(mail())
     assert rig.ingest().deferred == 1
     slow.answers_again()

@@ -28,13 +28,13 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Rig:
 
 def quarantine_by_refusals(rig: Rig) -> None:
     """Jira refuses the mail's ticket five times (a field it will not take): quarantined."""
-    original = rig.tracker.create_issue
-    rig.tracker.create_issue = Unavailable(  # type: ignore[method-assign,assignment]
+    original = rig.tracker.create
+    rig.tracker.create = Unavailable(  # type: ignore[method-assign]
         TrackerError("HTTP 400: customfield_10072 is not on the screen", status=400))
     rig.drop(mail())
     for _ in range(MAX_ATTEMPTS):
         rig.ingest()
-    rig.tracker.create_issue = original  # type: ignore[method-assign]
+    rig.tracker.create = original  # type: ignore[method-assign]
     assert len(rig.folder("Quarantine")) == 1
 
 

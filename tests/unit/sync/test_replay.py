@@ -52,7 +52,7 @@ def test_an_action_changed_while_pending_is_superseded_not_performed(
     row = rig.effects(key)["acknowledge 0:notify"]
     assert (row.status, row.detail) == ("superseded", reason)
     assert rig.mails(key) == []
-    assert rig.tracker.get_issue(key).status == "Pending"
+    assert rig.tracker.ticket(key).status == "Pending"
 
 
 def test_an_unchanged_action_is_performed_and_a_removed_rule_superseded(

@@ -8,7 +8,7 @@ import pytest
 
 from connector.errors import SkippableError
 from connector.templates.files import TemplateFiles
-from connector.templates.render import TemplateSecurityError, render, subject_with_key, trial_render
+from connector.templates.render import TemplateSecurityError, render, subject_with_tag, trial_render
 from connector.templates.variables import SAMPLE_CONTEXTS, sample_variables
 
 
@@ -78,9 +78,9 @@ def test_the_sandbox_violation_says_not_sent(tmp_path: Path) -> None:
 
 def test_subject_always_carries_the_key_and_stays_short() -> None:
     """A subject without `[KEY]` gets it; an overlong one is cut, keeping the tag."""
-    assert subject_with_key("Your request", "HELP-7") == "[HELP-7] Your request"
-    assert subject_with_key("[HELP-7] Done", "HELP-7") == "[HELP-7] Done"
-    long = subject_with_key("x" * 400, "HELP-7")
+    assert subject_with_tag("Your request", "[HELP-7]") == "[HELP-7] Your request"
+    assert subject_with_tag("[HELP-7] Done", "[HELP-7]") == "[HELP-7] Done"
+    long = subject_with_tag("x" * 400, "[HELP-7]")
     assert long.startswith("[HELP-7] ") and len(long) == 150 and long.endswith("...")
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for adapter tests: a JiraTracker against `responses`, with time that never passes."""
+"""Fixtures for adapter tests: a JiraClient against `responses`, with time that never passes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from connector.http.retry import Retrier, RetryPolicy
 from connector.settings import Settings
-from connector.tracker.base import Flavor
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
+from connector.tracker.jira.records import Flavor
 
 BASE = "https://jira.example.test"
 TOKEN = "s3cr3t-api-token"
@@ -72,11 +72,11 @@ def mocked() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def make_tracker(retrier: Retrier) -> Callable[..., JiraTracker]:
-    """`make_tracker("cloud")`: a JiraTracker with the flavor given (no serverInfo call), for a
+def make_tracker(retrier: Retrier) -> Callable[..., JiraClient]:
+    """`make_tracker("cloud")`: a JiraClient with the flavor given (no serverInfo call), for a
     Jira that answered before."""
 
-    def make(flavor: Flavor = "cloud", custom_fields: tuple[str, ...] = ()) -> JiraTracker:
+    def make(flavor: Flavor = "cloud", custom_fields: tuple[str, ...] = ()) -> JiraClient:
         settings = Settings(
             jira_url=BASE,
             jira_email="bot@example.test",

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connector.config.models import FieldMap
-from connector.domain import Issue
+from connector.config.trackers import FieldMap
 from connector.tracker.jira.fields import FieldCodec, TicketFields, slug
+from connector.tracker.jira.records import Issue
 
 CATEGORIES = ["Access", "Data export", "Other"]
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnection
 from connector.errors import AuthError, TrackerError
 from connector.http.retry import Retrier, UnreachableError
 from connector.settings import Settings
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
 
 from .conftest import BASE, TOKEN, FakeTime
 
@@ -33,7 +33,7 @@ def _unresolved() -> requests.ConnectionError:
 
 
 def _tracker(retrier: Retrier, *, answered: bool, flavor: str = "cloud",
-             known: str | None = None) -> JiraTracker:
+             known: str | None = None) -> JiraClient:
     settings = Settings(jira_url=BASE, jira_email="bot@example.test",
                         jira_token=SecretStr(TOKEN), jira_flavor=flavor, _env_file=None)  # type: ignore[arg-type]
     return connect(settings, retrier=retrier, answered=answered, known_flavor=known)  # type: ignore[arg-type]

@@ -16,11 +16,11 @@ import pytest
 import responses
 
 from connector.errors import MalformedAnswerError, RetriableError
-from connector.tracker.base import Flavor
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.records import Flavor
 
 Url = Callable[[Flavor, str], str]
-Make = Callable[..., JiraTracker]
+Make = Callable[..., JiraClient]
 Load = Callable[[str], Any]
 HTML = "<html><body><h1>Please log in</h1><form action='/sso'></form></body></html>"
 SINCE = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)

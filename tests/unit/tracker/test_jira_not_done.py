@@ -14,14 +14,14 @@ import requests
 import responses
 
 from connector.errors import NotDoneError, RetriableError
-from connector.tracker.base import Flavor
-from connector.tracker.jira.client import JiraTracker
+from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.records import Flavor
 
 Url = Callable[[Flavor, str], str]
-Make = Callable[..., JiraTracker]
+Make = Callable[..., JiraClient]
 
 
-def _create(tracker: JiraTracker) -> None:
+def _create(tracker: JiraClient) -> None:
     tracker.create_issue("HELP", issue_type="Service Request", summary="s", description="d")
 
 

@@ -1,4 +1,4 @@
-"""JiraTracker's requests and parsing, per flavor, against `responses`."""
+"""JiraClient's requests and parsing, per flavor, against `responses`."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ import responses
 from pydantic import SecretStr
 from responses import matchers
 
-from connector.domain import User
 from connector.errors import ConfigError, TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Attachment
-from connector.tracker.jira.client import JiraTracker, connect
+from connector.tracker.jira.client import JiraClient, connect
+from connector.tracker.jira.records import User
+from connector.tracker.values import Attachment
 
 Url = Callable[[str, str], str]
 Load = Callable[[str], Any]
-Make = Callable[..., JiraTracker]
+Make = Callable[..., JiraClient]
 BASE = "https://jira.example.test"
 
 
@@ -321,14 +321,14 @@ def test_issue_properties_are_sent_with_the_create(
 ) -> None:
     """Properties travel in the create request itself, so an issue never exists without them."""
     mocked.post(url("cloud", "issue"), status=201, json={"id": "10001", "key": "HELP-1"})
-    mocked.get(url("cloud", "issue/HELP-1"), json=load("issue_cloud.json"))
-    make_tracker("cloud").create_issue(
+    key = make_tracker("cloud").create_issue(
         "HELP",
         issue_type="Service Request",
         summary="s",
         description="d",
         properties={"ticketflow": {"mail": "<m@x>"}},
     )
+    assert key == "HELP-1" and len(mocked.calls) == 1  # the key is all it reads back
     sent = _body(mocked.calls[0])
     assert sent["properties"] == [{"key": "ticketflow", "value": {"mail": "<m@x>"}}]
     assert sent["fields"]["description"] == {

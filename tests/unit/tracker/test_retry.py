@@ -11,8 +11,15 @@ import requests
 import responses
 
 from connector.errors import AuthError, ForbiddenError, RetriableError, TrackerError
-from connector.http.retry import HttpStatusError, Retrier, retry_after, should_retry
-from connector.tracker.jira.client import JiraTracker
+from connector.http.retry import (
+    HttpStatusError,
+    Remote,
+    Retrier,
+    as_error,
+    retry_after,
+    should_retry,
+)
+from connector.tracker.jira.client import JiraClient
 
 ISSUE_PATH = "issue/HELP-1"
 
@@ -23,7 +30,7 @@ def _ok(load: Callable[[str], Any]) -> dict[str, Any]:
 
 def test_429_then_200_waits_what_retry_after_says(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -48,7 +55,7 @@ def test_gateway_and_unavailable_then_200(
     status: int,
     *,
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -63,7 +70,7 @@ def test_gateway_and_unavailable_then_200(
 
 def test_connection_error_then_200(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -78,7 +85,7 @@ def test_connection_error_then_200(
 
 def test_retry_after_as_http_date_is_honoured(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -93,7 +100,7 @@ def test_retry_after_as_http_date_is_honoured(
 
 def test_backoff_grows_and_never_undercuts_retry_after(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -110,7 +117,7 @@ def test_backoff_grows_and_never_undercuts_retry_after(
 
 def test_budget_exhausted_is_a_retriable_error(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -128,7 +135,7 @@ def test_budget_exhausted_is_a_retriable_error(
 
 def test_400_carries_jiras_error_messages_and_is_not_retried(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -158,7 +165,7 @@ def test_400_carries_jiras_error_messages_and_is_not_retried(
 def test_401_and_403_name_the_settings_and_never_the_token(
     status: int,
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """Refused credentials (a 401; a 403 when `GET myself` is refused too): a plain message
@@ -176,7 +183,7 @@ def test_401_and_403_name_the_settings_and_never_the_token(
 
 def test_a_403_on_one_issue_is_that_issues_refusal_not_the_credentials(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """A 403 while `GET myself` answers: the account works, this issue's permissions refuse
@@ -194,7 +201,7 @@ def test_a_403_on_one_issue_is_that_issues_refusal_not_the_credentials(
 
 def test_a_403_that_data_center_marks_as_a_failed_login_is_the_credentials(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     url: Callable[[str, str], str],
 ) -> None:
     """Data Center says a 403 is about the login (`X-Seraph-LoginReason`): credentials,
@@ -208,7 +215,7 @@ def test_a_403_that_data_center_marks_as_a_failed_login_is_the_credentials(
 
 def test_a_create_is_not_resent_after_a_gateway_timeout(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     url: Callable[[str, str], str],
 ) -> None:
@@ -224,7 +231,7 @@ def test_a_create_is_not_resent_after_a_gateway_timeout(
 
 def test_a_create_refused_with_429_is_sent_again(
     mocked: responses.RequestsMock,
-    make_tracker: Callable[..., JiraTracker],
+    make_tracker: Callable[..., JiraClient],
     fake_time: Any,
     load: Callable[[str], Any],
     url: Callable[[str, str], str],
@@ -234,11 +241,10 @@ def test_a_create_refused_with_429_is_sent_again(
     mocked.post(
         url("cloud", "issue"), status=201, json={"id": "10001", "key": "HELP-1", "self": "x"}
     )
-    mocked.get(url("cloud", ISSUE_PATH), **_ok(load))
-    issue = make_tracker("cloud").create_issue(
+    key = make_tracker("cloud").create_issue(
         "HELP", issue_type="Service Request", summary="s", description="d"
     )
-    assert issue.key == "HELP-1"
+    assert key == "HELP-1"
     assert fake_time.waits == [2.0]
     sent = json.loads(mocked.calls[1].request.body or b"{}")
     assert sent["fields"]["issuetype"] == {"name": "Service Request"}
@@ -307,3 +313,30 @@ def test_flavor_detection_refused_anonymously_asks_for_the_flavor(
     with pytest.raises(ConfigError, match="TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not "
                                           "show serverInfo without credentials"):
         detect_flavor("https://jira.example.test", retrier=retrier)
+
+
+def _answer(status: int, body: dict[str, Any]) -> HttpStatusError:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    return HttpStatusError(response)
+
+
+def test_errors_name_the_remote_the_adapter_gives_and_its_settings() -> None:
+    """The retry layer is no one tracker's: a refusal names the tracker and the settings the
+    adapter passed, and Zendesk's error body (`error`, `description`, `details`) is quoted."""
+    zendesk = Remote("Zendesk", "check TICKETFLOW_ZENDESK_EMAIL / TICKETFLOW_ZENDESK_TOKEN")
+    refused = as_error(_answer(401, {"error": "Couldn't authenticate you"}),
+                       what="GET /api/v2/users/me", remote=zendesk)
+    assert isinstance(refused, AuthError)
+    assert "Zendesk refused the credentials (HTTP 401)" in str(refused)
+    assert "TICKETFLOW_ZENDESK_TOKEN" in str(refused) and "JIRA" not in str(refused)
+    body = {"error": "RecordInvalid", "description": "Record validation errors",
+            "details": {"status": [{"description": "Status: closed prevents ticket update"}]}}
+    invalid = as_error(_answer(422, body), what="PUT /api/v2/tickets/7", remote=zendesk)
+    assert isinstance(invalid, TrackerError) and not isinstance(invalid, RetriableError)
+    assert str(invalid) == (
+        "PUT /api/v2/tickets/7: Zendesk answered HTTP 422: status: Status: closed prevents "
+        "ticket update; RecordInvalid; Record validation errors")
+    unnamed = as_error(requests.ConnectionError("reset"), what="GET x")
+    assert str(unnamed) == "GET x: cannot reach the tracker (ConnectionError)"

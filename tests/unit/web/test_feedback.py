@@ -13,18 +13,18 @@ import pytest
 
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config
-from connector.domain import User
 from connector.errors import RetriableError
 from connector.settings import Settings
 from connector.state.feedback import answer_for
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.fake import FakeTracker
+from connector.tracker.values import NewTicket, Person
 from connector.web.feedback import make_feedback_app, write_back_pending
 from connector.web.tokens import FeedbackRef, make_token
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 SECRET = "feedback-test-secret"
-ALICE = User("Alice", account_id="acc-alice", email="alice@example.edu")
+ALICE = Person("acc-alice", "alice@example.edu", "Alice")
 
 
 class Client:
@@ -57,10 +57,9 @@ def config(shipped_config: Path) -> Config:
 def world(config: Config, tmp_path: Path) -> tuple[Client, FakeTracker, SqliteStateStore,
                                                      SettableClock, str]:
     clock = SettableClock(NOW)
-    tracker = FakeTracker.from_config(config, clock=clock, users=[ALICE])
+    tracker = FakeTracker.from_config(config, clock=clock, people=[ALICE])
     with tracker.acting_as(ALICE):
-        key = tracker.create_issue("HELP", issue_type="Service Request", summary="Help",
-                                   description="").key
+        key = tracker.create(NewTicket("Help", ""))
     store = SqliteStateStore(tmp_path / "state.db")
     settings = Settings(feedback_secret=SECRET, _env_file=None)  # type: ignore[call-arg]
     app = make_feedback_app(store=store, tracker=tracker, config=config, settings=settings,
@@ -96,9 +95,9 @@ def test_an_answer_is_stored_and_written_back(world: Any) -> None:
     answer = answer_for(store, key, 1)
     assert answer is not None and (answer.score, answer.comment) == (4, "Quick <b>fix</b>")
     assert answer.written_back
-    assert tracker.get_issue(key).custom_fields["customfield_10073"] == 4
+    assert tracker.ticket(key).satisfaction == 4
     (comment,) = tracker.comments(key)
-    assert comment.internal and "4/5" in comment.body and "Quick <b>fix</b>" in comment.body
+    assert not comment.public and "4/5" in comment.body and "Quick <b>fix</b>" in comment.body
     _, _, again = client.request("GET", _link(key))
     assert "Quick &lt;b&gt;fix&lt;/b&gt;" in again and 'value="4" required\nchecked' in again
 
@@ -112,7 +111,7 @@ def test_a_second_answer_updates_rather_than_duplicates(world: Any) -> None:
     client.request("POST", _link(key), {"score": "5", "comment": "Sorted now"})
     answer = answer_for(store, key, 1)
     assert answer is not None and (answer.score, answer.answers) == (5, 2)
-    assert tracker.get_issue(key).custom_fields["customfield_10073"] == 5
+    assert tracker.ticket(key).satisfaction == 5
     first, second = tracker.comments(key)
     assert first.body.startswith("Customer feedback (resolution 1): 2/5")
     assert second.body == ("Customer feedback updated (resolution 1): 5/5 (was 2/5). "
@@ -155,7 +154,7 @@ def test_tampered_and_expired_links(world: Any) -> None:
 
 
 def test_a_tracker_failure_keeps_the_answer_for_later(world: Any) -> None:
-    """Jira down while answering: the customer still gets thanks, the answer is kept
+    """The tracker down while answering: the customer still gets thanks, the answer is kept
     unwritten, and write_back_pending delivers it later, once."""
     client, tracker, store, _, key = world
     original = tracker.add_comment
@@ -181,20 +180,20 @@ def test_only_changes_are_written_back(world: Any) -> None:
     client, tracker, store, _, key = world
     writes: list[str] = []
     jira = {"up": True}
-    update_fields, add_comment = tracker.update_fields, tracker.add_comment
+    update, add_comment = tracker.update, tracker.add_comment
 
     def field(*args: Any, **kwargs: Any) -> Any:
         if not jira["up"]:
             raise RetriableError("Jira answered 503")
         writes.append(args[0])
-        return update_fields(*args, **kwargs)
+        return update(*args, **kwargs)
 
     def comment(*args: Any, **kwargs: Any) -> Any:
         if not jira["up"]:
             raise RetriableError("Jira answered 503")
         return add_comment(*args, **kwargs)
 
-    tracker.update_fields, tracker.add_comment = field, comment  # type: ignore[method-assign]
+    tracker.update, tracker.add_comment = field, comment  # type: ignore[method-assign]
     client.request("POST", _link(key), {"score": "4", "comment": "ok"})
     client.request("POST", _link(key), {"score": "4", "comment": "ok, and quick"})
     assert writes == [key]  # the score did not change: one field write
@@ -222,9 +221,9 @@ def test_a_write_back_cut_between_field_and_comment_is_finished_later(world: Any
 
     tracker.add_comment = down  # type: ignore[method-assign]
     client.request("POST", _link(key), {"score": "5"})
-    assert tracker.get_issue(key).custom_fields["customfield_10073"] == 5
+    assert tracker.ticket(key).satisfaction == 5
     tracker.add_comment = add_comment  # type: ignore[method-assign]
-    tracker.update_fields = down  # type: ignore[method-assign]
+    tracker.update = down  # type: ignore[method-assign]
     config = load_config(Path(__file__).resolve().parents[3])
     assert write_back_pending(store, tracker, config) == 1
     assert tracker.comments(key)[-1].body == ("Customer feedback updated (resolution 1): 5/5 "

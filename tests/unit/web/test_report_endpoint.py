@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from connector.app import ticket_links
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config, shipped_dir
 from connector.domain import Ticket
-from connector.report.compose import tracker_links
+from connector.settings import embedded_settings
 from connector.state.base import Transaction
 from connector.state.sqlite import SqliteStateStore
 from connector.web.report import FRESH_SECONDS, ReportEndpoint
@@ -64,9 +65,12 @@ def state(tmp_path: Path) -> Path:
     return path
 
 
+JIRA = embedded_settings(jira_url="https://jira.example.edu")
+
+
 def _endpoint(config: Config, state: Path, ticks: Ticks) -> ReportEndpoint:
     return ReportEndpoint(config=config, state_db=state, clock=SettableClock(NOW),
-                          link=tracker_links("https://jira.example.edu"), monotonic=ticks)
+                          link=ticket_links(config, JIRA), monotonic=ticks)
 
 
 def test_the_report_page_is_served_with_a_policy_that_loads_nothing(config: Config,

@@ -16,7 +16,6 @@ from connector.mail.intake.ingest import Ingest, IngestReport
 from connector.mail.intake.rules import IntakeRules
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.fake import FakeTracker
-from connector.tracker.jira.fields import FieldCodec
 
 ROOT = Path(__file__).resolve().parents[4]
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -60,8 +59,6 @@ class Harness:
         self.clock = SettableClock(NOW)
         self.tracker = FakeTracker.from_config(config, clock=self.clock)
         self.store = SqliteStateStore(":memory:")
-        self.codec = FieldCodec(config.mappings.fields,
-                                categories=[c.name for c in config.rules.categories])
         self.rules = IntakeRules.from_config(config, mail_from=config.mappings.mailbox.address)
         self.calendar = BusinessCalendar.from_config(config.rules.calendar)
         self.mailbox = ListMailbox([])
@@ -69,8 +66,7 @@ class Harness:
     def run(self, messages: list[bytes]) -> IngestReport:
         self.mailbox = ListMailbox(messages)
         ingest = Ingest(tracker=self.tracker, store=self.store, rules=self.rules,
-                        codec=self.codec, calendar=self.calendar,
-                        open_mailbox=lambda: self.mailbox)
+                        calendar=self.calendar, open_mailbox=lambda: self.mailbox)
         return ingest(self.clock.now())
 
     def close(self) -> None:

@@ -37,9 +37,10 @@ def test_corpus_message_has_exactly_one_outcome(path: Path) -> None:
             assert entry[0]
         else:
             assert settled[1] == "processed"
-        for record in harness.tracker._records.values():
-            assert record.issue.summary
-            assert record.issue.description.startswith("From: ")
+        for number in range(1, report.tickets + 1):
+            ticket = harness.tracker.ticket(f"HELP-{number}")
+            assert ticket.summary
+            assert ticket.text.startswith("From: ")
     finally:
         harness.close()
 

@@ -14,8 +14,10 @@ from connector.mail.intake.thread import (
     id_variants,
     is_forward,
     root_keys,
-    subject_keys,
 )
+from connector.tracker.refs import ProjectKeyRefs
+
+REFS = ProjectKeyRefs("HELP", url=lambda key: key)
 
 
 @pytest.mark.parametrize(("subject", "clean"), [
@@ -52,18 +54,20 @@ def test_forwards_are_told_from_replies() -> None:
 
 def test_only_our_project_keys_count_leftmost_first() -> None:
     """`[JIRA] (ABC-1)` and `INC0001` are foreign; keys may sit anywhere, even glued on."""
-    assert subject_keys("RE: [HELP-12] and [HELP-7]", "HELP") == ["HELP-12", "HELP-7"]
-    assert subject_keys("[JIRA] (ABC-1) INC0001 about help-0012", "HELP") == ["HELP-12"]
-    assert subject_keys("Subj[HELP-5]Extra", "HELP") == ["HELP-5"]
-    assert subject_keys("WHELP-5 and HELP-55x", "HELP") == []
+    assert REFS.in_subject("RE: [HELP-12] and [HELP-7]") == ["HELP-12", "HELP-7"]
+    assert REFS.in_subject("[JIRA] (ABC-1) INC0001 about help-0012") == ["HELP-12"]
+    assert REFS.in_subject("Subj[HELP-5]Extra") == ["HELP-5"]
+    assert REFS.in_subject("WHELP-5 and HELP-55x") == []
 
 
 def test_message_id_variants_and_our_root_ids() -> None:
-    """Ids are tried as given and with a lower-cased domain; root pseudo-ids name a key."""
+    """Ids are tried as given and with a lower-cased domain; root pseudo-ids on our domain
+    name a key, when the tracker takes it for one of its own."""
     assert id_variants(["<a.B@Mail.Example.EDU>"]) == ["<a.B@Mail.Example.EDU>",
                                                        "<a.B@mail.example.edu>"]
-    ids = ["<x@y>", "<ticket.HELP-4@example.edu>", "<ticket.HELP-9@elsewhere.org>"]
-    assert root_keys(ids, project="HELP", domain="example.edu") == ["HELP-4"]
+    ids = ["<x@y>", "<ticket.HELP-4@example.edu>", "<ticket.HELP-9@elsewhere.org>",
+           "<ticket.OPS-2@example.edu>"]
+    assert root_keys(ids, refs=REFS, domain="example.edu") == ["HELP-4"]
 
 
 def _known(table: dict[str, str]) -> object:
@@ -77,7 +81,7 @@ def test_in_reply_to_wins_then_references_newest_first_then_subject() -> None:
     raw = (b"From: c@uni.example\r\nSubject: Re: [HELP-9] hi\r\nIn-Reply-To: <b@x>\r\n"
            b"References: <a@x> <r1@x>\r\n <ticket.HELP-8@example.edu>\r\n\r\nbody")
     mail = parse(raw)
-    found = find(mail, project="HELP", domain="example.edu",
+    found = find(mail, refs=REFS, domain="example.edu",
                  known=_known({"<b@x>": "HELP-1", "<r1@x>": "HELP-2", "<a@x>": "HELP-3"}))
     assert [(m.key, m.how) for m in found] == [
         ("HELP-1", "In-Reply-To"), ("HELP-2", "References"),
