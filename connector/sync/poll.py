@@ -9,7 +9,7 @@ de-duplicated by id, so a feed that repeats some (Jira's overlap window does) do
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +28,7 @@ from connector.state.base import (
     TriggerEvent,
 )
 from connector.sync.derive import MailSides, Vocabulary, events_from, to_ticket
-from connector.tracker.base import Tracker
+from connector.tracker.base import SupportsMirroredChanges, Tracker
 from connector.tracker.feed import FeedPage, TicketChanges, last_status_entry
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,21 @@ class Poller:
             self.backfill(started)
             return []
         recorded: list[Effect] = []
-        for page in self.tracker.changes(bookmark.position, now=started):
+        for page in self._changes(bookmark.position, started):
             recorded += self._page(page, ctx)
         return recorded
+
+    def _changes(self, bookmark: str, started: datetime) -> Iterator[FeedPage]:
+        """The feed since the bookmark; where the tracker can, without the tickets the mirror
+        holds as they are (recorded with their changes: nothing in them is new)."""
+        if isinstance(self.tracker, SupportsMirroredChanges):
+            return self.tracker.changes_after(bookmark, now=started, mirrored=self._mirrored)
+        return self.tracker.changes(bookmark, now=started)
+
+    def _mirrored(self, ticket_ids: Sequence[str]) -> dict[str, datetime]:
+        """The `updated` the mirror holds for these tickets."""
+        held = (self.store.ticket(ticket_id) for ticket_id in ticket_ids)
+        return {ticket.issue_id: ticket.updated for ticket in held if ticket is not None}
 
     def baseline(self) -> datetime | None:
         """When the first run took its census of open tickets (the tracker's clock): a ticket

@@ -9,7 +9,7 @@ custom statuses, groups, cursors) stays in its package under `connector/tracker/
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -26,6 +26,9 @@ from connector.tracker.values import (
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
+
+# The `updated` the mirror holds for those of these tickets (by internal id) it has.
+MirroredVersions = Callable[[Sequence[str]], Mapping[str, datetime]]
 
 class TicketRefs(Protocol):
     """How a tracker's tickets are referred to: `HELP-12` on Jira, `#4711` on Zendesk."""
@@ -143,6 +146,20 @@ class SupportsNotify(Protocol):
 
     def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
                people: Sequence[Person]) -> None: ...
+
+
+@runtime_checkable
+class SupportsMirroredChanges(Protocol):
+    """A change feed that reaches back over tickets it delivered before (Jira's overlap
+    window) and can leave out those the mirror holds as they are, unread: an idle cycle
+    then costs one request however many tickets changed a minute ago."""
+
+    def changes_after(self, bookmark: str, *, now: datetime,
+                      mirrored: MirroredVersions) -> Iterator[FeedPage]:
+        """`Tracker.changes(bookmark, now=now)`, without the tickets whose `updated` equals
+        what `mirrored` says (their changes and comments were recorded with that read); a
+        page left empty by that still carries its bookmark."""
+        ...
 
 
 @runtime_checkable

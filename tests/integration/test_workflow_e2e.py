@@ -19,6 +19,8 @@ from jira import JIRA
 from connector.cli import main
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 
+from .conftest import operator_env
+
 ROOT = Path(__file__).resolve().parents[2]
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = datetime(2026, 11, 30, 8, 30, tzinfo=CHICAGO)
@@ -61,12 +63,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
-        monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url)
-        monkeypatch.setenv("TICKETFLOW_JIRA_EMAIL", API_USER)
-        monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
-        monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
-        monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
-        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
+        operator_env(monkeypatch, sandbox, tmp_path)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         world = World(sandbox, tmp_path)
         assert world.once() == 0  # first run: backfill of an empty project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -76,12 +76,15 @@ class JiraClient:
     # -- reading ---------------------------------------------------------------------------
 
     def search_changed(
-        self, project: str, *, since: datetime, page_size: int = 100
+        self, project: str, *, since: datetime, page_size: int = 100,
+        unchanged: Callable[[list[Issue]], Collection[str]] | None = None,
     ) -> Iterator[list[Issue]]:
+        """Issues updated since an instant; those `unchanged` names get no changelog read
+        ahead (see `ChangeFeed.search`)."""
         # Epoch milliseconds: the bound means the same instant whatever the account's zone.
         millis = int(since.timestamp() * 1000)
         jql = f"project = {quoted(project)} AND updated >= {millis} ORDER BY updated ASC, key ASC"
-        return self._feed.search(jql, page_size=page_size)
+        return self._feed.search(jql, page_size=page_size, unchanged=unchanged)
 
     def search_open(
         self, project: str, *, done_statuses: Sequence[str], page_size: int = 100

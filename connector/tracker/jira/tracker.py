@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, Tracker
+from connector.tracker.base import MirroredVersions, Notes, Tracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import setup
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
@@ -75,7 +75,17 @@ class JiraTracker:
     # -- reading ---------------------------------------------------------------------------
 
     def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
-        for page in self._feed.changes(bookmark, now=now):
+        return self._remembered(self._feed.changes(bookmark, now=now))
+
+    def changes_after(self, bookmark: str, *, now: datetime,
+                      mirrored: MirroredVersions) -> Iterator[FeedPage]:
+        """The change feed without the issues the mirror holds as they are: an issue inside
+        the overlap window costs no changelog read once recorded."""
+        return self._remembered(self._feed.changes(bookmark, now=now, mirrored=mirrored))
+
+    def _remembered(self, pages: Iterator[FeedPage]) -> Iterator[FeedPage]:
+        """The pages, their tickets' ids kept (a later history read needs no lookup)."""
+        for page in pages:
             self._ids.update((t.ticket.key, t.ticket.id) for t in page.tickets)
             yield page
 

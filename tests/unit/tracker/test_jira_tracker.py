@@ -484,3 +484,16 @@ def test_missing_settings_are_config_errors_before_any_request(retrier: Retrier)
             ),
             retrier=retrier,
         )
+
+
+def test_read_ahead_fetches_nothing_for_items_that_need_nothing() -> None:
+    """Items whose key is None (the mirror holds them as they are) are never fetched and do
+    not hold their page back; a page of only such items costs no fetch at all."""
+    from connector.tracker.jira.paging import read_ahead
+
+    fetched: list[list[str]] = []
+    pages = [["a", "-b", "c"], ["-d", "-e"]]
+    out = list(read_ahead(pages, key=lambda i: None if i.startswith("-") else i,
+                          fetch=fetched.append, batch=1000))
+    assert out == pages
+    assert fetched == [["a", "c"]]
