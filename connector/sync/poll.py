@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from connector.config.loader import Config
@@ -30,6 +30,7 @@ from connector.state.base import (
 from connector.sync.derive import MailSides, Vocabulary, events_from, to_ticket
 from connector.tracker.base import SupportsMirroredChanges, Tracker
 from connector.tracker.feed import FeedPage, TicketChanges, last_status_entry
+from connector.tracker.values import Comment
 
 log = logging.getLogger(__name__)
 
@@ -174,22 +175,37 @@ class Poller:
         markers = [f"created:{t.ticket.id}" for t in tickets]
         markers += [f"comment:{c.id}" for t in tickets for c in t.comments]
         seen = self.store.seen_changes([c.id for t in tickets for c in t.changes] + markers)
+        tickets = [self._every_comment(t, seen) for t in tickets]
         sides = self._mail_sides([c.id for t in tickets for c in t.comments])
         for changed in tickets:
             tracked = changed.ticket
             fresh = [c for c in changed.changes if c.id not in seen]
-            ticket = self._ticket(changed, self.store.ticket(tracked.id), mail_sides=sides)
+            previous = self.store.ticket(tracked.id)
+            ticket = self._ticket(changed, previous, mail_sides=sides)
             is_new = f"created:{tracked.id}" not in seen
-            comments = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
+            unseen = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
+            comments = [c for c in unseen if is_new or _since(c, previous)]
             events = events_from(tracked, fresh, self.vocabulary, is_new=is_new,
                                  comments=comments, mail_sides=sides)
             transaction.tickets.append(ticket)
             transaction.processed_changes += [(c.id, tracked.id) for c in fresh]
-            transaction.processed_changes += [(f"comment:{c.id}", tracked.id) for c in comments]
+            transaction.processed_changes += [(f"comment:{c.id}", tracked.id) for c in unseen]
             if is_new:
                 transaction.processed_changes.append((f"created:{tracked.id}", tracked.id))
             planned = plan(self.config.rules.rules, ticket, events, ctx)
             transaction.effects += self.admit(planned, ctx.now)
+
+    def _every_comment(self, changed: TicketChanges, seen: set[str]) -> TicketChanges:
+        """The ticket with every comment when its read brought only the newest (Jira: 20)
+        and even the oldest of those is new: more may have come since the last poll, so all
+        are read, paged; `seen` gains those of them processed before."""
+        tracked = changed.ticket
+        brought = tracked.comments
+        if tracked.comments_complete or (brought and f"comment:{brought[0].id}" in seen):
+            return changed
+        every = tuple(self.tracker.comments(tracked.key))
+        seen |= self.store.seen_changes([f"comment:{c.id}" for c in every])
+        return replace(changed, ticket=replace(tracked, comments=every, comments_complete=True))
 
     def admit(self, planned: list[PlannedAction], now: datetime) -> list[Effect]:
         """Ledger rows for the planned actions, minus those the circuit breaker stops."""
@@ -217,6 +233,13 @@ class Poller:
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
             self.store.set_meta(f"circuit breaker {key}", now.isoformat())
+
+
+def _since(comment: Comment, previous: Ticket | None) -> bool:
+    """The comment came after the mirror's last read of its ticket (or there was none): a
+    comment from before, not processed then, is older than what ticketflow watches (it was
+    beyond the newest a read brings when the first run mirrored the ticket)."""
+    return previous is None or comment.created > previous.updated
 
 
 def _open(ticket: Ticket | None) -> bool:

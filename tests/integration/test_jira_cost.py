@@ -21,6 +21,7 @@ from .conftest import operator_env
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("UTC"))
+COMMENTS = "GET /rest/api/3/issue/{key}/comment"  # as the sandbox counts requests
 COMMENT_RULE = """
   - name: comment seen
     on: {commented: {by: anyone}}
@@ -107,3 +108,25 @@ def test_an_idle_cycle_is_one_request_with_changes_inside_the_overlap_window(
     _once(sandbox, NOON + timedelta(minutes=6))
     assert len(_comment_events(tmp_path)) == 11
     assert _once(sandbox, NOON + timedelta(minutes=7)) == 1
+
+
+def test_fifty_comments_between_two_polls_are_fifty_events(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """A Cloud search brings the 20 newest comments of an issue. Alice writes 50 between two
+    polls: the rule fires on each of the 50 (the rest are read with the comment endpoint,
+    paged), and the next poll reads no comments again."""
+    (key,) = sandbox.seed_issues(1, status="Pending", start=NOON - timedelta(hours=1))
+    _once(sandbox, NOON)                                   # backfill
+    session = _as_alice(sandbox)
+    sandbox.set_clock(NOON + timedelta(minutes=1))
+    for n in range(50):
+        _comment(sandbox, session, key, f"Update {n}")
+    _once(sandbox, NOON + timedelta(minutes=2))
+    assert sandbox.request_counts()["by_endpoint"].get(COMMENTS) == 1
+    posted = session.get(f"{sandbox.url}/rest/api/3/issue/{key}/comment",
+                         params={"maxResults": 100}, timeout=10).json()["comments"]
+    assert len(posted) == 50
+    assert _comment_events(tmp_path) == {f"comment:{c['id']}" for c in posted}
+    _once(sandbox, NOON + timedelta(minutes=8))
+    assert COMMENTS not in sandbox.request_counts()["by_endpoint"]
+    assert len(_comment_events(tmp_path)) == 50
