@@ -127,7 +127,9 @@ class JiraTracker:
         return self._me
 
     def find_person(self, identity: str) -> Person | None:
-        return self._words.person(self._client.find_user(identity))
+        """A user who may be assigned the project's issues (the assignable-user search)."""
+        return self._words.person(self._client.find_user(identity,
+                                                         assignable_in=self._words.project))
 
     # -- writing ---------------------------------------------------------------------------
 
