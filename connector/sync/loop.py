@@ -20,6 +20,7 @@ import schedule
 
 from connector import metrics
 from connector.clock import Clock
+from connector.errors import OwnershipError
 from connector.sync.cycle import Cycle
 from connector.sync.summary import CycleTally
 
@@ -95,6 +96,7 @@ class ServiceLoop:
         self.tally = tally or CycleTally()
         self.scheduler = schedule.Scheduler()
         self.extra: list[tuple[str, int, Callable[[], object]]] = []
+        self.ended_by: OwnershipError | None = None  # why the service stopped by itself
 
     def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
         """Another step on its own timer, with the same error handling."""
@@ -121,6 +123,8 @@ class ServiceLoop:
             log.warning("stopping without waiting longer for the mail server; the message in "
                         "hand may be sent again at the next start")
         log.info("service stopped")
+        if self.ended_by is not None:
+            raise self.ended_by
         return 0
 
     def _deliveries(self) -> None:
@@ -144,6 +148,10 @@ class ServiceLoop:
             return
         try:
             result = step()
+        except OwnershipError as error:  # acting on would double tickets and messages
+            self.ended_by = error
+            self.stop.set()
+            return
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
             self._failed(name, f"{type(error).__name__}: {error}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -159,6 +160,33 @@ class SupportsMirroredChanges(Protocol):
         """`Tracker.changes(bookmark, now=now)`, without the tickets whose `updated` equals
         what `mirrored` says (their changes and comments were recorded with that read); a
         page left empty by that still carries its bookmark."""
+        ...
+
+
+@dataclass(frozen=True)
+class OwnerClaim:
+    """Which ticketflow acts on a tracker: `instance` names its state (replicas of one state
+    are one owner); the rest says where it runs, for people; `heartbeat` is when it last
+    said it is alive (its host's clock)."""
+
+    instance: str
+    host: str
+    state: str
+    heartbeat: datetime
+    pid: int = 0
+
+
+@runtime_checkable
+class SupportsClaim(Protocol):
+    """A tracker that keeps an owner claim (Jira: a project property), so a second ticketflow
+    with another state refuses to act on it instead of doubling every ticket and message."""
+
+    def read_claim(self) -> OwnerClaim | None:
+        """The claim as the tracker holds it (None: unclaimed, or not one ticketflow wrote)."""
+        ...
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        """Replace the claim."""
         ...
 
 

@@ -163,9 +163,21 @@ class JiraClient:
         return [an_object(u, "user search") for u in a_list(answer, "user search")]
 
     def get_property(self, key: str, name: str) -> Any:
+        """An issue property's value, or None when it has none by that name."""
+        return self._property(f"issue/{key}/properties/{name}", f"property {name} of {key}")
+
+    def project_property(self, project: str, name: str) -> Any:
+        """A project property's value, or None when it has none by that name."""
+        return self._property(f"project/{project}/properties/{name}",
+                              f"property {name} of project {project}")
+
+    def set_project_property(self, project: str, name: str, value: Any) -> None:
+        """Set a project property (Jira asks for the project's administer permission)."""
+        self._http.put(f"project/{project}/properties/{name}", value)
+
+    def _property(self, path: str, what: str) -> Any:
         try:
-            answer = self._http.get(f"issue/{key}/properties/{name}")
-            return an_object(answer, f"property {name} of {key}").get("value")
+            return an_object(self._http.get(path), what).get("value")
         except TrackerError as error:
             if error.status == 404:
                 return None

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, cast
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import MirroredVersions, Notes, Tracker
+from connector.tracker.base import MirroredVersions, Notes, OwnerClaim, Tracker
+from connector.tracker.claim import CLAIM_PROPERTY, claim_from_json, claim_json
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import setup
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
@@ -189,6 +190,15 @@ class JiraTracker:
         """Jira's own notification mail to its users."""
         self._client.notify(key, subject=subject, text_body=text_body, html_body=html_body,
                             users=[self._words.user(p) for p in people])
+
+    def read_claim(self) -> OwnerClaim | None:
+        """The owner claim, kept in a property of the project."""
+        return claim_from_json(self._client.project_property(self._words.project,
+                                                             CLAIM_PROPERTY))
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        self._client.set_project_property(self._words.project, CLAIM_PROPERTY,
+                                          claim_json(claim))
 
     # -- setting up --------------------------------------------------------------------------
 
