@@ -41,12 +41,14 @@ from connector.tracker.base import (
     SupportsClaim,
     SupportsInstall,
     SupportsOnlineCheck,
+    SupportsWebhookRegistration,
     TicketRefs,
     Tracker,
 )
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira import tracker as jira
 from connector.web.feedback import FeedbackEndpoint, link_builder
+from connector.web.registration import registration
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,21 @@ def installer(config: Config, settings: Settings) -> SupportsInstall:
         raise UsageError(f"ticketflow cannot install the workflow into "
                          f"{tracker_kind(config).name} yet")
     return tracker
+
+
+def register_webhook(config: Config, settings: Settings, tracker: object, *, dry_run: bool,
+                     echo: Callable[[str], None] = print) -> None:
+    """`install-scheme`: the webhook to `run`'s /hooks/, when TICKETFLOW_PUBLIC_URL and
+    TICKETFLOW_WEBHOOK_SECRET say where and how it is signed (else nothing is said)."""
+    if not (settings.public_url and settings.webhook_secret):
+        return
+    hook = registration(config.mappings.tracker, public_url=settings.public_url,
+                        projects=[config.mappings.project],
+                        secret=settings.webhook_secret.get_secret_value())
+    if isinstance(tracker, SupportsWebhookRegistration):
+        tracker.register_webhook(hook, dry_run=dry_run, echo=echo)
+        return
+    echo(f"! webhook: register it by hand: {'; '.join(hook.by_hand)}")
 
 
 def open_state(settings: Settings) -> SqliteStateStore:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.values import (
@@ -187,6 +187,34 @@ class SupportsClaim(Protocol):
 
     def write_claim(self, claim: OwnerClaim) -> None:
         """Replace the claim."""
+        ...
+
+
+class WebhookCall(Protocol):
+    """A webhook to register (see connector/web/registration.py): the API call, and what an
+    administrator does by hand where the API does not allow it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+    @property
+    def by_hand(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class SupportsWebhookRegistration(Protocol):
+    """A tracker `install-scheme` can register `run`'s webhook with (or say how to)."""
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        """Register it where the API allows (once: a webhook to the same URL is kept), else
+        print the steps by hand; whether it is in place now."""
         ...
 
 

@@ -229,3 +229,36 @@ def test_validate_online_reports_a_role_user_who_cannot_be_assigned(
         '"robin.reader@example.edu" may not be assigned issues of project HELP; expected a '
         "user with the project's Assignable User permission (tickets are assigned to the "
         "people of a role)")
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_install_scheme_registers_the_webhook_on_data_center_and_says_how_on_cloud(
+    flavor: str,
+    shipped_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With TICKETFLOW_PUBLIC_URL and TICKETFLOW_WEBHOOK_SECRET, install-scheme registers the
+    admin webhook to /hooks/jira on Data Center (once: a second run finds it), signed with
+    the secret; on Cloud, where only apps may register webhooks by API, it registers nothing
+    and prints the administrator's steps, without the secret."""
+    secret = "shared-webhook-secret-0123456789"
+    with Sandbox(flavor, now=START) as sandbox:
+        _installed(sandbox, shipped_config, monkeypatch, capsys)
+        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
+        monkeypatch.setenv("TICKETFLOW_WEBHOOK_SECRET", secret)
+        runs = [_run(capsys, "install-scheme", "--config-dir", str(shipped_config))
+                for _ in range(2)]
+        hooks = list(sandbox.store.webhooks.values())
+    outs = [out for _, out, _ in runs]
+    if flavor == "datacenter":
+        assert [(h.url, h.secret) for h in hooks] == [
+            ("https://helpdesk.example.edu/hooks/jira", secret)]
+        assert "done: register webhook to https://helpdesk.example.edu/hooks/jira " \
+               "(jira:issue_created, jira:issue_updated, comment_created)" in outs[0]
+        assert "= webhook to https://helpdesk.example.edu/hooks/jira exists" in outs[1]
+    else:
+        assert hooks == []
+        assert outs[0][-5].startswith("! webhook: Jira Cloud lets only Connect and OAuth 2.0")
+        assert "    Name: ticketflow; URL: https://helpdesk.example.edu/hooks/jira" in outs[0]
+        assert not any(secret in line for line in outs[0])

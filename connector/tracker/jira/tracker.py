@@ -17,10 +17,10 @@ from urllib.parse import quote
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import MirroredVersions, Notes, OwnerClaim, Tracker
+from connector.tracker.base import MirroredVersions, Notes, OwnerClaim, Tracker, WebhookCall
 from connector.tracker.claim import CLAIM_PROPERTY, claim_from_json, claim_json
 from connector.tracker.feed import Change, FeedPage
-from connector.tracker.jira import setup
+from connector.tracker.jira import setup, webhooks
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
 from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.fields import FieldCodec
@@ -207,6 +207,11 @@ class JiraTracker:
                        wait: Callable[[float], None] = time.sleep) -> int:
         return setup.install_scheme(config, self._client, dry_run=dry_run, output=output,
                                     echo=echo, wait=wait)
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        return webhooks.register_webhook(self._client.http, self.flavor, hook,
+                                         dry_run=dry_run, echo=echo)
 
     def check_config(self, config: Config) -> str:
         return setup.validate_online(config, self._client)
