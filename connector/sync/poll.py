@@ -175,6 +175,7 @@ class Poller:
         markers = [f"created:{t.ticket.id}" for t in tickets]
         markers += [f"comment:{c.id}" for t in tickets for c in t.comments]
         seen = self.store.seen_changes([c.id for t in tickets for c in t.changes] + markers)
+        brought = {c.id for t in tickets for c in t.comments}
         tickets = [self._every_comment(t, seen) for t in tickets]
         sides = self._mail_sides([c.id for t in tickets for c in t.comments])
         for changed in tickets:
@@ -184,7 +185,7 @@ class Poller:
             ticket = self._ticket(changed, previous, mail_sides=sides)
             is_new = f"created:{tracked.id}" not in seen
             unseen = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
-            comments = [c for c in unseen if is_new or _since(c, previous)]
+            comments = [c for c in unseen if is_new or c.id in brought or _since(c, previous)]
             events = events_from(tracked, fresh, self.vocabulary, is_new=is_new,
                                  comments=comments, mail_sides=sides)
             transaction.tickets.append(ticket)
@@ -236,9 +237,9 @@ class Poller:
 
 
 def _since(comment: Comment, previous: Ticket | None) -> bool:
-    """The comment came after the mirror's last read of its ticket (or there was none): a
-    comment from before, not processed then, is older than what ticketflow watches (it was
-    beyond the newest a read brings when the first run mirrored the ticket)."""
+    """A comment read beyond the newest a read brings came after the mirror's last read of
+    its ticket (or there was none): one from before, not processed then, is older than what
+    ticketflow watches (it was beyond the newest when the first run mirrored the ticket)."""
     return previous is None or comment.created > previous.updated
 
 

@@ -112,7 +112,9 @@ class JiraFeed:
 
 class _Unchanged:
     """Which issues of each search page the mirror holds as they are (asked once a page),
-    and all it found so far."""
+    and all it found so far. Equal `updated` means unchanged because Jira stamps in
+    milliseconds and its search index lags a change by far more than that: a change made
+    after the mirror's read carries a later stamp than the one that read saw."""
 
     def __init__(self, mirrored: MirroredVersions) -> None:
         self._mirrored = mirrored
