@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     jira_flavor: Literal["auto", "cloud", "datacenter"] = Field(
         "auto", description="`auto` reads deploymentType from serverInfo."
     )
+    zendesk_url: str | None = Field(
+        None, description="Zendesk Support base URL, e.g. https://SUBDOMAIN.zendesk.com")
+    zendesk_email: str | None = Field(None, description="Zendesk agent's email (API token auth).")
+    zendesk_token: SecretStr | None = Field(
+        None, description="Zendesk API token (basic auth EMAIL/token:TOKEN).")
+    zendesk_oauth_token: SecretStr | None = Field(
+        None, description="Zendesk OAuth access token (bearer), instead of the API token.")
     state_db: Path = Field(Path("ticketflow.db"), description="SQLite state file.")
     config_dir: Path = Field(Path(), description="Folder with rules.yaml and mappings.yaml.")
     imap_url: str | None = Field(None, description="imaps://user@host:993/INBOX")
@@ -83,6 +90,11 @@ class Settings(BaseSettings):
     @classmethod
     def _jira_url(cls, value: str | None) -> str | None:
         return _url(value, variable="the Jira base URL")
+
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_url(cls, value: str | None) -> str | None:
+        return _url(value, variable="the Zendesk base URL, https://SUBDOMAIN.zendesk.com")
 
     @field_validator("public_url")
     @classmethod
@@ -162,6 +174,8 @@ def secret_values(settings: Settings) -> list[str]:
     """The secrets in play, so log output can be scrubbed of them as a last line of defence."""
     secrets = [
         settings.jira_token,
+        settings.zendesk_token,
+        settings.zendesk_oauth_token,
         settings.imap_password,
         settings.imap_oauth2_token,
         settings.smtp_password,

@@ -24,6 +24,7 @@ from connector.config.actions import Action
 from connector.config.conditions import CategoryDef, ConditionList
 from connector.config.durations import DurationField
 from connector.config.events import Event
+from connector.config.mappings_zendesk import ZendeskSection
 from connector.config.notifications import Feedback, Notifications
 from connector.config.refs import CategoryRef, RoleRef, StatusRef
 from connector.config.tagged import Strict, Tagged, registry, single_key
@@ -286,20 +287,49 @@ def _strip(value: Any) -> Any:
 
 
 class MappingsFile(Strict):
-    """`mappings.yaml`: the workflow's names as one Jira project spells them."""
+    """`mappings.yaml`: the workflow's names as one tracker spells them. On Jira: the project,
+    issue type, statuses and fields; on Zendesk: the `zendesk:` section (`project` then names
+    the help desk in ticketflow's state)."""
 
-    tracker: Literal["jira"]
+    tracker: Literal["jira", "zendesk"]
     project: Annotated[str, BeforeValidator(_strip), Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
-    issue_type: str
-    statuses: dict[StatusRef, str]
-    fields: FieldMap
+    issue_type: str = ""
+    statuses: dict[StatusRef, str] = Field(default_factory=dict)
+    fields: FieldMap | None = None
+    zendesk: ZendeskSection | None = None
     roles: dict[str, RoleDef]
     mailbox: Mailbox
 
     @property
     def keeps_satisfaction(self) -> bool:
         """Whether the tracker keeps the survey's score in a field of its own."""
-        return self.fields.satisfaction is not None
+        if self.zendesk is not None:
+            return self.zendesk.satisfaction is not None
+        return self.fields is not None and self.fields.satisfaction is not None
+
+    @property
+    def jira_fields(self) -> FieldMap:
+        """The Jira fields (validated present when the tracker is Jira)."""
+        if self.fields is None:
+            raise ValueError("mappings.yaml names no Jira fields")
+        return self.fields
+
+    @model_validator(mode="after")
+    def _one_tracker(self) -> MappingsFile:
+        if self.tracker == "zendesk":
+            if self.zendesk is None:
+                raise ValueError("tracker is zendesk but there is no `zendesk:` section; "
+                                 "expected statuses, groups and category under `zendesk:`")
+            # The workflow's statuses by their Zendesk names, as Jira's are given.
+            object.__setattr__(self, "statuses",
+                               {ours: s.label for ours, s in self.zendesk.statuses.items()})
+            return self
+        missing = [name for name, value in (("issue_type", self.issue_type),
+                                            ("statuses", self.statuses),
+                                            ("fields", self.fields)) if not value]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}; expected them for tracker: jira")
+        return self
 
     @model_validator(mode="after")
     def _distinct_jira_statuses(self) -> MappingsFile:

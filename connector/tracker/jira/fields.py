@@ -44,7 +44,8 @@ class FieldCodec:
     @classmethod
     def for_config(cls, config: Config) -> FieldCodec:
         """The codec of a loaded configuration: mappings.yaml's fields, rules.yaml's categories."""
-        return cls(config.mappings.fields, categories=[c.name for c in config.rules.categories])
+        return cls(config.mappings.jira_fields,
+                   categories=[c.name for c in config.rules.categories])
 
     def custom_field_ids(self) -> list[str]:
         """The custom fields to ask for when reading issues."""

@@ -200,7 +200,7 @@ def _fields(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Proble
     problems = []
     custom = sorted(f"{i} ({n})" for i, n in catalogue.fields.items() if i.startswith("custom"))
     for name, types in FIELD_TYPES.items():
-        target = getattr(mappings.fields, name)
+        target = getattr(mappings.jira_fields, name)
         if not isinstance(target, CustomFieldTarget):
             continue
         path = ("fields", name, "custom_field")
@@ -223,7 +223,7 @@ def _fields(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Proble
 def _components(
     mappings: MappingsFile, catalogue: Catalogue, categories: Iterable[str], at: At
 ) -> list[Problem]:
-    if not isinstance(mappings.fields.category, ComponentTarget):
+    if not isinstance(mappings.jira_fields.category, ComponentTarget):
         return []
     missing = [c for c in categories if c not in catalogue.components]
     if not missing:

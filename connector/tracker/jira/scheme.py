@@ -44,7 +44,7 @@ class Desired:
 def desired_from(rules: RulesFile, mappings: MappingsFile) -> Desired:
     """The desired state from rules.yaml's workflow and mappings.yaml's names."""
     jira = mappings.statuses
-    categorised = isinstance(mappings.fields.category, ComponentTarget)
+    categorised = isinstance(mappings.jira_fields.category, ComponentTarget)
     return Desired(
         project=mappings.project,
         issue_type=mappings.issue_type,
