@@ -256,6 +256,12 @@ def open_tracker(config: Config, settings: Settings, *, notes: Notes | None = No
                           history=history)
 
 
+def offline_refs(config: Config, settings: Settings) -> ZendeskRefs | None:
+    """The account's ticket references without asking Zendesk (for the report); None while
+    TICKETFLOW_ZENDESK_URL is unset."""
+    return ZendeskRefs(settings.zendesk_url) if settings.zendesk_url else None
+
+
 def describe(tracker: Tracker, settings: Settings) -> str:
     """`https://x.zendesk.com (Zendesk Support)`."""
     return f"{settings.zendesk_url} (Zendesk Support)"
