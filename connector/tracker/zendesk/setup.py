@@ -36,6 +36,7 @@ class Step:
     path: str
     key: str
     body: dict[str, Any]
+    where: KeyPath  # the mappings.yaml key it comes from
     # A membership names its group, which may itself be created first: resolved at apply.
     group: str | None = None
 
@@ -65,7 +66,8 @@ def survey(config: Config, client: ZendeskClient, document: Document) -> Survey:
                                   ids.STATUSES, "custom_status", {
                                       "status_category": status.category,
                                       "agent_label": status.label,
-                                      "end_user_label": status.label, "active": True}))
+                                      "end_user_label": status.label, "active": True},
+                                  ("zendesk", "statuses", ours)))
         elif found.categories.get(ident) != status.category:
             out.problems.append(at(("zendesk", "statuses", ours, "category"), (
                 f'the custom status "{status.label}" is in category '
@@ -85,7 +87,8 @@ def _groups(config: Config, client: ZendeskClient, found: ids.Catalogue, out: Su
     for role, name in section.groups.items():
         group = found.group_id(name)
         if group is None:
-            out.steps.append(Step(f'group "{name}"', ids.GROUPS, "group", {"name": name}))
+            out.steps.append(Step(f'group "{name}"', ids.GROUPS, "group", {"name": name},
+                                  ("zendesk", "groups", role)))
         else:
             out.present.append(f'group "{name}"')
         users = config.mappings.roles[role].users if role in config.mappings.roles else []
@@ -100,7 +103,8 @@ def _groups(config: Config, client: ZendeskClient, found: ids.Catalogue, out: Su
                 user_id = str(an_id(user["id"]))
             if group is None or (user_id, group) not in members:
                 out.steps.append(Step(f'{email} joins group "{name}"', MEMBERSHIPS,
-                                      "group_membership", {"user_id": int(user_id)}, group=name))
+                                      "group_membership", {"user_id": int(user_id)},
+                                      ("roles", role, "users", index), group=name))
 
 
 def _memberships(client: ZendeskClient) -> set[tuple[str, str]]:
@@ -123,7 +127,8 @@ def _fields(config: Config, found: ids.Catalogue, out: Survey,
                                       "type": "tagger", "title": title,
                                       "custom_field_options": [
                                           {"name": name, "value": tag}
-                                          for tag, name in wanted.items()]}))
+                                          for tag, name in wanted.items()]},
+                                  ("zendesk", "category", "drop_down")))
         elif current.type != "tagger" or set(wanted) - set(current.options):
             missing = sorted(set(wanted) - set(current.options))
             out.problems.append(at(("zendesk", "category", "drop_down"), (
@@ -138,7 +143,7 @@ def _fields(config: Config, found: ids.Catalogue, out: Survey,
         current = found.field(title)
         if current is None:
             out.steps.append(Step(f'number field "{title}"', ids.FIELDS, "ticket_field",
-                                  {"type": "integer", "title": title}))
+                                  {"type": "integer", "title": title}, ("zendesk", "satisfaction")))
         elif current.type not in ("integer", "decimal"):
             out.problems.append(at(("zendesk", "satisfaction"), (
                 f'the field "{title}" is a {current.type} field; expected a number field '
@@ -191,7 +196,7 @@ def validate_online(config: Config, client: ZendeskClient) -> str:
     document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
     found = survey(config, client, document)
     problems = [str(p) for p in found.problems]
-    problems += [str(problem_at(document, _where(step), f"{step.text} is missing in Zendesk; "
+    problems += [str(problem_at(document, step.where, f"{step.text} is missing in Zendesk; "
                                 "expected it (`ticketflow install-scheme` creates it)"))
                  for step in found.steps]
     if problems:
@@ -199,12 +204,3 @@ def validate_online(config: Config, client: ZendeskClient) -> str:
     return (f"ok: online (Zendesk): {len(found.present)} statuses, groups and fields, and "
             f"{sum(len(r.users) for r in config.mappings.roles.values())} agents found")
 
-
-def _where(step: Step) -> KeyPath:
-    """The mappings.yaml key a missing item comes from."""
-    if step.key == "custom_status":
-        return ("zendesk", "statuses")
-    if step.key in ("group", "group_membership"):
-        return ("zendesk", "groups")
-    return ("zendesk", "category") if step.body.get("type") == "tagger" else (
-        "zendesk", "satisfaction")
