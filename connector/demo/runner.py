@@ -166,7 +166,8 @@ def _act(step: Step, stage: Stage) -> None:
     engineer = connect_tracker(stage.config, demo_settings(stage.output, stage.sandbox,
                                                            stage.config, user=who))
     engineer.update(key, WorkflowFields(status=step.status))
-    status = stage.config.mappings.statuses.get(step.status, step.status)
+    mapped = stage.config.mappings.section.statuses.get(step.status)
+    status = getattr(mapped, "agent_label", mapped) or step.status  # Zendesk's, Jira's name
     stage.timeline.add(shown, f"{who.partition('@')[0]} moves it to {status} ({step.why})")
 
 

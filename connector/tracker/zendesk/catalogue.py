@@ -22,11 +22,12 @@ GROUPS = "/api/v2/groups.json"
 
 @dataclass(frozen=True)
 class FieldInfo:
-    """A custom ticket field: its id, type and (drop-downs) option tag -> option name."""
+    """A custom ticket field: its id, title, type and (drop-downs) option tag -> option name."""
 
     id: str
     type: str
     options: dict[str, str] = field(default_factory=dict)
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Catalogue:
 
     statuses: dict[str, str]                  # custom status id -> agent label
     categories: dict[str, str]                # custom status id -> status category
-    fields: dict[str, FieldInfo]              # lower-case title -> the field
+    fields: dict[str, FieldInfo]              # field id -> the field
     groups: dict[str, str]                    # group id -> name
 
     def status_id(self, label: str) -> str | None:
@@ -46,21 +47,21 @@ class Catalogue:
         wanted = name.lower()
         return next((i for i, group in self.groups.items() if group.lower() == wanted), None)
 
-    def field(self, title: str) -> FieldInfo | None:
-        return self.fields.get(title.lower())
+    def field(self, ident: str) -> FieldInfo | None:
+        return self.fields.get(ident)
 
     def to_json(self) -> str:
         return json.dumps({"statuses": self.statuses, "categories": self.categories,
                            "groups": self.groups,
-                           "fields": {t: [f.id, f.type, f.options]
-                                      for t, f in self.fields.items()}})
+                           "fields": {i: [f.type, f.options, f.title]
+                                      for i, f in self.fields.items()}})
 
     @classmethod
     def from_json(cls, text: str) -> Catalogue:
         raw = json.loads(text)
-        return cls(dict(raw["statuses"]), dict(raw["categories"]), {
-            t: FieldInfo(str(i), str(k), dict(o)) for t, (i, k, o) in raw["fields"].items()},
-            dict(raw["groups"]))
+        fields = {i: FieldInfo(str(i), str(k), dict(o), str(t))
+                  for i, (k, o, t) in raw["fields"].items()}
+        return cls(dict(raw["statuses"]), dict(raw["categories"]), fields, dict(raw["groups"]))
 
 
 def read(client: ZendeskClient) -> Catalogue:
@@ -73,7 +74,8 @@ def read(client: ZendeskClient) -> Catalogue:
             categories[ident] = str(status["status_category"])
     with reading("ticket fields"):
         for item in client.listing(FIELDS, "ticket_fields"):
-            fields[str(item["title"]).lower()] = _field(item)
+            found = _field(item)
+            fields[found.id] = found
     with reading("groups"):
         for group in client.listing(GROUPS, "groups"):
             groups[str(an_id(group["id"]))] = str(group["name"])
@@ -83,7 +85,7 @@ def read(client: ZendeskClient) -> Catalogue:
 def _field(item: Mapping[str, Any]) -> FieldInfo:
     options = {str(o["value"]): str(o["name"])
                for o in item.get("custom_field_options") or [] if isinstance(o, Mapping)}
-    return FieldInfo(str(an_id(item["id"])), str(item["type"]), options)
+    return FieldInfo(str(an_id(item["id"])), str(item["type"]), options, str(item["title"]))
 
 
 class CatalogueCache:

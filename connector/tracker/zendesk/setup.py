@@ -15,17 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.config.loader import MAPPINGS_FILE, Config
-from connector.config.mappings_zendesk import DropDownCategory, tag_of
 from connector.config.problems import Problem, problem_at
 from connector.config.source import Document, KeyPath, load_document
+from connector.config.trackers import TagTarget
 from connector.errors import ConfigError
 from connector.tracker.zendesk import catalogue as ids
 from connector.tracker.zendesk.client import ZendeskClient
 from connector.tracker.zendesk.shapes import an_id, reading
+from connector.tracker.zendesk.translate import tag_of
 
 log = logging.getLogger(__name__)
 Json = Mapping[str, Any]
 MEMBERSHIPS = "/api/v2/group_memberships.json"
+# The titles of the fields install-scheme creates (mappings.yaml then names them by id).
+CATEGORY_TITLE = "Request category"
+SATISFACTION_TITLE = "Satisfaction score"
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Step:
     where: KeyPath  # the mappings.yaml key it comes from
     # A membership names its group, which may itself be created first: resolved at apply.
     group: str | None = None
+    # A field mappings.yaml names by this id: made with another, it must be written there.
+    field_id: str | None = None
 
 
 @dataclass
@@ -60,20 +66,21 @@ def survey(config: Config, client: ZendeskClient, document: Document) -> Survey:
         return problem_at(document, path, text)
 
     for ours, status in section.statuses.items():
-        ident = found.status_id(status.label)
+        label = status.agent_label
+        ident = found.status_id(label)
         if ident is None:
-            out.steps.append(Step(f'custom status "{status.label}" ({status.category})',
+            out.steps.append(Step(f'custom status "{label}" ({status.category})',
                                   ids.STATUSES, "custom_status", {
                                       "status_category": status.category,
-                                      "agent_label": status.label,
-                                      "end_user_label": status.label, "active": True},
+                                      "agent_label": label, "end_user_label": label,
+                                      "active": True},
                                   ("zendesk", "statuses", ours)))
         elif found.categories.get(ident) != status.category:
             out.problems.append(at(("zendesk", "statuses", ours, "category"), (
-                f'the custom status "{status.label}" is in category '
+                f'the custom status "{label}" is in category '
                 f"{found.categories.get(ident)} in Zendesk; expected {status.category}")))
         else:
-            out.present.append(f'custom status "{status.label}"')
+            out.present.append(f'custom status "{label}"')
     _groups(config, client, found, out, at)
     _fields(config, found, out, at)
     return out
@@ -84,18 +91,18 @@ def _groups(config: Config, client: ZendeskClient, found: ids.Catalogue, out: Su
     section = config.mappings.zendesk
     assert section is not None
     members = _memberships(client)
-    for role, name in section.groups.items():
+    for role, spec in section.roles.items():
+        name = spec.group
         group = found.group_id(name)
         if group is None:
             out.steps.append(Step(f'group "{name}"', ids.GROUPS, "group", {"name": name},
-                                  ("zendesk", "groups", role)))
+                                  ("zendesk", "roles", role, "group")))
         else:
             out.present.append(f'group "{name}"')
-        users = config.mappings.roles[role].users if role in config.mappings.roles else []
-        for index, email in enumerate(users):
+        for index, email in enumerate(spec.users):
             user = client.user_by_email(email)
             if user is None or user.get("role") not in ("agent", "admin"):
-                out.problems.append(at(("roles", role, "users", index), (
+                out.problems.append(at(("zendesk", "roles", role, "users", index), (
                     f"{email} is {'no user' if user is None else 'not an agent'} in Zendesk; "
                     "expected an agent (only agents can be assigned tickets)")))
                 continue
@@ -104,7 +111,7 @@ def _groups(config: Config, client: ZendeskClient, found: ids.Catalogue, out: Su
             if group is None or (user_id, group) not in members:
                 out.steps.append(Step(f'{email} joins group "{name}"', MEMBERSHIPS,
                                       "group_membership", {"user_id": int(user_id)},
-                                      ("roles", role, "users", index), group=name))
+                                      ("zendesk", "roles", role, "users", index), group=name))
 
 
 def _memberships(client: ZendeskClient) -> set[tuple[str, str]]:
@@ -117,39 +124,45 @@ def _fields(config: Config, found: ids.Catalogue, out: Survey,
             at: Callable[[KeyPath, str], Problem]) -> None:
     section = config.mappings.zendesk
     assert section is not None
-    if isinstance(section.category, DropDownCategory):
-        title = section.category.drop_down
+    category = section.fields.category
+    if not isinstance(category, TagTarget):
+        where: KeyPath = ("zendesk", "fields", "category", "custom_field")
+        ident = str(category.custom_field)
         wanted = {tag_of(c.name): c.name for c in config.rules.categories}
-        current = found.field(title)
+        current = found.field(ident)
         if current is None:
-            out.steps.append(Step(f'drop-down field "{title}" ({len(wanted)} options)',
-                                  ids.FIELDS, "ticket_field", {
-                                      "type": "tagger", "title": title,
-                                      "custom_field_options": [
-                                          {"name": name, "value": tag}
-                                          for tag, name in wanted.items()]},
-                                  ("zendesk", "category", "drop_down")))
-        elif current.type != "tagger" or set(wanted) - set(current.options):
-            missing = sorted(set(wanted) - set(current.options))
-            out.problems.append(at(("zendesk", "category", "drop_down"), (
-                f'the field "{title}" is a {current.type} field'
-                + (f" without the options {', '.join(missing)}" if missing else "")
-                + "; expected a drop-down with one option per category, tagged "
-                + ", ".join(sorted(wanted)))))
+            out.steps.append(Step(
+                f'drop-down field "{CATEGORY_TITLE}" ({len(wanted)} options)', ids.FIELDS,
+                "ticket_field", {"type": "tagger", "title": CATEGORY_TITLE,
+                                 "custom_field_options": [{"name": name, "value": tag}
+                                                          for tag, name in wanted.items()]},
+                where, field_id=ident))
         else:
-            out.present.append(f'drop-down field "{title}"')
-    if section.satisfaction:
-        title = section.satisfaction
-        current = found.field(title)
+            names = {n.lower() for n in current.options.values()}
+            missing = [n for t, n in wanted.items()
+                       if t not in current.options and n.lower() not in names]
+            if current.type != "tagger" or missing:
+                out.problems.append(at(where, (
+                    f'the field {ident} ("{current.title}") is a {current.type} field'
+                    + (f" without an option for {', '.join(missing)}" if missing else "")
+                    + "; expected a drop-down with an option for each category of rules.yaml")))
+            else:
+                out.present.append(f'drop-down field "{current.title}"')
+    if section.fields.satisfaction is not None:
+        where = ("zendesk", "fields", "satisfaction", "custom_field")
+        ident = str(section.fields.satisfaction.custom_field)
+        current = found.field(ident)
         if current is None:
-            out.steps.append(Step(f'number field "{title}"', ids.FIELDS, "ticket_field",
-                                  {"type": "integer", "title": title}, ("zendesk", "satisfaction")))
+            out.steps.append(Step(f'number field "{SATISFACTION_TITLE}"', ids.FIELDS,
+                                  "ticket_field", {"type": "integer",
+                                                   "title": SATISFACTION_TITLE},
+                                  where, field_id=ident))
         elif current.type not in ("integer", "decimal"):
-            out.problems.append(at(("zendesk", "satisfaction"), (
-                f'the field "{title}" is a {current.type} field; expected a number field '
-                "for the survey's score")))
+            out.problems.append(at(where, (
+                f'the field {ident} ("{current.title}") is a {current.type} field; expected '
+                "a number field for the survey's score")))
         else:
-            out.present.append(f'number field "{title}"')
+            out.present.append(f'number field "{current.title}"')
 
 
 def install_scheme(config: Config, client: ZendeskClient, *, dry_run: bool,
@@ -175,6 +188,7 @@ def install_scheme(config: Config, client: ZendeskClient, *, dry_run: bool,
         echo(f"install-scheme: dry run; {len(found.steps)} change(s) planned, none made")
         return 0
     groups: dict[str, str] = {}
+    renamed: list[str] = []
     for step in found.steps:
         body = dict(step.body)
         if step.group is not None:
@@ -185,8 +199,15 @@ def install_scheme(config: Config, client: ZendeskClient, *, dry_run: bool,
         if step.key == "group":
             groups = {}  # read again when a membership needs it
         log.info("created %s", step.text, extra={"id": made.get("id")})
-        echo(f"  made    {step.text}")
+        echo(f"  made    {step.text} (id {made.get('id')})")
+        if step.field_id is not None and str(made.get("id")) != step.field_id:
+            renamed.append(f"{'.'.join(map(str, step.where))}: {made.get('id')} (the field "
+                           f"just made; mappings.yaml says {step.field_id})")
     echo(f"install-scheme: {len(found.steps)} change(s) made")
+    if renamed:
+        echo("install-scheme: write the new fields' ids into mappings.yaml, then run it "
+             "again: " + "; ".join(renamed))
+        return 1
     return 0
 
 

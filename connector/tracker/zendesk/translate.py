@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connector.config.mappings_zendesk import DropDownCategory, ZendeskSection, tag_of
+from connector.config.trackers import TagTarget, ZendeskSection
 from connector.errors import ConfigError, NoTransitionError
 from connector.tracker.feed import Change, ChangeItem, field_change
 from connector.tracker.values import Comment, Person, TrackedTicket, WorkflowFields
@@ -21,9 +21,16 @@ if TYPE_CHECKING:
 Json = Mapping[str, Any]
 
 
+def tag_of(name: str) -> str:
+    """The tag Zendesk keeps for a drop-down option or a tag prefix: lower case, no spaces."""
+    return "_".join(name.lower().split())
+
+
 @dataclass(frozen=True)
 class Workflow:
-    """What the adapter must know of rules.yaml: statuses, moves, tiers, categories."""
+    """What the adapter must know of rules.yaml and the `zendesk:` section: statuses, moves,
+    tiers, categories. (mappings.yaml is checked on loading: the Done statuses are the solved
+    ones, one custom status per workflow status, one group per role.)"""
 
     section: ZendeskSection
     initial: str
@@ -38,26 +45,28 @@ class Workflow:
         if section is None:
             raise ConfigError(["mappings.yaml: zendesk: missing; expected the Zendesk names"])
         rules = config.rules
-        tiers = {t.tier: section.groups[t.role] for t in rules.tiers if t.role in section.groups}
-        workflow = cls(section, rules.workflow.initial, rules.workflow.done_statuses,
-                       tuple((t.name or t.to, t.from_, t.to) for t in rules.workflow.transitions),
-                       tiers, tuple(c.name for c in rules.categories))
-        workflow.check()
-        return workflow
+        tiers = {t.tier: section.roles[t.role].group for t in rules.tiers
+                 if t.role in section.roles}
+        return cls(section, rules.workflow.initial, rules.workflow.done_statuses,
+                   tuple((t.name or t.to, t.from_, t.to) for t in rules.workflow.transitions),
+                   tiers, tuple(c.name for c in rules.categories))
 
-    def check(self) -> None:
-        """Done statuses are Zendesk's solved ones and no others: the open count and Zendesk's
-        own closing of solved tickets rely on it."""
-        wrong = [f"{name} ({s.category})" for name, s in self.section.statuses.items()
-                 if (s.category == "solved") != (name in self.done)]
-        if wrong:
-            raise ConfigError([f"mappings.yaml: zendesk.statuses: {', '.join(wrong)}: expected "
-                               "category solved for the workflow's Done statuses and only "
-                               "for them"])
+    def label(self, status: str) -> str:
+        """The custom status's agent label a workflow status maps to (itself if unmapped)."""
+        mapped = self.section.statuses.get(status)
+        return mapped.agent_label if mapped else status
 
     def tag_prefix(self) -> str | None:
-        category = self.section.category
-        return None if isinstance(category, DropDownCategory) else category.tag_prefix
+        category = self.section.fields.category
+        return category.tag_prefix if isinstance(category, TagTarget) else None
+
+    def category_field(self) -> str | None:
+        category = self.section.fields.category
+        return None if isinstance(category, TagTarget) else str(category.custom_field)
+
+    def satisfaction_field(self) -> str | None:
+        target = self.section.fields.satisfaction
+        return str(target.custom_field) if target is not None else None
 
 
 class Words:
@@ -90,7 +99,7 @@ class Words:
             return ""
         label = self._with_refresh(lambda c: c.statuses.get(status_id)) or status_id
         ours = next((name for name, s in self.workflow.section.statuses.items()
-                     if s.label.lower() == str(label).lower()), None)
+                     if s.agent_label.lower() == str(label).lower()), None)
         return ours or str(label)
 
     def tier(self, group_id: str | None) -> int | None:
@@ -106,14 +115,26 @@ class Words:
             tags = {str(t) for t in raw.get("tags") or []}
             return next((c for c in self.workflow.categories if prefix + tag_of(c) in tags),
                         None)
-        value = self._custom(raw, self._category_field_id())
+        value = self._custom(raw, self.workflow.category_field())
         return self._category_named(str(value)) if value else None
 
     def _category_named(self, tag: str) -> str | None:
-        return next((c for c in self.workflow.categories if tag_of(c) == tag), tag)
+        """The workflow category a drop-down option's tag stands for: the option named like
+        it (an admin's own drop-down), or the tag install-scheme gives it."""
+        info = self._with_refresh(lambda c: c.field(self.workflow.category_field() or ""))
+        name = (info.options.get(tag) if info else None) or ""
+        return next((c for c in self.workflow.categories
+                     if c.lower() == name.lower() or tag_of(c) == tag), tag)
+
+    def _category_tag(self, category: str) -> str:
+        """The option tag to write for a workflow category (see `_category_named`)."""
+        info = self._with_refresh(lambda c: c.field(self.workflow.category_field() or ""))
+        options = info.options if info else {}
+        return next((tag for tag, name in options.items() if name.lower() == category.lower()),
+                    tag_of(category))
 
     def satisfaction(self, raw: Json) -> int | None:
-        ident = self._satisfaction_field_id()
+        ident = self.workflow.satisfaction_field()
         value = self._custom(raw, ident) if ident else None
         return int(value) if value not in (None, "") else None
 
@@ -193,11 +214,11 @@ class Words:
         return [] if old == new else [field_change("category", old, new)]
 
     def _custom_items(self, field_id: str, before: Any, after: Any) -> list[ChangeItem]:
-        if field_id == self._category_field_id():
+        if field_id == self.workflow.category_field():
             old = self._category_named(str(before)) if before else None
             new = self._category_named(str(after)) if after else None
             return [field_change("category", old, new)]
-        if field_id == self._satisfaction_field_id():
+        if field_id == self.workflow.satisfaction_field():
             return [field_change("satisfaction", _text(before), _text(after))]
         return []
 
@@ -208,8 +229,7 @@ class Words:
     # -- writing ---------------------------------------------------------------------------
 
     def status_id(self, status: str) -> str:
-        mapped = self.workflow.section.statuses.get(status)
-        label = mapped.label if mapped else status
+        label = self.workflow.label(status)
         found = self._with_refresh(lambda c: c.status_id(label))
         if found is None:
             raise NoTransitionError(f'Zendesk has no custom status "{label}" (for the workflow '
@@ -241,7 +261,7 @@ class Words:
                 else None
         if "category" in given:
             self._category_value(given["category"], current, out, custom)
-        if "satisfaction" in given and (ident := self._satisfaction_field_id()):
+        if "satisfaction" in given and (ident := self.workflow.satisfaction_field()):
             custom.append({"id": int(ident), "value": given["satisfaction"]})
         if custom:
             out["custom_fields"] = custom
@@ -251,24 +271,12 @@ class Words:
                         out: dict[str, Any], custom: list[dict[str, Any]]) -> None:
         prefix = self.workflow.tag_prefix()
         if prefix is None:
-            custom.append({"id": int(self._category_field_id() or 0),
-                           "value": tag_of(category) if category else None})
+            custom.append({"id": int(self.workflow.category_field() or 0),
+                           "value": self._category_tag(category) if category else None})
             return
         ours = {prefix + tag_of(c) for c in self.workflow.categories}
         kept = [t for t in (current or {}).get("tags") or [] if t not in ours]
         out["tags"] = kept + ([prefix + tag_of(category)] if category else [])
-
-    def _category_field_id(self) -> str | None:
-        category = self.workflow.section.category
-        if not isinstance(category, DropDownCategory):
-            return None
-        found = self._with_refresh(lambda c: c.field(category.drop_down))
-        return found.id if found else None
-
-    def _satisfaction_field_id(self) -> str | None:
-        title = self.workflow.section.satisfaction
-        found = self._with_refresh(lambda c: c.field(title)) if title else None
-        return found.id if found else None
 
     @staticmethod
     def _custom(raw: Json, field_id: str | None) -> Any:

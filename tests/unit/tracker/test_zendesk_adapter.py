@@ -71,7 +71,7 @@ def test_the_api_token_is_basic_auth_and_oauth_a_bearer(
     make().myself()
     sent = catalogue.calls[-1].request.headers["Authorization"]
     assert sent == "Basic " + base64.b64encode(f"bot@acme.test/token:{TOKEN}".encode()).decode()
-    make(zendesk_oauth_token=SecretStr("oauth-xyz")).myself()
+    make(zendesk_oauth_token=SecretStr("oauth-xyz"), zendesk_token=None).myself()
     assert catalogue.calls[-1].request.headers["Authorization"] == "Bearer oauth-xyz"
 
 
