@@ -3,6 +3,7 @@ also while the changed tickets are still inside the feed's overlap window, cycle
 cost per changed ticket, beside a naive poller.
 
 Run:  .venv/bin/python bench/steady_state.py [--quick] [--issues N] [--changed K]
+      [--tracker zendesk]   (Zendesk: see bench/zendesk_steady.py)
 """
 
 from __future__ import annotations
@@ -74,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 tickets instead of 5,000")
     parser.add_argument("--issues", type=int)
     parser.add_argument("--changed", type=int, default=100)
+    parser.add_argument("--tracker", choices=("jira", "zendesk"), default="jira")
     args = parser.parse_args(argv)
     issues = args.issues or (1_000 if args.quick else 5_000)
+    if args.tracker == "zendesk":
+        import zendesk_steady  # only for this tracker
+
+        zendesk_steady.report(zendesk_steady.run(issues, args.changed, NOW), args.quick)
+        return 0
     sandbox = SandboxProcess()
     clock = SettableClock(NOW)
     try:

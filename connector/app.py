@@ -47,6 +47,7 @@ from connector.tracker.base import (
 )
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira import tracker as jira
+from connector.tracker.zendesk import tracker as zendesk
 from connector.web.feedback import FeedbackEndpoint, link_builder
 from connector.web.registration import registration
 
@@ -69,12 +70,19 @@ def _open_jira(config: Config, settings: Settings, notes: Notes | None,
     return jira.open_tracker(config, settings, notes=notes, retrier=retrier)
 
 
-# mappings.yaml `tracker:` -> its adapter. Zendesk joins here with connector/tracker/zendesk/.
+def _open_zendesk(config: Config, settings: Settings, notes: Notes | None,
+                  retrier: Retrier | None) -> Tracker:
+    return zendesk.open_tracker(config, settings, notes=notes, retrier=retrier)
+
+
+# mappings.yaml `tracker:` -> its adapter.
 TRACKERS: dict[str, TrackerKind] = {
     "jira": TrackerKind("Jira", "TICKETFLOW_JIRA_URL", lambda s: s.jira_url, _open_jira,
                         jira.describe, jira.offline_refs),
+    "zendesk": TrackerKind("Zendesk", "TICKETFLOW_ZENDESK_URL", lambda s: s.zendesk_url,
+                           _open_zendesk, zendesk.describe, zendesk.offline_refs),
 }
-PLANNED = {"zendesk": "Zendesk"}  # trackers mappings.yaml may name whose adapter is to come
+PLANNED: dict[str, str] = {}  # trackers mappings.yaml may name whose adapter is to come
 
 
 def tracker_kind(config: Config) -> TrackerKind:
