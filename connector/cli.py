@@ -1,6 +1,7 @@
 """The `ticketflow` command line: parses options, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 another replica
+holds the state's lease (nothing more was done here).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING
 
 from connector import __version__
 from connector.commands import COMMANDS
-from connector.errors import ConfigError, TicketflowError, UsageError
+from connector.errors import ConfigError, LeaseLostError, TicketflowError, UsageError
 
 if TYPE_CHECKING:
     from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_STANDBY = 0, 1, 2, 3
 
 
 def _parse_now(text: str) -> datetime:
@@ -79,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options(for_subcommand=False)],
         description="Run a support team's ticket workflow inside Jira.",
         epilog="Global options may also follow the command. "
-        "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.",
+        "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, "
+        "3 another replica holds the state's lease.",
     )
     parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -123,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_CONFIG
+    except LeaseLostError as error:  # not a failure of the work: another replica does it
+        print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
+        return EXIT_STANDBY
     except TicketflowError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_FAILURE
