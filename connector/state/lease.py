@@ -105,9 +105,9 @@ class SqliteLease:
         self.period = period
         self.holder = holder or Holder.this_process()
         self.name = name
-        self._location = str(path)
+        self.location = str(path)
         self._guard = threading.Lock()
-        self._db = sqlite3.connect(self._location, timeout=_BUSY_TIMEOUT_SECONDS,
+        self._db = sqlite3.connect(self.location, timeout=_BUSY_TIMEOUT_SECONDS,
                                    isolation_level=None, check_same_thread=False)
 
     def current(self) -> LeaseRecord | None:
@@ -144,7 +144,7 @@ class SqliteLease:
         with self._guard, self._translated("renewing the lease"), write_transaction(self._db):
             row = self._db.execute(_RENEW, values).fetchone()
         if row is None:
-            raise LeaseLostError(f"lost the lease on state {self._location}: "
+            raise LeaseLostError(f"lost the lease on state {self.location}: "
                                  f"{self._taken_by()}")
         return now + self.period
 
@@ -170,7 +170,7 @@ class SqliteLease:
         try:
             yield
         except sqlite3.Error as error:
-            message = f"state database {self._location}: {doing} failed: {error}"
+            message = f"state database {self.location}: {doing} failed: {error}"
             name = getattr(error, "sqlite_errorname", "") or ""
             if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
                 raise RetriableError(message) from error
