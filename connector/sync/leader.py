@@ -95,6 +95,12 @@ class Leader:
                  extra={"lease_token": record.token})
         return True
 
+    def seconds_to_next_try(self) -> float:
+        """How long a standby's loop may wait before its next try at the lease."""
+        if self._next_try is None:
+            return 0.0
+        return max((self._next_try - self.lease.clock.now()).total_seconds(), 0.0)
+
     def renew(self) -> None:
         """Extend the lease while leading (the renewal thread's step)."""
         with self._lock:

@@ -165,6 +165,9 @@ class ServiceLoop:
             self._woken_sync()
             idle = self.scheduler.idle_seconds
             timeout = min(max(idle if idle is not None else 1.0, 0.05), 1.0)
+            if self.leader is not None and not self.leader.active:
+                # A standby wakes for its next try at the lease, not a second later.
+                timeout = min(timeout, max(self.leader.seconds_to_next_try(), 0.05))
             if self.wakeup is not None:
                 # Returns early when a webhook's poll is due, but not on a stop: short slices.
                 self.wakeup.wait(min(timeout, STOP_CHECK_SECONDS))
