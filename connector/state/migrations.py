@@ -311,7 +311,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
     Migration("0011_status_history", _STATUS_HISTORY),
-    Migration("0014_leases", _LEASES),
+    Migration("0015_leases", _LEASES),
 )
 
 
