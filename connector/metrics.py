@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -45,6 +45,16 @@ def outcome_of_status(status: int | None) -> str:
     if status >= 500:
         return "server_error"
     return "client_error" if status >= 400 else "ok"
+
+
+# The configuration `run` is on (connector.sync.reload): set at start and on every switch.
+CONFIG_GENERATION = Gauge("ticketflow_config_generation",
+                          "Configurations run since start: 1, then one more for each edit "
+                          "switched to.", registry=REGISTRY)
+CONFIG_INFO = Gauge("ticketflow_config_info", "The active configuration (value 1), labelled "
+                    "with its digest: the SHA-256 of its files.", ["digest"], registry=REGISTRY)
+CONFIG_REJECTED = Gauge("ticketflow_config_rejected", "1 while an edited configuration is "
+                        "refused (the last good one runs on), else 0.", registry=REGISTRY)
 
 
 def _count(db: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:

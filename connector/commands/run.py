@@ -20,6 +20,7 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from connector.app import Service
     from connector.config.loader import Config
     from connector.settings import Settings
 
@@ -58,7 +59,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
     from connector.preflight import require_public_url, verify_config
-    from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
+    from connector.sync.loop import (
+        Health,
+        Intervals,
+        ServiceLoop,
+        reload_on_hangup,
+        stop_on_signals,
+    )
+    from connector.sync.reload import ConfigReloader
     from connector.web.feedback import write_back_pending
     from connector.web.server import service_app
 
@@ -74,8 +82,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
     collector = StateCollector(state_reader(settings), now=clock.now)
     registered = False
+
+    def rebuild(new: Config) -> Service:
+        require_public_url(new, settings)  # a setting the edited rules now need
+        return build(new, settings, clock=clock, retrier=retrier, stop=stop)
+
+    reloader = ConfigReloader(service, rebuild=rebuild, verify=verify_config, status=health)
+    hangup = threading.Event()
     try:
-        with service.store.lock(), stop_on_signals(stop):
+        with service.store.lock(), stop_on_signals(stop), reload_on_hangup(hangup):
             verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
             REGISTRY.register(collector)
             registered = True
@@ -85,17 +100,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
-                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop)
+                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
+                                   reloader=reloader, hangup=hangup)
                 # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
-                    service.store, service.tracker, config))
+                    reloader.service.store, reloader.service.tracker, reloader.service.config))
                 return loop.run()
             finally:
                 http.close()
     finally:
         if registered:
             REGISTRY.unregister(collector)
-        service.close()
+        reloader.service.close()  # the one running now: a reload closed the ones before
 
 
 def _wait(stop: threading.Event, seconds: float) -> None:

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Protocol
 
 import schedule
 
 from connector import metrics
 from connector.clock import Clock
 from connector.sync.cycle import Cycle
+from connector.sync.reload import Running
 from connector.sync.summary import CycleTally
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,9 @@ class Health:
     started: datetime | None = None
     last_success: dict[str, datetime] = field(default_factory=dict)
     last_error: dict[str, str] = field(default_factory=dict)
+    # An edited configuration that was refused: said on /healthz, which stays 200 (the last
+    # good configuration runs; an orchestrator restarting the service would make it worse).
+    config_note: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def succeeded(self, job: str) -> None:
@@ -51,8 +56,19 @@ class Health:
         with self.lock:
             self.last_error[job] = reason
 
+    def config_rejected(self, reason: str) -> None:
+        """Why the edited configuration was refused ("" once one is accepted)."""
+        with self.lock:
+            self.config_note = reason
+
     def status(self) -> tuple[bool, str]:
-        """(healthy, reason) for the probe."""
+        """(healthy, reason) for the probe; a refused configuration is added to the reason."""
+        healthy, reason = self._sync_status()
+        with self.lock:
+            note = self.config_note
+        return healthy, f"{reason}; {note}" if note else reason
+
+    def _sync_status(self) -> tuple[bool, str]:
         with self.lock:
             now = self.clock.now()
             synced = self.last_success.get("sync")
@@ -72,6 +88,15 @@ class Health:
             f"; errors since: {errors}" if errors else "")
 
 
+class Reloading(Protocol):
+    """What the loop needs of connector.sync.reload.ConfigReloader."""
+
+    @property
+    def service(self) -> Running: ...
+
+    def check(self, why: str = "cycle", *, again: bool = False) -> bool: ...
+
+
 @dataclass
 class Intervals:
     """Seconds between runs of each step."""
@@ -87,8 +112,13 @@ class ServiceLoop:
     finish the step in hand."""
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
-                 stop: threading.Event | None = None, tally: CycleTally | None = None) -> None:
-        self.cycle = cycle
+                 stop: threading.Event | None = None, tally: CycleTally | None = None,
+                 reloader: Reloading | None = None,
+                 hangup: threading.Event | None = None) -> None:
+        self._cycle = cycle
+        self.reloader = reloader
+        # Set by SIGHUP: look at the configuration now, not at the next sync.
+        self.hangup = hangup or threading.Event()
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
@@ -96,13 +126,18 @@ class ServiceLoop:
         self.scheduler = schedule.Scheduler()
         self.extra: list[tuple[str, int, Callable[[], object]]] = []
 
+    @property
+    def cycle(self) -> Cycle:
+        """The cycle of the configuration running now (a reload replaces it)."""
+        return self.reloader.service.cycle if self.reloader else self._cycle
+
     def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
         """Another step on its own timer, with the same error handling."""
         self.extra.append((name, seconds, step))
 
     def jobs(self) -> list[tuple[str, int, Callable[[], object]]]:
         """The jobs of the main thread (delivery has a thread of its own)."""
-        return [("mail", self.intervals.mail, self.cycle.read_mail),
+        return [("mail", self.intervals.mail, self._read_mail),
                 ("sync", self.intervals.poll, self._timed_sync), *self.extra]
 
     def run(self) -> int:
@@ -113,6 +148,7 @@ class ServiceLoop:
             self.scheduler.every(seconds).seconds.do(self._job, name, step)
         self.scheduler.run_all()  # a first pass right away, then on the timers
         while not self.stop.is_set():
+            self.reload_if_asked()
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             self.stop.wait(timeout=min(max(idle if idle is not None else 1.0, 0.05), 1.0))
@@ -123,6 +159,19 @@ class ServiceLoop:
         log.info("service stopped")
         return 0
 
+    def reload_if_asked(self) -> None:
+        """After SIGHUP: the configuration is checked now, between two jobs."""
+        if self.reloader is None or not self.hangup.is_set():
+            return
+        self.hangup.clear()
+        self._job("reload", self._reload_now)
+
+    def _reload_now(self) -> bool:
+        return self.reloader is not None and self.reloader.check("SIGHUP", again=True)
+
+    def _read_mail(self) -> object:
+        return self.cycle.read_mail()  # the cycle running now, not the one at start
+
     def _deliveries(self) -> None:
         """Delivery passes every `intervals.delivery` seconds, the first one right away."""
         while not self.stop.is_set():
@@ -130,6 +179,8 @@ class ServiceLoop:
             self.stop.wait(self.intervals.delivery)
 
     def _timed_sync(self) -> object:
+        if self.reloader is not None:  # between cycles: a sync never sees two configurations
+            self.reloader.check()
         started = time.perf_counter()
         try:
             report = self.cycle.sync()
@@ -178,3 +229,18 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def reload_on_hangup(hangup: threading.Event) -> Iterator[None]:
+    """SIGHUP sets `hangup` (the loop then checks the configuration, between two jobs)."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        log.info("received SIGHUP; checking the configuration")
+        hangup.set()
+
+    previous = signal.signal(signal.SIGHUP, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
