@@ -27,6 +27,7 @@ from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, 
 from connector.mail.smtp import SmtpMailer, SmtpTarget
 from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
+from connector.report.figures import Link, no_link
 from connector.settings import Settings
 from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
@@ -34,7 +35,13 @@ from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
-from connector.tracker.base import Notes, SupportsInstall, SupportsOnlineCheck, Tracker
+from connector.tracker.base import (
+    Notes,
+    SupportsInstall,
+    SupportsOnlineCheck,
+    TicketRefs,
+    Tracker,
+)
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira import tracker as jira
 from connector.web.feedback import FeedbackEndpoint, link_builder
@@ -49,6 +56,8 @@ class TrackerKind:
     site: Callable[[Settings], str | None]        # that address: names it in the state
     open: Callable[[Config, Settings, Notes | None, Retrier | None], Tracker]
     describe: Callable[[Tracker, Settings], str]  # for the service's first log line
+    # Its tickets' references without connecting (the report's links); None: address unset.
+    refs: Callable[[Config, Settings], TicketRefs | None]
 
 
 def _open_jira(config: Config, settings: Settings, notes: Notes | None,
@@ -59,7 +68,7 @@ def _open_jira(config: Config, settings: Settings, notes: Notes | None,
 # mappings.yaml `tracker:` -> its adapter. Zendesk joins here with connector/tracker/zendesk/.
 TRACKERS: dict[str, TrackerKind] = {
     "jira": TrackerKind("Jira", "TICKETFLOW_JIRA_URL", lambda s: s.jira_url, _open_jira,
-                        jira.describe),
+                        jira.describe, jira.offline_refs),
 }
 PLANNED = {"zendesk": "Zendesk"}  # trackers mappings.yaml may name whose adapter is to come
 
@@ -168,6 +177,15 @@ def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | No
     and the service get their tracker from here. With the state, the adapter keeps what it
     learns of its tracker there (so a cron-driven cycle need not ask again)."""
     return tracker_kind(config).open(config, settings, store, retrier)
+
+
+def ticket_links(config: Config, settings: Settings) -> Link:
+    """Where the report links each ticket: the tracker's web page for it, from the adapter's
+    references (no connection made). No links while the tracker's address is unset, or for a
+    tracker whose adapter is not installed (the report still reads the state file)."""
+    kind = TRACKERS.get(config.mappings.tracker)
+    refs = kind.refs(config, settings) if kind is not None else None
+    return refs.web_url if refs is not None else no_link
 
 
 def online_check(config: Config, settings: Settings) -> str:

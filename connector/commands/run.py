@@ -1,4 +1,5 @@
-"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics and /feedback.
+"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics, /feedback and
+/report.
 
 It logs at INFO unless told otherwise (`-q`: warnings and errors only): a start-up summary,
 one line per cycle, and each effect.
@@ -21,14 +22,17 @@ from connector.commands.base import (
 
 if TYPE_CHECKING:
     from connector.app import Service
+    from connector.clock import Clock
     from connector.config.loader import Config
     from connector.settings import Settings
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
 
 log = logging.getLogger("connector.run")
 
 RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
                 "mail_from", "public_url", "feedback_secret", "http_host", "http_port",
-                "mail_interval", "poll_interval", "delivery_interval")
+                "mail_interval", "poll_interval", "delivery_interval", "webhook_secret")
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -36,8 +40,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     parser = add_command(
         sub, common, "run", handler=run, summary="the service: cycles until stopped",
         description="Read mail, poll the tracker, apply the rules and deliver messages on a "
-        "schedule "
-        "until SIGTERM; serves /healthz and /metrics. Logs at INFO (-q: warnings only).",
+        "schedule until SIGTERM; serves /healthz, /metrics and /report. Logs at INFO (-q: "
+        "warnings only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         feedback_endpoint,
         require_tracker_settings,
         state_reader,
+        ticket_links,
     )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     from connector.sync.reload import ConfigReloader
     from connector.web.feedback import write_back_pending
+    from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
@@ -95,13 +101,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
-            http = serve_http(service_app(health=health.status, feedback=feedback), settings)
+            wakeup, hooks = _webhooks(settings, clock)
+            report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
+                                    link=ticket_links(config, settings))
+            http = serve_http(service_app(health=health.status, feedback=feedback,
+                                          report=report, hooks=hooks), settings)
             try:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
-                                   reloader=reloader, hangup=hangup)
+                                   wakeup=wakeup, reloader=reloader, hangup=hangup)
                 # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
                     reloader.service.store, reloader.service.tracker, reloader.service.config))
@@ -114,6 +124,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         reloader.service.close()  # the one running now: a reload closed the ones before
 
 
+def _webhooks(settings: Settings, clock: Clock) -> tuple[PollWakeup | None,
+                                                          HookEndpoint | None]:
+    """The wake-up a verified webhook pulls, and /hooks/; neither without a secret."""
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
+
+    if settings.webhook_secret is None:
+        return None, None
+    wakeup = PollWakeup(clock)
+    return wakeup, HookEndpoint(secret=settings.webhook_secret.get_secret_value(),
+                                wake=wakeup.request, clock=clock)
+
+
 def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
 
@@ -121,6 +144,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
         mail_in = f"IMAP {settings.imap_url}"
@@ -130,7 +154,14 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s, project %s; state %s", __version__,
              tracker, config.mappings.project, settings.state_db)
-    log.info("serving /healthz, /metrics and /feedback/ on %s", served)
+    log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
+    if settings.webhook_secret:
+        log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "
+                 "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs)",
+                 FLOOR.total_seconds())
+    else:
+        log.info("webhooks: none accepted (TICKETFLOW_WEBHOOK_SECRET is unset); polls every "
+                 "%ds only", settings.poll_interval)
     log.info("mail in: %s; mail out: %s%s; every %ds mail, %ds poll, %ds delivery", mail_in,
              mail_out, "; chat webhook set" if settings.webhook_url else "",
              settings.mail_interval, settings.poll_interval, settings.delivery_interval)

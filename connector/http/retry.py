@@ -1,4 +1,6 @@
-"""The one retry layer for Jira calls: classify failures, honour Retry-After, back off, budget."""
+"""The one retry layer for calls to a tracker: classify failures, honour Retry-After, back off,
+budget. Which tracker answered, and which settings hold its credentials, the adapter says
+(`Remote`); nothing here is one tracker's."""
 
 from __future__ import annotations
 
@@ -29,15 +31,27 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Jira refused these without doing the work, so even a POST that creates may be sent again.
+# The server refused these without doing the work, so even a POST that creates may be sent
+# again.
 REFUSED_UNDONE = frozenset({429, 503})
 # A gateway timed out or failed: the work may or may not have happened.
 GATEWAY = frozenset({502, 504})
-AUTH_HINT = "check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Who answers, for the errors that name it: the tracker's name, and what to check when
+    it refuses ticketflow's credentials (the adapter's settings)."""
+
+    name: str = "the tracker"
+    auth_hint: str = "check the tracker's credentials"
+
+
+TRACKER = Remote()
 
 
 class HttpStatusError(Exception):
-    """A non-2xx answer from Jira, before it is classified and turned into a TicketflowError."""
+    """A non-2xx answer, before it is classified and turned into a TicketflowError."""
 
     def __init__(self, response: requests.Response) -> None:
         self.response = response
@@ -48,7 +62,8 @@ class HttpStatusError(Exception):
         return self.response.status_code
 
     def payload(self) -> Mapping[str, Any]:
-        """Jira's error body (`errorMessages`, `errors`), or {} when it is not JSON."""
+        """The error body as JSON (Jira: `errorMessages`, `errors`; Zendesk: `error`,
+        `description`, `details`), or {} when it is not JSON."""
         try:
             body = self.response.json()
         except ValueError:
@@ -125,7 +140,7 @@ def _never_sent(error: requests.RequestException) -> bool:
 
 
 def retry_after(response: requests.Response, *, now: datetime) -> float | None:
-    """Seconds Jira asked us to wait: `Retry-After` as seconds or as an HTTP date."""
+    """Seconds the server asked us to wait: `Retry-After` as seconds or as an HTTP date."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
@@ -140,12 +155,12 @@ def retry_after(response: requests.Response, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def as_error(error: BaseException, *, what: str) -> TicketflowError:
+def as_error(error: BaseException, *, what: str, remote: Remote = TRACKER) -> TicketflowError:
     """Turn a failed attempt into the error the caller acts on. Never includes credentials."""
     if isinstance(error, HttpStatusError):
-        return _status_error(error, what=what)
+        return _status_error(error, what=what, remote=remote)
     if isinstance(error, requests.RequestException):
-        return RetriableError(f"{what}: cannot reach Jira ({type(error).__name__})")
+        return RetriableError(f"{what}: cannot reach {remote.name} ({type(error).__name__})")
     if isinstance(error, TicketflowError):
         return error
     return TrackerError(f"{what}: {type(error).__name__}: {error}")
@@ -158,36 +173,47 @@ def _login_refused(response: requests.Response) -> bool:
     return reason.upper().startswith(("AUTHENTICATED_FAILED", "AUTHENTICATION_DENIED"))
 
 
-def _status_error(failure: HttpStatusError, *, what: str) -> TicketflowError:
+def _details(body: Mapping[str, Any]) -> list[str]:
+    """What an error body says, in the shapes trackers write: Jira's `errorMessages` and
+    `errors` (field -> message); Zendesk's `error` and `description`, and `details` (field ->
+    list of {description})."""
+    said = [str(m) for m in body.get("errorMessages") or [] if m]
+    for key in ("errors", "details"):
+        fields = body.get(key)
+        if isinstance(fields, dict):
+            for name, value in fields.items():
+                items = value if isinstance(value, list) else [value]
+                said += [f"{name}: {v.get('description', v) if isinstance(v, dict) else v}"
+                         for v in items]
+    for key in ("error", "description"):
+        if isinstance(body.get(key), str) and body[key]:
+            said.append(body[key])
+    return said
+
+
+def _status_error(failure: HttpStatusError, *, what: str, remote: Remote) -> TicketflowError:
     status = failure.status
     if status == 401 or (status == 403 and _login_refused(failure.response)):
         return AuthError(
-            f"Jira refused the credentials (HTTP {status}) for {what}; {AUTH_HINT}",
-            status=status,
-        )
-    body = failure.payload()
-    messages = [str(m) for m in body.get("errorMessages") or [] if m]
-    errors = body.get("errors") or {}
-    details = (
-        messages + [f"{k}: {v}" for k, v in errors.items()]
-        if isinstance(errors, dict)
-        else messages
-    )
-    text = f"{what}: Jira answered HTTP {status}"
+            f"{remote.name} refused the credentials (HTTP {status}) for {what}; "
+            f"{remote.auth_hint}", status=status)
+    details = _details(failure.payload())
+    text = f"{what}: {remote.name} answered HTTP {status}"
     if details:
         text += ": " + "; ".join(details)
     if status >= 500 or status in REFUSED_UNDONE:
         return RetriableError(text)
     if status == 403:
-        # Whether the account or only this item is refused takes a second question (GET
-        # myself); the tracker adapter asks it (connector.tracker.jira.client).
+        # Whether the account or only this item is refused takes a second question (Jira:
+        # GET myself); the tracker adapter asks it.
         return ForbiddenError(f"{text} (the account may not do this here)", status=status,
                               error_messages=details)
     return TrackerError(text, status=status, error_messages=details)
 
 
 class Retrier:
-    """Runs one Jira operation, retrying what may be retried; sleep and clocks are injected."""
+    """Runs one operation on a tracker, retrying what may be retried; sleep and clocks are
+    injected."""
 
     def __init__(
         self,
@@ -205,9 +231,10 @@ class Retrier:
         self._jitter = jitter
 
     def call(self, operation: Callable[[], T], *, what: str, idempotent: bool = True,
-             first_contact: bool = False) -> T:
-        """Run `operation`; return its result or raise a TicketflowError (never a raw one).
-        With `first_contact`, a connection that cannot be made raises UnreachableError at once."""
+             first_contact: bool = False, remote: Remote = TRACKER) -> T:
+        """Run `operation`; return its result or raise a TicketflowError (never a raw one)
+        naming `remote`. With `first_contact`, a connection that cannot be made raises
+        UnreachableError at once."""
         started = self._monotonic()
         retrying = Retrying(
             retry=retry_if_exception(lambda e: should_retry(
@@ -225,10 +252,10 @@ class Retrier:
         except Exception as error:  # noqa: BLE001 - every failure is translated here, once
             if first_contact and cannot_connect(error):
                 raise UnreachableError(what, connection_cause(error)) from None
-            raise as_error(error, what=what) from None
+            raise as_error(error, what=what, remote=remote) from None
 
     def _wait(self, state: RetryCallState) -> float:
-        """Jittered exponential backoff, never shorter than what Jira asked for."""
+        """Jittered exponential backoff, never shorter than what the server asked for."""
         attempt = state.attempt_number
         backoff = min(self.policy.cap, self.policy.base * 2 ** (attempt - 1))
         asked = self._asked(state)

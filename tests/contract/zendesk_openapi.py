@@ -1,8 +1,9 @@
 """The part of Zendesk's Support API OpenAPI document the Zendesk sandbox is checked against.
 
 Zendesk publishes the document ("Support API", oas.yaml) with its developer documentation; it
-is not kept in this repository. Point TICKETFLOW_ZENDESK_OPENAPI at a copy (YAML or JSON) to
-run test_zendesk_sandbox_openapi.py; without it those tests skip and say so. The extract is
+may not be redistributed, so it is not kept in this repository: the documented contract in
+zendesk_documented.py is what every run checks. Point TICKETFLOW_ZENDESK_OPENAPI at a copy (YAML
+or JSON) to check against the full document as well. The extract is
 made at test time by the same function as the Jira one.
 """
 

@@ -32,7 +32,7 @@ from connector.tracker.jira.convert import (
     to_issue,
     to_user,
 )
-from connector.tracker.jira.http import JiraHttp, unreachable
+from connector.tracker.jira.http import JIRA_REMOTE, JiraHttp, unreachable
 from connector.tracker.jira.permissions import AccountCheckedHttp
 from connector.tracker.jira.records import Change, Comment, Flavor, Issue, User
 from connector.tracker.jira.transitions import TransitionCache, options
@@ -378,7 +378,7 @@ def detect_flavor(url: str, *, retrier: Retrier) -> Flavor:
     probe = JIRA(server=url, get_server_info=False, max_retries=0, timeout=TIMEOUT)
     try:
         info = retrier.call(_unwrapped(probe.server_info), what="GET /rest/api/2/serverInfo",
-                            first_contact=True)
+                            first_contact=True, remote=JIRA_REMOTE)
     except UnreachableError as error:
         raise unreachable(url, error) from None
     except (AuthError, ForbiddenError):  # anonymous: a 403 here is about having no login

@@ -8,9 +8,12 @@ from typing import Any, Protocol, TypeVar
 import requests
 
 from connector.errors import AuthError, MalformedAnswerError, NotDoneError, RetriableError
-from connector.http.retry import HttpStatusError, Retrier, UnreachableError, should_retry
+from connector.http.retry import HttpStatusError, Remote, Retrier, UnreachableError, should_retry
 
 T = TypeVar("T")
+
+# How the retry layer names Jira, and the settings to check when it refuses the credentials.
+JIRA_REMOTE = Remote("Jira", "check TICKETFLOW_JIRA_EMAIL / TICKETFLOW_JIRA_TOKEN")
 
 
 class Transport(Protocol):
@@ -103,7 +106,7 @@ class JiraHttp:
         when it may be the cause."""
         try:
             result = self.retrier.call(operation, what=what, idempotent=idempotent,
-                                       first_contact=not self.answered)
+                                       first_contact=not self.answered, remote=JIRA_REMOTE)
         except UnreachableError as error:
             raise unreachable(self.base_url, error) from None
         except AuthError as error:

@@ -6,8 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from connector.errors import AuthError, ForbiddenError, TrackerError
-from connector.http.retry import AUTH_HINT
-from connector.tracker.jira.http import JiraHttp
+from connector.tracker.jira.http import JIRA_REMOTE, JiraHttp
 
 T = TypeVar("T")
 
@@ -46,7 +45,7 @@ class AccountCheckedHttp(JiraHttp):
         except (AuthError, ForbiddenError):
             return AuthError(
                 f"{error}; GET myself is refused too, so Jira refused the credentials; "
-                f"{AUTH_HINT}",
+                f"{JIRA_REMOTE.auth_hint}",
                 status=403,
             )
         return error

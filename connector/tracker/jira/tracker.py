@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from urllib.parse import quote
 
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
@@ -54,8 +55,7 @@ class JiraTracker:
         self._notes = notes
         self._identity_key = identity_key
         self._feed = JiraFeed(client, vocabulary, notes, overlap=overlap, page_size=page_size)
-        base = base_url.rstrip("/")
-        self._refs = ProjectKeyRefs(vocabulary.project, url=lambda key: f"{base}/browse/{key}")
+        self._refs = ticket_refs(vocabulary.project, base_url)
         self._ids: dict[str, str] = {}  # key -> issue id, as last read
         self._me: Person | None = None
 
@@ -193,6 +193,21 @@ class JiraTracker:
     def _read(self, issue: Issue) -> TrackedTicket:
         self._ids[issue.key] = issue.id
         return self._words.ticket(issue)
+
+
+def ticket_refs(project: str, base_url: str) -> ProjectKeyRefs:
+    """How Jira names a project's tickets (`HELP-12`), and where it shows them: `/browse/KEY`
+    under the site's address."""
+    base = base_url.rstrip("/")
+    return ProjectKeyRefs(project, url=lambda key: f"{base}/browse/{quote(key, safe='')}")
+
+
+def offline_refs(config: Config, settings: Settings) -> ProjectKeyRefs | None:
+    """The project's ticket references without asking Jira (for the report); None while
+    TICKETFLOW_JIRA_URL is unset."""
+    if not settings.jira_url:
+        return None
+    return ticket_refs(config.mappings.project, settings.jira_url)
 
 
 def open_tracker(config: Config, settings: Settings, *, notes: Notes | None = None,

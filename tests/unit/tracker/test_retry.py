@@ -11,7 +11,14 @@ import requests
 import responses
 
 from connector.errors import AuthError, ForbiddenError, RetriableError, TrackerError
-from connector.http.retry import HttpStatusError, Retrier, retry_after, should_retry
+from connector.http.retry import (
+    HttpStatusError,
+    Remote,
+    Retrier,
+    as_error,
+    retry_after,
+    should_retry,
+)
 from connector.tracker.jira.client import JiraClient
 
 ISSUE_PATH = "issue/HELP-1"
@@ -306,3 +313,30 @@ def test_flavor_detection_refused_anonymously_asks_for_the_flavor(
     with pytest.raises(ConfigError, match="TICKETFLOW_JIRA_FLAVOR: auto, but Jira does not "
                                           "show serverInfo without credentials"):
         detect_flavor("https://jira.example.test", retrier=retrier)
+
+
+def _answer(status: int, body: dict[str, Any]) -> HttpStatusError:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    return HttpStatusError(response)
+
+
+def test_errors_name_the_remote_the_adapter_gives_and_its_settings() -> None:
+    """The retry layer is no one tracker's: a refusal names the tracker and the settings the
+    adapter passed, and Zendesk's error body (`error`, `description`, `details`) is quoted."""
+    zendesk = Remote("Zendesk", "check TICKETFLOW_ZENDESK_EMAIL / TICKETFLOW_ZENDESK_TOKEN")
+    refused = as_error(_answer(401, {"error": "Couldn't authenticate you"}),
+                       what="GET /api/v2/users/me", remote=zendesk)
+    assert isinstance(refused, AuthError)
+    assert "Zendesk refused the credentials (HTTP 401)" in str(refused)
+    assert "TICKETFLOW_ZENDESK_TOKEN" in str(refused) and "JIRA" not in str(refused)
+    body = {"error": "RecordInvalid", "description": "Record validation errors",
+            "details": {"status": [{"description": "Status: closed prevents ticket update"}]}}
+    invalid = as_error(_answer(422, body), what="PUT /api/v2/tickets/7", remote=zendesk)
+    assert isinstance(invalid, TrackerError) and not isinstance(invalid, RetriableError)
+    assert str(invalid) == (
+        "PUT /api/v2/tickets/7: Zendesk answered HTTP 422: status: Status: closed prevents "
+        "ticket update; RecordInvalid; Record validation errors")
+    unnamed = as_error(requests.ConnectionError("reset"), what="GET x")
+    assert str(unnamed) == "GET x: cannot reach the tracker (ConnectionError)"
