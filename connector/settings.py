@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError
@@ -27,15 +27,16 @@ _NOT_SETTINGS = re.compile(
     r"(_PROTO|_PORT|_ADDR)?)?)")
 
 
-def _url(value: str | None, *, variable: str) -> str | None:
+def _url(value: str | None, *, variable: str,
+         example: str = "example.atlassian.net") -> str | None:
     """One spelling per instance: scheme and host lower-case, no trailing slash, so that
-    `https://X/` and `https://x` are the same Jira in the state file."""
+    `https://X/` and `https://x` are the same tracker in the state file."""
     if value is None or not value.strip():
         return None
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL with a host; expected e.g. "
-                         f"https://{parts.path or 'example.atlassian.net'} ({variable})")
+                         f"https://{parts.path or example} ({variable})")
     user, at, host = parts.netloc.rpartition("@")
     netloc = user + at + host.lower()
     return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), parts.query, ""))
@@ -54,6 +55,15 @@ class Settings(BaseSettings):
     jira_flavor: Literal["auto", "cloud", "datacenter"] = Field(
         "auto", description="`auto` reads deploymentType from serverInfo."
     )
+    zendesk_url: str | None = Field(
+        None, description="Base URL of Zendesk, e.g. https://SUBDOMAIN.zendesk.com")
+    zendesk_email: str | None = Field(
+        None, description="The agent's e-mail, for an API token (basic auth EMAIL/token).")
+    zendesk_token: SecretStr | None = Field(
+        None, description="Zendesk API token (sent as EMAIL/token:TOKEN).")
+    zendesk_oauth_token: SecretStr | None = Field(
+        None, description="Zendesk OAuth access token (sent as a bearer token), instead of "
+        "an API token.")
     state_db: Path = Field(Path("ticketflow.db"), description="SQLite state file.")
     config_dir: Path = Field(Path(), description="Folder with rules.yaml and mappings.yaml.")
     imap_url: str | None = Field(None, description="imaps://user@host:993/INBOX")
@@ -87,6 +97,20 @@ class Settings(BaseSettings):
     @classmethod
     def _jira_url(cls, value: str | None) -> str | None:
         return _url(value, variable="the Jira base URL")
+
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_url(cls, value: str | None) -> str | None:
+        return _url(value, variable="the Zendesk base URL", example="SUBDOMAIN.zendesk.com")
+
+    @field_validator("zendesk_oauth_token")
+    @classmethod
+    def _one_zendesk_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Zendesk takes one way of signing in; guessing which one was meant would hide a slip.
+        if value is not None and value.get_secret_value() and info.data.get("zendesk_token"):
+            raise ValueError("set as well as TICKETFLOW_ZENDESK_TOKEN; expected one of them: "
+                             "an API token (with TICKETFLOW_ZENDESK_EMAIL) or an OAuth token")
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -176,6 +200,8 @@ def secret_values(settings: Settings) -> list[str]:
     """The secrets in play, so log output can be scrubbed of them as a last line of defence."""
     secrets = [
         settings.jira_token,
+        settings.zendesk_token,
+        settings.zendesk_oauth_token,
         settings.imap_password,
         settings.imap_oauth2_token,
         settings.smtp_password,

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from connector.actions.runtime import Runtime
 from connector.config import actions as a
-from connector.config.models import RoleDef, TierDef
+from connector.config.rules import TierDef
+from connector.config.trackers import RoleDef
 from connector.domain import Ticket
 from connector.engine.calendar import describe_seconds
 from connector.engine.planner import PlannedAction

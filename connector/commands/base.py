@@ -62,5 +62,9 @@ def serve_http(app: WsgiApp, settings: Settings) -> HttpService:
             "TICKETFLOW_HTTP_PORT") from None
 
 
-# Settings most tracker-facing commands read, named once.
-TRACKER_SETTINGS = ("jira_url", "jira_email", "jira_token", "jira_flavor", "config_dir")
+# The address of each tracker mappings.yaml's `tracker:` may name.
+TRACKER_URLS = ("jira_url", "zendesk_url")
+# Settings most tracker-facing commands read, named once: Jira's, Zendesk's (which are read
+# depends on mappings.yaml's `tracker:`), the config folder.
+TRACKER_SETTINGS = ("jira_url", "jira_email", "jira_token", "jira_flavor", "zendesk_url",
+                    "zendesk_email", "zendesk_token", "zendesk_oauth_token", "config_dir")

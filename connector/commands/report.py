@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from connector.commands.base import add_command, clock_for
+from connector.commands.base import TRACKER_URLS, add_command, clock_for
 from connector.errors import UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         "tickets opened and completed, time in status per tier, escalations, promises kept, "
         "satisfaction, mail intake and the slowest open tickets. It opens offline, on a "
         "phone and in print. --format json or csv gives the numbers behind every chart.",
-        settings=("state_db", "config_dir", "jira_url"))
+        settings=("state_db", "config_dir", *TRACKER_URLS))
     parser.add_argument("--since", default="30d", metavar="PERIOD",
                         help='how far back: "30d" (the default: today and the 29 days '
                         'before), "12w", "48h", or a date such as 2026-11-01')

@@ -154,6 +154,8 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s, project %s; state %s", __version__,
              tracker, config.mappings.project, settings.state_db)
+    for warning in config.warnings:
+        log.warning("%s", warning)
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
     if settings.webhook_secret:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "

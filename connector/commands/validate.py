@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     parser = add_command(
         sub, common, "validate", handler=validate, summary="check every config file",
         description="Check rules.yaml, its includes, mappings.yaml and the templates; print "
-        "every problem as FILE:LINE:COL.", settings=TRACKER_SETTINGS)
+        "every problem as FILE:LINE:COL (and each warning, such as the older flat layout of "
+        "mappings.yaml, which is still read).", settings=TRACKER_SETTINGS)
     parser.add_argument(
         "--online", action="store_true",
         help="also check project, issue type, statuses, fields and users against the tracker")
@@ -29,6 +31,8 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     from connector.config.loader import load_config
 
     config = load_config(args.config_dir)  # files first: no network call for a bad file
+    for warning in config.warnings:  # what still works but is to change: never an error
+        print(warning, file=sys.stderr)
     # With --online nothing is said to be ok until the tracker agrees too.
     online = online_check(config, settings) if args.online else None
     shown = ", ".join(

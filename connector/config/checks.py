@@ -7,10 +7,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from connector.config.models import MappingsFile, RulesFile
+from connector.config.mappings import NOTIFYING_TRACKERS, TRACKER_NAMES, MappingsFile
 from connector.config.problems import Problem, problem_at, resolve, suggest
 from connector.config.refs import FoundRef, RefKind, find_refs
+from connector.config.rules import RulesFile
 from connector.config.source import Document, Location
+from connector.config.trackers import TrackerSection, ZendeskSection
 from connector.templates.files import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
 from connector.templates.render import trial_render
 from connector.templates.variables import SAMPLE_CONTEXTS
@@ -39,7 +41,14 @@ def cross_check(
     problems += _duplicates(rules_doc, "tiers", [str(t.tier) for t in rules.tiers], "tier")
     problems += _one_default_category(rules, rules_doc)
     problems += _timeframes(rules, rules_doc)
-    problems += _all_statuses_mapped(rules, mappings_doc, mappings)
+    for name in TRACKER_NAMES:  # a section not in use is still checked: it is to be used
+        section: TrackerSection | None = getattr(mappings, name)
+        if section is not None:
+            problems += _all_statuses_mapped(rules, mappings_doc, name, section)
+        if isinstance(section, ZendeskSection):
+            problems += _zendesk_categories(rules, mappings_doc, section)
+            problems += _zendesk_distinct(mappings_doc, section)
+    problems += _notify_channel(rules, rules_doc, mappings)
     problems += _template_problems(templates, config_dir)
     return problems
 
@@ -143,20 +152,74 @@ def _timeframes(rules: RulesFile, document: Document) -> list[Problem]:
 
 
 def _all_statuses_mapped(
-    rules: RulesFile, document: Document, mappings: MappingsFile
+    rules: RulesFile, document: Document, name: str, section: TrackerSection
 ) -> list[Problem]:
-    missing = [s.name for s in rules.workflow.statuses if s.name not in mappings.statuses]
+    missing = [s.name for s in rules.workflow.statuses if s.name not in section.statuses]
     if not missing:
         return []
+    what = "a Jira status name" if name == "jira" else "a custom status"
     return [
         problem_at(
             document,
-            ("statuses",),
-            f"workflow statuses not mapped: {', '.join(missing)}; expected a Jira "
-            "status name for every status of rules.yaml's workflow",
+            (name, "statuses"),
+            f"workflow statuses not mapped: {', '.join(missing)}; expected {what} for every "
+            "status of rules.yaml's workflow",
             prefer_key=True,
         )
     ]
+
+
+def _zendesk_categories(rules: RulesFile, document: Document,
+                        section: ZendeskSection) -> list[Problem]:
+    """Zendesk treats a solved ticket as done (and closes it days later): the workflow's Done
+    statuses are solved, and only they."""
+    done = rules.workflow.done_statuses
+    problems = []
+    for ours, status in section.statuses.items():
+        if (ours in done) == (status.category == "solved"):
+            continue
+        expected = ("solved: it is a Done status of the workflow" if ours in done else
+                    "new, open, pending or hold: Zendesk takes a solved ticket for done, and "
+                    f"{ours} is not a Done status of the workflow")
+        problems.append(problem_at(document, ("zendesk", "statuses", ours, "category"),
+                                   f"{status.category}; expected {expected}"))
+    return problems
+
+
+def _zendesk_distinct(document: Document, section: ZendeskSection) -> list[Problem]:
+    """Each workflow status its own custom status, each role its own group: else a ticket's
+    status or tier could not be read back from Zendesk."""
+    problems = []
+    for what, told, pairs, key in (
+        ("custom status", "status", [(n, s.agent_label) for n, s in section.statuses.items()],
+         ("statuses", "agent_label")),
+        ("group", "tier", [(n, r.group) for n, r in section.roles.items()], ("roles", "group")),
+    ):
+        first: dict[str, str] = {}
+        for ours, theirs in pairs:
+            if theirs.casefold() not in first:
+                first[theirs.casefold()] = ours
+                continue
+            problems.append(problem_at(
+                document, ("zendesk", key[0], ours, key[1]),
+                f"{theirs!r} is {first[theirs.casefold()]}'s {what} too; expected one "
+                f"{what} each, or a ticket's {told} could not be told from Zendesk"))
+    return problems
+
+
+def _notify_channel(rules: RulesFile, document: Document,
+                    mappings: MappingsFile) -> list[Problem]:
+    """`via: jira_notify` needs a tracker that mails its own users (Jira's notify)."""
+    channel = rules.notifications.assignee
+    if channel.via != "jira_notify" or mappings.tracker in NOTIFYING_TRACKERS:
+        return []
+    written = "via" in channel.model_fields_set
+    tracker = TRACKER_NAMES[mappings.tracker]
+    return [problem_at(
+        document, ("notifications", "assignee", "via"),
+        f"jira_notify{'' if written else ' (the default)'}: {tracker} sends engineers no "
+        "notification mail of its own; expected `notifications: {assignee: {via: email}}` "
+        "(or webhook)")]
 
 
 def _template_problems(templates: dict[str, TemplateFiles], config_dir: Path) -> list[Problem]:

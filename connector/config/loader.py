@@ -14,8 +14,9 @@ from pydantic import BaseModel, ValidationError
 from connector import __version__
 from connector.config import checks
 from connector.config.digest import config_digest, file_sha256
-from connector.config.models import IncludedRules, MappingsFile, RulesFile
+from connector.config.mappings import MappingsFile, flat_layout, missing_section
 from connector.config.problems import Problem, display_path, problem_at, validation_problems
+from connector.config.rules import IncludedRules, RulesFile
 from connector.config.source import Document, Location, YamlFileError, load_document
 from connector.errors import ConfigError
 from connector.templates.files import TemplateFiles, available
@@ -37,6 +38,8 @@ class Config:
     templates: dict[str, TemplateFiles]
     config_dir: Path
     files: tuple[Path, ...]
+    # Located lines about what still works but should change (the flat mappings.yaml).
+    warnings: tuple[str, ...] = ()
     # SHA-256 of every file it was read from, by name and content (connector.config.digest):
     # the one hash of "this configuration" that run, /metrics and derived state key by.
     digest: str = ""
@@ -51,17 +54,19 @@ class Config:
             digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()
 
-    def tracker_done_statuses(self) -> list[str]:
-        """The Done statuses as the tracker names them (mappings.yaml), in workflow order."""
-        done = self.rules.workflow.done_statuses
-        return [self.mappings.statuses[s.name] for s in self.rules.workflow.statuses
-                if s.name in done]
-
 
 def shipped_dir() -> Path:
     """The rules.yaml, mappings.yaml, rules/ and examples that ship inside the package (the demo's
     and `init`'s source, wherever ticketflow is installed)."""
     return Path(str(resources.files("connector") / "defaults"))
+
+
+def mappings_document(config_dir: Path) -> Document:
+    """mappings.yaml as the loader reads it (a flat file's names under `jira:`), for checks
+    that point at its lines; YamlFileError when it cannot be read."""
+    document = load_document(config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
+    flat_layout(document)
+    return document
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class _Loader:
     def __init__(self, config_dir: Path) -> None:
         self.config_dir = config_dir
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.files: list[Path] = []
         self.shas: dict[Path, str] = {}  # every YAML file read, parsed or not
 
@@ -107,10 +113,16 @@ class _Loader:
         mappings_doc = self._read(MAPPINGS_FILE)
         if rules_doc is not None:
             self._merge_includes(rules_doc)
+        if mappings_doc is not None and (flat := flat_layout(mappings_doc)) is not None:
+            self.warnings.append(flat)
         rules = self._validate(rules_doc, RulesFile)
         mappings = self._validate(mappings_doc, MappingsFile)
         templates = available(self.config_dir)
         if rules is None or mappings is None or rules_doc is None or mappings_doc is None:
+            return None
+        missing = missing_section(mappings, mappings_doc)
+        if missing:  # every later check reads the section
+            self.problems += missing
             return None
         self.problems += checks.cross_check(
             rules=rules,
@@ -126,6 +138,7 @@ class _Loader:
             templates=templates,
             config_dir=self.config_dir,
             files=tuple(self.files),
+            warnings=tuple(str(w) for w in self.warnings),
         )
 
     def _read(

@@ -184,6 +184,12 @@ def message_for(error: ErrorDetails, model: type[BaseModel]) -> tuple[list[Any],
             ),
             False,
         )
+    if kind in ("string_too_long", "string_too_short"):
+        limit = error.get("ctx", {}).get("max_length" if kind == "string_too_long" else
+                                         "min_length")
+        bound = "at most" if kind == "string_too_long" else "at least"
+        return loc, (f"got {_describe(value)} ({len(str(value))} characters); expected "
+                     f"{bound} {limit} characters"), False
     if kind in ("too_short", "too_long", "greater_than_equal", "less_than_equal"):
         return loc, f"got {_describe(value)}; expected {error['msg'].lower()}", False
     return loc, f"{error['msg']}; got {_describe(value)}", False

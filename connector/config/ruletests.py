@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, field_validator
 
 from connector.config.durations import DurationField
-from connector.config.models import Calendar
 from connector.config.moments import MomentField, StartField
 from connector.config.refs import CategoryRef, StatusRef, TemplateRef, TierRef
+from connector.config.rules import Calendar
 from connector.config.tagged import Strict, Tagged, bare_word_to_mapping, one_or_many
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

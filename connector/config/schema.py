@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from connector.config.conditions import CONDITIONS
-from connector.config.models import IncludedRules, MappingsFile, RulesFile
+from connector.config.mappings import MappingsFile
+from connector.config.rules import IncludedRules, RulesFile
 from connector.config.ruletests import TestFile
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {

@@ -54,6 +54,14 @@ class SourceMap:
                 return self.values[prefix]
         return None
 
+    def move(self, old_prefix: KeyPath, new_prefix: KeyPath) -> None:
+        """Re-key this map's entries under `old_prefix` to `new_prefix` (data moved within
+        the document keeps its places)."""
+        cut = len(old_prefix)
+        for entries in (self.values, self.keys):
+            for path in [p for p in entries if p[:cut] == old_prefix]:
+                entries[new_prefix + path[cut:]] = entries.pop(path)
+
     def graft(self, other: SourceMap, old_prefix: KeyPath, new_prefix: KeyPath) -> None:
         """Copy `other`'s entries under `old_prefix` into this map, renamed to `new_prefix`."""
         cut = len(old_prefix)

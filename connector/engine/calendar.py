@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from connector.config.durations import Duration
-from connector.config.models import Calendar
+from connector.config.rules import Calendar
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONDAY = date(2000, 1, 3)  # any date: only the length of a working day is read from it

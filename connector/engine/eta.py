@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from connector.config.durations import Duration
-from connector.config.models import Timeframe
+from connector.config.rules import Timeframe
 from connector.engine.calendar import BusinessCalendar
 
 

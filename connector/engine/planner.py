@@ -16,7 +16,7 @@ from connector.config.events import (
     Schedule,
     StatusChanged,
 )
-from connector.config.models import Rule
+from connector.config.rules import Rule
 from connector.domain import Ticket
 from connector.engine.conditions import Context, Verdict, evaluate_all
 from connector.engine.events import Event

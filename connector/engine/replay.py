@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.config.actions import RECIPIENT_WORDS, Action
-from connector.config.models import Rule
+from connector.config.rules import Rule
 
 # Definitions by id(action), with the action kept so its id cannot be reused: a time rule
 # plans the same few config objects for thousands of tickets.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config.durations import Duration
-from connector.config.models import RulesFile, Timeframe
+from connector.config.rules import RulesFile, Timeframe
 from connector.report.records import StayRow, TicketRow
 from connector.report.timeline import BusinessTimeline
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from connector.config import ruletests as m
-from connector.config.models import Rule
+from connector.config.rules import Rule
 from connector.config.source import KeyPath
 from connector.ruletest.harness import TicketState
 from connector.state.base import Effect, OutboxMessage

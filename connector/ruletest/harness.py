@@ -20,7 +20,7 @@ from pathlib import Path
 from connector.app import Service, build
 from connector.clock import SettableClock
 from connector.config.loader import Config
-from connector.config.models import Calendar
+from connector.config.rules import Calendar
 from connector.domain import Ticket
 from connector.engine.calendar import BusinessCalendar
 from connector.engine.conditions import Context

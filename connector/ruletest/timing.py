@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from connector.config.models import Rule
+from connector.config.rules import Rule
 from connector.domain import Ticket
 from connector.engine.conditions import Context, evaluate_all
 

@@ -131,12 +131,13 @@ def _edit(config: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("case", [
     ("Complete: Done", "Complete: Closed",
-     'statuses.Complete: Jira has no status "Closed"'),
+     'jira.statuses.Complete: Jira has no status "Closed"'),
     ("dave@example.edu", "dave@example.ed",
-     'roles.tier3.users[0]: Jira has no user "dave@example.ed" (did you mean '
+     'jira.roles.tier3.users[0]: Jira has no user "dave@example.ed" (did you mean '
      '"dave@example.edu"?)'),
     ("customfield_10072", "customfield_10071",
-     'fields.customer_email.custom_field: field "customfield_10071" (Tier) holds number values'),
+     'jira.fields.customer_email.custom_field: field "customfield_10071" (Tier) holds number '
+     'values'),
 ])
 def test_once_refuses_a_mapping_the_tracker_cannot_honour(
         case: tuple[str, str, str], sandbox: Sandbox, shipped_config: Path,

@@ -192,6 +192,6 @@ def test_validate_online_points_at_the_wrong_status_name(
         code, _, err = _run(capsys, "validate", "--online", "--config-dir", str(shipped_config))
     assert code == 2
     assert err.splitlines()[0].startswith(
-        f'mappings.yaml:{line}:13: statuses.Complete: Jira has no status "Dne" '
+        f'mappings.yaml:{line}:15: jira.statuses.Complete: Jira has no status "Dne" '
         '(did you mean "Done"?)'
     )

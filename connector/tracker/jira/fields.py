@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.config.loader import Config
-from connector.config.models import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
+from connector.config.mappings import jira_section
+from connector.config.trackers import ComponentTarget, CustomFieldTarget, FieldMap, LabelTarget
 from connector.tracker.jira.records import ChangeItem, Issue
 from connector.tracker.values import UNSET, Unset
 
@@ -44,7 +45,8 @@ class FieldCodec:
     @classmethod
     def for_config(cls, config: Config) -> FieldCodec:
         """The codec of a loaded configuration: mappings.yaml's fields, rules.yaml's categories."""
-        return cls(config.mappings.fields, categories=[c.name for c in config.rules.categories])
+        return cls(jira_section(config.mappings).fields,
+                   categories=[c.name for c in config.rules.categories])
 
     def custom_field_ids(self) -> list[str]:
         """The custom fields to ask for when reading issues."""

@@ -11,14 +11,15 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from connector.config.models import ComponentTarget, CustomFieldTarget, MappingsFile
+from connector.config.mappings import MappingsFile, jira_section
 from connector.config.problems import Problem, problem_at
 from connector.config.source import Document, KeyPath
+from connector.config.trackers import ComponentTarget, CustomFieldTarget, JiraSection
 from connector.errors import TrackerError
 from connector.tracker.jira.admin import JiraProject
 from connector.tracker.jira.client import JiraClient
 
-At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml
+At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml's `jira:`
 
 # What ticketflow writes into each mapped custom field (FieldCodec writes plain values), as
 # the `schema.type` Jira gives a field: a number into a text field or an e-mail address into a
@@ -56,23 +57,24 @@ class Catalogue:
 
 def read_catalogue(tracker: JiraClient, mappings: MappingsFile) -> Catalogue:
     """Everything `check` needs, read from Jira: 6 requests, and one more per role entry."""
+    jira = jira_section(mappings)
     admin = tracker.admin
-    project = admin.project(mappings.project)
-    entries = dict.fromkeys(u for role in mappings.roles.values() for u in role.users)
+    project = admin.project(jira.project)
+    entries = dict.fromkeys(u for role in jira.roles.values() for u in role.users)
     people = {entry: _person(tracker, entry) for entry in entries}
     raw_fields = tracker.http.get("field") or []
     fields = {str(f["id"]): str(f.get("name") or f["id"]) for f in raw_fields}
     types = {str(f["id"]): str((f.get("schema") or {}).get("type", "")) for f in raw_fields}
     if project is None:
         return Catalogue(project=None, fields=fields, field_types=types, people=people)
-    by_type = admin.project_statuses(mappings.project)
+    by_type = admin.project_statuses(jira.project)
     return Catalogue(
         project=project,
         statuses=tuple(s.name for s in admin.statuses()),
-        type_statuses=tuple(by_type.get(mappings.issue_type, ())),
+        type_statuses=tuple(by_type.get(jira.issue_type, ())),
         fields=fields,
         field_types=types,
-        components=frozenset(admin.components(mappings.project)),
+        components=frozenset(admin.components(jira.project)),
         people=people,
     )
 
@@ -115,10 +117,11 @@ def check(
     *,
     categories: Iterable[str] = (),
 ) -> list[Problem]:
-    """Every mismatch between mappings.yaml and the tracker, each at its line."""
+    """Every mismatch between mappings.yaml's `jira:` section and Jira, each at its line."""
+    jira = jira_section(mappings)
 
     def at(path: KeyPath, message: str) -> Problem:
-        return problem_at(document, path, message)
+        return problem_at(document, ("jira", *path), message)
 
     problems: list[Problem] = []
     project = catalogue.project
@@ -126,29 +129,36 @@ def check(
         problems.append(
             at(
                 ("project",),
-                f'Jira has no project "{mappings.project}" (or the '
+                f'Jira has no project "{jira.project}" (or the '
                 "API user cannot browse it); expected an existing "
                 "project key",
             )
         )
-    elif mappings.issue_type not in project.issue_types:
+    elif jira.issue_type not in project.issue_types:
         problems.append(
             at(
                 ("issue_type",),
-                f"project {mappings.project} has no issue type "
-                f'"{mappings.issue_type}"; expected one of: '
+                f"project {jira.project} has no issue type "
+                f'"{jira.issue_type}"; expected one of: '
                 + ", ".join(sorted(project.issue_types)),
             )
         )
     if project is not None:
-        problems += _statuses(mappings, catalogue, at)
-        problems += _components(mappings, catalogue, categories, at)
-    problems += _fields(mappings, catalogue, at)
-    problems += _people(mappings, catalogue, at)
+        problems += _statuses(jira, catalogue, at)
+        problems += _components(jira, catalogue, categories, at)
+    problems += _fields(jira, catalogue, at)
+    problems += _people(jira, catalogue, at)
     return problems
 
 
-def _people(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Problem]:
+def unmapped_statuses(mappings: MappingsFile, catalogue: Catalogue) -> list[str]:
+    """The statuses of the issue type's workflow that no workflow status maps to: a ticket
+    in one passes through to the core under Jira's name."""
+    mapped = {name.lower() for name in jira_section(mappings).statuses.values()}
+    return [name for name in catalogue.type_statuses if name.lower() not in mapped]
+
+
+def _people(mappings: JiraSection, catalogue: Catalogue, at: At) -> list[Problem]:
     problems = []
     expected = "expected the e-mail (Cloud) or user name (Data Center) of an active Jira user"
     for role_name, role in mappings.roles.items():
@@ -167,7 +177,7 @@ def _people(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Proble
     return problems
 
 
-def _statuses(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Problem]:
+def _statuses(mappings: JiraSection, catalogue: Catalogue, at: At) -> list[Problem]:
     problems = []
     existing = {s.lower() for s in catalogue.statuses}
     in_workflow = {s.lower() for s in catalogue.type_statuses}
@@ -196,7 +206,7 @@ def _statuses(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Prob
     return problems
 
 
-def _fields(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Problem]:
+def _fields(mappings: JiraSection, catalogue: Catalogue, at: At) -> list[Problem]:
     problems = []
     custom = sorted(f"{i} ({n})" for i, n in catalogue.fields.items() if i.startswith("custom"))
     for name, types in FIELD_TYPES.items():
@@ -221,7 +231,7 @@ def _fields(mappings: MappingsFile, catalogue: Catalogue, at: At) -> list[Proble
 
 
 def _components(
-    mappings: MappingsFile, catalogue: Catalogue, categories: Iterable[str], at: At
+    mappings: JiraSection, catalogue: Catalogue, categories: Iterable[str], at: At
 ) -> list[Problem]:
     if not isinstance(mappings.fields.category, ComponentTarget):
         return []

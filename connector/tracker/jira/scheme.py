@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector.config.models import ComponentTarget, MappingsFile, RulesFile
+from connector.config.mappings import MappingsFile, jira_section
+from connector.config.rules import RulesFile
+from connector.config.trackers import ComponentTarget
 
 CATEGORIES = {"To Do": "TODO", "In Progress": "IN_PROGRESS", "Done": "DONE"}
 CATEGORY_NAMES = {v: k for k, v in CATEGORIES.items()}
@@ -43,11 +45,12 @@ class Desired:
 
 def desired_from(rules: RulesFile, mappings: MappingsFile) -> Desired:
     """The desired state from rules.yaml's workflow and mappings.yaml's names."""
-    jira = mappings.statuses
-    categorised = isinstance(mappings.fields.category, ComponentTarget)
+    section = jira_section(mappings)
+    jira = section.statuses
+    categorised = isinstance(section.fields.category, ComponentTarget)
     return Desired(
-        project=mappings.project,
-        issue_type=mappings.issue_type,
+        project=section.project,
+        issue_type=section.issue_type,
         statuses=tuple((jira[s.name], CATEGORIES[s.category]) for s in rules.workflow.statuses),
         initial=jira[rules.workflow.initial],
         transitions=tuple(

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from connector.config.loader import MAPPINGS_FILE, Config
-from connector.config.source import load_document
+from connector.config.loader import Config, mappings_document
+from connector.config.mappings import jira_section
 from connector.errors import ConfigError
 from connector.tracker.jira import installer, online, provisioner
 from connector.tracker.jira.checklist import checklist
@@ -73,16 +73,21 @@ def install_scheme(
 def validate_online(config: Config, tracker: JiraClient) -> str:
     """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line.
     Returns the line to print when everything is in place."""
-    document = load_document(config.config_dir / MAPPINGS_FILE, MAPPINGS_FILE)
+    document = mappings_document(config.config_dir)
     catalogue = online.read_catalogue(tracker, config.mappings)
     problems = online.check(
         config.mappings, document, catalogue, categories=[c.name for c in config.rules.categories]
     )
     if problems:
         raise ConfigError([str(p) for p in sorted(set(problems))])
-    people = sum(len(r.users) for r in config.mappings.roles.values())
+    jira = jira_section(config.mappings)
+    people = sum(len(r.users) for r in jira.roles.values())
+    unmapped = online.unmapped_statuses(config.mappings, catalogue)
+    # Not an error: a ticket there is mirrored under Jira's own name, and no rule names it.
+    note = (f"; Jira statuses no workflow status maps to (kept under Jira's name): "
+            f"{', '.join(unmapped)}" if unmapped else "")
     return (
-        f"ok: online ({tracker.flavor}): project {config.mappings.project}, issue type "
-        f"{config.mappings.issue_type}, {len(config.mappings.statuses)} statuses, fields "
-        f"and {people} people found in Jira"
+        f"ok: online ({tracker.flavor}): project {jira.project}, issue type "
+        f"{jira.issue_type}, {len(jira.statuses)} statuses, fields "
+        f"and {people} people found in Jira{note}"
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.config.loader import Config
+from connector.config.mappings import jira_section
 from connector.tracker.feed import Change, ChangeItem, field_change
 from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.records import Change as JiraChange
@@ -41,8 +42,8 @@ class JiraVocabulary:
 
     @classmethod
     def from_config(cls, config: Config, *, flavor: Flavor = "cloud") -> JiraVocabulary:
-        mappings = config.mappings
-        return cls(mappings.project, mappings.issue_type, dict(mappings.statuses),
+        jira = jira_section(config.mappings)
+        return cls(jira.project, jira.issue_type, dict(jira.statuses),
                    config.rules.workflow.done_statuses, FieldCodec.for_config(config), flavor)
 
     def jira_status(self, status: str) -> str:

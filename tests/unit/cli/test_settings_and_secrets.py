@@ -152,3 +152,44 @@ def test_a_short_webhook_secret_is_refused_without_showing_it(
     settings = load_settings()
     assert "c0ffee" * 6 in secret_values(settings)
     assert "c0ffee" not in repr(settings)
+
+
+def test_zendesk_settings_are_read_and_their_secrets_scrubbed(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """TICKETFLOW_ZENDESK_URL/EMAIL/TOKEN land in their settings (one spelling of the URL);
+    the token is a SecretStr, among the values scrubbed from logs; the commands that speak to
+    a tracker name the Zendesk settings in their help."""
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_URL", "https://Acme.zendesk.com/")
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_EMAIL", "bot@example.edu")
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.zendesk_url == "https://acme.zendesk.com"
+    assert settings.zendesk_email == "bot@example.edu"
+    assert settings.zendesk_token is not None and TOKEN not in repr(settings)
+    assert TOKEN in secret_values(settings)
+    assert main(["validate", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for name in ("URL", "EMAIL", "TOKEN", "OAUTH_TOKEN"):
+        assert f"TICKETFLOW_ZENDESK_{name}" in shown
+
+
+def test_a_zendesk_token_and_oauth_token_together_are_refused(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Zendesk signs in one way: both an API token and an OAuth token set is exit 2, naming
+    the variables and never showing either secret."""
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_TOKEN", TOKEN)
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_OAUTH_TOKEN", "oauth-secret-99")
+    assert main(["validate", "--config-dir", str(ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert ("environment: TICKETFLOW_ZENDESK_OAUTH_TOKEN: set as well as "
+            "TICKETFLOW_ZENDESK_TOKEN; expected one of them") in err
+    assert TOKEN not in err and "oauth-secret-99" not in err
+
+
+def test_a_zendesk_url_without_a_scheme_shows_the_zendesk_form(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Zendesk address without https:// is exit 2 with Zendesk's form of URL as example."""
+    monkeypatch.setenv("TICKETFLOW_ZENDESK_URL", "acme.zendesk.com")
+    assert main(["validate", "--config-dir", str(ROOT)]) == 2
+    assert ("environment: TICKETFLOW_ZENDESK_URL: 'acme.zendesk.com' is not an http(s) URL "
+            "with a host; expected e.g. https://acme.zendesk.com") in capsys.readouterr().err

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connector.config.models import FieldMap
+from connector.config.trackers import FieldMap
 from connector.tracker.jira.fields import FieldCodec, TicketFields, slug
 from connector.tracker.jira.records import Issue
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.config.models import FieldMap
+from connector.config.trackers import FieldMap
 from connector.tracker.feed import ChangeItem
 from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.records import Change as JiraChange

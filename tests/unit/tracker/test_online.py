@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.config.loader import MAPPINGS_FILE, load_config
+from connector.config.loader import MAPPINGS_FILE, load_config, mappings_document
 from connector.config.source import load_document
 from connector.tracker.jira.admin import JiraProject
-from connector.tracker.jira.online import Catalogue, Person, check
+from connector.tracker.jira.online import Catalogue, Person, check, unmapped_statuses
 
 PEOPLE = {p: Person(found=True) for p in
           ("alice@example.edu", "bob@example.edu", "carol@example.edu", "dave@example.edu")}
@@ -61,28 +61,28 @@ def test_each_mismatch_points_at_its_line(shipped_config: Path) -> None:
     found = [str(p) for p in check(config.mappings, document, _good())]
     status_line = _line_of(path, "Complete: Dne")
     assert (
-        f'mappings.yaml:{status_line}:13: statuses.Complete: Jira has no status "Dne" '
+        f'mappings.yaml:{status_line}:15: jira.statuses.Complete: Jira has no status "Dne" '
         '(did you mean "Done"?); expected an existing status' in found[0]
     )
     field_line = _line_of(path, "customfield_19999")
     assert found[1].startswith(f"mappings.yaml:{field_line}:")
     assert (
-        'fields.customer_email.custom_field: Jira has no field "customfield_19999"; '
+        'jira.fields.customer_email.custom_field: Jira has no field "customfield_19999"; '
         "expected one of: customfield_10070 (Category)" in found[1]
     )
     user_line = _line_of(path, "karol@example.edu")
     assert found[2].startswith(f"mappings.yaml:{user_line}:")
-    assert 'roles.tier2.users[1]: Jira has no user "karol@example.edu"; expected' in found[2]
+    assert 'jira.roles.tier2.users[1]: Jira has no user "karol@example.edu"; expected' in found[2]
 
 
 def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
-    """No project: one problem at `project:`; a status outside the workflow: run install."""
+    """No project: one problem at `jira.project`; a status outside the workflow: run install."""
     config = load_config(shipped_config)
     document = load_document(shipped_config / MAPPINGS_FILE, MAPPINGS_FILE)
     gone = check(
         config.mappings, document, Catalogue(project=None, fields=FIELDS, people=PEOPLE)
     )
-    assert [p.path for p in gone] == ["project"]
+    assert [p.path for p in gone] == ["jira.project"]
     outside = Catalogue(
         project=_good().project,
         statuses=STATUSES,
@@ -92,11 +92,11 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
     )
     problems = check(config.mappings, document, outside, categories=["Access"])
     assert [p.path for p in problems] == [
-        "statuses.Reviewing",
-        "statuses.Assigned",
-        "statuses.In Progress",
-        "statuses.Complete",
-        "fields.category.component",
+        "jira.statuses.Reviewing",
+        "jira.statuses.Assigned",
+        "jira.statuses.In Progress",
+        "jira.statuses.Complete",
+        "jira.fields.category.component",
     ]
     assert "run `ticketflow install-scheme`" in problems[0].message
 
@@ -115,11 +115,13 @@ def test_role_entries_must_be_active_users_exactly(shipped_config: Path) -> None
               "dave@example.edu": Person(found=True, active=False)}
     catalogue = Catalogue(**{**_good().__dict__, "people": people})
     found = {p.path: p.message for p in check(config.mappings, document, catalogue)}
-    assert found["roles.tier2.users[0]"].startswith(
+    assert found["jira.roles.tier2.users[0]"].startswith(
         'Jira has no user "bob@example.ed" (did you mean "bob@example.edu"?); expected the '
         "e-mail (Cloud) or user name (Data Center) of an active Jira user")
-    assert found["roles.tier2.users[1]"].startswith('"helpdesk-team" is a Jira group, not a user')
-    assert found["roles.tier3.users[0]"].startswith('Jira user "dave@example.edu" is deactivated')
+    assert found["jira.roles.tier2.users[1]"].startswith(
+        '"helpdesk-team" is a Jira group, not a user')
+    assert found["jira.roles.tier3.users[0]"].startswith(
+        'Jira user "dave@example.edu" is deactivated')
 
 
 def test_a_custom_field_of_the_wrong_type_is_named(shipped_config: Path) -> None:
@@ -132,8 +134,36 @@ def test_a_custom_field_of_the_wrong_type_is_named(shipped_config: Path) -> None
     config = load_config(shipped_config)
     document = load_document(path, MAPPINGS_FILE)
     (problem,) = check(config.mappings, document, _good())
-    assert problem.path == "fields.customer_email.custom_field"
+    assert problem.path == "jira.fields.customer_email.custom_field"
     assert problem.message == (
         'field "customfield_10073" (Satisfaction) holds number values, and customer_email is '
         "written as string; expected a field of that type: customfield_10070 (Category), "
         "customfield_10072 (Customer email)")
+
+
+def test_a_flat_file_is_checked_online_at_its_own_lines(shipped_config: Path) -> None:
+    """The older flat layout, checked online: a mismatch is reported at the line and column
+    the admin wrote it (the names are read as the `jira:` section)."""
+    path = shipped_config / MAPPINGS_FILE
+    sectioned = path.read_text().split("\n# With `tracker: zendesk`")[0]
+    flat = sectioned.replace("jira:                            # one Jira project\n", "")
+    flat = flat.replace("\n  ", "\n").replace("Complete: Done", "Complete: Dne")
+    path.write_text(flat + "\nmailbox: {address: help@example.edu}\n")
+    config = load_config(shipped_config)
+    assert config.warnings  # it is the flat layout indeed
+    (problem,) = check(config.mappings, mappings_document(shipped_config), _good(),
+                       categories=[c.name for c in config.rules.categories])
+    assert str(problem).startswith(
+        f'mappings.yaml:{_line_of(path, "Complete: Dne")}:13: jira.statuses.Complete: Jira '
+        'has no status "Dne"')
+
+
+def test_statuses_of_the_jira_workflow_no_workflow_status_maps_to_are_named(
+        shipped_config: Path) -> None:
+    """A status the issue type's workflow has and mappings.yaml does not map is no error
+    (the ticket passes through under Jira's name) but `validate --online` names it."""
+    config = load_config(shipped_config)
+    extra = Catalogue(**{**_good().__dict__,
+                         "type_statuses": (*STATUSES[1:], "Waiting for customer")})
+    assert unmapped_statuses(config.mappings, extra) == ["Waiting for customer"]
+    assert unmapped_statuses(config.mappings, _good()) == []
