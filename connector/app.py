@@ -157,10 +157,12 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
                       mail_from=mail_from(config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
+    intake = IntakeStore(store.db)
     poller = Poller(tracker=tracker, store=store, config=config,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
-                    progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
+                    progress=progress, mail_comments=intake.comment_sides,
+                    mail_tickets=intake.created_tickets)
     deliverer: Callable[[datetime], object] | None = None
     ingest: Callable[[datetime], object] | None = None
     watch = StateWatch(state_path) if not dry_run and state_path.exists() else None

@@ -54,6 +54,16 @@ def outcome_of_status(status: int | None) -> str:
     return "client_error" if status >= 400 else "ok"
 
 
+# The configuration `run` is on (connector.sync.reload): set at start and on every switch.
+CONFIG_GENERATION = Gauge("ticketflow_config_generation",
+                          "Configurations run since start: 1, then one more for each edit "
+                          "switched to.", registry=REGISTRY)
+CONFIG_INFO = Gauge("ticketflow_config_info", "The active configuration (value 1), labelled "
+                    "with its digest: the SHA-256 of its files.", ["digest"], registry=REGISTRY)
+CONFIG_REJECTED = Gauge("ticketflow_config_rejected", "1 while an edited configuration is "
+                        "refused (the last good one runs on), else 0.", registry=REGISTRY)
+
+
 def _count(db: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:
     try:
         return [tuple(str(v) for v in row) for row in db.execute(sql).fetchall()]

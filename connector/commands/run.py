@@ -23,11 +23,17 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from connector.app import Service
     from connector.clock import Clock
     from connector.config.loader import Config
+    from connector.http.retry import Retrier
     from connector.settings import Settings
+    from connector.state.fence import Fence
+    from connector.sync.loop import Health
+    from connector.sync.reload import ConfigReloader
     from connector.sync.wakeup import PollWakeup
     from connector.web.hooks import HookEndpoint
+    from connector.web.server import HttpService
 
 log = logging.getLogger("connector.run")
 
@@ -62,11 +68,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.app import (
         build,
         describe_tracker,
-        feedback_endpoint,
         replica_leader,
         require_tracker_settings,
         state_reader,
-        ticket_links,
     )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
@@ -74,10 +78,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.metrics import REGISTRY, StateCollector
     from connector.preflight import ready_to_act, require_public_url
     from connector.state.fence import Fence
-    from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
+    from connector.sync.loop import (
+        Health,
+        Intervals,
+        ServiceLoop,
+        reload_on_hangup,
+        stop_on_signals,
+    )
     from connector.web.feedback import write_back_pending
-    from connector.web.report import ReportEndpoint
-    from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(config, settings)
@@ -96,27 +104,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     leader=leader)
     collector = StateCollector(state_reader(settings), now=clock.now)
     registered = False
+    reloader = _reloader(service, settings, clock=clock, retrier=retrier, stop=stop,
+                         fence=fence, health=health)
+    hangup = threading.Event()
     try:
-        with stop_on_signals(stop), leader.renewing(stop):
+        with stop_on_signals(stop), leader.renewing(stop), reload_on_hangup(hangup):
             ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             REGISTRY.register(collector)
             registered = True
-            feedback = feedback_endpoint(config, settings, clock)
-            wakeup, hooks = _webhooks(settings, clock)
-            report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
-                                    link=ticket_links(config, settings))
-            http = serve_http(service_app(health=health.status, feedback=feedback,
-                                          report=report, hooks=hooks,
-                                          health_details=health.details), settings)
+            http, wakeup = _serve(config, settings, clock=clock, health=health)
             try:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
-                                   wakeup=wakeup, leader=leader)
+                                   wakeup=wakeup, leader=leader, reloader=reloader,
+                                   hangup=hangup)
                 # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
-                    service.store, service.tracker, config))
+                    reloader.service.store, reloader.service.tracker, reloader.service.config))
                 return loop.run()
             finally:
                 leader.release()  # a clean stop hands over at once
@@ -125,7 +131,40 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if registered:
             REGISTRY.unregister(collector)
         leader.lease.close()
-        service.close()
+        reloader.service.close()  # the one running now: a reload closed the ones before
+
+
+def _serve(config: Config, settings: Settings, *, clock: Clock,
+           health: Health) -> tuple[HttpService, PollWakeup | None]:
+    """/healthz, /metrics, /feedback/, /report and /hooks/ on the service's port, and the
+    wake-up a verified webhook pulls."""
+    from connector.app import feedback_endpoint, ticket_links
+    from connector.web.report import ReportEndpoint
+    from connector.web.server import service_app
+
+    wakeup, hooks = _webhooks(settings, clock)
+    report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
+                            link=ticket_links(config, settings))
+    http = serve_http(service_app(health=health.status,
+                                  feedback=feedback_endpoint(config, settings, clock),
+                                  report=report, hooks=hooks,
+                                  health_details=health.details), settings)
+    return http, wakeup
+
+
+def _reloader(service: Service, settings: Settings, *, clock: Clock, retrier: Retrier,
+              stop: threading.Event, fence: Fence, health: Health) -> ConfigReloader[Service]:
+    """What takes configuration edits between cycles: the new service is wired as the
+    first (the same fence: a reload never writes past a lost lease)."""
+    from connector.app import build
+    from connector.preflight import require_public_url, verify_config
+    from connector.sync.reload import ConfigReloader
+
+    def rebuild(new: Config) -> Service:
+        require_public_url(new, settings)  # a setting the edited rules now need
+        return build(new, settings, clock=clock, retrier=retrier, stop=stop, fence=fence)
+
+    return ConfigReloader(service, rebuild=rebuild, verify=verify_config, status=health)
 
 
 def _clock(clock_file: Path | None) -> Clock:

@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Protocol
 
 import schedule
 
@@ -25,6 +26,7 @@ from connector.clock import Clock
 from connector.errors import LeaseLostError, OwnershipError
 from connector.sync.cycle import Cycle
 from connector.sync.leader import Leader
+from connector.sync.reload import Running
 from connector.sync.summary import CycleTally
 from connector.sync.wakeup import PollWakeup
 
@@ -47,6 +49,9 @@ class Health:
     started: datetime | None = None
     last_success: dict[str, datetime] = field(default_factory=dict)
     last_error: dict[str, str] = field(default_factory=dict)
+    # An edited configuration that was refused: said on /healthz, which stays 200 (the last
+    # good configuration runs; an orchestrator restarting the service would make it worse).
+    config_note: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     # When each job's last successful run began: work started after a moment was seen by it.
     last_success_started: dict[str, datetime] = field(default_factory=dict)
@@ -61,6 +66,11 @@ class Health:
     def failed(self, job: str, reason: str) -> None:
         with self.lock:
             self.last_error[job] = reason
+
+    def config_rejected(self, reason: str) -> None:
+        """Why the edited configuration was refused ("" once one is accepted)."""
+        with self.lock:
+            self.config_note = reason
 
     def status(self) -> tuple[bool, str]:
         """(healthy, reason) for the probe. A standby is healthy: it is ready to take over,
@@ -90,6 +100,13 @@ class Health:
                 "jobs": jobs}
 
     def _work_status(self) -> tuple[bool, str]:
+        """The work's health; a refused configuration is added to the reason."""
+        healthy, reason = self._sync_status()
+        with self.lock:
+            note = self.config_note
+        return healthy, f"{reason}; {note}" if note else reason
+
+    def _sync_status(self) -> tuple[bool, str]:
         with self.lock:
             now = self.clock.now()
             synced = self.last_success.get("sync")
@@ -109,6 +126,15 @@ class Health:
             f"; errors since: {errors}" if errors else "")
 
 
+class Reloading(Protocol):
+    """What the loop needs of connector.sync.reload.ConfigReloader."""
+
+    @property
+    def service(self) -> Running: ...
+
+    def check(self, why: str = "cycle", *, again: bool = False) -> bool: ...
+
+
 @dataclass
 class Intervals:
     """Seconds between runs of each step."""
@@ -125,9 +151,14 @@ class ServiceLoop:
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
                  stop: threading.Event | None = None, tally: CycleTally | None = None,
-                 wakeup: PollWakeup | None = None, leader: Leader | None = None) -> None:
-        self.cycle = cycle
+                 wakeup: PollWakeup | None = None, leader: Leader | None = None,
+                 reloader: Reloading | None = None, hangup: threading.Event | None = None
+                 ) -> None:
+        self._cycle = cycle
         self.leader = leader
+        self.reloader = reloader
+        # Set by SIGHUP: look at the configuration now, not at the next sync.
+        self.hangup = hangup or threading.Event()
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
@@ -140,13 +171,18 @@ class ServiceLoop:
         # Set by a sync that performed something (and on stopping): delivery goes now.
         self._deliver_now = threading.Event()
 
+    @property
+    def cycle(self) -> Cycle:
+        """The cycle of the configuration running now (a reload replaces it)."""
+        return self.reloader.service.cycle if self.reloader else self._cycle
+
     def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
         """Another step on its own timer, with the same error handling."""
         self.extra.append((name, seconds, step))
 
     def jobs(self) -> list[tuple[str, int, Callable[[], object]]]:
         """The jobs of the main thread (delivery has a thread of its own)."""
-        return [("mail", self.intervals.mail, self.cycle.read_mail),
+        return [("mail", self.intervals.mail, self._read_mail),
                 ("sync", self.intervals.poll, self._timed_sync), *self.extra]
 
     def run(self) -> int:
@@ -162,6 +198,7 @@ class ServiceLoop:
         while not self.stop.is_set():
             if self._lead():
                 self.scheduler.run_all()  # just took over: a pass at once, not at the timers
+            self.reload_if_asked()
             self.scheduler.run_pending()
             self._woken_sync()
             idle = self.scheduler.idle_seconds
@@ -192,6 +229,18 @@ class ServiceLoop:
             return False
         self._deliver_now.set()
         return True
+    def reload_if_asked(self) -> None:
+        """After SIGHUP: the configuration is checked now, between two jobs."""
+        if self.reloader is None or not self.hangup.is_set():
+            return
+        self.hangup.clear()
+        self._job("reload", self._reload_now)
+
+    def _reload_now(self) -> bool:
+        return self.reloader is not None and self.reloader.check("SIGHUP", again=True)
+
+    def _read_mail(self) -> object:
+        return self.cycle.read_mail()  # the cycle running now, not the one at start
 
     def _deliveries(self) -> None:
         """Delivery passes every `intervals.delivery` seconds, the first one right away, and
@@ -214,6 +263,8 @@ class ServiceLoop:
         self._job("sync", self._timed_sync)
 
     def _timed_sync(self) -> object:
+        if self.reloader is not None:  # between cycles: a sync never sees two configurations
+            self.reloader.check()
         started = time.perf_counter()
         try:
             with self.wakeup.polling() if self.wakeup is not None else nullcontext():
@@ -275,3 +326,18 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def reload_on_hangup(hangup: threading.Event) -> Iterator[None]:
+    """SIGHUP sets `hangup` (the loop then checks the configuration, between two jobs)."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        log.info("received SIGHUP; checking the configuration")
+        hangup.set()
+
+    previous = signal.signal(signal.SIGHUP, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)

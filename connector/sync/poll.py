@@ -38,6 +38,8 @@ Progress = Callable[[int, int | None], None]
 # Which of these comment ids ticketflow posted for a person's mail, and that person's side
 # (mail intake's record; see connector.state.intake).
 MailCommentLookup = Callable[[Sequence[str]], MailSides]
+# Which of these ticket keys ticketflow's own mail intake created (connector.state.intake).
+MailTicketLookup = Callable[[Sequence[str]], set[str]]
 
 
 def ledger_row(action: PlannedAction, *, now: datetime, status: EffectStatus = "pending",
@@ -66,6 +68,7 @@ class Poller:
     max_actions_per_hour: int = 20
     progress: Progress | None = None
     mail_comments: MailCommentLookup | None = None
+    mail_tickets: MailTicketLookup | None = None
 
     @property
     def project(self) -> str:
@@ -75,8 +78,7 @@ class Poller:
         """One pass over the project's changes; returns the effects it recorded."""
         bookmark = self.store.bookmark(self.project)
         if bookmark is None or not bookmark.backfilled:
-            self.backfill(started)
-            return []
+            return self.backfill(ctx, started)
         recorded: list[Effect] = []
         for page in self._changes(bookmark.position, started):
             recorded += self._page(page, ctx)
@@ -100,14 +102,18 @@ class Poller:
         value = self.store.meta(f"baseline {self.project}")
         return datetime.fromisoformat(value) if value else None
 
-    def backfill(self, started: datetime) -> None:
+    def backfill(self, ctx: Context, started: datetime) -> list[Effect]:
         """First run: mirror every open ticket (no events: old tickets get no messages), then
-        keep the feed's first bookmark and its baseline."""
+        keep the feed's first bookmark and its baseline. Tickets ticketflow's own mail intake
+        created (in this run, before the poll) are new requests, not backlog: they are fed
+        through the rules. Returns the effects that recorded."""
         total = self.tracker.count_open()
         seen = 0
+        recorded: list[Effect] = []
         for page in self.tracker.changes(None, now=started):
             if page.tickets:
-                self._mirror_only(page.tickets)
+                recorded += self._feed_or_mirror(page.tickets, ctx,
+                                                 fresh=self._from_mail(page.tickets))
                 seen += len(page.tickets)
                 if self.progress:
                     self.progress(seen, total)
@@ -117,6 +123,7 @@ class Poller:
                 self.store.commit(Transaction(bookmark=Bookmark(self.project, page.bookmark,
                                                                 True)))
         log.info("backfill complete", extra={"project": self.project, "tickets": seen})
+        return recorded
 
     def _mirror_only(self, tickets: Sequence[TicketChanges]) -> None:
         """Mirror these tickets and mark what they hold as processed: they raise no events."""
@@ -129,27 +136,42 @@ class Poller:
 
     def repair(self, ctx: Context) -> tuple[list[Effect], int, int]:
         """The census saw a gap: fetch the open tickets and feed those the open mirror lacks
-        through the rules as they would have been polled (ones it knows, and unknown ones
-        created since the baseline), or mirror them only (unknown and older: they were there
-        before ticketflow). Returns (the effects recorded, how many tickets were fed
-        through, how many mirrored only)."""
-        baseline, fed, mirrored = self.baseline(), 0, 0
+        through the rules as they would have been polled (ones it knows, unknown ones created
+        since the baseline, and ones its mail intake created), or mirror them only (unknown
+        and older: they were there before ticketflow). Returns (the effects recorded, how
+        many tickets were fed through, how many mirrored only)."""
+        baseline, fed, missed = self.baseline(), 0, 0
         recorded: list[Effect] = []
         for page in self.tracker.changes(None, now=ctx.now):
             known = {t.ticket.id: self.store.ticket(t.ticket.id) for t in page.tickets}
             missing = [t for t in page.tickets if not _open(known[t.ticket.id])]
-            new = [t for t in missing if known[t.ticket.id] is not None
-                   or (baseline is not None and t.ticket.created >= baseline)]
-            old = [t for t in missing if t not in new]
-            if old:
-                self._mirror_only(old)
-            if new:
-                transaction = Transaction()
-                self._absorb(new, ctx, transaction)
-                self.store.commit(transaction)
-                recorded += transaction.effects
-            fed, mirrored = fed + len(new), mirrored + len(old)
-        return recorded, fed, mirrored
+            fresh = {t.ticket.id for t in missing if known[t.ticket.id] is not None
+                     or (baseline is not None and t.ticket.created >= baseline)}
+            fresh |= self._from_mail(missing)
+            recorded += self._feed_or_mirror(missing, ctx, fresh=fresh)
+            fed, missed = fed + len(fresh), missed + len(missing)
+        return recorded, fed, missed - fed
+
+    def _from_mail(self, tickets: Sequence[TicketChanges]) -> set[str]:
+        """The ids of the tickets among these that ticketflow's mail intake created."""
+        if self.mail_tickets is None or not tickets:
+            return set()
+        made = self.mail_tickets([t.ticket.key for t in tickets])
+        return {t.ticket.id for t in tickets if t.ticket.key in made}
+
+    def _feed_or_mirror(self, tickets: Sequence[TicketChanges], ctx: Context, *,
+                        fresh: set[str]) -> list[Effect]:
+        """Feed the tickets whose ids are in `fresh` through the rules as a poll would;
+        mirror the others only (backlog: no messages). Returns the effects recorded."""
+        old = [t for t in tickets if t.ticket.id not in fresh]
+        if old:
+            self._mirror_only(old)
+        if not fresh:
+            return []
+        transaction = Transaction()
+        self._absorb([t for t in tickets if t.ticket.id in fresh], ctx, transaction)
+        self.store.commit(transaction)
+        return transaction.effects
 
     def _ticket(self, changed: TicketChanges, previous: Ticket | None = None,
                 mail_sides: MailSides | None = None) -> Ticket:

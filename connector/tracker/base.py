@@ -219,6 +219,16 @@ class SupportsWebhookRegistration(Protocol):
 
 
 @runtime_checkable
+class SupportsWindow(Protocol):
+    """A tracker whose change feed can start at an instant (`ticketflow backtest` reads the
+    tickets changed in a window that way)."""
+
+    def bookmark_at(self, instant: datetime) -> str:
+        """A bookmark from which `changes` yields every ticket changed since `instant`."""
+        ...
+
+
+@runtime_checkable
 class SupportsInstall(Protocol):
     """A tracker ticketflow can install the workflow into (`ticketflow install-scheme`)."""
 

@@ -124,11 +124,19 @@ class FakeTracker:
                 yield FeedPage(tuple(self._changes(r) for r in page), None)
             yield FeedPage((), str(self._revision), baseline=self.clock.now())
             return
-        since = int(bookmark)
-        changed = sorted((r for r in self._records.values() if r.revision > since),
-                         key=lambda r: r.revision)
+        if bookmark.startswith("at "):  # bookmark_at: changed since an instant
+            instant = datetime.fromisoformat(bookmark.removeprefix("at "))
+            changed = sorted((r for r in self._records.values()
+                              if r.ticket.updated >= instant), key=lambda r: r.revision)
+        else:
+            since = int(bookmark)
+            changed = sorted((r for r in self._records.values() if r.revision > since),
+                             key=lambda r: r.revision)
         for page in _pages(changed):
             yield FeedPage(tuple(self._changes(r) for r in page), str(page[-1].revision))
+
+    def bookmark_at(self, instant: datetime) -> str:
+        return f"at {instant.isoformat()}"
 
     def count_open(self) -> int:
         self.calls.append("count_open")

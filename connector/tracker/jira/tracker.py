@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
@@ -92,6 +92,10 @@ class JiraTracker:
 
     def count_open(self) -> int:
         return self._feed.count_open()
+
+    def bookmark_at(self, instant: datetime) -> str:
+        """The feed's bookmarks are instants of Jira's clock, as UTC ISO text."""
+        return instant.astimezone(UTC).isoformat()
 
     def ticket(self, key: str) -> TrackedTicket:
         return self._read(self._client.get_issue(key))
