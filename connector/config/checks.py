@@ -7,12 +7,18 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from connector.config.mappings import NOTIFYING_TRACKERS, TRACKER_NAMES, MappingsFile
+from connector.config.mappings import (
+    NOTIFYING_TRACKERS,
+    TRACKER_NAMES,
+    MappingsFile,
+    located_jira,
+    located_sections,
+)
 from connector.config.problems import Problem, problem_at, resolve, suggest
 from connector.config.refs import FoundRef, RefKind, find_refs
 from connector.config.rules import RulesFile
 from connector.config.source import Document, KeyPath, Location
-from connector.config.trackers import JiraSection, TrackerSection, ZendeskSection
+from connector.config.trackers import TrackerSection, ZendeskSection
 from connector.templates.files import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
 from connector.templates.render import trial_render
 from connector.templates.variables import SAMPLE_CONTEXTS
@@ -153,19 +159,10 @@ def _timeframes(rules: RulesFile, document: Document) -> list[Problem]:
     return problems
 
 
-def located_sections(mappings: MappingsFile, name: str) -> list[tuple[KeyPath, TrackerSection]]:
-    """A tracker's sections with their key paths: `jira` for one, `jira[1]` in a list."""
-    found: TrackerSection | list[TrackerSection] | None = getattr(mappings, name)
-    if isinstance(found, list):
-        return [((name, index), section) for index, section in enumerate(found)]
-    return [] if found is None else [((name,), found)]
-
-
 def _distinct_projects(mappings: MappingsFile, document: Document) -> list[Problem]:
     """Each project once, each project's own mail address once and not the shared mailbox's:
     else a ticket's or a mail's project could not be told."""
-    sections = [(at, s) for at, s in located_sections(mappings, "jira")
-                if isinstance(s, JiraSection)]
+    sections = located_jira(mappings)
     problems = []
     first_key: dict[str, KeyPath] = {}
     for at, section in sections:

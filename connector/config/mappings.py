@@ -19,7 +19,7 @@ from pydantic import (
 
 from connector.config.durations import DurationField
 from connector.config.problems import Problem, problem_at
-from connector.config.source import Document, Location
+from connector.config.source import Document, KeyPath, Location
 from connector.config.tagged import Strict
 from connector.config.trackers import (
     MAIL_ADDRESS,
@@ -171,6 +171,23 @@ def jira_sections(mappings: MappingsFile) -> tuple[JiraSection, ...]:
         raise ConfigError([f"mappings.yaml: tracker: {mappings.tracker}, and no `jira:` "
                            "section; expected one to work with Jira"])
     return tuple(mappings.jira) if isinstance(mappings.jira, list) else (mappings.jira,)
+
+
+def located_sections(mappings: MappingsFile, name: str) -> list[tuple[KeyPath, TrackerSection]]:
+    """A tracker's sections with their key paths: `jira` for one, `jira[1]` in a list."""
+    found: TrackerSection | list[TrackerSection] | None = getattr(mappings, name)
+    if isinstance(found, list):
+        return [((name, index), section) for index, section in enumerate(found)]
+    return [] if found is None else [((name,), found)]
+
+
+def located_jira(mappings: MappingsFile) -> list[tuple[KeyPath, JiraSection]]:
+    """The `jira:` projects with their key paths (none when the file has no `jira:`)."""
+    if mappings.jira is None:
+        return []
+    if isinstance(mappings.jira, list):
+        return [(("jira", index), section) for index, section in enumerate(mappings.jira)]
+    return [(("jira",), mappings.jira)]
 
 
 def jira_section(mappings: MappingsFile) -> JiraSection:
