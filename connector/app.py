@@ -241,9 +241,8 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
     window = timedelta(minutes=notes.rate_limit.per.minutes,
                        days=notes.rate_limit.per.business_days)
     return DeliveryGuard(store, limit=notes.rate_limit.per_recipient, window=window,
-                         own=(mail_from(config, settings), config.mappings.mailbox.address),
-                         extra=notes.no_auto_reply,
-                         staff=[u for role in config.mappings.roles.values() for u in role.users])
+                         own=(mail_from(config, settings), *config.mappings.addresses),
+                         extra=notes.no_auto_reply, staff=config.mappings.staff)
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,

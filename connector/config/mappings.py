@@ -149,6 +149,13 @@ class MappingsFile(Strict):
         return list(dict.fromkeys(user for section in self.sections
                                   for role in section.roles.values() for user in role.users))
 
+    @property
+    def addresses(self) -> list[str]:
+        """The helpdesk's own addresses: the shared mailbox's, then each project's."""
+        own = [s.mailbox.address for s in self.sections
+               if isinstance(s, JiraSection) and s.mailbox is not None]
+        return [self.mailbox.address, *own]
+
     def project_for_mail(self, recipients: Iterable[str]) -> str:
         """The project whose own mailbox address a mail was sent to; else the default."""
         wanted = {address.lower() for address in recipients}
