@@ -71,7 +71,8 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
         ctx = Context(config, service.runtime.calendar, now)
         print(f"{ticket.key} \"{ticket.summary}\": {ticket.status} since "
               f"{ctx.local(ticket.status_since)}, tier {ticket.tier or 1}, "
-              f"category {ticket.category or '-'}, assignee {ticket.assignee or '-'}")
+              f"category {ticket.category or '-'}, assignee {ticket.assignee or '-'}, "
+              f"project {ticket.project}")
         tick = schedule_event(ticket.issue_id, ticket.key, ticket.status, ticket.status_since,
                               now)
         for line in render_explanation(explain(config.rules.rules, ticket, tick, ctx), ctx):

@@ -144,13 +144,18 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
     timeline = Timeline(clock, config.rules.calendar.timezone, out)
     with Sandbox("cloud", clock=clock, time_zone=config.rules.calendar.timezone) as sandbox:
         settings = demo_settings(output, sandbox, config)
-        print(f"ticketflow demo: Jira sandbox at {sandbox.url}; state, Maildir and outbox in "
-              f"{output}/", file=out)
+        projects = config.mappings.projects
+        for key in projects:  # the sandbox starts with HELP; the others listed are added
+            if key != "HELP":
+                sandbox.add_project(key)
+        named = f"project{'s' if len(projects) > 1 else ''} {', '.join(projects)}"
+        print(f"ticketflow demo: Jira sandbox at {sandbox.url}, {named}; state, Maildir and "
+              f"outbox in {output}/", file=out)
         if installer(config, settings).install_scheme(config, dry_run=False,
                                                       echo=lambda line: None) != 0:
             print("demo: install-scheme failed", file=out)
             return 1
-        timeline.add("-", "workflow installed in Jira (statuses, workflow, scheme)")
+        timeline.add("-", f"workflow installed in Jira {named} (statuses, workflow, scheme)")
         # Intake's one line per mail goes on the timeline (and not to stderr as well).
         intake_log = logging.getLogger("connector.mail.intake")
         saved = intake_log.level, intake_log.propagate

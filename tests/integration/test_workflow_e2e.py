@@ -191,3 +191,4 @@ def test_explain_shows_why(world: World, capsys: pytest.CaptureFixture[str]) -> 
     assert "of business time since Mon 30 Nov 08:35 CST; limit 4 business hours (tier 1)" in out
     assert "next due: Mon 30 Nov 12:35 CST" in out
     assert "acknowledge" in out and "done" in out
+    assert out.splitlines()[0].endswith(", project HELP")  # the ticket's project, named
