@@ -40,11 +40,12 @@ class SandboxProcess:
     """The Jira sandbox in a separate process, so it never shares the measured process's
     interpreter lock; driven through its control endpoints."""
 
-    def __init__(self, flavor: str = "cloud") -> None:
+    def __init__(self, flavor: str = "cloud", *, tracker: str = "jira") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        which = ["--tracker", "zendesk"] if tracker == "zendesk" else ["--flavor", flavor]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "connector.sandbox", "--flavor", flavor, "--port",
+            [sys.executable, "-m", "connector.sandbox", *which, "--port",
              str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + 30

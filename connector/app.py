@@ -33,18 +33,23 @@ from connector.state.intake import IntakeStore
 from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
+from connector.sync.ownership import Ownership, StateWatch
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
 from connector.tracker.base import (
     Notes,
+    SupportsClaim,
     SupportsInstall,
     SupportsOnlineCheck,
+    SupportsWebhookRegistration,
     TicketRefs,
     Tracker,
 )
 from connector.tracker.dryrun import RecordingTracker
 from connector.tracker.jira import tracker as jira
+from connector.tracker.zendesk import tracker as zendesk
 from connector.web.feedback import FeedbackEndpoint, link_builder
+from connector.web.registration import registration
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,19 @@ def _open_jira(config: Config, settings: Settings, notes: Notes | None,
     return jira.open_tracker(config, settings, notes=notes, retrier=retrier)
 
 
-# mappings.yaml `tracker:` -> its adapter. Zendesk joins here with connector/tracker/zendesk/.
+def _open_zendesk(config: Config, settings: Settings, notes: Notes | None,
+                  retrier: Retrier | None) -> Tracker:
+    return zendesk.open_tracker(config, settings, notes=notes, retrier=retrier)
+
+
+# mappings.yaml `tracker:` -> its adapter.
 TRACKERS: dict[str, TrackerKind] = {
     "jira": TrackerKind("Jira", "TICKETFLOW_JIRA_URL", lambda s: s.jira_url, _open_jira,
                         jira.describe, jira.offline_refs),
+    "zendesk": TrackerKind("Zendesk", "TICKETFLOW_ZENDESK_URL", lambda s: s.zendesk_url,
+                           _open_zendesk, zendesk.describe, zendesk.offline_refs),
 }
-PLANNED = {"zendesk": "Zendesk"}  # trackers mappings.yaml may name whose adapter is to come
+PLANNED: dict[str, str] = {}  # trackers mappings.yaml may name whose adapter is to come
 
 
 def tracker_kind(config: Config) -> TrackerKind:
@@ -95,6 +107,7 @@ class Service:
     cycle: Cycle
     site: str = ""  # the tracker's address: what the state keys what it learnt of it by
     scratch: Path | None = None
+    ownership: Ownership | None = None  # the claim on the tracker (None: a dry run)
 
     def close(self) -> None:
         self.store.close()
@@ -143,13 +156,17 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                     progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
     deliverer: Callable[[datetime], object] | None = None
     ingest: Callable[[datetime], object] | None = None
+    watch = StateWatch(state_path) if not dry_run and state_path.exists() else None
     if not dry_run:
         mailer = mailer_for(config, settings)
         sender = mail_from(config, settings)
 
         def deliverer(now: datetime) -> object:
             # A connection of its own: `run` delivers on a thread of its own, and an SQLite
-            # connection belongs to the thread that opened it.
+            # connection belongs to the thread that opened it. Not on a state file deleted
+            # under the service: that would start a new one.
+            if watch is not None:
+                watch.check()
             own = SqliteStateStore(state_path)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
@@ -162,11 +179,17 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
         ingest = mail_intake(config, settings, tracker=tracker, store=store,
                              calendar=calendar)
 
+    kind = TRACKERS.get(config.mappings.tracker, TRACKERS["jira"])
+    ownership = None
+    if not dry_run and isinstance(tracker, SupportsClaim):
+        ownership = Ownership(tracker, store, clock, state_path=str(state_path),
+                              where=f"{kind.name} project {config.mappings.project}",
+                              state=watch)
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
-                  ingest=ingest, deliver=deliverer)
+                  ingest=ingest, deliver=deliverer,
+                  guard=ownership.check if ownership else None)
     return Service(config, settings, tracker, store, runtime, cycle,
-                   TRACKERS.get(config.mappings.tracker, TRACKERS["jira"]).site(settings) or "",
-                   scratch)
+                   kind.site(settings) or "", scratch, ownership)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
@@ -201,6 +224,21 @@ def installer(config: Config, settings: Settings) -> SupportsInstall:
         raise UsageError(f"ticketflow cannot install the workflow into "
                          f"{tracker_kind(config).name} yet")
     return tracker
+
+
+def register_webhook(config: Config, settings: Settings, tracker: object, *, dry_run: bool,
+                     echo: Callable[[str], None] = print) -> None:
+    """`install-scheme`: the webhook to `run`'s /hooks/, when TICKETFLOW_PUBLIC_URL and
+    TICKETFLOW_WEBHOOK_SECRET say where and how it is signed (else nothing is said)."""
+    if not (settings.public_url and settings.webhook_secret):
+        return
+    hook = registration(config.mappings.tracker, public_url=settings.public_url,
+                        projects=list(config.mappings.projects),
+                        secret=settings.webhook_secret.get_secret_value())
+    if isinstance(tracker, SupportsWebhookRegistration):
+        tracker.register_webhook(hook, dry_run=dry_run, echo=echo)
+        return
+    echo(f"! webhook: register it by hand: {'; '.join(hook.by_hand)}")
 
 
 def open_state(settings: Settings) -> SqliteStateStore:

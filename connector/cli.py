@@ -1,6 +1,8 @@
 """The `ticketflow` command line: parses options, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 not the owner
+(another ticketflow holds the tracker's owner claim, or the state file was deleted or replaced
+under a running service: restarting it as it is would not help).
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from typing import TYPE_CHECKING
 
 from connector import __version__
 from connector.commands import COMMANDS
-from connector.errors import ConfigError, TicketflowError, UsageError
+from connector.errors import ConfigError, OwnershipError, TicketflowError, UsageError
 
 if TYPE_CHECKING:
     from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_NOT_OWNER = 0, 1, 2, 3
 
 
 def _parse_now(text: str) -> datetime:
@@ -79,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options(for_subcommand=False)],
         description="Run a support team's ticket workflow inside the tracker it already uses.",
         epilog="Global options may also follow the command. "
-        "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.",
+        "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 another "
+        "ticketflow owns the tracker (or the state file was deleted or replaced).",
     )
     parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -123,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_CONFIG
+    except OwnershipError as error:
+        print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
+        return EXIT_NOT_OWNER
     except TicketflowError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_FAILURE

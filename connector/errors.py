@@ -7,6 +7,8 @@
     │   ├── MalformedAnswerError     the tracker's answer was not the JSON it should be
     │   └── NotDoneError             refused undone (429, 503) or never sent: safe to send again
     ├── FatalError                   stop the job: credentials, permissions, a missing project
+    │   ├── OwnershipError           another ticketflow owns the tracker, or this one's state
+    │   │                            file was deleted or replaced: stop, act no more (exit 3)
     │   └── TrackerError             the tracker refused a request; carries its errorMessages
     │       ├── AuthError            401 (or 403 on the account itself): check the credentials
     │       ├── ForbiddenError       403 on one item while the account is fine: that item fails
@@ -57,6 +59,12 @@ class NotDoneError(RetriableError):
 
 class FatalError(TicketflowError):
     """A failure that retrying will not fix; the job stops and says why."""
+
+
+class OwnershipError(FatalError):
+    """This ticketflow may not act: another one holds the tracker's owner claim, or the state
+    file it started with was deleted or replaced under it. Acting would double tickets and
+    messages; a supervisor should not simply restart it (exit code 3)."""
 
 
 class TrackerError(FatalError):

@@ -39,6 +39,14 @@ def add_new_state_option(parser: argparse.ArgumentParser) -> None:
         "(otherwise refused: a truncated state would forget what was already done)")
 
 
+def add_take_over_option(parser: argparse.ArgumentParser) -> None:
+    """`--take-over`, on the commands that act (run, once)."""
+    parser.add_argument(
+        "--take-over", action="store_true",
+        help="act although another ticketflow holds the tracker's owner claim, once its "
+        "heartbeat is an hour old (it is gone: its host or its state was lost)")
+
+
 def clock_for(args: argparse.Namespace) -> Clock:
     """`--now` fixes the time; otherwise the wall clock."""
     from connector.clock import SettableClock, SystemClock

@@ -16,13 +16,17 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              common: Sequence[argparse.ArgumentParser]) -> None:
     parser = add_command(
-        sub, common, "demo", handler=demo, summary="the main job on a local Jira, in a minute",
-        description="Start the Jira sandbox in-process, install the workflow, feed it the "
-        "sample mails and run the real service over a simulated working week; print a "
+        sub, common, "demo", handler=demo,
+        summary="the main job on a local Jira (or Zendesk), in a minute",
+        description="Start the Jira (or Zendesk) sandbox in-process, install the workflow, feed "
+        "it the sample mails and run the real service over a simulated working week; print a "
         "timeline and a summary. Needs no settings and ignores TICKETFLOW_* variables.")
     parser.add_argument(
         "--output", type=Path, default=Path("ticketflow-demo"), metavar="DIR",
         help="where the state, Maildir and outbox go (default: ./ticketflow-demo)")
+    parser.add_argument(
+        "--tracker", choices=("jira", "zendesk"), default="jira",
+        help="whose sandbox the week runs on, with the shipped mappings for it (default: jira)")
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,4 +38,5 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from connector.demo.runner import run_demo
 
-    return run_demo(output=args.output, out=sys.stdout, config_dir=args.config_dir)
+    return run_demo(output=args.output, out=sys.stdout, config_dir=args.config_dir,
+                    tracker=args.tracker)

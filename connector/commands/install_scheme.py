@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         summary="create or verify the workflow in the tracker",
         description="Create the workflow's statuses, workflow and workflow scheme in the "
         "tracker (idempotent); on Jira Data Center, verify them and write the admin's "
-        "checklist.",
-        settings=TRACKER_SETTINGS)
+        "checklist. With TICKETFLOW_PUBLIC_URL and TICKETFLOW_WEBHOOK_SECRET, also register "
+        "the webhook that wakes `run` (Jira Data Center; on Cloud, print the steps by hand).",
+        settings=(*TRACKER_SETTINGS, "public_url", "webhook_secret"))
     parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     parser.add_argument(
         "--output", type=Path, default=None, metavar="FILE",
@@ -31,9 +32,11 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 def install_scheme(args: argparse.Namespace, settings: Settings) -> int:
     """Create or verify the workflow in the tracker (on Jira Data Center: write the checklist)."""
-    from connector.app import installer
+    from connector.app import installer, register_webhook
     from connector.config.loader import load_config
 
     config = load_config(args.config_dir)  # a bad config stops before any network call
-    return installer(config, settings).install_scheme(config, dry_run=args.dry_run,
-                                                      output=args.output)
+    tracker = installer(config, settings)
+    code = tracker.install_scheme(config, dry_run=args.dry_run, output=args.output)
+    register_webhook(config, settings, tracker, dry_run=args.dry_run)
+    return code

@@ -11,6 +11,7 @@ from connector.commands.base import (
     TRACKER_SETTINGS,
     add_command,
     add_new_state_option,
+    add_take_over_option,
     clock_for,
 )
 
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                         help="plan and print; change nothing in the tracker, the ledger or the "
                       "outbox")
     add_new_state_option(parser)
+    add_take_over_option(parser)
 
 
 def progress_bar(done: int, total: int | None) -> None:
@@ -73,6 +75,8 @@ def once(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with service.store.lock():
             verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
+            if service.ownership is not None:  # a second ticketflow stops here
+                service.ownership.acquire(take_over=args.take_over)
             report = service.cycle.run()
     finally:
         service.close()

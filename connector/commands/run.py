@@ -17,6 +17,7 @@ from connector.commands.base import (
     TRACKER_SETTINGS,
     add_command,
     add_new_state_option,
+    add_take_over_option,
     serve_http,
 )
 
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
+    add_take_over_option(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -83,6 +85,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with service.store.lock(), stop_on_signals(stop):
             verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
+            if service.ownership is not None:  # a second ticketflow stops here
+                service.ownership.acquire(take_over=args.take_over)
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)

@@ -1,4 +1,5 @@
-"""`ticketflow demo`: the real service over a simulated working week against the sandbox."""
+"""`ticketflow demo`: the real service over a simulated working week against a tracker's sandbox
+(Jira's, or Zendesk's with `--tracker zendesk`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from jira import JIRA
-
-from connector.app import build, installer
+from connector.app import build, connect_tracker, installer
 from connector.clock import SettableClock
 from connector.config.loader import Config, load_config, shipped_dir
+from connector.config.shipped import config_dir_for
 from connector.demo.report import summary_lines
 from connector.demo.script import START, WEEK, MailArrives, Step, ticks
 from connector.report.compose import html_report
@@ -29,6 +28,8 @@ from connector.report.records import Scope
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings, embedded_settings
 from connector.sync.perform import Performed
+from connector.tracker.base import Tracker
+from connector.tracker.values import WorkflowFields
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,19 @@ class MailLog(logging.Handler):
         self.timeline.add(ticket, f"mail: {record.getMessage()}")
 
 
-def demo_settings(output: Path, sandbox: Sandbox, config: Config) -> Settings:
-    """The demo's own settings; no TICKETFLOW_* variable of the environment reaches them (an
-    SMTP URL there must not make the demo mail anyone)."""
+def demo_settings(output: Path, sandbox: Sandbox, config: Config,
+                  user: str = API_USER) -> Settings:
+    """The demo's own settings (as `user`, the API user unless an engineer acts); no
+    TICKETFLOW_* variable of the environment reaches them (an SMTP URL there must not make the
+    demo mail anyone)."""
+    tracker: dict[str, object] = {
+        "jira_url": sandbox.url, "jira_email": user, "jira_token": API_TOKEN,
+        "jira_flavor": "cloud"}
+    if sandbox.tracker == "zendesk":
+        tracker = {"zendesk_url": sandbox.url, "zendesk_email": user,
+                   "zendesk_token": API_TOKEN}
     return embedded_settings(
-        jira_url=sandbox.url, jira_email=API_USER, jira_token=API_TOKEN,
-        jira_flavor="cloud", state_db=output / "state.db", outbox_dir=output / "outbox",
+        **tracker, state_db=output / "state.db", outbox_dir=output / "outbox",
         maildir=output / "Maildir", mail_from=config.mappings.mailbox.address,
         public_url="http://127.0.0.1:8787",
         feedback_secret=secrets.token_urlsafe(32))
@@ -115,47 +123,85 @@ def _fill_placeholders(raw: bytes, outbox: Path) -> bytes:
     return text.encode("utf-8")
 
 
-def _act(step: Step, *, sandbox: Sandbox, output: Path, timeline: Timeline,
-         assignee_of: Callable[[str], str]) -> None:
+@dataclass
+class Stage:
+    """What the week's steps act on: the sandbox, the config, the running service."""
+
+    sandbox: Sandbox
+    config: Config
+    output: Path
+    timeline: Timeline
+    tracker: Tracker
+
+    def key(self, number: int) -> str:
+        """The n-th ticket of the week as this tracker names it (HELP-n, or n on Zendesk)."""
+        if self.sandbox.tracker == "zendesk":
+            return str(number)
+        return f"{self.config.mappings.project}-{number}"
+
+    def as_tracker_writes(self, raw: bytes) -> bytes:
+        """A sample reply's `[HELP-n]` subject tag as this tracker's tag for ticket n."""
+        refs = self.tracker.refs
+        return re.sub(rb"\[HELP-(\d+)\]",
+                      lambda m: refs.subject_tag(self.key(int(m[1]))).encode(), raw)
+
+
+def _act(step: Step, stage: Stage) -> None:
     if isinstance(step, MailArrives):
         raw = (shipped_dir() / "examples" / "mail" / step.file).read_bytes()
         if b"{{ message_id_of:" in raw:
-            raw = _fill_placeholders(raw, output / "outbox")
-        mailbox.Maildir(output / "Maildir", create=True).add(raw)  # tmp/ then new/, as MTAs do
+            raw = _fill_placeholders(raw, stage.output / "outbox")
+        raw = stage.as_tracker_writes(raw)
+        mailbox.Maildir(stage.output / "Maildir", create=True).add(raw)  # tmp/ then new/
         subject = message_from_bytes(raw, policy=policy.default)["Subject"]
-        timeline.add("-", f"mail arrives: \"{subject}\" ({step.file})")
+        stage.timeline.add("-", f"mail arrives: \"{subject}\" ({step.file})")
         return
-    who = assignee_of(step.ticket) if step.who.startswith("{") else step.who
-    jira = JIRA(server=sandbox.url, basic_auth=(who, API_TOKEN), max_retries=0,
-                options={"rest_api_version": "2"})
-    options = {t["to"]["name"]: t["id"] for t in jira.transitions(step.ticket)}
-    jira.transition_issue(step.ticket, options[step.status])
-    timeline.add(step.ticket, f"{who.partition('@')[0]} moves it to {step.status} ({step.why})")
+    key = stage.key(step.ticket)
+    shown = stage.tracker.refs.display(key)
+    who = step.who
+    if who == "{assignee}":
+        holder = stage.tracker.ticket(key).assignee
+        who = holder.email if holder and holder.email else API_USER
+    # The engineer, with their own login, as they would in the tracker's own screens.
+    engineer = connect_tracker(stage.config, demo_settings(stage.output, stage.sandbox,
+                                                           stage.config, user=who))
+    engineer.update(key, WorkflowFields(status=step.status))
+    mapped = stage.config.mappings.section.statuses.get(step.status)
+    status = getattr(mapped, "agent_label", mapped) or step.status  # Zendesk's, Jira's name
+    stage.timeline.add(shown, f"{who.partition('@')[0]} moves it to {status} ({step.why})")
 
 
-def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> int:
-    """The whole demo; returns the exit code."""
+def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None,
+             tracker: str = "jira") -> int:
+    """The whole demo on the tracker's sandbox; returns the exit code."""
     began = time.perf_counter()
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    config = load_config(config_dir or shipped_dir())
+    config = load_config(config_dir or config_dir_for(tracker, output))
     clock = SettableClock(START)
     timeline = Timeline(clock, config.rules.calendar.timezone, out)
-    with Sandbox("cloud", clock=clock, time_zone=config.rules.calendar.timezone) as sandbox:
+    name = "Zendesk" if tracker == "zendesk" else "Jira"
+    with Sandbox(tracker=tracker, clock=clock,
+                 time_zone=config.rules.calendar.timezone) as sandbox:
         settings = demo_settings(output, sandbox, config)
         projects = config.mappings.projects
-        for key in projects:  # the sandbox starts with HELP; the others listed are added
-            if key != "HELP":
-                sandbox.add_project(key)
-        named = f"project{'s' if len(projects) > 1 else ''} {', '.join(projects)}"
-        print(f"ticketflow demo: Jira sandbox at {sandbox.url}, {named}; state, Maildir and "
-              f"outbox in {output}/", file=out)
+        if tracker == "jira":  # the sandbox starts with HELP; the others listed are added
+            for key in projects:
+                if key != "HELP":
+                    sandbox.add_project(key)
+        # Zendesk has no projects to name.
+        named = "" if tracker == "zendesk" else (
+            f" project{'s' if len(projects) > 1 else ''} {', '.join(projects)}")
+        print(f"ticketflow demo: {name} sandbox at {sandbox.url}{named and ','}{named}; state, "
+              f"Maildir and outbox in {output}/", file=out)
         if installer(config, settings).install_scheme(config, dry_run=False,
                                                       echo=lambda line: None) != 0:
             print("demo: install-scheme failed", file=out)
             return 1
-        timeline.add("-", f"workflow installed in Jira {named} (statuses, workflow, scheme)")
+        timeline.add("-", f"workflow installed in {name}{named} ("
+                     + ("custom statuses, groups, fields)" if tracker == "zendesk"
+                        else "statuses, workflow, scheme)"))
         # Intake's one line per mail goes on the timeline (and not to stderr as well).
         intake_log = logging.getLogger("connector.mail.intake")
         saved = intake_log.level, intake_log.propagate
@@ -164,14 +210,14 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
         mail_log = MailLog(timeline)
         intake_log.addHandler(mail_log)
         service = build(config, settings, clock=clock, report=timeline.performed)
+        stage = Stage(sandbox, config, output, timeline, service.tracker)
         try:
             pending = sorted(WEEK, key=lambda step: step.when)
             for tick in ticks():
                 while pending and pending[0].when <= tick:
                     step = pending.pop(0)
                     clock.set(step.when)
-                    _act(step, sandbox=sandbox, output=output, timeline=timeline,
-                         assignee_of=lambda key: _assignee(sandbox, key))
+                    _act(step, stage)
                 clock.set(max(tick, clock.now()))
                 service.cycle.run()
             for line in summary_lines(service.store, output=output):
@@ -186,10 +232,3 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
     print(f"(simulated Mon 30 Nov - Fri 4 Dec 2026 in {time.perf_counter() - began:.1f} s)",
           file=out)
     return 0
-
-
-def _assignee(sandbox: Sandbox, key: str) -> str:
-    jira = JIRA(server=sandbox.url, basic_auth=(API_USER, API_TOKEN), max_retries=0)
-    assignee = jira.issue(key, fields="assignee").fields.assignee
-    return str(assignee.emailAddress) if assignee else API_USER
-

@@ -26,11 +26,13 @@ class MailArrives:
 
 @dataclass(frozen=True)
 class EngineerMoves:
-    """A person moves a ticket in Jira's own screens (here: with their own Jira login)."""
+    """A person moves a ticket in the tracker's own screens (here: with their own login).
+    `ticket` is the n-th ticket the week made (HELP-n on Jira, #n on Zendesk); `status` a
+    workflow status; `who` an address, or "{assignee}" for whoever has the ticket."""
 
     when: datetime
     who: str
-    ticket: str
+    ticket: int
     status: str
     why: str
 
@@ -41,25 +43,25 @@ WEEK: tuple[Step, ...] = (
     MailArrives(at(0, 7, 52), "01-locked-out.eml"),
     MailArrives(at(0, 8, 10), "02-export-timeout.eml"),
     MailArrives(at(0, 8, 31), "03-new-project.eml"),
-    EngineerMoves(at(0, 9, 0), "alice@example.edu", "HELP-1", "Reviewing", "triage"),
-    EngineerMoves(at(0, 9, 5), "alice@example.edu", "HELP-2", "Reviewing", "triage"),
-    EngineerMoves(at(0, 9, 10), "alice@example.edu", "HELP-3", "Reviewing", "triage"),
+    EngineerMoves(at(0, 9, 0), "alice@example.edu", 1, "Reviewing", "triage"),
+    EngineerMoves(at(0, 9, 5), "alice@example.edu", 2, "Reviewing", "triage"),
+    EngineerMoves(at(0, 9, 10), "alice@example.edu", 3, "Reviewing", "triage"),
     MailArrives(at(0, 9, 2), "06-bounce.eml"),
-    EngineerMoves(at(0, 9, 30), "alice@example.edu", "HELP-3", "In Progress",
+    EngineerMoves(at(0, 9, 30), "alice@example.edu", 3, "In Progress",
                   "assigns it to herself: a long-running setup"),
-    EngineerMoves(at(1, 10, 0), "{assignee of HELP-1}", "HELP-1", "In Progress",
+    EngineerMoves(at(1, 10, 0), "{assignee}", 1, "In Progress",
                   "picks up the escalated ticket"),
     MailArrives(at(1, 14, 2), "04-pat-replies.eml"),
     MailArrives(at(2, 9, 0), "05-out-of-office.eml"),
-    EngineerMoves(at(2, 11, 0), "{assignee of HELP-1}", "HELP-1", "Done",
+    EngineerMoves(at(2, 11, 0), "{assignee}", 1, "Complete",
                   "final comment, marks it complete"),
-    EngineerMoves(at(2, 15, 0), "alice@example.edu", "HELP-3", "Done", "project is set up"),
-    EngineerMoves(at(3, 10, 0), "{assignee of HELP-2}", "HELP-2", "In Progress",
+    EngineerMoves(at(2, 15, 0), "alice@example.edu", 3, "Complete", "project is set up"),
+    EngineerMoves(at(3, 10, 0), "{assignee}", 2, "In Progress",
                   "starts on the export timeout"),
     MailArrives(at(4, 10, 15), "07-pat-follow-up.eml"),
-    EngineerMoves(at(4, 11, 0), "{assignee of HELP-2}", "HELP-2", "Done",
+    EngineerMoves(at(4, 11, 0), "{assignee}", 2, "Complete",
                   "export fixed: chunked exports enabled"),
-    EngineerMoves(at(4, 14, 0), "alice@example.edu", "HELP-1", "Done",
+    EngineerMoves(at(4, 14, 0), "alice@example.edu", 1, "Complete",
                   "unlocks Jo's account too"),
 )
 

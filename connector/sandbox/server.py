@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import socket
 import threading
@@ -81,6 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if outcome.status != 204 and outcome.body:
             self.wfile.write(outcome.body)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header on the sandbox's clock, as a tracker's server writes its own."""
+        now = self.server.app.clock.now().timestamp() if timestamp is None else timestamp
+        return email.utils.formatdate(now, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         if log.isEnabledFor(logging.DEBUG):  # called for every request; format only if shown

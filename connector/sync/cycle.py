@@ -61,6 +61,9 @@ class Cycle:
     # in the tracker before the poll reads it.
     ingest: Callable[[datetime], object] | None = None
     deliver: Callable[[datetime], object] | None = None
+    # Before each step that acts: raises OwnershipError when this ticketflow may act no more
+    # (another owns the tracker, or its state file is gone).
+    guard: Callable[[], None] | None = None
     census_interval: timedelta = timedelta(hours=1)
 
     def run(self) -> CycleReport:
@@ -82,12 +85,16 @@ class Cycle:
         """Turn new mail into tickets and comments (the service runs this on its own timer).
         Returns intake's report: mailbox trouble is reported there, not raised."""
         if self.ingest is not None:
+            if self.guard is not None:
+                self.guard()
             return self.ingest(self.clock.now())
         return None
 
     def sync(self) -> CycleReport:
         """Poll the tracker, evaluate the rules (time rules on the mirror) and perform the
         actions."""
+        if self.guard is not None:
+            self.guard()
         started = self.clock.now()
         result = CycleReport(started)
         ctx = Context(self.runtime.config, self.runtime.calendar, started)

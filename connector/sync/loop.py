@@ -22,6 +22,7 @@ import schedule
 
 from connector import metrics
 from connector.clock import Clock
+from connector.errors import OwnershipError
 from connector.sync.cycle import Cycle
 from connector.sync.summary import CycleTally
 from connector.sync.wakeup import PollWakeup
@@ -102,6 +103,7 @@ class ServiceLoop:
         self.wakeup = wakeup
         self.scheduler = schedule.Scheduler()
         self.extra: list[tuple[str, int, Callable[[], object]]] = []
+        self.ended_by: OwnershipError | None = None  # why the service stopped by itself
         self._sync_job: schedule.Job | None = None
         # Set by a sync that performed something (and on stopping): delivery goes now.
         self._deliver_now = threading.Event()
@@ -140,6 +142,8 @@ class ServiceLoop:
             log.warning("stopping without waiting longer for the mail server; the message in "
                         "hand may be sent again at the next start")
         log.info("service stopped")
+        if self.ended_by is not None:
+            raise self.ended_by
         return 0
 
     def _deliveries(self) -> None:
@@ -180,6 +184,10 @@ class ServiceLoop:
             return
         try:
             result = step()
+        except OwnershipError as error:  # acting on would double tickets and messages
+            self.ended_by = error
+            self.stop.set()
+            return
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
             self._failed(name, f"{type(error).__name__}: {error}")

@@ -14,8 +14,8 @@ none of them messaged) and then joins the feed at the others' position.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from connector.config.loader import Config
@@ -33,8 +33,9 @@ from connector.state.base import (
     TriggerEvent,
 )
 from connector.sync.derive import MailSides, Vocabulary, events_from, to_ticket
-from connector.tracker.base import SupportsProjects, Tracker
+from connector.tracker.base import SupportsMirroredChanges, SupportsProjects, Tracker
 from connector.tracker.feed import FeedPage, TicketChanges, last_status_entry
+from connector.tracker.values import Comment
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,21 @@ class Poller:
                           joining=done[0].position if done else None)
             return []
         recorded: list[Effect] = []
-        for page in self.tracker.changes(done[0].position, now=started):
+        for page in self._changes(done[0].position, started):
             recorded += self._page(page, ctx)
         return recorded
+
+    def _changes(self, bookmark: str, started: datetime) -> Iterator[FeedPage]:
+        """The feed since the bookmark; where the tracker can, without the tickets the mirror
+        holds as they are (recorded with their changes: nothing in them is new)."""
+        if isinstance(self.tracker, SupportsMirroredChanges):
+            return self.tracker.changes_after(bookmark, now=started, mirrored=self._mirrored)
+        return self.tracker.changes(bookmark, now=started)
+
+    def _mirrored(self, ticket_ids: Sequence[str]) -> dict[str, datetime]:
+        """The `updated` the mirror holds for these tickets."""
+        held = (self.store.ticket(ticket_id) for ticket_id in ticket_ids)
+        return {ticket.issue_id: ticket.updated for ticket in held if ticket is not None}
 
     def baseline(self, project: str | None = None) -> datetime | None:
         """When the first run took its census of a project's open tickets (the tracker's
@@ -210,22 +223,38 @@ class Poller:
         markers = [f"created:{t.ticket.id}" for t in tickets]
         markers += [f"comment:{c.id}" for t in tickets for c in t.comments]
         seen = self.store.seen_changes([c.id for t in tickets for c in t.changes] + markers)
+        brought = {c.id for t in tickets for c in t.comments}
+        tickets = [self._every_comment(t, seen) for t in tickets]
         sides = self._mail_sides([c.id for t in tickets for c in t.comments])
         for changed in tickets:
             tracked = changed.ticket
             fresh = [c for c in changed.changes if c.id not in seen]
-            ticket = self._ticket(changed, self.store.ticket(tracked.id), mail_sides=sides)
+            previous = self.store.ticket(tracked.id)
+            ticket = self._ticket(changed, previous, mail_sides=sides)
             is_new = f"created:{tracked.id}" not in seen
-            comments = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
+            unseen = [c for c in tracked.comments if f"comment:{c.id}" not in seen]
+            comments = [c for c in unseen if is_new or c.id in brought or _since(c, previous)]
             events = events_from(tracked, fresh, self.vocabulary, is_new=is_new,
                                  comments=comments, mail_sides=sides)
             transaction.tickets.append(ticket)
             transaction.processed_changes += [(c.id, tracked.id) for c in fresh]
-            transaction.processed_changes += [(f"comment:{c.id}", tracked.id) for c in comments]
+            transaction.processed_changes += [(f"comment:{c.id}", tracked.id) for c in unseen]
             if is_new:
                 transaction.processed_changes.append((f"created:{tracked.id}", tracked.id))
             planned = plan(self.config.rules.rules, ticket, events, ctx)
             transaction.effects += self.admit(planned, ctx.now)
+
+    def _every_comment(self, changed: TicketChanges, seen: set[str]) -> TicketChanges:
+        """The ticket with every comment when its read brought only the newest (Jira: 20)
+        and even the oldest of those is new: more may have come since the last poll, so all
+        are read, paged; `seen` gains those of them processed before."""
+        tracked = changed.ticket
+        brought = tracked.comments
+        if tracked.comments_complete or (brought and f"comment:{brought[0].id}" in seen):
+            return changed
+        every = tuple(self.tracker.comments(tracked.key))
+        seen |= self.store.seen_changes([f"comment:{c.id}" for c in every])
+        return replace(changed, ticket=replace(tracked, comments=every, comments_complete=True))
 
     def admit(self, planned: list[PlannedAction], now: datetime) -> list[Effect]:
         """Ledger rows for the planned actions, minus those the circuit breaker stops."""
@@ -253,6 +282,13 @@ class Poller:
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
             self.store.set_meta(f"circuit breaker {key}", now.isoformat())
+
+
+def _since(comment: Comment, previous: Ticket | None) -> bool:
+    """A comment read beyond the newest a read brings came after the mirror's last read of
+    its ticket (or there was none): one from before, not processed then, is older than what
+    ticketflow watches (it was beyond the newest when the first run mirrored the ticket)."""
+    return previous is None or comment.created > previous.updated
 
 
 def _open(ticket: Ticket | None) -> bool:

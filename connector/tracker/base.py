@@ -9,10 +9,11 @@ custom statuses, groups, cursors) stays in its package under `connector/tracker/
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.values import (
@@ -26,6 +27,9 @@ from connector.tracker.values import (
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
+
+# The `updated` the mirror holds for those of these tickets (by internal id) it has.
+MirroredVersions = Callable[[Sequence[str]], Mapping[str, datetime]]
 
 class TicketRefs(Protocol):
     """How a tracker's tickets are referred to: `HELP-12` on Jira, `#4711` on Zendesk."""
@@ -143,6 +147,75 @@ class SupportsNotify(Protocol):
 
     def notify(self, key: str, *, subject: str, text_body: str, html_body: str | None,
                people: Sequence[Person]) -> None: ...
+
+
+@runtime_checkable
+class SupportsMirroredChanges(Protocol):
+    """A change feed that reaches back over tickets it delivered before (Jira's overlap
+    window) and can leave out those the mirror holds as they are, unread: an idle cycle
+    then costs one request however many tickets changed a minute ago."""
+
+    def changes_after(self, bookmark: str, *, now: datetime,
+                      mirrored: MirroredVersions) -> Iterator[FeedPage]:
+        """`Tracker.changes(bookmark, now=now)`, without the tickets whose `updated` equals
+        what `mirrored` says (their changes and comments were recorded with that read); a
+        page left empty by that still carries its bookmark."""
+        ...
+
+
+@dataclass(frozen=True)
+class OwnerClaim:
+    """Which ticketflow acts on a tracker: `instance` names its state (replicas of one state
+    are one owner); the rest says where it runs, for people; `heartbeat` is when it last
+    said it is alive (its host's clock)."""
+
+    instance: str
+    host: str
+    state: str
+    heartbeat: datetime
+    pid: int = 0
+
+
+@runtime_checkable
+class SupportsClaim(Protocol):
+    """A tracker that keeps an owner claim (Jira: a project property), so a second ticketflow
+    with another state refuses to act on it instead of doubling every ticket and message."""
+
+    def read_claim(self) -> OwnerClaim | None:
+        """The claim as the tracker holds it (None: unclaimed, or not one ticketflow wrote)."""
+        ...
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        """Replace the claim."""
+        ...
+
+
+class WebhookCall(Protocol):
+    """A webhook to register (see connector/web/registration.py): the API call, and what an
+    administrator does by hand where the API does not allow it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+    @property
+    def by_hand(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class SupportsWebhookRegistration(Protocol):
+    """A tracker `install-scheme` can register `run`'s webhook with (or say how to)."""
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        """Register it where the API allows (once: a webhook to the same URL is kept), else
+        print the steps by hand; whether it is in place now."""
+        ...
 
 
 @runtime_checkable

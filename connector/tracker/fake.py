@@ -34,7 +34,7 @@ from connector.tracker.values import (
 
 if TYPE_CHECKING:
     from connector.config.loader import Config
-    from connector.tracker.base import SupportsNotify, Tracker
+    from connector.tracker.base import OwnerClaim, SupportsClaim, SupportsNotify, Tracker
 
 MAX_PAGE = 100
 NEWEST_COMMENTS = 20  # what a read brings, as Jira's search does
@@ -85,6 +85,7 @@ class FakeTracker:
         self.relations: list[tuple[str, str]] = []  # (key, the ticket it follows or concerns)
         self.calls: list[str] = []  # method names in call order, for tests that count
         self.actor: Person | None = None  # who acts; None means ticketflow's own user
+        self.claim: OwnerClaim | None = None  # the owner claim, as a tracker keeps it
         self._refs = ProjectKeyRefs(self.projects, url=lambda key: f"https://tracker.invalid/{key}")
         self._records: dict[str, _Record] = {}
         self._ids = itertools.count(10000)
@@ -243,6 +244,14 @@ class FakeTracker:
         self._record(key)
         self.notifications.append(Notification(key, subject, text_body, html_body, tuple(people)))
 
+    def read_claim(self) -> OwnerClaim | None:
+        self.calls.append("read_claim")
+        return self.claim
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        self.calls.append("write_claim")
+        self.claim = claim
+
     # -- for tests -------------------------------------------------------------------------
 
     def keys(self) -> list[str]:
@@ -306,4 +315,7 @@ if TYPE_CHECKING:  # mypy proves the fake offers the protocol and the notify cap
         return fake
 
     def _notifies(fake: FakeTracker) -> SupportsNotify:
+        return fake
+
+    def _keeps_a_claim(fake: FakeTracker) -> SupportsClaim:
         return fake

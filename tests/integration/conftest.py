@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from jira import JIRA
 
-from connector.sandbox import Sandbox
+from connector.sandbox import API_TOKEN, API_USER, Sandbox
 
 SANDBOX_START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # 10:00 in America/Chicago
+
+
+def operator_env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, folder: Path) -> None:
+    """The settings an operator exports for a service against the sandbox, with its state
+    and outbox in `folder`."""
+    monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url)
+    monkeypatch.setenv("TICKETFLOW_JIRA_EMAIL", API_USER)
+    monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
+    monkeypatch.setenv("TICKETFLOW_STATE_DB", str(folder / "state.db"))
+    monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(folder / "outbox"))
+    monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
 
 
 @pytest.fixture

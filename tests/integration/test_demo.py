@@ -87,3 +87,27 @@ def test_the_demo_names_the_projects_of_a_two_project_config(
     out = capsys.readouterr().out
     assert "workflow installed in Jira projects HELP, OPS" in out
     assert "mail: new ticket HELP-1 from pat.doe@uni.example.edu" in out
+
+
+def test_the_zendesk_demo_runs_the_same_week(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`demo --tracker zendesk`: the same rules.yaml and sample mails on the Zendesk sandbox
+    give the same tickets, escalations, surveys and messages as on Jira (the counts the Jira
+    demo above asserts), with Zendesk's references in the subjects."""
+    output = tmp_path / "demo"
+    assert main(["demo", "--tracker", "zendesk", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "workflow installed in Zendesk (custom statuses, groups, fields)" in out
+    assert "mail: new ticket 1 from pat.doe@uni.example.edu" in out
+    assert "mail: comment on 1 from pat.doe@uni.example.edu (reply reopened it)" in out
+    assert "#2      dave moves it to Solved (export fixed" in out
+    summary = out[out.index("Summary"):]
+    for line in ("tickets: 3", "escalations: 3", "surveys: 2", "messages sent: 16",
+                 "assigned_to_you: 3", "escalated: 3", "request_complete: 3",
+                 "request_submitted: 3", "work_started: 2", "is suppressed: bounced"):
+        assert line in summary
+    messages = sorted((output / "outbox").glob("*.eml"))
+    assert len(messages) == 16
+    for path in messages:
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert str(parsed["Subject"]).startswith("[Request #")

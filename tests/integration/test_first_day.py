@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.sandbox import API_TOKEN, API_USER, Sandbox
+from connector.sandbox import API_TOKEN, Sandbox
 
+from .conftest import operator_env
 from .processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,12 +22,7 @@ NOON = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox with the workflow installed, and the settings an operator would export."""
     with Sandbox("cloud", now=NOON) as sandbox:
-        monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url)
-        monkeypatch.setenv("TICKETFLOW_JIRA_EMAIL", API_USER)
-        monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
-        monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
-        monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
-        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
+        operator_env(monkeypatch, sandbox, tmp_path)
         monkeypatch.setenv("TICKETFLOW_CONFIG_DIR", str(ROOT))
         assert main(["install-scheme"]) == 0
         yield sandbox

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.cli import main
-from connector.sandbox import API_TOKEN, API_USER, Sandbox
+from connector.sandbox import Sandbox
 from connector.state.sqlite import SqliteStateStore
+
+from .conftest import operator_env
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC_NOON = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("UTC"))
@@ -21,12 +23,7 @@ UTC_NOON = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("UTC"))
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox("cloud", now=UTC_NOON) as sandbox:
-        monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url)
-        monkeypatch.setenv("TICKETFLOW_JIRA_EMAIL", API_USER)
-        monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
-        monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
-        monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
-        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
+        operator_env(monkeypatch, sandbox, tmp_path)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         yield sandbox
 

@@ -105,3 +105,39 @@ def test_the_cli_serves_zendesk() -> None:
             "Locked out of REDCap after password reset", "Data export to CSV times out"]
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_sideloads_uploads_counts_and_the_date_on_the_sandbox_clock(zendesk: Sandbox) -> None:
+    """What the adapter relies on besides: `include=users` names a ticket's people (and the
+    export's), `users/show_many`, an upload attached by a comment's `uploads` token (a token
+    is taken once), `search/count` of open tickets, and a `Date` header on the sandbox's clock."""
+    api = f"{zendesk.url}/api/v2"
+    admin = session(zendesk)
+    made = admin.post(f"{api}/tickets.json", json={"ticket": {
+        "subject": "Locked out", "comment": {"body": "Password reset failed."},
+        "requester": {"email": "pat.doe@uni.example.edu", "name": "Pat Doe"}}}, timeout=5)
+    ticket = made.json()["ticket"]
+    shown = admin.get(f"{api}/tickets/{ticket['id']}.json", params={"include": "users"},
+                      timeout=5)
+    assert {u["email"] for u in shown.json()["users"]} == {"pat.doe@uni.example.edu",
+                                                          "sandbox@example.test"}
+    assert shown.headers["Date"] == "Thu, 26 Nov 2026 16:00:00 GMT"
+    many = admin.get(f"{api}/users/show_many.json",
+                     params={"ids": f"{ticket['requester_id']},999999"}, timeout=5).json()
+    assert [u["email"] for u in many["users"]] == ["pat.doe@uni.example.edu"]
+    token = admin.post(f"{api}/uploads.json", params={"filename": "trace.log"}, data=b"x\n",
+                       headers={"Content-Type": "text/plain"}, timeout=5).json()["upload"]["token"]
+    body = {"ticket": {"comment": {"body": "log", "public": False, "uploads": [token]}}}
+    assert admin.put(f"{api}/tickets/{ticket['id']}.json", json=body, timeout=5).ok
+    again = admin.put(f"{api}/tickets/{ticket['id']}.json", json=body, timeout=5)
+    assert again.status_code == 422
+    comments = admin.get(f"{api}/tickets/{ticket['id']}/comments.json", timeout=5).json()
+    assert [[a["file_name"] for a in c["attachments"]] for c in comments["comments"]] == [
+        [], ["trace.log"]]
+    count = admin.get(f"{api}/search/count.json", params={"query": "type:ticket status<solved"},
+                      timeout=5).json()
+    assert count == {"count": 1}
+    admin.put(f"{api}/tickets/{ticket['id']}.json", json={"ticket": {"status": "solved"}},
+              timeout=5)
+    assert admin.get(f"{api}/search/count.json", params={"query": "type:ticket status<solved"},
+                     timeout=5).json() == {"count": 0}

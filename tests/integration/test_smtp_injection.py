@@ -83,6 +83,9 @@ def test_a_double_encoded_subject_cannot_inject_into_our_mail(
     (issue,) = jira.search_issues("project = HELP")
     # The premise: intake decodes once, so the summary holds an encoded-word as text.
     assert "=?utf-8?" in issue.fields.summary, "intake no longer keeps the inner word"
+    # Alice works a minute later: Jira stamps her changes after the cycle's read (a frozen
+    # clock would stamp them with the `updated` the mirror already holds, which Jira never does).
+    sandbox.set_clock(MONDAY + timedelta(minutes=6))
     for status in ("Reviewing", "Assigned"):
         if status == "Assigned":
             jira.assign_issue(issue.key, None)

@@ -163,6 +163,18 @@ def _do_what_the_checklist_says(
             datacenter.store.projects[10000].scheme_id = helper.store.projects[10000].scheme_id
 
 
+def _installed(sandbox: Sandbox, config: Path, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> None:
+    """The workflow in the sandbox (by install-scheme, or Data Center's checklist done by
+    hand), and the settings pointing at it."""
+    _point_settings_at(monkeypatch, sandbox)
+    if sandbox.flavor == "cloud":
+        assert _run(capsys, "install-scheme", "--config-dir", str(config))[0] == 0
+    else:
+        _do_what_the_checklist_says(sandbox, config, capsys)
+        _point_settings_at(monkeypatch, sandbox)
+
+
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
 def test_validate_online_points_at_the_wrong_status_name(
     flavor: str,
@@ -172,12 +184,7 @@ def test_validate_online_points_at_the_wrong_status_name(
 ) -> None:
     """A misspelt Jira status in mappings.yaml is reported at its line; a good file passes."""
     with Sandbox(flavor, now=START) as sandbox:
-        _point_settings_at(monkeypatch, sandbox)
-        if flavor == "cloud":
-            assert _run(capsys, "install-scheme", "--config-dir", str(shipped_config))[0] == 0
-        else:
-            _do_what_the_checklist_says(sandbox, shipped_config, capsys)
-            _point_settings_at(monkeypatch, sandbox)
+        _installed(sandbox, shipped_config, monkeypatch, capsys)
         code, out, err = _run(capsys, "validate", "--online", "--config-dir", str(shipped_config))
         assert (code, err) == (0, "")
         assert out[-1].startswith(f"ok: online ({flavor}): project HELP")
@@ -195,3 +202,63 @@ def test_validate_online_points_at_the_wrong_status_name(
         f'mappings.yaml:{line}:15: jira.statuses.Complete: Jira has no status "Dne" '
         '(did you mean "Done"?)'
     )
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_validate_online_reports_a_role_user_who_cannot_be_assigned(
+    flavor: str,
+    shipped_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Robin exists in Jira but may not be assigned HELP's issues: as a tier 3 engineer in
+    mappings.yaml, `validate --online` names the line (found by the assignable-user search of
+    the project), instead of the first escalation to tier 3 failing in Jira with a 400."""
+    mappings = shipped_config / "mappings.yaml"
+    mappings.write_text(mappings.read_text().replace("dave@example.edu",
+                                                     "robin.reader@example.edu"))
+    line, column = next((n, text.index("robin") + 1)
+                        for n, text in enumerate(mappings.read_text().splitlines(), 1)
+                        if "robin.reader" in text)
+    with Sandbox(flavor, now=START) as sandbox:
+        _installed(sandbox, shipped_config, monkeypatch, capsys)
+        code, _, err = _run(capsys, "validate", "--online", "--config-dir", str(shipped_config))
+    assert code == 2
+    assert err.splitlines()[0] == (
+        f"mappings.yaml:{line}:{column}: roles.tier3.users[0]: Jira user "
+        '"robin.reader@example.edu" may not be assigned issues of project HELP; expected a '
+        "user with the project's Assignable User permission (tickets are assigned to the "
+        "people of a role)")
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_install_scheme_registers_the_webhook_on_data_center_and_says_how_on_cloud(
+    flavor: str,
+    shipped_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With TICKETFLOW_PUBLIC_URL and TICKETFLOW_WEBHOOK_SECRET, install-scheme registers the
+    admin webhook to /hooks/jira on Data Center (once: a second run finds it), signed with
+    the secret; on Cloud, where only apps may register webhooks by API, it registers nothing
+    and prints the administrator's steps, without the secret."""
+    secret = "shared-webhook-secret-0123456789"
+    with Sandbox(flavor, now=START) as sandbox:
+        _installed(sandbox, shipped_config, monkeypatch, capsys)
+        monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
+        monkeypatch.setenv("TICKETFLOW_WEBHOOK_SECRET", secret)
+        runs = [_run(capsys, "install-scheme", "--config-dir", str(shipped_config))
+                for _ in range(2)]
+        hooks = list(sandbox.store.webhooks.values())
+    outs = [out for _, out, _ in runs]
+    if flavor == "datacenter":
+        assert [(h.url, h.secret) for h in hooks] == [
+            ("https://helpdesk.example.edu/hooks/jira", secret)]
+        assert "done: register webhook to https://helpdesk.example.edu/hooks/jira " \
+               "(jira:issue_created, jira:issue_updated, comment_created)" in outs[0]
+        assert "= webhook to https://helpdesk.example.edu/hooks/jira exists" in outs[1]
+    else:
+        assert hooks == []
+        assert outs[0][-5].startswith("! webhook: Jira Cloud lets only Connect and OAuth 2.0")
+        assert "    Name: ticketflow; URL: https://helpdesk.example.edu/hooks/jira" in outs[0]
+        assert not any(secret in line for line in outs[0])

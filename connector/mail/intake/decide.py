@@ -203,7 +203,14 @@ def _new_ticket(mail: ParsedMail, found: Classification, rules: IntakeRules, *,
     customer = None if found.automatic else customer_address(mail, rules.signals)
     return NewTicket(found.reason, customer, labels=(AUTO_LABEL,) if found.automatic else (),
                      follows=follows, related=related, related_why=related_why,
-                     project=rules.config.mappings.project_for_mail(recipients(mail)))
+                     project=_project(mail, rules))
+
+
+def _project(mail: ParsedMail, rules: IntakeRules) -> str | None:
+    """The project the mail was sent to by its own address; None for the default one."""
+    mappings = rules.config.mappings
+    chosen = mappings.project_for_mail(recipients(mail))
+    return None if chosen == mappings.project else chosen
 
 
 def recipients(mail: ParsedMail) -> list[str]:

@@ -26,6 +26,8 @@ from connector.sandbox.routing import Reply, Request, Route
 from connector.sandbox.zendesk.errors import ZendeskError, bad_value, forbidden
 from connector.sandbox.zendesk.model import Audit
 from connector.sandbox.zendesk.render import Json, Renderer, html_body, stamp
+from connector.sandbox.zendesk.routes_people import sideload_users
+from connector.sandbox.zendesk.routes_tickets import people_of
 
 if TYPE_CHECKING:
     from connector.sandbox.zendesk.app import ZendeskApp
@@ -108,11 +110,12 @@ def ticket_export(app: ZendeskApp, req: Request) -> Reply:
         position = max(position, (cutoff, _END))  # everything up to the cutoff was seen
     token = _encode(position)
     r = Renderer(app.base_url)
-    return Reply(body={
-        "tickets": [r.ticket(app.store.tickets[i]) for _, i in page],
+    tickets = [app.store.tickets[i] for _, i in page]
+    return Reply(body=sideload_users(app, req, {
+        "tickets": [r.ticket(t) for t in tickets],
         "after_cursor": token,
         "after_url": f"{r.api}/incremental/tickets/cursor.json?cursor={token}",
-        "before_cursor": None, "before_url": None, "end_of_stream": end})
+        "before_cursor": None, "before_url": None, "end_of_stream": end}, people_of(tickets)))
 
 
 def ticket_events(app: ZendeskApp, req: Request) -> Reply:

@@ -100,6 +100,17 @@ class TicketField:
 
 
 @dataclass(slots=True)
+class Upload:
+    """A file uploaded for a comment to attach (`POST uploads`), until a comment takes it."""
+
+    token: str
+    id: int
+    file_name: str
+    content_type: str
+    size: int
+
+
+@dataclass(slots=True)
 class Comment:
     """A public reply or a private (internal) note."""
 
@@ -109,6 +120,7 @@ class Comment:
     public: bool
     created: int
     audit_id: int
+    attachments: list[Upload] = field(default_factory=list)
 
 
 @dataclass(slots=True)

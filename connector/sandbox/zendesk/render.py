@@ -14,6 +14,7 @@ from connector.sandbox.zendesk.model import (
     Membership,
     Ticket,
     TicketField,
+    Upload,
     User,
     Webhook,
 )
@@ -27,6 +28,14 @@ def stamp(seconds: int | None) -> str | None:
     if seconds is None:
         return None
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def attachment_json(upload: Upload) -> Json:
+    """An attachment as comments and upload answers show it."""
+    return {"id": upload.id, "file_name": upload.file_name,
+            "content_type": upload.content_type, "size": upload.size, "inline": False,
+            "deleted": False, "content_url": f"https://sandbox.invalid/attachments/{upload.id}",
+            "thumbnails": []}
 
 
 def html_body(body: str) -> str:
@@ -98,7 +107,8 @@ class Renderer:
     def comment(self, comment: Comment) -> Json:
         return {"id": comment.id, "type": "Comment", "author_id": comment.author_id,
                 "body": comment.body, "html_body": html_body(comment.body),
-                "plain_body": comment.body, "public": comment.public, "attachments": [],
+                "plain_body": comment.body, "public": comment.public,
+                "attachments": [attachment_json(u) for u in comment.attachments],
                 "audit_id": comment.audit_id, "via": API_VIA,
                 "created_at": stamp(comment.created),
                 "metadata": {"system": {"client": "ticketflow sandbox"}, "custom": {}}}

@@ -1,13 +1,18 @@
-"""Routes for tickets: create, show, update, list by external id, show many, comments, audits."""
+"""Routes for tickets: create, show, update, list by external id, show many, comments, audits,
+the search count and uploads."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from connector.sandbox.routing import Reply, Request, Route
 from connector.sandbox.zendesk.errors import bad_value
+from connector.sandbox.zendesk.model import Ticket, Upload
 from connector.sandbox.zendesk.paging import page_of
-from connector.sandbox.zendesk.render import Renderer
+from connector.sandbox.zendesk.render import Renderer, attachment_json
+from connector.sandbox.zendesk.routes_people import sideload_users
 from connector.sandbox.zendesk.tickets import TicketWriter, ticket_payload
 
 if TYPE_CHECKING:
@@ -24,10 +29,16 @@ def create(app: ZendeskApp, req: Request) -> Reply:
                  headers={"Location": f"{r.api}/tickets/{ticket.id}.json"})
 
 
+def people_of(tickets: Iterable[Ticket]) -> list[int | None]:
+    """The users a ticket names, for `include=users`."""
+    return [i for t in tickets for i in (t.requester_id, t.submitter_id, t.assignee_id)]
+
+
 def show(app: ZendeskApp, req: Request) -> Reply:
-    """One ticket."""
-    return Reply(body={"ticket": Renderer(app.base_url).ticket(app.store.ticket(
-        req.params["id"]))})
+    """One ticket (`include=users` adds its people)."""
+    ticket = app.store.ticket(req.params["id"])
+    body = {"ticket": Renderer(app.base_url).ticket(ticket)}
+    return Reply(body=sideload_users(app, req, body, people_of([ticket])))
 
 
 def update(app: ZendeskApp, req: Request) -> Reply:
@@ -49,8 +60,9 @@ def list_tickets(app: ZendeskApp, req: Request) -> Reply:
         found = [t for t in found if t.external_id == external]
     r = Renderer(app.base_url)
     page = page_of(req, f"{r.api}/tickets.json", "tickets", found)
-    page["tickets"] = [r.ticket(t) for t in page["tickets"]]
-    return Reply(body=page)
+    shown = page["tickets"]
+    page["tickets"] = [r.ticket(t) for t in shown]
+    return Reply(body=sideload_users(app, req, page, people_of(shown)))
 
 
 def show_many(app: ZendeskApp, req: Request) -> Reply:
@@ -63,7 +75,8 @@ def show_many(app: ZendeskApp, req: Request) -> Reply:
     r = Renderer(app.base_url)
     tickets = [app.store.tickets[int(i)] for i in raw
                if i.strip().isdigit() and int(i) in app.store.tickets]
-    return Reply(body={"tickets": [r.ticket(t) for t in tickets]})
+    body = {"tickets": [r.ticket(t) for t in tickets]}
+    return Reply(body=sideload_users(app, req, body, people_of(tickets)))
 
 
 def comments(app: ZendeskApp, req: Request) -> Reply:
@@ -84,8 +97,44 @@ def _history(app: ZendeskApp, req: Request, key: str) -> Reply:
     r = Renderer(app.base_url)
     render = r.comment if key == "comments" else r.audit
     page = page_of(req, f"{r.api}/tickets/{ticket.id}/{key}.json", key, ordered)
-    page[key] = [render(item) for item in page[key]]
-    return Reply(body=page)
+    shown = page[key]
+    page[key] = [render(item) for item in shown]
+    return Reply(body=sideload_users(app, req, page, [i.author_id for i in shown]))
+
+
+def count(app: ZendeskApp, req: Request) -> Reply:
+    """`search/count`: tickets matching `type:ticket` with `status<solved` or `status:NAME`
+    terms (what ticketflow asks; Zendesk's search language is larger)."""
+    query = (req.arg("query") or "").split()
+    if "type:ticket" not in query:
+        raise bad_value("the sandbox counts tickets only: expected type:ticket in the query")
+    found = list(app.store.tickets.values())
+    for term in query:
+        if term.startswith("status<"):
+            limit = _ORDER.index(term.removeprefix("status<"))
+            found = [t for t in found if _ORDER.index(t.status) < limit]
+        elif term.startswith("status:"):
+            found = [t for t in found if t.status == term.removeprefix("status:")]
+        elif term != "type:ticket":
+            raise bad_value(f"the sandbox does not search for {term}")
+    return Reply(body={"count": len(found)})
+
+
+_ORDER = ("new", "open", "pending", "hold", "solved", "closed")
+
+
+def upload(app: ZendeskApp, req: Request) -> Reply:
+    """`POST uploads?filename=NAME` with the file as the body: a token a comment's
+    `uploads` attaches it with."""
+    name = (req.arg("filename") or "").strip()
+    if not name:
+        raise bad_value("filename is required")
+    made = Upload(secrets.token_hex(12), app.store.next_id("upload"), name,
+                  req.header("Content-Type", "application/binary"), len(req.body))
+    app.store.uploads[made.token] = made
+    return Reply(201, {"upload": {"token": made.token, "expires_at": None,
+                                  "attachment": attachment_json(made),
+                                  "attachments": [attachment_json(made)]}})
 
 
 ROUTES = [
@@ -96,4 +145,6 @@ ROUTES = [
     Route("PUT", "/api/v2/tickets/{id}", update),
     Route("GET", "/api/v2/tickets/{id}/comments", comments),
     Route("GET", "/api/v2/tickets/{id}/audits", audits),
+    Route("GET", "/api/v2/search/count", count),
+    Route("POST", "/api/v2/uploads", upload),
 ]

@@ -15,6 +15,7 @@ from connector.sandbox.zendesk.model import (
     Membership,
     Ticket,
     TicketField,
+    Upload,
     User,
     Webhook,
 )
@@ -40,6 +41,7 @@ class Store:
         self.fields: dict[int, TicketField] = {}
         self.tickets: dict[int, Ticket] = {}
         self.webhooks: dict[str, Webhook] = {}
+        self.uploads: dict[str, Upload] = {}  # token -> an upload no comment has taken yet
         self.solved: set[int] = set()  # tickets to close once 4 days have passed
         # (generated_timestamp, ticket id), sorted: the ticket export reads it in order.
         self.generated_index: list[tuple[int, int]] = []
@@ -49,7 +51,7 @@ class Store:
         self.changed: list[tuple[Ticket, Audit]] = []  # for webhooks, after each request
         self.counters = {"user": 10000, "group": 20000, "membership": 25000, "status": 30000,
                          "field": 40000, "option": 45000, "ticket": 0, "comment": 50000,
-                         "audit": 60000, "webhook": 0}
+                         "audit": 60000, "webhook": 0, "upload": 70000}
 
     def next_id(self, kind: str) -> int:
         self.counters[kind] += 1

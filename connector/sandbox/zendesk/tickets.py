@@ -16,8 +16,8 @@ from typing import Any
 from connector.sandbox.zendesk.bootstrap import add_user, display_name
 from connector.sandbox.zendesk.errors import bad_value, invalid
 from connector.sandbox.zendesk.fields import apply_custom_fields, tags_of
-from connector.sandbox.zendesk.model import Audit, Comment, Ticket
-from connector.sandbox.zendesk.render import API_VIA
+from connector.sandbox.zendesk.model import Audit, Comment, Ticket, Upload
+from connector.sandbox.zendesk.render import API_VIA, attachment_json
 from connector.sandbox.zendesk.store import Store
 
 CLOSE_AFTER_S = 4 * 24 * 3600  # Zendesk's default automation closes solved tickets after 4 days
@@ -220,11 +220,13 @@ class TicketWriter:
         audit_id = self.store.counters["audit"] + 1
         if body.strip():
             note = Comment(self.store.next_id("comment"), author_id, body,
-                           bool(comment.get("public", True)), self.now, audit_id)
+                           bool(comment.get("public", True)), self.now, audit_id,
+                           self._uploads(comment.get("uploads")))
             ticket.comments.append(note)
             events.append({"id": note.id, "type": "Comment", "author_id": note.author_id,
                            "body": note.body, "plain_body": note.body,
-                           "public": note.public, "attachments": [], "audit_id": audit_id})
+                           "public": note.public, "audit_id": audit_id,
+                           "attachments": [attachment_json(u) for u in note.attachments]})
         for name in (*_TRACKED, "tags"):
             self._event(events, kind, name, before[name], getattr(ticket, name))
         for field_id in sorted(set(before["custom"]) | set(ticket.custom)):
@@ -234,6 +236,17 @@ class TicketWriter:
             return None
         self.store.next_id("audit")
         return Audit(audit_id, ticket.id, self.store.me, self.now, API_VIA, events)
+
+    def _uploads(self, tokens: Any) -> list[Upload]:
+        """The uploads a comment's `uploads` tokens name; a token is taken once."""
+        if tokens is None:
+            return []
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise invalid("uploads", "Uploads: must be a list of upload tokens")
+        unknown = [t for t in tokens if t not in self.store.uploads]
+        if unknown:
+            raise invalid("uploads", f"Uploads: {unknown[0]} is not a valid upload token")
+        return [self.store.uploads.pop(t) for t in tokens]
 
     def _event(self, events: list[dict[str, Any]], kind: str, name: str, old: Any,
                new: Any) -> None:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from connector.tracker.base import Notes
+from connector.tracker.base import MirroredVersions, Notes
 from connector.tracker.feed import FeedPage, TicketChanges
 from connector.tracker.jira.client import JiraClient
 from connector.tracker.jira.records import Issue
@@ -44,8 +44,10 @@ class JiraFeed:
         """The default project: the notes name Jira's clock after it (one Jira, one clock)."""
         return self._projects.default.project
 
-    def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
-        """Pages of changed issues with their bookmarks; with None, the backfill."""
+    def changes(self, bookmark: str | None, *, now: datetime,
+                mirrored: MirroredVersions | None = None) -> Iterator[FeedPage]:
+        """Pages of changed issues with their bookmarks; with None, the backfill. Issues
+        whose `updated` is what `mirrored` holds are left out, their changelogs unread."""
         if bookmark is None:
             yield from self._backfill(now)
             return
@@ -53,10 +55,12 @@ class JiraFeed:
         if self._measured_before(now):
             self.measure(now)
         cap = now + self._offset()
+        unchanged = _Unchanged(mirrored) if mirrored is not None else None
         for page in self._client.search_changed(self._projects.keys, since=since - self.overlap,
-                                                page_size=self.page_size):
+                                                page_size=self.page_size, unchanged=unchanged):
             newest = max(issue.updated for issue in page)
-            yield FeedPage(self._histories(page), _text(max(min(newest, cap), since)))
+            changed = [i for i in page if unchanged is None or i.id not in unchanged.ids]
+            yield FeedPage(self._histories(changed), _text(max(min(newest, cap), since)))
 
     def _backfill(self, now: datetime) -> Iterator[FeedPage]:
         """Every open issue, then the first bookmark: Jira's time before the search, so an
@@ -74,6 +78,8 @@ class JiraFeed:
 
     def _histories(self, page: list[Issue]) -> tuple[TicketChanges, ...]:
         """The page's issues with their whole changelogs (fetched for the page at once)."""
+        if not page:
+            return ()
         logs = self._client.changelogs([issue.id for issue in page])
         return tuple(TicketChanges(self._projects.of(issue.key).ticket(issue), tuple(oldest_first(
             self._projects.of(issue.key).change(c) for c in logs.get(issue.id, []))))
@@ -106,6 +112,23 @@ class JiraFeed:
         """Measured in this very cycle already (a census repair after the poll)."""
         measured = self._notes.meta(f"clock measured {self.project}") if self._notes else None
         return measured is not None and datetime.fromisoformat(measured) == now
+
+
+class _Unchanged:
+    """Which issues of each search page the mirror holds as they are (asked once a page),
+    and all it found so far. Equal `updated` means unchanged because Jira stamps in
+    milliseconds and its search index lags a change by far more than that: a change made
+    after the mirror's read carries a later stamp than the one that read saw."""
+
+    def __init__(self, mirrored: MirroredVersions) -> None:
+        self._mirrored = mirrored
+        self.ids: set[str] = set()
+
+    def __call__(self, page: list[Issue]) -> set[str]:
+        held = self._mirrored([issue.id for issue in page])
+        found = {issue.id for issue in page if held.get(issue.id) == issue.updated}
+        self.ids |= found
+        return found
 
 
 def _text(instant: datetime) -> str:

@@ -9,7 +9,7 @@ Changelogs fetched with a search are handed out once, to the `changelogs` call t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from connector.errors import TrackerError
@@ -84,27 +84,31 @@ class ChangeFeed:
             return int(an_object(self._http.post("search", body, idempotent=True),
                                  "search count")["total"])
 
-    def search(self, jql: str, *, page_size: int) -> Iterator[list[Issue]]:
-        """Pages of issues, oldest first as the JQL orders them."""
+    def search(self, jql: str, *, page_size: int,
+               unchanged: Callable[[list[Issue]], Collection[str]] | None = None,
+               ) -> Iterator[list[Issue]]:
+        """Pages of issues, oldest first as the JQL orders them. The ids `unchanged` names
+        on a page (issues the caller holds as they are) get no changelog fetched ahead."""
         self._held.clear()
-        pages: Iterator[list[Mapping[str, Any]]]
-        if self._flavor == "cloud":
-            pages = paging.cloud_search(self._http, jql, fields=self.fields, page_size=page_size)
-            if self._bulk_works:
-                pages = paging.read_ahead(
-                    pages,
-                    key=_issue_id,
-                    fetch=self._hold_bulk,
-                    batch=paging.BULK_CHANGELOG_ISSUES,
-                )
-        else:
-            pages = paging.server_search(
-                self._http, jql, fields=self.fields, page_size=page_size, expand=["changelog"]
-            )
-        for page in pages:
-            if self._flavor == "datacenter":
-                self._hold_embedded(page)
-            yield [to_issue(raw, custom_fields=self._custom_fields) for raw in page]
+        skipped: set[str] = set()
+
+        def issues(raw_pages: Iterable[list[Mapping[str, Any]]]) -> Iterator[list[Issue]]:
+            for raw in raw_pages:
+                page = [to_issue(r, custom_fields=self._custom_fields) for r in raw]
+                skipped.update(unchanged(page) if unchanged else ())
+                yield page
+
+        if self._flavor == "datacenter":
+            embedded = paging.server_search(
+                self._http, jql, fields=self.fields, page_size=page_size, expand=["changelog"])
+            yield from issues(map(self._hold_embedded, embedded))
+            return
+        pages = issues(paging.cloud_search(self._http, jql, fields=self.fields,
+                                           page_size=page_size))
+        if self._bulk_works:
+            pages = paging.read_ahead(pages, key=lambda i: None if i.id in skipped else i.id,
+                                      fetch=self._hold_bulk, batch=paging.BULK_CHANGELOG_ISSUES)
+        yield from pages
 
     def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
         """Every history of these issues, oldest first: held ones first, the rest fetched."""
@@ -121,13 +125,15 @@ class ChangeFeed:
     def _hold_bulk(self, ids: list[str]) -> None:
         self._held.update(self._bulk(ids) or {})
 
-    def _hold_embedded(self, page: list[Mapping[str, Any]]) -> None:
+    def _hold_embedded(self, page: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Keep the complete changelogs a Data Center search embedded; the page, as it was."""
         with reading("search result's changelog"):
             for raw in page:
                 changelog = an_object(raw.get("changelog") or {}, "changelog")
                 histories = list(a_list(changelog.get("histories"), "changelog"))
                 if int(changelog.get("total", len(histories))) <= len(histories):
                     self._held[_issue_id(raw)] = histories
+        return page
 
     def _bulk(self, ids: list[str]) -> dict[str, list[Any]] | None:
         try:

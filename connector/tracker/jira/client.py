@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -78,12 +78,15 @@ class JiraClient:
     # -- reading ---------------------------------------------------------------------------
 
     def search_changed(
-        self, project: Projects, *, since: datetime, page_size: int = 100
+        self, project: Projects, *, since: datetime, page_size: int = 100,
+        unchanged: Callable[[list[Issue]], Collection[str]] | None = None,
     ) -> Iterator[list[Issue]]:
+        """Issues updated since an instant; those `unchanged` names get no changelog read
+        ahead (see `ChangeFeed.search`)."""
         # Epoch milliseconds: the bound means the same instant whatever the account's zone.
         millis = int(since.timestamp() * 1000)
         jql = f"{project_jql(project)} AND updated >= {millis} ORDER BY updated ASC, key ASC"
-        return self._feed.search(jql, page_size=page_size)
+        return self._feed.search(jql, page_size=page_size, unchanged=unchanged)
 
     def search_open(
         self, project: Projects, *, done_statuses: DoneStatuses, page_size: int = 100
@@ -134,24 +137,49 @@ class JiraClient:
             raise RetriableError(f"GET serverInfo: Jira sent no usable serverTime ({stamp!r})")
         return when
 
-    def find_user(self, query: str) -> User | None:
-        param = {"query": query} if self.flavor == "cloud" else {"username": query}
-        answer = a_list(self._http.get("user/search", params=param), "user search")
-        found = [u for u in (to_user(r) for r in answer) if u is not None]
-        wanted = query.lower()
-        for user in found:
-            if wanted in {
-                (user.email or "").lower(),
-                (user.name or "").lower(),
-                (user.account_id or "").lower(),
-            }:
-                return user
-        return found[0] if len(found) == 1 else None
+    def find_user(self, query: str, *, assignable_in: str | None = None) -> User | None:
+        """Exactly the user `query` names (e-mail, user name or account id), or None. With
+        `assignable_in`, only one who may be assigned that project's issues (the plain user
+        search only where this Jira has no assignable-user search)."""
+        found = self.search_users(query, assignable_in=assignable_in) if assignable_in else None
+        if found is None:
+            found = self.search_users(query) or []
+        return to_user(exact_user(found, query, flavor=self.flavor))
+
+    def search_users(self, query: str, *,
+                     assignable_in: str | None = None) -> list[Mapping[str, Any]] | None:
+        """Jira's user search, or with `assignable_in` its assignable-user search for that
+        project (None when this Jira does not offer it: 404 or 405)."""
+        params = {"query": query} if self.flavor == "cloud" else {"username": query}
+        path = "user/search"
+        if assignable_in is not None:
+            path, params = "user/assignable/search", {**params, "project": assignable_in}
+        try:
+            answer = self._http.get(path, params=params)
+        except TrackerError as error:
+            if assignable_in is None or error.status not in (404, 405):
+                raise
+            log.warning("Jira has no assignable-user search (HTTP %s); looking users up with "
+                        "the plain user search", error.status)
+            return None
+        return [an_object(u, "user search") for u in a_list(answer, "user search")]
 
     def get_property(self, key: str, name: str) -> Any:
+        """An issue property's value, or None when it has none by that name."""
+        return self._property(f"issue/{key}/properties/{name}", f"property {name} of {key}")
+
+    def project_property(self, project: str, name: str) -> Any:
+        """A project property's value, or None when it has none by that name."""
+        return self._property(f"project/{project}/properties/{name}",
+                              f"property {name} of project {project}")
+
+    def set_project_property(self, project: str, name: str, value: Any) -> None:
+        """Set a project property (Jira asks for the project's administer permission)."""
+        self._http.put(f"project/{project}/properties/{name}", value)
+
+    def _property(self, path: str, what: str) -> Any:
         try:
-            answer = self._http.get(f"issue/{key}/properties/{name}")
-            return an_object(answer, f"property {name} of {key}").get("value")
+            return an_object(self._http.get(path), what).get("value")
         except TrackerError as error:
             if error.status == 404:
                 return None
@@ -288,6 +316,20 @@ class JiraClient:
 
     def _library(self, operation: Callable[[], T], *, what: str, idempotent: bool) -> T:
         return self._http.call(_unwrapped(operation), what=what, idempotent=idempotent)
+
+
+def exact_user(found: Sequence[Mapping[str, Any]], wanted: str, *,
+               flavor: Flavor) -> Mapping[str, Any] | None:
+    """The user of a search's answers that `wanted` names exactly, or None: Jira's search also
+    answers near misses, and tickets would then go to whoever came back. Cloud may hide a
+    user's e-mail: a single answer without one is taken as the user asked for."""
+    key = wanted.lower()
+    for raw in found:
+        names = {str(raw.get(k) or "").lower() for k in ("emailAddress", "name", "accountId")}
+        if key in names or (len(found) == 1 and not raw.get("emailAddress")
+                            and flavor == "cloud"):
+            return raw
+    return None
 
 
 def _version(flavor: Flavor) -> str:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.errors import MalformedAnswerError
+from connector.http import shapes
 from connector.tracker.jira.adf import adf_to_text, unescape_wiki
 from connector.tracker.jira.records import Change, ChangeItem, Comment, Issue, User
 
@@ -30,33 +30,20 @@ ISSUE_FIELDS = (
 
 @contextmanager
 def reading(what: str) -> Iterator[None]:
-    """Read Jira's answer inside: a missing key, a value of the wrong type or an unreadable
-    time is a MalformedAnswerError (transient), never a KeyError or AttributeError that
-    would end the cycle or give up on the mail being handled."""
-    try:
+    """Read Jira's answer inside: a wrong shape is a MalformedAnswerError (transient), never a
+    KeyError or AttributeError that would end the cycle or give up on the mail being handled."""
+    with shapes.reading(what, who="Jira"):
         yield
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
-        raise MalformedAnswerError(
-            f"{what}: Jira's answer does not have the expected shape "
-            f"({type(error).__name__}: {error})"[:300]) from error
 
 
 def an_object(value: Any, what: str) -> Mapping[str, Any]:
     """`value` if it is a JSON object, else a MalformedAnswerError naming `what`."""
-    if not isinstance(value, Mapping):
-        raise MalformedAnswerError(
-            f"{what}: expected a JSON object from Jira, got {type(value).__name__}")
-    return value
+    return shapes.an_object(value, what, who="Jira")
 
 
 def a_list(value: Any, what: str) -> Sequence[Any]:
     """`value` if it is a JSON array (None counts as empty), else a MalformedAnswerError."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MalformedAnswerError(
-            f"{what}: expected a JSON array from Jira, got {type(value).__name__}")
-    return value
+    return shapes.a_list(value, what, who="Jira")
 
 
 def parse_time(value: Any) -> datetime:

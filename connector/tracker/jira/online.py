@@ -16,7 +16,7 @@ from connector.config.source import Document, KeyPath
 from connector.config.trackers import ComponentTarget, CustomFieldTarget, JiraSection
 from connector.errors import TrackerError
 from connector.tracker.jira.admin import JiraProject
-from connector.tracker.jira.client import JiraClient
+from connector.tracker.jira.client import JiraClient, exact_user
 
 At = Callable[[KeyPath, str], Problem]  # a problem at a key path of mappings.yaml's `jira:`
 
@@ -37,6 +37,7 @@ class Person:
 
     found: bool
     active: bool = True
+    assignable: bool = True  # the project's assignable-user search finds them
     group: bool = False
     offered: str | None = None  # the user Jira's search found instead (a typo, usually)
 
@@ -60,7 +61,7 @@ def read_catalogue(tracker: JiraClient, jira: JiraSection) -> Catalogue:
     admin = tracker.admin
     project = admin.project(jira.project)
     entries = dict.fromkeys(u for role in jira.roles.values() for u in role.users)
-    people = {entry: _person(tracker, entry) for entry in entries}
+    people = {entry: _person(tracker, entry, jira.project) for entry in entries}
     raw_fields = tracker.http.get("field") or []
     fields = {str(f["id"]): str(f.get("name") or f["id"]) for f in raw_fields}
     types = {str(f["id"]): str((f.get("schema") or {}).get("type", "")) for f in raw_fields}
@@ -78,19 +79,18 @@ def read_catalogue(tracker: JiraClient, jira: JiraSection) -> Catalogue:
     )
 
 
-def _person(tracker: JiraClient, entry: str) -> Person:
-    """Exactly this user, or nothing: Jira's user search also answers a near miss, and the
-    assign action would then give tickets to whoever came back."""
-    param = {"query": entry} if tracker.flavor == "cloud" else {"username": entry}
-    found = [u for u in tracker.http.get("user/search", params=param) or []
-             if isinstance(u, dict)]
-    wanted = entry.lower()
-    for user in found:
-        names = {str(user.get(k) or "").lower() for k in ("emailAddress", "name", "accountId")}
-        # Cloud may hide a user's e-mail: a single answer without one is taken as the user.
-        if wanted in names or (len(found) == 1 and not user.get("emailAddress")
-                               and tracker.flavor == "cloud"):
-            return Person(found=True, active=user.get("active") is not False)
+def _person(tracker: JiraClient, entry: str, project: str) -> Person:
+    """Exactly this user, or nothing (see `exact_user`), asked as the assign action asks:
+    with the project's assignable-user search. Only a user it does not find is looked up with
+    the plain search, to say why: deactivated, not assignable, a near miss, or a group."""
+    assignable = tracker.search_users(entry, assignable_in=project)
+    if assignable is not None and exact_user(assignable, entry, flavor=tracker.flavor):
+        return Person(found=True)
+    found = tracker.search_users(entry) or []
+    wanted = exact_user(found, entry, flavor=tracker.flavor)
+    if wanted is not None:
+        return Person(found=True, active=wanted.get("active") is not False,
+                      assignable=assignable is None)
     if found:
         first = found[0]
         return Person(found=False, offered=str(first.get("emailAddress") or first.get("name")
@@ -168,6 +168,11 @@ def _people(mappings: JiraSection, catalogue: Catalogue, at: At) -> list[Problem
             if person.found and not person.active:
                 problems.append(at(path, f'Jira user "{entry}" is deactivated; {expected} '
                                          "(tickets cannot be assigned to this one)"))
+            elif person.found and not person.assignable:
+                problems.append(at(path, f'Jira user "{entry}" may not be assigned issues of '
+                                         f"project {mappings.project}; expected a user with "
+                                         "the project's Assignable User permission (tickets "
+                                         "are assigned to the people of a role)"))
             elif person.group:
                 problems.append(at(path, f'"{entry}" is a Jira group, not a user; {expected} '
                                          "(a role's people are assigned tickets one by one)"))

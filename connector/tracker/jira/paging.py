@@ -66,7 +66,7 @@ def server_search(
 def read_ahead(
     pages: Iterable[list[T]],
     *,
-    key: Callable[[T], str],
+    key: Callable[[T], str | None],
     fetch: Callable[[list[str]], object],
     batch: int,
 ) -> Iterator[list[T]]:
@@ -74,18 +74,23 @@ def read_ahead(
 
     Batching across page boundaries is what makes N issues cost ceil(N / batch) fetches
     whatever the page size; a page waits until the batch holding its last id is fetched.
+    An item whose `key` is None needs nothing fetched (the mirror has it as it is).
     """
     waiting: deque[list[T]] = deque()
     unfetched: list[str] = []
     fetched: set[str] = set()
+
+    def ready(page: list[T]) -> bool:
+        return all(ident is None or ident in fetched for ident in map(key, page))
+
     for page in pages:
         waiting.append(page)
-        unfetched += [key(item) for item in page]
+        unfetched += [ident for ident in map(key, page) if ident is not None]
         while len(unfetched) >= batch:
             chunk, unfetched = unfetched[:batch], unfetched[batch:]
             fetch(chunk)
             fetched.update(chunk)
-        while waiting and all(key(item) in fetched for item in waiting[0]):
+        while waiting and ready(waiting[0]):
             yield waiting.popleft()
     if unfetched:
         fetch(unfetched)

@@ -18,9 +18,10 @@ from urllib.parse import quote
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, Tracker
+from connector.tracker.base import MirroredVersions, Notes, OwnerClaim, Tracker, WebhookCall
+from connector.tracker.claim import CLAIM_PROPERTY, claim_from_json, claim_json
 from connector.tracker.feed import Change, FeedPage
-from connector.tracker.jira import setup
+from connector.tracker.jira import setup, webhooks
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
 from connector.tracker.jira.client import JiraClient, connect
 from connector.tracker.jira.records import Flavor, Issue
@@ -92,7 +93,17 @@ class JiraTracker:
     # -- reading ---------------------------------------------------------------------------
 
     def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
-        for page in self._feed.changes(bookmark, now=now):
+        return self._remembered(self._feed.changes(bookmark, now=now))
+
+    def changes_after(self, bookmark: str, *, now: datetime,
+                      mirrored: MirroredVersions) -> Iterator[FeedPage]:
+        """The change feed without the issues the mirror holds as they are: an issue inside
+        the overlap window costs no changelog read once recorded."""
+        return self._remembered(self._feed.changes(bookmark, now=now, mirrored=mirrored))
+
+    def _remembered(self, pages: Iterator[FeedPage]) -> Iterator[FeedPage]:
+        """The pages, their tickets' ids kept (a later history read needs no lookup)."""
+        for page in pages:
             self._ids.update((t.ticket.key, t.ticket.id) for t in page.tickets)
             yield page
 
@@ -134,7 +145,9 @@ class JiraTracker:
         return self._me
 
     def find_person(self, identity: str) -> Person | None:
-        return self._words.person(self._client.find_user(identity))
+        """A user who may be assigned the project's issues (the assignable-user search)."""
+        return self._words.person(self._client.find_user(identity,
+                                                         assignable_in=self._words.project))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -199,6 +212,15 @@ class JiraTracker:
         self._client.notify(key, subject=subject, text_body=text_body, html_body=html_body,
                             users=[self._words.user(p) for p in people])
 
+    def read_claim(self) -> OwnerClaim | None:
+        """The owner claim, kept in a property of the project."""
+        return claim_from_json(self._client.project_property(self._words.project,
+                                                             CLAIM_PROPERTY))
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        self._client.set_project_property(self._words.project, CLAIM_PROPERTY,
+                                          claim_json(claim))
+
     # -- setting up --------------------------------------------------------------------------
 
     def install_scheme(self, config: Config, *, dry_run: bool, output: Path | None = None,
@@ -206,6 +228,11 @@ class JiraTracker:
                        wait: Callable[[float], None] = time.sleep) -> int:
         return setup.install_scheme(config, self._client, dry_run=dry_run, output=output,
                                     echo=echo, wait=wait)
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        return webhooks.register_webhook(self._client.http, self.flavor, hook,
+                                         dry_run=dry_run, echo=echo)
 
     def check_config(self, config: Config) -> str:
         return setup.validate_online(config, self._client)

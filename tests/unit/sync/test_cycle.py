@@ -66,8 +66,9 @@ def _config_with(tmp_path: Path, extra_rules: str) -> Config:
     return load_config(tmp_path)
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Rig:
+def _new_rig(tmp_path: Path) -> Rig:
+    """A fake tracker and a state file, with a rule that notifies on customer replies; no
+    cycle has run yet."""
     config = _config_with(tmp_path, """
   - name: customer replied
     on: {commented: {by: customer}}
@@ -78,7 +79,12 @@ def rig(tmp_path: Path) -> Rig:
     tracker = FakeTracker.from_config(config, clock=clock, people=[ALICE, BOB, CUSTOMER])
     settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
                         jira_url="https://jira.example.edu", _env_file=None)  # type: ignore[call-arg]
-    rig = Rig(config, clock, tracker, settings)
+    return Rig(config, clock, tracker, settings)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    rig = _new_rig(tmp_path)
     rig.cycle()  # first run: backfill
     return rig
 
@@ -108,6 +114,41 @@ def test_customer_comment_fires_rule_and_staff_comment_does_not(rig: Rig) -> Non
     assert ticket is not None
     assert ticket.last_customer_reply == replied_at
     store.close()
+
+
+def _replies_seen(rig: Rig, key: str) -> list[str]:
+    """The comments the `customer replied` rule fired on (its ledger rows' triggers)."""
+    service = build(rig.config, rig.settings, clock=rig.clock, tracker=rig.tracker)
+    try:
+        return sorted(e.trigger for e in service.store.effects_for(key)
+                      if e.rule == "customer replied")
+    finally:
+        service.close()
+
+
+def test_more_comments_between_polls_than_a_read_brings_are_each_an_event(
+        tmp_path: Path) -> None:
+    """A read brings a ticket's 20 newest comments. 50 customer replies between two polls
+    are 50 events: the rest are read, paged; the 30 comments the ticket had before the first
+    run stay old (no event), also when all of one poll's embedded comments are new."""
+    rig = _new_rig(tmp_path)
+    key = rig.new_ticket("Export fails")
+    rig.tracker.update(key, WorkflowFields(assignee=BOB))
+    with rig.tracker.acting_as(CUSTOMER):
+        for n in range(30):
+            rig.tracker.add_comment(key, f"before ticketflow {n}", public=True)
+    rig.clock.advance(timedelta(minutes=1))
+    rig.cycle()                                      # first run: backfill
+    with rig.tracker.acting_as(CUSTOMER):
+        posted = [rig.tracker.add_comment(key, f"reply {n}", public=True) for n in range(50)]
+    rig.clock.advance(timedelta(minutes=1))
+    rig.cycle()
+    assert _replies_seen(rig, key) == sorted(f"comment:{c.id}" for c in posted)
+    rig.clock.advance(timedelta(minutes=1))
+    calls = len(rig.tracker.calls)
+    rig.cycle()                                      # nothing new: no comment read
+    assert "comments" not in rig.tracker.calls[calls:]
+    assert len(_replies_seen(rig, key)) == 50
 
 
 def test_restart_finishes_recorded_work_once(rig: Rig) -> None:

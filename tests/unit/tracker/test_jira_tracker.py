@@ -484,3 +484,51 @@ def test_missing_settings_are_config_errors_before_any_request(retrier: Retrier)
             ),
             retrier=retrier,
         )
+
+
+def test_read_ahead_fetches_nothing_for_items_that_need_nothing() -> None:
+    """Items whose key is None (the mirror holds them as they are) are never fetched and do
+    not hold their page back; a page of only such items costs no fetch at all."""
+    from connector.tracker.jira.paging import read_ahead
+
+    fetched: list[list[str]] = []
+    pages = [["a", "-b", "c"], ["-d", "-e"]]
+    out = list(read_ahead(pages, key=lambda i: None if i.startswith("-") else i,
+                          fetch=fetched.append, batch=1000))
+    assert out == pages
+    assert fetched == [["a", "c"]]
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_people_are_found_by_the_assignable_user_search_of_the_project(
+    mocked: responses.RequestsMock, make_tracker: Make, url: Url, flavor: str
+) -> None:
+    """A role's person is looked up with the project's assignable-user search (Cloud by
+    `query`, Data Center by `username`); only an exact match counts, not a near miss."""
+    who = "query" if flavor == "cloud" else "username"
+    bob = {"accountId": "acc-bob"} if flavor == "cloud" else {"name": "bob"}
+    mocked.get(url(flavor, "user/assignable/search"),
+               match=[matchers.query_param_matcher({who: "bob@example.edu", "project": "HELP"})],
+               json=[{**bob, "emailAddress": "bob@example.edu", "displayName": "Bob"}])
+    mocked.get(url(flavor, "user/assignable/search"),
+               match=[matchers.query_param_matcher({who: "bo@example.edu", "project": "HELP"})],
+               json=[{**bob, "emailAddress": "bob@example.edu", "displayName": "Bob"}])
+    tracker = make_tracker(flavor)
+    found = tracker.find_user("bob@example.edu", assignable_in="HELP")
+    assert found is not None
+    assert found.ref == ("acc-bob" if flavor == "cloud" else "bob")
+    assert tracker.find_user("bo@example.edu", assignable_in="HELP") is None
+    assert all("user/assignable/search" in str(c.request.url) for c in mocked.calls)
+
+
+def test_without_an_assignable_user_search_the_plain_search_is_asked(
+    mocked: responses.RequestsMock, make_tracker: Make, url: Url
+) -> None:
+    """A Jira that answers 404 for the assignable-user search is asked the plain one."""
+    mocked.get(url("cloud", "user/assignable/search"), status=404,
+               json={"errorMessages": ["Not found"]})
+    mocked.get(url("cloud", "user/search"),
+               json=[{"accountId": "acc-bob", "emailAddress": "bob@example.edu"}])
+    found = make_tracker("cloud").find_user("bob@example.edu", assignable_in="HELP")
+    assert found is not None
+    assert found.ref == "acc-bob"

@@ -1,0 +1,1 @@
+"""Zendesk Support as ticketflow's tracker: custom statuses, groups as tiers, a cursor feed."""
