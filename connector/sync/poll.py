@@ -115,18 +115,22 @@ class Poller:
         return datetime.fromisoformat(value) if value else None
 
     def _before_ticketflow(self, tickets: Sequence[TicketChanges]) -> list[TicketChanges]:
-        """Tickets the mirror does not know, last changed before their project's backfill:
-        a closed one the backfill did not read, fetched again by the feed's overlap (or by a
-        project's joining the feed at the others' older position). They raise no events."""
-        baselines: dict[str, datetime | None] = {}
+        """Of a project that joined the feed at the others' older position: the completed
+        tickets the mirror does not know, last changed before the project's backfill. The
+        backfill read only open tickets; these were done before ticketflow came and raise no
+        events. (An open one missed by the backfill, as Jira's lagging index may, is new.)"""
+        joined: dict[str, datetime | None] = {}
         found = []
         for changed in tickets:
-            project = changed.ticket.project or self.project
-            if project not in baselines:
-                baselines[project] = self.baseline(project)
-            since = baselines[project]
-            if (since is not None and changed.ticket.updated < since
-                    and self.store.ticket(changed.ticket.id) is None):
+            ticket = changed.ticket
+            project = ticket.project or self.project
+            if project not in joined:
+                joined[project] = (self.baseline(project)
+                                   if self.store.meta(f"joined {project}") else None)
+            since = joined[project]
+            if (since is not None and ticket.updated < since
+                    and ticket.status in self.vocabulary.done_statuses
+                    and self.store.ticket(ticket.id) is None):
                 found.append(changed)
         return found
 
@@ -153,6 +157,8 @@ class Poller:
                     self.store.set_meta(f"baseline {project}", page.baseline.isoformat())
                 if page.bookmark is not None:
                     self._keep(project, joining or page.bookmark)
+                    if joining is not None:
+                        self.store.set_meta(f"joined {project}", joining)
         log.info("backfill complete", extra={"project": ", ".join(projects), "tickets": seen})
 
     def _keep(self, project: str, position: str) -> None:

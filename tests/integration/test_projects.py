@@ -31,6 +31,16 @@ def two_projects(config_dir: Path) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def one_project(config_dir: Path) -> str:
+    """Back to HELP alone (before a project is added); the two-project file's text."""
+    path = config_dir / "mappings.yaml"
+    both = path.read_text()
+    data = yaml.safe_load(both)
+    data["jira"] = data["jira"][0]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return both
+
+
 @pytest.fixture
 def sandbox(shipped_config: Path, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
@@ -129,3 +139,35 @@ def test_install_scheme_and_validate_online_cover_every_project(
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
                 if "project: OPX" in text)
     assert f"mappings.yaml:{line}:" in capsys.readouterr().err
+
+
+def test_a_project_added_later_is_backfilled_and_the_others_go_on(
+        sandbox: Sandbox, shipped_config: Path, tmp_path: Path) -> None:
+    """HELP runs alone; then OPS, with open and completed tickets of its own, is added to
+    mappings.yaml while a HELP customer writes in. OPS's tickets are mirrored without a
+    message (as a first run does), the HELP ticket is acknowledged, nothing twice."""
+    both = one_project(shipped_config)
+    assert _run("install-scheme", config_dir=shipped_config) == 0
+    _once(NOON, shipped_config)
+    sandbox.set_clock(NOON + timedelta(minutes=10))
+    (new_help,) = sandbox.seed_issues(1, project="HELP", status="Pending")
+    (shipped_config / "mappings.yaml").write_text(both)
+    assert _run("install-scheme", config_dir=shipped_config) == 0
+    ops_open = sandbox.seed_issues(3, project="OPS", status="Pending",
+                                   start=NOON - timedelta(hours=1))
+    sandbox.seed_issues(1, project="OPS", status="Closed")  # done before ticketflow came
+
+    for minute in (11, 12, 20):
+        sandbox.set_clock(NOON + timedelta(minutes=minute))
+        _once(NOON + timedelta(minutes=minute), shipped_config)
+
+    sent = [p.name for p in (tmp_path / "outbox").glob("*request_submitted*.eml")]
+    assert len(sent) == 1 and sent[0].startswith(new_help)
+    store = SqliteStateStore(tmp_path / "state.db")
+    try:
+        assert sorted(t.key for t in store.open_tickets("OPS")) == sorted(ops_open)
+        marks = {p: store.bookmark(p) for p in ("HELP", "OPS")}
+    finally:
+        store.close()
+    assert marks["HELP"] is not None and marks["OPS"] is not None
+    assert marks["HELP"].position == marks["OPS"].position  # one feed, one position
