@@ -405,13 +405,10 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
     return problems
 
 
-def run(tickets: int, kills: int, seed: int, folder: Path,
-        smtp: SmtpFaults | None = None) -> tuple[list[str], list[list[str]]]:
-    requests_ = week(tickets, seed)
-    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp)
-    faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
-                      smtp=smtp)
-    rows = [["compared", "clean run", "faults + kills"],
+def compared_rows(clean: dict[str, Any], faulty: dict[str, Any], first: str,
+                  second: str) -> list[list[str]]:
+    """The table's heading and the rows every equivalence run prints: what was compared."""
+    return [["compared", first, second],
             ["request mails", str(clean["requests"]), str(faulty["requests"])],
             ["tickets in Jira", str(clean["issues"]), str(faulty["issues"])],
             ["tickets compared (status, tier, category, assignee)", str(len(clean["state"])),
@@ -419,7 +416,16 @@ def run(tickets: int, kills: int, seed: int, folder: Path,
             ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
              str(sum(faulty["messages"].values()))],
             ["message texts compared (dates and links normalised)",
-             str(len(clean["bodies"])), str(len(faulty["bodies"]))],
+             str(len(clean["bodies"])), str(len(faulty["bodies"]))]]
+
+
+def run(tickets: int, kills: int, seed: int, folder: Path,
+        smtp: SmtpFaults | None = None) -> tuple[list[str], list[list[str]]]:
+    requests_ = week(tickets, seed)
+    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp)
+    faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
+                      smtp=smtp)
+    rows = [*compared_rows(clean, faulty, "clean run", "faults + kills"),
             ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
              str(faulty["attempts"])],
             ["processes killed with SIGKILL", "0", str(faulty["killed"])],

@@ -29,10 +29,13 @@ from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
 from connector.report.figures import Link, no_link
 from connector.settings import Settings
+from connector.state.fence import Fence
 from connector.state.intake import IntakeStore
+from connector.state.lease import SqliteLease
 from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
+from connector.sync.leader import Leader
 from connector.sync.ownership import Ownership, StateWatch
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
@@ -127,10 +130,12 @@ def mail_from(config: Config, settings: Settings) -> str:
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
           tracker: Tracker | None = None, retrier: Retrier | None = None,
-          stop: threading.Event | None = None, new_state: bool = False) -> Service:
+          stop: threading.Event | None = None, new_state: bool = False,
+          fence: Fence | None = None) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
-    between two messages. `new_state` accepts an empty state file."""
+    between two messages. `new_state` accepts an empty state file. With a `fence` (a replica
+    under the lease), every connection the service writes through is fenced."""
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
@@ -141,6 +146,8 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
         if settings.state_db.exists():
             snapshot(settings.state_db, state_path)
     store = SqliteStateStore(state_path, new_state=new_state or dry_run)
+    if fence is not None:
+        fence.install(store.db)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     if dry_run:
@@ -168,6 +175,8 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
             if watch is not None:
                 watch.check()
             own = SqliteStateStore(state_path)
+            if fence is not None:
+                fence.install(own.db)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -190,6 +199,14 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                   guard=ownership.check if ownership else None)
     return Service(config, settings, tracker, store, runtime, cycle,
                    kind.site(settings) or "", scratch, ownership)
+
+
+def replica_leader(settings: Settings, fence: Fence, *, clock: Clock) -> Leader:
+    """This process's side of the state's leader lease (`run` and `once`), on the wall clock
+    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS."""
+    lease = SqliteLease(settings.state_db, clock=clock,
+                        period=timedelta(seconds=settings.lease_seconds))
+    return Leader(lease, fence)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -31,6 +31,8 @@ RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
 WEBHOOKS = Counter("ticketflow_webhooks", "Webhooks received at /hooks/, by tracker and outcome "
                    "(accepted, unsigned, bad_signature, stale, replayed, too_large, "
                    "rate_limited).", ["tracker", "outcome"], registry=REGISTRY)
+LEADER = Gauge("ticketflow_leader", "1 while this replica holds the state's lease and acts, "
+               "0 while it stands by.", registry=REGISTRY)
 WOKEN_POLLS = Counter("ticketflow_woken_polls", "Polls started early because a webhook asked.",
                       registry=REGISTRY)
 

@@ -22,8 +22,9 @@ import schedule
 
 from connector import metrics
 from connector.clock import Clock
-from connector.errors import OwnershipError
+from connector.errors import LeaseLostError, OwnershipError
 from connector.sync.cycle import Cycle
+from connector.sync.leader import Leader
 from connector.sync.summary import CycleTally
 from connector.sync.wakeup import PollWakeup
 
@@ -47,10 +48,14 @@ class Health:
     last_success: dict[str, datetime] = field(default_factory=dict)
     last_error: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When each job's last successful run began: work started after a moment was seen by it.
+    last_success_started: dict[str, datetime] = field(default_factory=dict)
+    leader: Leader | None = None  # a replica: its role comes first
 
-    def succeeded(self, job: str) -> None:
+    def succeeded(self, job: str, *, started: datetime | None = None) -> None:
         with self.lock:
             self.last_success[job] = self.clock.now()
+            self.last_success_started[job] = started or self.last_success[job]
             self.last_error.pop(job, None)
 
     def failed(self, job: str, reason: str) -> None:
@@ -58,7 +63,33 @@ class Health:
             self.last_error[job] = reason
 
     def status(self) -> tuple[bool, str]:
-        """(healthy, reason) for the probe."""
+        """(healthy, reason) for the probe. A standby is healthy: it is ready to take over,
+        and nothing of the work is its to do; a leader says so after its sync's health."""
+        if self.leader is not None:
+            lease = self.leader.status()
+            if lease.role == "standby":
+                return True, lease.describe()
+            healthy, reason = self._work_status()
+            return healthy, f"{reason}; {lease.describe()}"
+        return self._work_status()
+
+    def details(self) -> dict[str, object]:
+        """The probe's answer with its parts, for `/healthz?format=json`."""
+        healthy, reason = self.status()
+        with self.lock:
+            jobs = {job: {"last_success": at.isoformat(),
+                          "last_success_started": self.last_success_started[job].isoformat(),
+                          "last_error": self.last_error.get(job)}
+                    for job, at in sorted(self.last_success.items())}
+        lease = self.leader.status() if self.leader is not None else None
+        return {"healthy": healthy, "reason": reason,
+                "role": lease.role if lease else "single",
+                "lease": None if lease is None else {
+                    "holder": lease.holder, "token": lease.token,
+                    "expires_at": lease.expires_at.isoformat() if lease.expires_at else None},
+                "jobs": jobs}
+
+    def _work_status(self) -> tuple[bool, str]:
         with self.lock:
             now = self.clock.now()
             synced = self.last_success.get("sync")
@@ -94,8 +125,9 @@ class ServiceLoop:
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
                  stop: threading.Event | None = None, tally: CycleTally | None = None,
-                 wakeup: PollWakeup | None = None) -> None:
+                 wakeup: PollWakeup | None = None, leader: Leader | None = None) -> None:
         self.cycle = cycle
+        self.leader = leader
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
@@ -125,12 +157,18 @@ class ServiceLoop:
             job = self.scheduler.every(seconds).seconds.do(self._job, name, step)
             if name == "sync":
                 self._sync_job = job  # a woken sync restarts its timer
+        self._lead()
         self.scheduler.run_all()  # a first pass right away, then on the timers
         while not self.stop.is_set():
+            if self._lead():
+                self.scheduler.run_all()  # just took over: a pass at once, not at the timers
             self.scheduler.run_pending()
             self._woken_sync()
             idle = self.scheduler.idle_seconds
             timeout = min(max(idle if idle is not None else 1.0, 0.05), 1.0)
+            if self.leader is not None and not self.leader.active:
+                # A standby wakes for its next try at the lease, not a second later.
+                timeout = min(timeout, max(self.leader.seconds_to_next_try(), 0.05))
             if self.wakeup is not None:
                 # Returns early when a webhook's poll is due, but not on a stop: short slices.
                 self.wakeup.wait(min(timeout, STOP_CHECK_SECONDS))
@@ -145,6 +183,15 @@ class ServiceLoop:
         if self.ended_by is not None:
             raise self.ended_by
         return 0
+
+    def _lead(self) -> bool:
+        """A replica's turn at the lease, between jobs; True when it has just taken over."""
+        if self.leader is None or self.leader.active:
+            return False
+        if not self.leader.try_lead():
+            return False
+        self._deliver_now.set()
+        return True
 
     def _deliveries(self) -> None:
         """Delivery passes every `intervals.delivery` seconds, the first one right away, and
@@ -180,13 +227,19 @@ class ServiceLoop:
         return report
 
     def _job(self, name: str, step: Callable[[], object]) -> None:
-        if self.stop.is_set():
-            return
+        if self.stop.is_set() or (self.leader is not None and not self.leader.active):
+            return  # a standby does none of the work
+        started = self.health.clock.now()
         try:
             result = step()
         except OwnershipError as error:  # acting on would double tickets and messages
             self.ended_by = error
             self.stop.set()
+            return
+        except LeaseLostError as error:  # another replica took over: not this job's failure
+            if self.leader is None:
+                raise
+            self.leader.lost(error)
             return
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
@@ -199,7 +252,7 @@ class ServiceLoop:
             return
         if name == "sync":
             metrics.CYCLES.labels("ok").inc()
-        self.health.succeeded(name)
+        self.health.succeeded(name, started=started)
 
     def _failed(self, name: str, reason: str) -> None:
         metrics.JOB_ERRORS.labels(name).inc()
