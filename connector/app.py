@@ -252,7 +252,7 @@ def register_webhook(config: Config, settings: Settings, tracker: object, *, dry
     if not (settings.public_url and settings.webhook_secret):
         return
     hook = registration(config.mappings.tracker, public_url=settings.public_url,
-                        projects=[config.mappings.project],
+                        projects=list(config.mappings.projects),
                         secret=settings.webhook_secret.get_secret_value())
     if isinstance(tracker, SupportsWebhookRegistration):
         tracker.register_webhook(hook, dry_run=dry_run, echo=echo)
@@ -298,9 +298,8 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
     window = timedelta(minutes=notes.rate_limit.per.minutes,
                        days=notes.rate_limit.per.business_days)
     return DeliveryGuard(store, limit=notes.rate_limit.per_recipient, window=window,
-                         own=(mail_from(config, settings), config.mappings.mailbox.address),
-                         extra=notes.no_auto_reply,
-                         staff=[u for role in config.mappings.roles.values() for u in role.users])
+                         own=(mail_from(config, settings), *config.mappings.addresses),
+                         extra=notes.no_auto_reply, staff=config.mappings.staff)
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,

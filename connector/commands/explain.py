@@ -118,7 +118,8 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
         ctx = Context(config, service.runtime.calendar, clock.now())
         print(f"{ticket.key} \"{ticket.summary}\": {ticket.status} since "
               f"{ctx.local(ticket.status_since)}, tier {ticket.tier or 1}, "
-              f"category {ticket.category or '-'}, assignee {ticket.assignee or '-'}")
+              f"category {ticket.category or '-'}, assignee {ticket.assignee or '-'}, "
+              f"project {ticket.project}")
         if args.event is not None:
             _explain_event(args.event, config.rules, ticket, ctx)
         else:

@@ -104,7 +104,7 @@ def _assignee(spec: c.AssigneeIs, ticket: Ticket, ctx: Context) -> Verdict:
     if spec.state == "any":
         return Verdict(who is not None, f"assignee is {who or 'nobody'} (wanted someone)")
     if spec.role is not None:
-        users = ctx.config.mappings.roles[spec.role].users
+        users = ctx.config.mappings.roles_of(ticket.project)[spec.role].users
         return Verdict(who in users, f"assignee is {who or 'nobody'} (wanted role {spec.role})")
     return Verdict(who == spec.user, f"assignee is {who or 'nobody'} (wanted {spec.user})")
 

@@ -130,7 +130,8 @@ class Cycle:
         if not rules:
             return planned
         ctx = replace(ctx, explain=False)  # once here, not once per ticket in plan()
-        for ticket in self.store.open_tickets(self.poller.project):
+        tickets = (t for p in self.poller.projects for t in self.store.open_tickets(p))
+        for ticket in tickets:
             tick = schedule_event(ticket.issue_id, ticket.key, ticket.status,
                                   ticket.status_since, ctx.now)
             planned += plan(rules, ticket, [tick], ctx)
@@ -149,10 +150,10 @@ class Cycle:
         repaired: the open tickets the mirror lacks are fetched and fed through (new ones)
         or mirrored (ones older than the first run); the effects that records are added to
         `repaired`. Returns the counts before the repair."""
-        project = self.poller.project
+        project = ", ".join(self.poller.projects)
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
-        tracker_count = self.poller.tracker.count_open()
-        mirror_count = self.store.count_open(project)
+        tracker_count = self.poller.tracker.count_open()  # across the projects: one request
+        mirror_count = sum(self.store.count_open(p) for p in self.poller.projects)
         self.store.set_meta("census_gap", str(tracker_count - mirror_count))
         if tracker_count != mirror_count:
             log.warning("census gap: %d open tickets in the tracker, %d in the mirror",

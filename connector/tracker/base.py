@@ -246,3 +246,13 @@ class SupportsOnlineCheck(Protocol):
     def check_config(self, config: Config) -> str:
         """Raise a ConfigError naming each mismatch at its line; else the line to print."""
         ...
+
+
+@runtime_checkable
+class SupportsProjects(Protocol):
+    """A tracker over several projects (Jira's) that can read some of them on their own: a
+    project added to mappings.yaml is backfilled while the others go on from their bookmark."""
+
+    def scoped(self, projects: Sequence[str]) -> Tracker:
+        """The same tracker over these projects only."""
+        ...

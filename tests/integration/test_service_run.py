@@ -142,8 +142,11 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
                    'ticketflow_tracker_requests_total{outcome="ok"}',
                    "ticketflow_cycle_duration_seconds_bucket",
                    'ticketflow_bookmark_lag_seconds{project="HELP"}',
-                   'ticketflow_rule_actions_total{rule="acknowledge",status="done"}',
-                   'ticketflow_messages_total{status="sent",template="request_submitted"}',
+                   'ticketflow_rule_actions_total{project="HELP",rule="acknowledge",'
+                   'status="done"}',
+                   'ticketflow_messages_total{project="HELP",status="sent",'
+                   'template="request_submitted"}',
+                   'ticketflow_open_tickets{project="HELP"}',
                    "ticketflow_rate_limit_waits_total", "ticketflow_census_gap"):
         assert series in metrics, series
 
