@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 class LeaseStatus:
     """What /healthz says about the lease: this replica's role and who leads until when."""
 
-    role: str  # "leader" or "standby"
+    role: str  # "leader", "standby", or "starting" (not yet tried for the lease)
     holder: str | None
     token: int | None
     expires_at: datetime | None
 
     def describe(self) -> str:
+        if self.role == "starting":
+            return "starting: not yet tried for the lease"
         if self.holder is None or self.expires_at is None:
             return f"{self.role}: nobody holds the lease yet"
         until = self.expires_at.isoformat(timespec="seconds")
@@ -150,7 +152,10 @@ class Leader:
         with self._lock:
             ours, seen = self._ours, self._seen
         shown = ours or seen
-        return LeaseStatus("leader" if self.active else "standby",
+        # Before its first try a replica is neither: it must not pass for a ready standby
+        # (a probe, or an operator, would take a service that has done nothing as healthy).
+        role = "leader" if self.active else "standby" if self._next_try else "starting"
+        return LeaseStatus(role,
                            str(shown.holder) if shown else None,
                            shown.token if shown else None, shown.expires_at if shown else None)
 
