@@ -73,17 +73,19 @@ class Leader:
         now = self.lease.clock.now()
         if not at_once and self._next_try is not None and now < self._next_try:
             return False
-        self._next_try = now + self.lease.period / 3
+        next_try = now + self.lease.period / 3
         before = self._seen
         try:
             record = self.lease.acquire()
             seen = record or self.lease.current()
         except RetriableError as error:
             log.warning("could not try the lease: %s", error)
+            self._next_try = next_try
             return False
-        with self._lock:
+        with self._lock:  # the role /healthz reads changes here, at once, not halfway
             self._seen = seen
             self._ours = record
+            self._next_try = next_try
         if record is None:
             self.fence.hold(None)
             metrics.LEADER.set(0)
@@ -150,11 +152,11 @@ class Leader:
 
     def status(self) -> LeaseStatus:
         with self._lock:
-            ours, seen = self._ours, self._seen
+            ours, seen, tried = self._ours, self._seen, self._next_try is not None
         shown = ours or seen
         # Before its first try a replica is neither: it must not pass for a ready standby
         # (a probe, or an operator, would take a service that has done nothing as healthy).
-        role = "leader" if self.active else "standby" if self._next_try else "starting"
+        role = "leader" if self.active else "standby" if tried else "starting"
         return LeaseStatus(role,
                            str(shown.holder) if shown else None,
                            shown.token if shown else None, shown.expires_at if shown else None)
