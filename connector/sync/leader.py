@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 class LeaseStatus:
     """What /healthz says about the lease: this replica's role and who leads until when."""
 
-    role: str  # "leader" or "standby"
+    role: str  # "leader", "standby", or "starting" (not yet tried for the lease)
     holder: str | None
     token: int | None
     expires_at: datetime | None
 
     def describe(self) -> str:
+        if self.role == "starting":
+            return "starting: not yet tried for the lease"
         if self.holder is None or self.expires_at is None:
             return f"{self.role}: nobody holds the lease yet"
         until = self.expires_at.isoformat(timespec="seconds")
@@ -71,17 +73,19 @@ class Leader:
         now = self.lease.clock.now()
         if not at_once and self._next_try is not None and now < self._next_try:
             return False
-        self._next_try = now + self.lease.period / 3
+        next_try = now + self.lease.period / 3
         before = self._seen
         try:
             record = self.lease.acquire()
             seen = record or self.lease.current()
         except RetriableError as error:
             log.warning("could not try the lease: %s", error)
+            self._next_try = next_try
             return False
-        with self._lock:
+        with self._lock:  # the role /healthz reads changes here, at once, not halfway
             self._seen = seen
             self._ours = record
+            self._next_try = next_try
         if record is None:
             self.fence.hold(None)
             metrics.LEADER.set(0)
@@ -148,9 +152,12 @@ class Leader:
 
     def status(self) -> LeaseStatus:
         with self._lock:
-            ours, seen = self._ours, self._seen
+            ours, seen, tried = self._ours, self._seen, self._next_try is not None
         shown = ours or seen
-        return LeaseStatus("leader" if self.active else "standby",
+        # Before its first try a replica is neither: it must not pass for a ready standby
+        # (a probe, or an operator, would take a service that has done nothing as healthy).
+        role = "leader" if self.active else "standby" if tried else "starting"
+        return LeaseStatus(role,
                            str(shown.holder) if shown else None,
                            shown.token if shown else None, shown.expires_at if shown else None)
 

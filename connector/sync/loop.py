@@ -79,6 +79,8 @@ class Health:
             lease = self.leader.status()
             if lease.role == "standby":
                 return True, lease.describe()
+            if lease.role == "starting":
+                return False, lease.describe()
             healthy, reason = self._work_status()
             return healthy, f"{reason}; {lease.describe()}"
         return self._work_status()

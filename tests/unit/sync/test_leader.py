@@ -169,6 +169,19 @@ def test_a_standby_loop_does_no_work_and_is_healthy(
                                       "until 2026-12-01T15:00:30+00:00)")
 
 
+def test_a_replica_that_has_not_yet_tried_the_lease_is_not_healthy(
+        replicas: Callable[[str], Leader], clock: SettableClock) -> None:
+    """Between `run` serving /healthz and its first try at the lease, a replica has done
+    nothing: it says "starting" and is not healthy, so a probe (or a test waiting for the
+    service) does not take it for a ready standby; after a failed try it is a standby."""
+    a, b = replicas("a"), replicas("b")
+    health = Health(clock, stale_after=timedelta(minutes=5), leader=b)
+    assert health.status() == (False, "starting: not yet tried for the lease")
+    assert a.try_lead()
+    assert not b.try_lead()
+    assert health.status()[0] is True and b.status().role == "standby"
+
+
 def test_a_loop_whose_write_is_fenced_off_stands_by(
         replicas: Callable[[str], Leader], clock: SettableClock,
         caplog: pytest.LogCaptureFixture) -> None:
