@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import cast
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.config.loader import Config
 from connector.engine.calendar import BusinessCalendar
-from connector.errors import ConfigError, FatalError
+from connector.errors import ConfigError
 from connector.http.retry import Retrier
 from connector.mail.base import Mailer
 from connector.mail.intake.base import Mailbox
@@ -27,11 +22,13 @@ from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, deliver, pass_budget
 from connector.mail.smtp import SmtpMailer, SmtpTarget
-from connector.mail.suppress import DeliveryGuard
+from connector.mail.suppress import DeliveryGuard, GuardState
 from connector.mail.webhook import WebhookMailer
 from connector.settings import Settings
+from connector.state.concerns import TrackerFacts
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore, refuse_empty
+from connector.state.location import dry_run_state, open_state
+from connector.state.store import SqlStateStore
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
@@ -50,15 +47,16 @@ class Service:
     config: Config
     settings: Settings
     tracker: Tracker
-    store: SqliteStateStore
+    store: SqlStateStore
     runtime: Runtime
     cycle: Cycle
-    scratch: Path | None = None
+    # A dry run's scratch state is removed with this (a temporary file, or schema).
+    discard: Callable[[], None] | None = None
 
     def close(self) -> None:
         self.store.close()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.discard is not None:
+            self.discard()
 
 
 def vocabulary(config: Config, me: str) -> Vocabulary:
@@ -80,16 +78,11 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
     between two messages. `new_state` accepts an empty state file."""
     codec = FieldCodec.for_config(config)
-    scratch: Path | None = None
-    state_path = settings.state_db
+    discard: Callable[[], None] | None = None
     if dry_run:
-        if not new_state:
-            refuse_empty(settings.state_db)
-        scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
-        state_path = scratch / "state.db"
-        if settings.state_db.exists():
-            snapshot(settings.state_db, state_path)
-    store = SqliteStateStore(state_path, new_state=new_state or dry_run)
+        store, discard = dry_run_state(settings.state_db, new_state=new_state)
+    else:
+        store = open_state(settings.state_db, new_state=new_state)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     me = identity(tracker, settings, store)
@@ -111,9 +104,9 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
         sender = mail_from(config, settings)
 
         def deliverer(now: datetime) -> object:
-            # A connection of its own: `run` delivers on a thread of its own, and an SQLite
+            # A connection of its own: `run` delivers on a thread of its own, and a
             # connection belongs to the thread that opened it.
-            own = SqliteStateStore(state_path)
+            own = open_state(settings.state_db)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -127,11 +120,11 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
 
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
                   ingest=ingest, deliver=deliverer)
-    return Service(config, settings, tracker, store, runtime, cycle, scratch)
+    return Service(config, settings, tracker, store, runtime, cycle, discard)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
-                    store: SqliteStateStore | None = None) -> JiraTracker:
+                    store: TrackerFacts | None = None) -> JiraTracker:
     """The tracker adapter, asking searches for the custom fields mappings.yaml names. The one
     place that connects: commands and the service get their tracker from here.
 
@@ -141,12 +134,12 @@ def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | No
     remembered: an explicit TICKETFLOW_JIRA_FLAVOR may be wrong, and later runs must not
     inherit the mistake."""
     known = remembered_flavor(settings, store) if store is not None else None
-    answered = known is not None or (store is not None and
-                                     store.meta(_identity_key(settings)) is not None)
+    answered = known is not None or (store is not None and store.remembered_identity(
+        settings.jira_url or "", settings.jira_email or "") is not None)
     tracker = connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
                       retrier=retrier, known_flavor=known, answered=answered)
     if store is not None and settings.jira_flavor == "auto" and known is None:
-        store.set_meta(_flavor_key(settings), tracker.flavor)
+        store.remember_flavor(settings.jira_url or "", tracker.flavor)
     return tracker
 
 
@@ -155,7 +148,7 @@ def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> Feedb
     since it answers on the web server's threads."""
     return FeedbackEndpoint(config=config, settings=settings, clock=clock,
                             connect=lambda: connect_tracker(config, settings),
-                            open_store=lambda: SqliteStateStore(settings.state_db))
+                            open_store=lambda: open_state(settings.state_db))
 
 
 def mailer_for(config: Config, settings: Settings) -> Mailer:
@@ -172,7 +165,7 @@ def mailer_for(config: Config, settings: Settings) -> Mailer:
     return Router(mail, WebhookMailer(hook) if hook else None)
 
 
-def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) -> DeliveryGuard:
+def delivery_guard(config: Config, settings: Settings, store: GuardState) -> DeliveryGuard:
     """Suppressions, the no-auto-reply list and the per-recipient flood limit."""
     notes = config.rules.notifications
     window = timedelta(minutes=notes.rate_limit.per.minutes,
@@ -184,7 +177,7 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
-                store: SqliteStateStore, codec: FieldCodec,
+                store: SqlStateStore, codec: FieldCodec,
                 calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
@@ -197,7 +190,7 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
 
 
 def mailbox_opener(config: Config, settings: Settings,
-                   store: SqliteStateStore) -> Callable[[], Mailbox] | None:
+                   store: SqlStateStore) -> Callable[[], Mailbox] | None:
     """How to open the helpdesk mailbox (IMAP, else a Maildir); None when neither is set."""
     box = config.mappings.mailbox
     opener: Callable[[], Mailbox]
@@ -224,44 +217,23 @@ def mailbox_opener(config: Config, settings: Settings,
     return opener
 
 
-def _flavor_key(settings: Settings) -> str:
-    return f"jira_flavor {settings.jira_url}"
-
-
-def remembered_flavor(settings: Settings, store: SqliteStateStore) -> Flavor | None:
+def remembered_flavor(settings: Settings, store: TrackerFacts) -> Flavor | None:
     """With `auto`, the flavor detected by an earlier run, so a cron-driven `once` does not ask
     serverInfo every time (an idle cycle then costs one search request)."""
-    known = store.meta(_flavor_key(settings))
+    known = store.remembered_flavor(settings.jira_url or "")
     if settings.jira_flavor == "auto" and known in ("cloud", "datacenter"):
         return cast("Flavor", known)
     return None
 
 
-def _identity_key(settings: Settings) -> str:
-    return f"jira_user {settings.jira_url} {settings.jira_email or ''}"
-
-
-def identity(tracker: Tracker, settings: Settings, store: SqliteStateStore) -> str:
+def identity(tracker: Tracker, settings: Settings, store: TrackerFacts) -> str:
     """ticketflow's own Jira user (its changes trigger no rules), asked once and remembered."""
-    key = _identity_key(settings)
-    me = store.meta(key)
+    url, account = settings.jira_url or "", settings.jira_email or ""
+    me = store.remembered_identity(url, account)
     if me is None:
         me = tracker.myself().ref
-        store.set_meta(key, me)
+        store.remember_identity(url, account, me)
     return me
-
-
-def snapshot(source: Path, target: Path) -> None:
-    """Copy the state for a dry run through a read-only connection: the real file is not
-    migrated, locked or touched in any way. A file that is no SQLite database is named."""
-    try:
-        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
-                closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-    except sqlite3.Error as error:
-        raise FatalError(f"state database {source}: cannot be read ({error}); expected a "
-                         "ticketflow state file at TICKETFLOW_STATE_DB (restore it from a "
-                         "backup)") from None
 
 
 def require_tracker_settings(settings: Settings) -> None:

@@ -17,10 +17,6 @@ from connector.tracker.jira.setup import validate_online
 log = logging.getLogger(__name__)
 
 
-def _verified_key(settings: Settings) -> str:
-    return f"config_verified {settings.jira_url}"
-
-
 def verify_config(service: Service) -> bool:
     """Check mappings.yaml against the tracker, as `validate --online` does, when this
     configuration (by its fingerprint) has not passed against this tracker before; remember
@@ -31,11 +27,11 @@ def verify_config(service: Service) -> bool:
     jira = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
     if not isinstance(jira, JiraTracker):
         return False  # an in-memory tracker (tests): nothing to compare with
-    key, fingerprint = _verified_key(service.settings), service.config.fingerprint()
-    if service.store.meta(key) == fingerprint:
+    tracker_url, fingerprint = service.settings.jira_url or "", service.config.fingerprint()
+    if service.store.checked_fingerprint(tracker_url) == fingerprint:
         return False
     summary = validate_online(service.config, jira)
-    service.store.set_meta(key, fingerprint)
+    service.store.record_config_check(tracker_url, fingerprint)
     log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
     return True
 

@@ -74,11 +74,11 @@ def _find(store: StateStore, number: int) -> OutboxMessage:
 
 def outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default), retry or drop. Works beside a running service: each change is one
-    short SQLite write, and the service picks a retried message up at its next delivery."""
+    short write to the state, and the service picks a retried message up at its next delivery."""
     from connector.mail.pause import Pauses
-    from connector.state.sqlite import SqliteStateStore
+    from connector.state.location import open_state
 
-    store = SqliteStateStore(settings.state_db)
+    store = open_state(settings.state_db)
     try:
         if args.action == "retry":
             _retry(store, None if args.all else args.id)

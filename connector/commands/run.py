@@ -123,6 +123,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, flavor: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.state.url import describe
     from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
@@ -132,7 +133,7 @@ def _summary(config: Config, settings: Settings, *, flavor: str, served: str) ->
     mail_out = (f"SMTP {settings.smtp_url}" if settings.smtp_url
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
-             settings.jira_url, flavor, config.mappings.project, settings.state_db)
+             settings.jira_url, flavor, config.mappings.project, describe(settings.state_db))
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
     if settings.webhook_secret:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "

@@ -36,7 +36,7 @@ def serve_feedback(args: argparse.Namespace, settings: Settings) -> int:
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.errors import TicketflowError
-    from connector.state.sqlite import SqliteStateStore
+    from connector.state.location import open_state
     from connector.sync.loop import stop_on_signals
     from connector.web.feedback import write_back_pending
     from connector.web.server import service_app
@@ -51,7 +51,7 @@ def serve_feedback(args: argparse.Namespace, settings: Settings) -> int:
         http = serve_http(app, settings)
         try:
             while not stop.wait(settings.delivery_interval):
-                store = SqliteStateStore(settings.state_db)
+                store = open_state(settings.state_db)
                 try:
                     write_back_pending(store, connect_tracker(config, settings, store=store),
                                        config)

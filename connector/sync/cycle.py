@@ -95,7 +95,6 @@ class Cycle:
             # Before the time rules and perform: tickets the census feeds through are acted
             # on in this cycle.
             result.census = self.census(ctx, repaired=result.recorded)
-            self.store.set_meta("census_at", started.isoformat())
         result.recorded += self.evaluate_time_rules(ctx)
         # Perform everything recorded, including what a crashed run left, only now: a pick
         # such as least-loaded then sees the same fully polled mirror whether or not this
@@ -112,8 +111,8 @@ class Cycle:
 
     def _census_due(self, now: datetime) -> bool:
         """Hourly, across processes (cron runs `once` in a new process every time)."""
-        last = self.store.meta("census_at")
-        return last is None or now - datetime.fromisoformat(last) >= self.census_interval
+        last = self.store.last_census(self.poller.project)
+        return last is None or now - last.taken_at >= self.census_interval
 
     def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
@@ -149,7 +148,7 @@ class Cycle:
         done = self.runtime.config.tracker_done_statuses()
         tracker_count = self.poller.tracker.count(project, done_statuses=done)
         mirror_count = self.store.count_open(project)
-        self.store.set_meta("census_gap", str(tracker_count - mirror_count))
+        self.store.record_census(project, at=ctx.now, gap=tracker_count - mirror_count)
         if tracker_count != mirror_count:
             log.warning("census gap: %d open tickets in Jira, %d in the mirror", tracker_count,
                         mirror_count, extra={"project": project, "gap": tracker_count -

@@ -99,15 +99,15 @@ class Poller:
     def tracker_time(self, host: datetime) -> datetime:
         """A host instant on the tracker's clock, by the offset measured at the backfill and
         at each census (none measured yet: the host's own)."""
-        offset = self.store.meta(f"clock offset {self.project}")
-        return host + timedelta(seconds=float(offset)) if offset else host
+        offset = self.store.project_clock(self.project).offset_seconds
+        return host + timedelta(seconds=offset) if offset is not None else host
 
     def measure_clock(self, host: datetime) -> datetime:
         """Ask the tracker its time, keep its offset from the host's, and return it."""
         theirs = self.tracker.server_time()
         self.measured_at = host
         offset = (theirs - host).total_seconds()
-        self.store.set_meta(f"clock offset {self.project}", f"{offset:.3f}")
+        self.store.record_clock_offset(self.project, round(offset, 3), measured_at=host)
         if abs(offset) > self.overlap.total_seconds():
             log.warning("the tracker's clock is %+.0f s from this host's; bookmarks follow the "
                         "tracker's", offset, extra={"project": self.project, "offset": offset})
@@ -116,15 +116,14 @@ class Poller:
     def baseline(self) -> datetime | None:
         """When the first run took its census of open tickets (the tracker's clock): a ticket
         created since is new to ticketflow, an older one was there before it."""
-        value = self.store.meta(f"baseline {self.project}")
-        return datetime.fromisoformat(value) if value else None
+        return self.store.project_clock(self.project).baseline
 
     def backfill(self, started: datetime) -> None:
         """First run: mirror every open ticket (no events: old tickets get no messages). The
         bookmark is the tracker's time before the search, so a ticket created meanwhile (or
         in any gap between the host's clock and the tracker's) is polled as new."""
         baseline = self.measure_clock(started)
-        self.store.set_meta(f"baseline {self.project}", baseline.isoformat())
+        self.store.record_baseline(self.project, baseline)
         done = self.config.tracker_done_statuses()
         total = self.tracker.count(self.project, done_statuses=done)
         seen = 0
@@ -239,13 +238,13 @@ class Poller:
 
     def _trip(self, key: str, recent: int, actions: list[PlannedAction], now: datetime) -> None:
         """Say so once an hour per ticket, across processes (cron runs each cycle anew)."""
-        last = self.store.meta(f"circuit breaker {key}")
-        if last is None or now - datetime.fromisoformat(last) >= timedelta(hours=1):
+        last = self.store.breaker_reported_at(key)
+        if last is None or now - last >= timedelta(hours=1):
             log.warning("circuit breaker: %s had %d actions in the last hour (limit %d); "
                         "skipping %d more from rules %s", key, recent, self.max_actions_per_hour,
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
-            self.store.set_meta(f"circuit breaker {key}", now.isoformat())
+            self.store.record_breaker_report(key, now)
 
 
 def _open(ticket: Ticket | None) -> bool:

@@ -84,7 +84,7 @@ def test_a_host_twenty_minutes_ahead_of_jira_misses_nothing(
     assert len(list((tmp_path / "outbox").glob("*request_submitted*.eml"))) == 1
     store = SqliteStateStore(tmp_path / "state.db")
     bookmark = store.bookmark("HELP")
-    offset = store.meta("clock offset HELP")
+    offset = store.project_clock("HELP").offset_seconds
     store.close()
     assert bookmark is not None and bookmark.since <= UTC_NOON + timedelta(minutes=5)
-    assert offset == "-1200.000"
+    assert offset == -1200.0

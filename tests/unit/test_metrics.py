@@ -31,7 +31,7 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
             "INSERT INTO mail_intake (mail_key, mailbox, ref, kind, state, outcome, reason, "
             "received_at) VALUES (?, 'INBOX', ?, ?, 'done', ?, ?, ?)",
             (key, key, kind, outcome, reason, NOW.isoformat()))
-    store.set_meta("census_gap", "2")
+    store.record_census("HELP", at=NOW, gap=2)
     store.close()
     registry = CollectorRegistry()
     registry.register(StateCollector(tmp_path / "state.db", now=lambda: NOW))

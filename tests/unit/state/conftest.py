@@ -1,4 +1,4 @@
-"""Fixtures for the state tests: a real SQLite file per test and record factories."""
+"""Fixtures for the state tests: a real state per test, on each backend, and record factories."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from connector.domain import Ticket
 from connector.state.base import Effect, OutboxMessage
 from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -30,8 +31,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[SqliteStateStore]:
-    """A migrated store on a real SQLite file, closed after the test."""
+def store(state_store: SqlStateStore) -> SqlStateStore:
+    """A migrated store, closed after the test: on a real SQLite file, and again in a
+    PostgreSQL schema of its own."""
+    return state_store
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[SqliteStateStore]:
+    """A migrated store on a real SQLite file (for what only SQLite has: the file, its lock)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     opened = SqliteStateStore(db_path)
     yield opened

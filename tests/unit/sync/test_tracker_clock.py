@@ -24,7 +24,7 @@ def test_a_host_clock_twenty_minutes_ahead_misses_no_ticket(
     store = SqliteStateStore(rig.settings.state_db)
     try:
         assert store.ticket_by_key(key) is not None
-        assert store.meta("clock offset HELP") == "-1200.000"
+        assert store.project_clock("HELP").offset_seconds == -1200.0
         bookmark = store.bookmark("HELP")
     finally:
         store.close()
@@ -44,7 +44,7 @@ def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
     rig.cycle()                                   # first run: baseline, older mirrored
     store = SqliteStateStore(rig.settings.state_db)
     store.commit(Transaction(bookmark=Bookmark("HELP", MONDAY + timedelta(minutes=40), True)))
-    with store.db:
+    with store.db.transaction():
         store.db.execute("DELETE FROM tickets WHERE key = ?", (older,))
     store.close()
     rig.advance(timedelta(minutes=4))
@@ -60,7 +60,8 @@ def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
     store = SqliteStateStore(rig.settings.state_db)
     try:
         assert {t.key for t in store.open_tickets("HELP")} == {older, missed}
-        assert store.meta("census_gap") == "2"
+        census = store.last_census("HELP")
+        assert census is not None and census.gap == 2
     finally:
         store.close()
     rig.advance(timedelta(hours=1))
