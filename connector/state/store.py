@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from connector.state.base import Transaction
 from connector.state.delivery import INSERT_MESSAGE_ID, DeliverySql
 from connector.state.ledger import INSERT_EFFECT, MARK_EFFECT, LedgerSql
-from connector.state.migrate import apply_migrations
+from connector.state.migrate import apply_migrations, migration_state, refuse_newer
 from connector.state.migrations import MIGRATIONS
 from connector.state.mirror import MirrorSql, encode_tickets
 from connector.state.notes import NotesSql
@@ -28,7 +28,11 @@ class SqlStateStore(MirrorSql, LedgerSql, OutboxSql, DeliverySql, NotesSql):
     def __init__(self, db: Database, *, migrate: bool = True) -> None:
         self._db = db
         # What opening this store applied (`ticketflow state migrate` says so).
-        self.migrations_applied = apply_migrations(db, migrations=MIGRATIONS) if migrate else []
+        self.migrations_applied: list[str] = []
+        if migrate:
+            self.migrations_applied = apply_migrations(db, migrations=MIGRATIONS)
+        else:
+            refuse_newer(migration_state(db, MIGRATIONS), db.location)
 
     @property
     def db(self) -> Database:

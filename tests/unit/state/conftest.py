@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 
 from connector.domain import Ticket
 from connector.state.base import Effect, OutboxMessage
-from connector.state.sqlite import SqliteStateStore
+from connector.state.postgres import PostgresDatabase
+from connector.state.sql import Database
+from connector.state.sqlite import SqliteStateStore, connect
 from connector.state.store import SqlStateStore
+from connector.state.url import is_postgres_url
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -44,6 +48,15 @@ def sqlite_store(db_path: Path) -> Iterator[SqliteStateStore]:
     opened = SqliteStateStore(db_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def raw(state_location: str) -> Iterator[Database]:
+    """A bare connection to the test's (empty) state, on each backend: no migration applied."""
+    db = PostgresDatabase(state_location) if is_postgres_url(state_location) \
+        else connect(state_location)
+    with closing(db):
+        yield db
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,22 +13,11 @@ from connector.errors import FatalError
 from connector.state.concerns import Census, DeliveryPause, ProjectClock
 from connector.state.location import open_state
 from connector.state.migrations import MIGRATIONS, Migration, apply_migrations, statements
-from connector.state.postgres import PostgresDatabase
 from connector.state.sql import Database
 from connector.state.sqlite import SqliteStateStore, connect
-from connector.state.url import is_postgres_url
 
 TABLES = {"migrations", "bookmarks", "tickets", "processed_changes", "ledger", "outbox"}
 AT = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def raw(state_location: str) -> Iterator[Database]:
-    """A bare connection to the test's (empty) state, on each backend: no migration applied."""
-    db = PostgresDatabase(state_location) if is_postgres_url(state_location) \
-        else connect(state_location)
-    with closing(db):
-        yield db
 
 
 def _names(db: Database) -> list[str]:
