@@ -294,3 +294,7 @@ class TrackerNotes(Protocol):
     def meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
+
+
+class DeliveryState(Outbox, DeliveryPauses, Protocol):
+    """What delivering the outbox, or releasing it by hand, reads and writes."""

@@ -73,7 +73,7 @@ class PostgresDatabase:
         if self._read_only:
             options.append("-c default_transaction_read_only=on")
         try:
-            return psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
+            return psycopg.connect(self._url, autocommit=True,
                                    application_name=_application_name(),
                                    connect_timeout=_CONNECT_TIMEOUT_SECONDS,
                                    options=" ".join(o for o in options if o))
