@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from connector.actions.runtime import Runtime
 from connector.clock import Clock
@@ -25,12 +21,15 @@ from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, deliver, pass_budget
 from connector.mail.smtp import SmtpMailer, SmtpTarget
-from connector.mail.suppress import DeliveryGuard
+from connector.mail.suppress import DeliveryGuard, GuardState
 from connector.mail.webhook import WebhookMailer
 from connector.report.figures import Link, no_link
 from connector.settings import Settings
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
+from connector.state.location import dry_run_state, exists, open_reader
+from connector.state.location import open_state as open_location
+from connector.state.sql import Database
+from connector.state.store import SqlStateStore
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.perform import Reporter
@@ -90,16 +89,17 @@ class Service:
     config: Config
     settings: Settings
     tracker: Tracker
-    store: SqliteStateStore
+    store: SqlStateStore
     runtime: Runtime
     cycle: Cycle
     site: str = ""  # the tracker's address: what the state keys what it learnt of it by
-    scratch: Path | None = None
+    # A dry run's scratch state is removed with this (a temporary file, or schema).
+    discard: Callable[[], None] | None = None
 
     def close(self) -> None:
         self.store.close()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.discard is not None:
+            self.discard()
 
 
 def vocabulary(config: Config, me: str) -> Vocabulary:
@@ -118,16 +118,11 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
     between two messages. `new_state` accepts an empty state file."""
-    scratch: Path | None = None
-    state_path = settings.state_db
+    discard: Callable[[], None] | None = None
     if dry_run:
-        if not new_state:
-            refuse_empty(settings.state_db)
-        scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
-        state_path = scratch / "state.db"
-        if settings.state_db.exists():
-            snapshot(settings.state_db, state_path)
-    store = SqliteStateStore(state_path, new_state=new_state or dry_run)
+        store, discard = dry_run_state(settings.state_db, new_state=new_state)
+    else:
+        store = open_location(settings.state_db, new_state=new_state)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     if dry_run:
@@ -148,9 +143,9 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
         sender = mail_from(config, settings)
 
         def deliverer(now: datetime) -> object:
-            # A connection of its own: `run` delivers on a thread of its own, and an SQLite
+            # A connection of its own: `run` delivers on a thread of its own, and a
             # connection belongs to the thread that opened it.
-            own = SqliteStateStore(state_path)
+            own = open_location(settings.state_db)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -166,11 +161,11 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                   ingest=ingest, deliver=deliverer)
     return Service(config, settings, tracker, store, runtime, cycle,
                    TRACKERS.get(config.mappings.tracker, TRACKERS["jira"]).site(settings) or "",
-                   scratch)
+                   discard)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
-                    store: SqliteStateStore | None = None) -> Tracker:
+                    store: Notes | None = None) -> Tracker:
     """The tracker mappings.yaml names, as a Tracker. The one place that connects: commands
     and the service get their tracker from here. With the state, the adapter keeps what it
     learns of its tracker there (so a cron-driven cycle need not ask again)."""
@@ -203,14 +198,14 @@ def installer(config: Config, settings: Settings) -> SupportsInstall:
     return tracker
 
 
-def open_state(settings: Settings) -> SqliteStateStore:
-    """The state file, for the commands that look at it beside a running service."""
-    return SqliteStateStore(settings.state_db)
+def open_state(settings: Settings) -> SqlStateStore:
+    """The state, for the commands that look at it beside a running service."""
+    return open_location(settings.state_db)
 
 
-def state_reader(settings: Settings) -> Callable[[], sqlite3.Connection | None]:
-    """Read-only connections to the state file (None while there is none), for /metrics."""
-    return lambda: read_only(settings.state_db)
+def state_reader(settings: Settings) -> Callable[[], Database | None]:
+    """Read-only connections to the state (None while there is none), for /metrics."""
+    return lambda: open_reader(settings.state_db) if exists(settings.state_db) else None
 
 
 def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
@@ -235,7 +230,7 @@ def mailer_for(config: Config, settings: Settings) -> Mailer:
     return Router(mail, WebhookMailer(hook) if hook else None)
 
 
-def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) -> DeliveryGuard:
+def delivery_guard(config: Config, settings: Settings, store: GuardState) -> DeliveryGuard:
     """Suppressions, the no-auto-reply list and the per-recipient flood limit."""
     notes = config.rules.notifications
     window = timedelta(minutes=notes.rate_limit.per.minutes,
@@ -247,7 +242,7 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
-                store: SqliteStateStore, calendar: BusinessCalendar) -> Ingest | None:
+                store: SqlStateStore, calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
     opener = mailbox_opener(config, settings, store)
@@ -259,7 +254,7 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
 
 
 def mailbox_opener(config: Config, settings: Settings,
-                   store: SqliteStateStore) -> Callable[[], Mailbox] | None:
+                   store: SqlStateStore) -> Callable[[], Mailbox] | None:
     """How to open the helpdesk mailbox (IMAP, else a Maildir); None when neither is set."""
     box = config.mappings.mailbox
     opener: Callable[[], Mailbox]

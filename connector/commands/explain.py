@@ -57,6 +57,7 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
     from connector.engine.events import schedule_event
     from connector.engine.planner import explain, render_explanation
     from connector.errors import UsageError
+    from connector.state.url import describe
 
     config = load_config(args.config_dir)
     require_tracker_settings(config, settings)
@@ -66,7 +67,7 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
         ticket = service.store.ticket_by_key(args.key)
         if ticket is None:
             raise UsageError(f"{args.key} is not in the mirror of open tickets "
-                             f"({settings.state_db}); run `ticketflow once` first")
+                             f"({describe(settings.state_db)}); run `ticketflow once` first")
         now = clock.now()
         ctx = Context(config, service.runtime.calendar, now)
         print(f"{ticket.key} \"{ticket.summary}\": {ticket.status} since "

@@ -129,6 +129,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.state.url import describe
     from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
@@ -138,7 +139,7 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
     mail_out = (f"SMTP {settings.smtp_url}" if settings.smtp_url
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s, project %s; state %s", __version__,
-             tracker, config.mappings.project, settings.state_db)
+             tracker, config.mappings.project, describe(settings.state_db))
     for warning in config.warnings:
         log.warning("%s", warning)
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)

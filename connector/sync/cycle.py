@@ -96,7 +96,6 @@ class Cycle:
             # Before the time rules and perform: tickets the census feeds through are acted
             # on in this cycle.
             result.census = self.census(ctx, repaired=result.recorded)
-            self.store.set_meta("census_at", started.isoformat())
         result.recorded += self.evaluate_time_rules(ctx)
         # Perform everything recorded, including what a crashed run left, only now: a pick
         # such as least-loaded then sees the same fully polled mirror whether or not this
@@ -113,8 +112,8 @@ class Cycle:
 
     def _census_due(self, now: datetime) -> bool:
         """Hourly, across processes (cron runs `once` in a new process every time)."""
-        last = self.store.meta("census_at")
-        return last is None or now - datetime.fromisoformat(last) >= self.census_interval
+        last = self.store.last_census(self.poller.project)
+        return last is None or now - last.taken_at >= self.census_interval
 
     def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
@@ -146,7 +145,7 @@ class Cycle:
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
         tracker_count = self.poller.tracker.count_open()
         mirror_count = self.store.count_open(project)
-        self.store.set_meta("census_gap", str(tracker_count - mirror_count))
+        self.store.record_census(project, at=ctx.now, gap=tracker_count - mirror_count)
         if tracker_count != mirror_count:
             log.warning("census gap: %d open tickets in the tracker, %d in the mirror",
                         tracker_count, mirror_count,

@@ -84,8 +84,7 @@ class Poller:
     def baseline(self) -> datetime | None:
         """When the first run took its census of open tickets (the tracker's clock): a ticket
         created since is new to ticketflow, an older one was there before it."""
-        value = self.store.meta(f"baseline {self.project}")
-        return datetime.fromisoformat(value) if value else None
+        return self.store.baseline(self.project)
 
     def backfill(self, started: datetime) -> None:
         """First run: mirror every open ticket (no events: old tickets get no messages), then
@@ -99,7 +98,7 @@ class Poller:
                 if self.progress:
                     self.progress(seen, total)
             if page.baseline is not None:
-                self.store.set_meta(f"baseline {self.project}", page.baseline.isoformat())
+                self.store.record_baseline(self.project, page.baseline)
             if page.bookmark is not None:
                 self.store.commit(Transaction(bookmark=Bookmark(self.project, page.bookmark,
                                                                 True)))
@@ -198,13 +197,13 @@ class Poller:
 
     def _trip(self, key: str, recent: int, actions: list[PlannedAction], now: datetime) -> None:
         """Say so once an hour per ticket, across processes (cron runs each cycle anew)."""
-        last = self.store.meta(f"circuit breaker {key}")
-        if last is None or now - datetime.fromisoformat(last) >= timedelta(hours=1):
+        last = self.store.breaker_reported_at(key)
+        if last is None or now - last >= timedelta(hours=1):
             log.warning("circuit breaker: %s had %d actions in the last hour (limit %d); "
                         "skipping %d more from rules %s", key, recent, self.max_actions_per_hour,
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
-            self.store.set_meta(f"circuit breaker {key}", now.isoformat())
+            self.store.record_breaker_report(key, now)
 
 
 def _open(ticket: Ticket | None) -> bool:

@@ -63,10 +63,12 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+def desk(tmp_path: Path, state_location: str,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """The sandbox, the Maildir and ticketflow's settings; the state on each backend in turn."""
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
         for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
-                            "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
+                            "JIRA_TOKEN": API_TOKEN, "STATE_DB": state_location,
                             "OUTBOX_DIR": str(tmp_path / "outbox"),
                             "MAILDIR": str(tmp_path / "Maildir"),
                             "PUBLIC_URL": "https://helpdesk.example.edu"}.items():

@@ -1,7 +1,8 @@
 """The whole seed workflow against the Jira sandbox over real HTTP, on a moving clock.
 
 Engineers act with their own Jira credentials (so their changes are not ticketflow's own);
-ticketflow runs exactly as cron would run it: `ticketflow once --now ...`.
+ticketflow runs exactly as cron would run it: `ticketflow once --now ...`. Every test runs
+on both state backends (a SQLite file, a PostgreSQL schema).
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path, state_location: str,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The sandbox and ticketflow's settings; the state on each backend in turn."""
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
         monkeypatch.setenv("TICKETFLOW_JIRA_URL", sandbox.url)
         monkeypatch.setenv("TICKETFLOW_JIRA_EMAIL", API_USER)
         monkeypatch.setenv("TICKETFLOW_JIRA_TOKEN", API_TOKEN)
-        monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
+        monkeypatch.setenv("TICKETFLOW_STATE_DB", state_location)
         monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
         monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
