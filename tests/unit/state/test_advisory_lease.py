@@ -76,3 +76,26 @@ def test_a_state_migration_waits_for_no_leader_on_postgres(
             pass
     finally:
         store.close()
+
+
+def test_run_and_once_lead_by_the_advisory_lock_on_postgres(
+        postgres_url: str, t0: datetime) -> None:
+    """`replica_leader` on a PostgreSQL state: the first process leads, a second stands by
+    (no SQLite lease file is opened at the URL), and leads once the first releases."""
+    from connector.app import replica_leader
+    from connector.settings import Settings
+    from connector.state.fence import Fence
+
+    open_state(postgres_url).close()
+    settings = Settings(state_db=postgres_url, _env_file=None)  # type: ignore[call-arg]
+    first = replica_leader(settings, Fence(), clock=SettableClock(t0))
+    second = replica_leader(settings, Fence(), clock=SettableClock(t0))
+    try:
+        assert first.try_lead(at_once=True)
+        assert not second.try_lead(at_once=True)
+        assert second.status().role == "standby"
+        first.release()
+        assert second.try_lead(at_once=True)
+    finally:
+        first.lease.close()
+        second.lease.close()
