@@ -103,7 +103,6 @@ class Cycle:
             # Before the time rules and perform: tickets the census feeds through are acted
             # on in this cycle.
             result.census = self.census(ctx, repaired=result.recorded)
-            self.store.set_meta("census_at", started.isoformat())
         result.recorded += self.evaluate_time_rules(ctx)
         # Perform everything recorded, including what a crashed run left, only now: a pick
         # such as least-loaded then sees the same fully polled mirror whether or not this
@@ -120,8 +119,8 @@ class Cycle:
 
     def _census_due(self, now: datetime) -> bool:
         """Hourly, across processes (cron runs `once` in a new process every time)."""
-        last = self.store.meta("census_at")
-        return last is None or now - datetime.fromisoformat(last) >= self.census_interval
+        last = self.store.last_census(self.poller.project)
+        return last is None or now - last.taken_at >= self.census_interval
 
     def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
@@ -154,7 +153,10 @@ class Cycle:
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
         tracker_count = self.poller.tracker.count_open()  # across the projects: one request
         mirror_count = sum(self.store.count_open(p) for p in self.poller.projects)
-        self.store.set_meta("census_gap", str(tracker_count - mirror_count))
+        # One census counts every project, so it is kept under the default project's name
+        # (where `_census_due` looks for it, and the metric sums one gap).
+        self.store.record_census(self.poller.project, at=ctx.now,
+                                 gap=tracker_count - mirror_count)
         if tracker_count != mirror_count:
             log.warning("census gap: %d open tickets in the tracker, %d in the mirror",
                         tracker_count, mirror_count,
