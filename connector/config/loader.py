@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -38,13 +39,20 @@ class Config:
     files: tuple[Path, ...]
 
     def fingerprint(self) -> str:
-        """A hash of rules.yaml, its includes and mappings.yaml (not the templates: the tracker
-        check reads none of them) and of ticketflow's version, whose checks may grow."""
-        digest = hashlib.sha256(__version__.encode())
-        for path in sorted(self.files):
-            digest.update(str(path.relative_to(self.config_dir) if path.is_relative_to(
-                self.config_dir) else path).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        """A hash of the configuration as loaded: rules.yaml with its includes (calendar,
+        tiers, rules) and mappings.yaml, not the templates (neither the tracker check nor the
+        planning of rules reads them), and ticketflow's version, whose checks and planning
+        may change. The `online check before acting` and the due index of time rules both
+        key on it."""
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # The loaded models, not the files: a file edited under a running service must not
+        # change the fingerprint of the configuration that service keeps using.
+        digest = hashlib.sha256(__version__.encode() + b"\0")
+        digest.update(self.rules.model_dump_json().encode() + b"\0")
+        digest.update(self.mappings.model_dump_json().encode())
         return digest.hexdigest()
 
     def tracker_done_statuses(self) -> list[str]:
