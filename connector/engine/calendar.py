@@ -14,6 +14,7 @@ first, and the instant a time rule comes due (`reach`) could not be computed exa
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -134,15 +135,17 @@ class BusinessCalendar:
         if micros <= 0:
             return start
         target = self._total_at(start) + micros
-        current = start.astimezone(self.zone).date()
-        # Walk forward day by day (few days: the running totals make each step cheap).
-        # The config refuses a calendar without workdays, so this ends.
-        while True:
-            window = self.window(current)
-            before = self._total_before(current)
-            if window is not None and before + self.day_micros(current) >= target:
-                return window[0] + (target - before) * MICROSECOND
-            current += timedelta(days=1)
+        assert self._base is not None  # set by _total_at
+        # The running totals grow (and stay) until they pass the target; the day that takes
+        # them there is found by bisection, not by walking. The config refuses a calendar
+        # without workdays, so they grow.
+        while self._totals[-1] < target:
+            self._total_before(self._base + timedelta(days=len(self._totals)))
+        after = bisect_left(self._totals, target)  # the first day starting at or past it
+        day = self._base + timedelta(days=after - 1)
+        window = self.window(day)
+        assert window is not None  # the totals grew on this day, so it has working hours
+        return window[0] + (target - self._totals[after - 1]) * MICROSECOND
 
     def duration_seconds(self, duration: Duration) -> float:
         """A configured duration as seconds: business days count as whole working days."""
