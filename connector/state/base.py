@@ -122,6 +122,10 @@ class Transaction:
     # Status changes of existing ledger rows (pending -> done, blocked...), applied in the
     # same transaction as the outbox rows an effect queued: a message is queued with its mark.
     marks: list[Effect] = field(default_factory=list)
+    # When each ticket evaluated for time rules next needs evaluating (None: not until it
+    # changes), written with the effects that evaluation recorded: a crash loses both or
+    # neither. Applied after `tickets`, each of which is otherwise due at once.
+    due: dict[str, datetime | None] = field(default_factory=dict)
 
 
 class StateStore(Protocol):
@@ -134,6 +138,15 @@ class StateStore(Protocol):
     def ticket_by_key(self, key: str) -> Ticket | None: ...
 
     def open_tickets(self, project: str) -> Iterator[Ticket]: ...
+
+    def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
+        """The open tickets whose time rules need evaluating at `now`: those written since
+        their last evaluation and those whose due instant has come."""
+        ...
+
+    def reset_due(self, project: str) -> None:
+        """Every ticket of the project due at once (the rules or the calendar changed)."""
+        ...
 
     def count_open(self, project: str) -> int: ...
 

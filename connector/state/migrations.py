@@ -251,6 +251,16 @@ ALTER TABLE mail_intake ADD COLUMN released_at TEXT;
 UPDATE mail_intake SET attempts = 0 WHERE state = 'started';
 """
 
+# The due index of time rules (issue 18; connector/engine/due.py): when each ticket's
+# `on: schedule` rules next need evaluating. '' is now (the ticket was written since its last
+# evaluation, or rules.yaml changed), NULL is not until the ticket changes, anything else a
+# fixed-width UTC instant, which sorts as text. Every existing ticket starts due now. Partial
+# on open tickets, ordered for keyset paging: a cycle reads the due ones, not all.
+_DUE_INDEX = """
+ALTER TABLE tickets ADD COLUMN due_at TEXT DEFAULT '';
+CREATE INDEX tickets_due ON tickets (project, due_at, issue_id) WHERE open = 1;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
@@ -260,6 +270,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_mail_intake", _MAIL_INTAKE),
     Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
+    Migration("0013_due_index", _DUE_INDEX),
 )
 
 

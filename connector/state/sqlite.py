@@ -7,7 +7,7 @@ import gc
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +87,16 @@ _SELECT_OUTBOX = _select("outbox", _OUTBOX_COLUMNS)
 # Tickets and bookmarks are upserted: the latest poll wins. Ledger rows and outbox messages
 # are never overwritten, so replaying a transaction cannot duplicate or reset an effect;
 # only a mark changes how an effect ended, never what it was.
-_UPSERT_TICKET = _insert("tickets", _TICKET_COLUMNS, key="issue_id", update=_TICKET_COLUMNS[1:])
+# A ticket written with any change (new, polled, or written back by an action) is due for its
+# time rules at once: its own evaluation then says when next. One written again unchanged (a
+# poll's overlap window fetches it again) keeps its due instant. A new row gets the column's
+# default, ''. (SET expressions read the row as it was before the update.)
+_UNCHANGED = " AND ".join(f"tickets.{c} IS excluded.{c}" for c in _TICKET_COLUMNS[1:])
+_UPSERT_TICKET = (_insert("tickets", _TICKET_COLUMNS, key="issue_id", update=_TICKET_COLUMNS[1:])
+                  + f", due_at = CASE WHEN {_UNCHANGED} THEN tickets.due_at ELSE '' END")
+_SET_DUE = "UPDATE tickets SET due_at = ? WHERE issue_id = ?"
+# The due index's order, its last column read too for the next page's key.
+_SELECT_DUE = _select("tickets", (*_TICKET_COLUMNS, "due_at"))
 _UPSERT_BOOKMARK = _insert(
     "bookmarks", ("project", "since", "backfilled"), key="project", update=("since", "backfilled")
 )
@@ -288,15 +297,36 @@ class SqliteStateStore:
         """
         sql = f"{_SELECT_TICKETS} WHERE project = ? AND open = 1 AND issue_id > ? "
         sql += "ORDER BY issue_id LIMIT ?"
-        after = ""
+        return self._pages(sql, (project,), ("",), lambda row: (row[0],))
+
+    def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
+        """Stream the open tickets due at `now` ('' first: written since their evaluation),
+        in the order of the partial index `tickets_due`, a page per query. The caller
+        commits new due instants (after `now`) between pages: those leave the range."""
+        sql = (f"{_SELECT_DUE} WHERE project = ? AND open = 1 AND due_at <= ? "
+               "AND (due_at, issue_id) > (?, ?) ORDER BY due_at, issue_id LIMIT ?")
+        return self._pages(sql, (project, to_text(now)), ("", ""),
+                           lambda row: (row[-1], row[0]))
+
+    def _pages(self, sql: str, arguments: tuple[object, ...], first: tuple[object, ...],
+               key: Callable[[Sequence[Any]], tuple[object, ...]]) -> Iterator[Ticket]:
+        """Tickets a page at a time: `sql` takes `arguments`, then the last row's `key`
+        (`first` before any), then the page size."""
+        after = first
         while True:
             # The cursor is drained before the first yield, so its statement is finished.
             with _gc_paused():
-                page = [_ticket(row) for row in self._db.execute(sql, (project, after, _PAGE))]
+                rows = self._db.execute(sql, (*arguments, *after, _PAGE)).fetchall()
+                page = [_ticket(row) for row in rows]
             yield from page
             if len(page) < _PAGE:
                 return
-            after = page[-1].issue_id
+            after = key(rows[-1])
+
+    def reset_due(self, project: str) -> None:
+        """Every ticket of the project due at once: the rules or the calendar changed."""
+        with self._translated("resetting the due index"), write_transaction(self._db):
+            self._db.execute("UPDATE tickets SET due_at = '' WHERE project = ?", (project,))
 
     def count_open(self, project: str) -> int:
         sql = "SELECT count(*) FROM tickets WHERE project = ? AND open = 1"
@@ -374,12 +404,14 @@ class SqliteStateStore:
         effects = [_effect_row(effect) for effect in t.effects]
         marks = [_effect_row(effect) for effect in t.marks]
         outbox = [_outbox_row(message) for message in t.outbox]
+        due = [(to_text_or_none(at), issue_id) for issue_id, at in t.due.items()]
         recorded_at = to_text(datetime.now(UTC))
         message_ids = [(mid, key, way, recorded_at) for mid, key, way in t.message_ids]
         with self._translated("commit"), write_transaction(self._db):
             self._db.executemany(_UPSERT_TICKET, tickets)
             closed = [(issue_id,) for issue_id in t.closed_issue_ids]
             self._db.executemany("UPDATE tickets SET open = 0 WHERE issue_id = ?", closed)
+            self._db.executemany(_SET_DUE, due)
             self._db.executemany(_INSERT_CHANGE, t.processed_changes)
             self._db.executemany(_INSERT_EFFECT, effects)
             self._db.executemany(_MARK_EFFECT, marks)
