@@ -28,6 +28,11 @@ RATE_LIMIT_WAITS = Counter("ticketflow_rate_limit_waits",
                            "Waits because Jira answered 429 or 503.", registry=REGISTRY)
 RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
                              "Seconds spent waiting on Jira's rate limits.", registry=REGISTRY)
+WEBHOOKS = Counter("ticketflow_webhooks", "Webhooks received at /hooks/, by tracker and outcome "
+                   "(accepted, unsigned, bad_signature, stale, replayed, too_large, "
+                   "rate_limited).", ["tracker", "outcome"], registry=REGISTRY)
+WOKEN_POLLS = Counter("ticketflow_woken_polls", "Polls started early because a webhook asked.",
+                      registry=REGISTRY)
 
 
 def tracker_requests() -> float:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from connector.errors import ConfigError
 
 PREFIX = "TICKETFLOW_"
+MIN_WEBHOOK_SECRET = 16  # characters
 ENV_FILE = ".env"
 # Not settings, and never reported as misspelt: the tests' and CI's own variables
 # (TICKETFLOW_TEST_POSTGRES ...), a test tool's, and the variables Kubernetes injects for a
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
         "required when rules send surveys to the built-in form.")
     feedback_secret: SecretStr | None = Field(
         None, description="Key that signs feedback links (HMAC); required for the built-in form.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret of the tracker's webhooks to `run`'s /hooks/jira and "
+        "/hooks/zendesk (a signed webhook wakes the poller); unset: no webhooks are accepted.")
     http_host: str = Field("127.0.0.1", description="Address `run` serves health/metrics on.")
     http_port: int = Field(8787, description="Port `run` serves /healthz, /metrics, /feedback.")
     mail_interval: int = Field(60, description="Seconds between mailbox reads in `run`.")
@@ -88,6 +92,16 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         return _url(value, variable="where customers' browsers reach `ticketflow run`")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # One captured signature lets anyone try short secrets offline at leisure.
+        if value is not None and 0 < len(value.get_secret_value()) < MIN_WEBHOOK_SECRET:
+            raise ValueError(f"too short to sign with ({len(value.get_secret_value())} "
+                             f"characters); expected at least {MIN_WEBHOOK_SECRET}, e.g. the "
+                             "output of `openssl rand -hex 32`")
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("mail_interval", "poll_interval", "delivery_interval")
     @classmethod
@@ -167,5 +181,6 @@ def secret_values(settings: Settings) -> list[str]:
         settings.smtp_password,
         settings.feedback_secret,
         settings.webhook_url,
+        settings.webhook_secret,
     ]
     return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 # The order of `ticketflow --help`: the main job first, then running, checking, looking.
 COMMANDS = (
-    "demo", "run", "once", "validate", "install_scheme", "explain", "outbox", "mail", "init",
-    "schema", "sandbox", "serve_feedback",
+    "demo", "run", "once", "validate", "test", "install_scheme", "explain", "report",
+    "outbox", "mail", "init", "schema", "sandbox", "serve_feedback",
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics and /feedback.
+"""`ticketflow run`: the service, cycling on a schedule, with /healthz, /metrics, /feedback and
+/report.
 
 It logs at INFO unless told otherwise (`-q`: warnings and errors only): a start-up summary,
 one line per cycle, and each effect.
@@ -20,14 +21,17 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from connector.clock import Clock
     from connector.config.loader import Config
     from connector.settings import Settings
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
 
 log = logging.getLogger("connector.run")
 
 RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
                 "mail_from", "public_url", "feedback_secret", "http_host", "http_port",
-                "mail_interval", "poll_interval", "delivery_interval")
+                "mail_interval", "poll_interval", "delivery_interval", "webhook_secret")
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -35,7 +39,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     parser = add_command(
         sub, common, "run", handler=run, summary="the service: cycles until stopped",
         description="Read mail, poll Jira, apply the rules and deliver messages on a schedule "
-        "until SIGTERM; serves /healthz and /metrics. Logs at INFO (-q: warnings only).",
+        "until SIGTERM; serves /healthz, /metrics and /report. Logs at INFO (-q: warnings "
+        "only).",
         settings=RUN_SETTINGS)
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
@@ -51,8 +56,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
     from connector.preflight import require_public_url, verify_config
+    from connector.report.compose import tracker_links
     from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
     from connector.web.feedback import write_back_pending
+    from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
@@ -73,12 +80,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             REGISTRY.register(collector)
             registered = True
             feedback = feedback_endpoint(config, settings, clock)
-            http = serve_http(service_app(health=health.status, feedback=feedback), settings)
+            wakeup, hooks = _webhooks(settings, clock)
+            report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
+                                    link=tracker_links(settings.jira_url))
+            http = serve_http(service_app(health=health.status, feedback=feedback,
+                                          report=report, hooks=hooks), settings)
             try:
                 _summary(config, settings, flavor=service.tracker.flavor, served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
-                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop)
+                loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
+                                   wakeup=wakeup)
                 # Answers Jira did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
                     service.store, service.tracker, config))
@@ -91,6 +103,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         service.close()
 
 
+def _webhooks(settings: Settings, clock: Clock) -> tuple[PollWakeup | None,
+                                                          HookEndpoint | None]:
+    """The wake-up a verified webhook pulls, and /hooks/; neither without a secret."""
+    from connector.sync.wakeup import PollWakeup
+    from connector.web.hooks import HookEndpoint
+
+    if settings.webhook_secret is None:
+        return None, None
+    wakeup = PollWakeup(clock)
+    return wakeup, HookEndpoint(secret=settings.webhook_secret.get_secret_value(),
+                                wake=wakeup.request, clock=clock)
+
+
 def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
 
@@ -98,6 +123,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, flavor: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
         mail_in = f"IMAP {settings.imap_url}"
@@ -107,7 +133,14 @@ def _summary(config: Config, settings: Settings, *, flavor: str, served: str) ->
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s (%s), project %s; state %s", __version__,
              settings.jira_url, flavor, config.mappings.project, settings.state_db)
-    log.info("serving /healthz, /metrics and /feedback/ on %s", served)
+    log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
+    if settings.webhook_secret:
+        log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "
+                 "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs)",
+                 FLOOR.total_seconds())
+    else:
+        log.info("webhooks: none accepted (TICKETFLOW_WEBHOOK_SECRET is unset); polls every "
+                 "%ds only", settings.poll_interval)
     log.info("mail in: %s; mail out: %s%s; every %ds mail, %ds poll, %ds delivery", mail_in,
              mail_out, "; chat webhook set" if settings.webhook_url else "",
              settings.mail_interval, settings.poll_interval, settings.delivery_interval)

@@ -28,15 +28,9 @@ def cross_check(
     config_dir: Path,
 ) -> list[Problem]:
     """Every problem that needs more than one model (or file) to see."""
-    known: dict[RefKind, list[str]] = {
-        "status": [s.name for s in rules.workflow.statuses],
-        "role": list(mappings.roles),
-        "category": [c.name for c in rules.categories],
-        "template": sorted(templates),
-        "tier": [str(t.tier) for t in rules.tiers],
-    }
-    problems = _unknown_refs(find_refs(rules, RulesFile), known, rules_doc)
-    problems += _unknown_refs(find_refs(mappings, MappingsFile), known, mappings_doc)
+    known = known_names(rules, mappings, templates)
+    problems = unknown_refs(find_refs(rules, RulesFile), known, rules_doc)
+    problems += unknown_refs(find_refs(mappings, MappingsFile), known, mappings_doc)
     problems += _duplicates(rules_doc, "rules", [r.name for r in rules.rules], "rule name")
     problems += _duplicates(rules_doc, "categories", [c.name for c in rules.categories], "category")
     problems += _duplicates(
@@ -50,9 +44,23 @@ def cross_check(
     return problems
 
 
-def _unknown_refs(
+def known_names(rules: RulesFile, mappings: MappingsFile,
+                templates: dict[str, TemplateFiles]) -> dict[RefKind, list[str]]:
+    """The names each kind of reference may use (statuses, roles, categories, ...)."""
+    return {
+        "status": [s.name for s in rules.workflow.statuses],
+        "role": list(mappings.roles),
+        "category": [c.name for c in rules.categories],
+        "template": sorted(templates),
+        "tier": [str(t.tier) for t in rules.tiers],
+    }
+
+
+def unknown_refs(
     refs: Iterable[FoundRef], known: dict[RefKind, list[str]], document: Document
 ) -> list[Problem]:
+    """A located problem, with a suggestion, for each reference to a name that does not exist
+    (rules.yaml's, mappings.yaml's, and the rule tests')."""
     problems = []
     for ref in refs:
         names = known[ref.kind]

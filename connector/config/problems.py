@@ -90,7 +90,8 @@ def keys_at(model: type[BaseModel], loc: Iterable[Any]) -> list[str]:
             following.extend(_step(candidate, part))
         candidates = following or candidates
     keys: list[str] = []
-    for candidate in candidates:
+    # A union's members (a rule test's step) offer all their keys.
+    for candidate in (option for c in candidates for option in _unwrap(c)):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             keys.extend(info.alias or name for name, info in candidate.model_fields.items())
     return sorted(set(keys))

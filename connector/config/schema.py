@@ -1,4 +1,4 @@
-"""JSON Schemas of `rules.yaml` and `mappings.yaml`, for editors that complete and check YAML."""
+"""JSON Schemas of `rules.yaml`, `mappings.yaml` and rule tests, for editors that check YAML."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from pydantic import BaseModel
 
 from connector.config.conditions import CONDITIONS
 from connector.config.models import IncludedRules, MappingsFile, RulesFile
+from connector.config.ruletests import TestFile
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "rules.schema.json": RulesFile,
     "rules-include.schema.json": IncludedRules,
     "mappings.schema.json": MappingsFile,
+    "rules-test.schema.json": TestFile,  # rules/tests/*.yaml (`ticketflow test`)
 }
 
 

@@ -24,6 +24,8 @@ from connector.clock import SettableClock
 from connector.config.loader import Config, load_config, shipped_dir
 from connector.demo.report import summary_lines
 from connector.demo.script import START, WEEK, MailArrives, Step, ticks
+from connector.report.compose import html_report
+from connector.report.records import Scope
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import Settings, embedded_settings
 from connector.sync.perform import Performed
@@ -170,6 +172,9 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None) -> in
                 service.cycle.run()
             for line in summary_lines(service.store, output=output):
                 print(line, file=out)
+            report = html_report(output / "report.html", settings.state_db, config,
+                                 Scope(START, clock.now()))
+            print(f"the report (charts of the week) is {report}: open it in a browser", file=out)
         finally:
             intake_log.removeHandler(mail_log)
             intake_log.level, intake_log.propagate = saved

@@ -251,6 +251,33 @@ ALTER TABLE mail_intake ADD COLUMN released_at TEXT;
 UPDATE mail_intake SET attempts = 0 WHERE state = 'started';
 """
 
+# Status history (connector/state/history.py): one row per stay of a ticket in one status at
+# one tier, written by the state store in the transaction that upserts the ticket, so the
+# report can say how long tickets wait where. `from_status` is NULL on the first status
+# ticketflow saw; `left_at` is NULL while the ticket is still there. The tickets already
+# mirrored start with their current stay (their earlier ones are unknown), and
+# `status_history_since` in meta keeps when that was, on the tracker's clock.
+_STATUS_HISTORY = """
+CREATE TABLE status_history (
+    id INTEGER PRIMARY KEY,
+    issue_id TEXT NOT NULL,
+    issue_key TEXT NOT NULL,
+    project TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    tier INTEGER,
+    entered_at TEXT NOT NULL,
+    left_at TEXT
+);
+-- Each ticket's current stay, found on every commit that carries the ticket.
+CREATE UNIQUE INDEX status_history_current ON status_history (issue_id) WHERE left_at IS NULL;
+INSERT INTO status_history (issue_id, issue_key, project, from_status, to_status, tier,
+                            entered_at)
+    SELECT issue_id, key, project, NULL, status, tier, status_since FROM tickets;
+INSERT INTO meta (key, value) SELECT 'status_history_since', max(updated) FROM tickets
+    HAVING count(*) > 0;
+"""
+
 # The due index of time rules (issue 18; connector/engine/due.py): when each ticket's
 # `on: schedule` rules next need evaluating. '' is now (the ticket was written since its last
 # evaluation, or rules.yaml changed), NULL is not until the ticket changes, anything else a
@@ -270,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_mail_intake", _MAIL_INTAKE),
     Migration("0007_typed_ledger", _typed_ledger),
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
+    Migration("0011_status_history", _STATUS_HISTORY),
     Migration("0013_due_index", _DUE_INDEX),
 )
 

@@ -28,6 +28,7 @@ from connector.state.base import (
     Transaction,
     TriggerEvent,
 )
+from connector.state.history import Stay, moves
 from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction
 from connector.state.timestamps import from_text, from_text_or_none, to_text, to_text_or_none
 
@@ -113,6 +114,10 @@ _NEXT_TURN = (
     "INSERT INTO rotations (name, turns) VALUES (?, 1) "
     "ON CONFLICT (name) DO UPDATE SET turns = turns + 1 RETURNING turns"
 )
+_INSERT_STAY = (
+    "INSERT INTO status_history (issue_id, issue_key, project, from_status, to_status, tier, "
+    "entered_at, left_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_CHANGE = (
     "INSERT INTO processed_changes (change_id, issue_id, processed_at) "  # noqa: S608
     f"VALUES (?, ?, {SQL_NOW}) ON CONFLICT (change_id) DO NOTHING"
@@ -156,7 +161,7 @@ def _ticket(row: Sequence[Any]) -> Ticket:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Hold off the cyclic GC while a page of tickets is built.
 
     Tickets hold no cycles, but a page allocates thousands of tracked objects; letting the GC
@@ -315,7 +320,7 @@ class SqliteStateStore:
         after = first
         while True:
             # The cursor is drained before the first yield, so its statement is finished.
-            with _gc_paused():
+            with gc_paused():
                 rows = self._db.execute(sql, (*arguments, *after, _PAGE)).fetchall()
                 page = [_ticket(row) for row in rows]
             yield from page
@@ -408,6 +413,7 @@ class SqliteStateStore:
         recorded_at = to_text(datetime.now(UTC))
         message_ids = [(mid, key, way, recorded_at) for mid, key, way in t.message_ids]
         with self._translated("commit"), write_transaction(self._db):
+            self._record_history(t.tickets)
             self._db.executemany(_UPSERT_TICKET, tickets)
             closed = [(issue_id,) for issue_id in t.closed_issue_ids]
             self._db.executemany("UPDATE tickets SET open = 0 WHERE issue_id = ?", closed)
@@ -421,6 +427,24 @@ class SqliteStateStore:
                 mark = t.bookmark
                 self._db.execute(_UPSERT_BOOKMARK,
                                  (mark.project, to_text(mark.since), mark.backfilled))
+
+    def _record_history(self, tickets: Sequence[Ticket]) -> None:
+        """Close and open the status stays these ticket updates make (connector.state.history),
+        inside commit's transaction: the history never disagrees with the mirror."""
+        ids = list(dict.fromkeys(ticket.issue_id for ticket in tickets))
+        current: dict[str, Stay] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            sql = "SELECT issue_id, id, to_status, tier, entered_at FROM status_history "
+            sql += f"WHERE left_at IS NULL AND issue_id IN ({_placeholders(len(chunk))})"
+            current.update((row[0], Stay(row[1], row[2], row[3], _dt(row[4])))
+                           for row in self._db.execute(sql, chunk))
+        writes = moves(current, tickets)
+        self._db.executemany("UPDATE status_history SET left_at = ? WHERE id = ?",
+                             [(to_text(at), row_id) for row_id, at in writes.closed])
+        self._db.executemany(_INSERT_STAY, [
+            (e.issue_id, e.issue_key, e.project, e.from_status, e.to_status, e.tier,
+             to_text(e.entered_at), to_text_or_none(e.left_at)) for e in writes.entered])
 
     def pending_outbox(self, now: datetime, limit: int = 100, *,
                        webhook: bool | None = None) -> list[OutboxMessage]:

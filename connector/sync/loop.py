@@ -1,7 +1,9 @@
 """The service loop of `ticketflow run`: the cycle's steps on their own timers until stopped.
 
 Mail and sync take turns on the main thread; delivery runs on a thread of its own, so a mail
-server that hangs (each send waits out its timeout) never holds intake and sync hostage.
+server that hangs (each send waits out its timeout) never holds intake and sync hostage. A
+webhook (through `PollWakeup`) starts a sync before its timer, and a sync that performed
+actions wakes delivery, so what it queued goes out at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
@@ -22,6 +24,7 @@ from connector import metrics
 from connector.clock import Clock
 from connector.sync.cycle import Cycle
 from connector.sync.summary import CycleTally
+from connector.sync.wakeup import PollWakeup
 
 log = logging.getLogger(__name__)
 # Jobs whose reported trouble makes /healthz unhealthy until they work again: delivery that
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 DEGRADING = ("deliver",)
 # How long a stopping service waits for a delivery in hand (a send waiting on a slow server).
 DELIVERY_JOIN_SECONDS = 5.0
+# How often a loop that waits for webhooks looks whether it was told to stop.
+STOP_CHECK_SECONDS = 0.2
 
 
 @dataclass
@@ -87,14 +92,19 @@ class ServiceLoop:
     finish the step in hand."""
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
-                 stop: threading.Event | None = None, tally: CycleTally | None = None) -> None:
+                 stop: threading.Event | None = None, tally: CycleTally | None = None,
+                 wakeup: PollWakeup | None = None) -> None:
         self.cycle = cycle
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
         self.tally = tally or CycleTally()
+        self.wakeup = wakeup
         self.scheduler = schedule.Scheduler()
         self.extra: list[tuple[str, int, Callable[[], object]]] = []
+        self._sync_job: schedule.Job | None = None
+        # Set by a sync that performed something (and on stopping): delivery goes now.
+        self._deliver_now = threading.Event()
 
     def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
         """Another step on its own timer, with the same error handling."""
@@ -110,12 +120,21 @@ class ServiceLoop:
         deliveries = threading.Thread(target=self._deliveries, name="delivery", daemon=True)
         deliveries.start()
         for name, seconds, step in self.jobs():
-            self.scheduler.every(seconds).seconds.do(self._job, name, step)
+            job = self.scheduler.every(seconds).seconds.do(self._job, name, step)
+            if name == "sync":
+                self._sync_job = job  # a woken sync restarts its timer
         self.scheduler.run_all()  # a first pass right away, then on the timers
         while not self.stop.is_set():
             self.scheduler.run_pending()
+            self._woken_sync()
             idle = self.scheduler.idle_seconds
-            self.stop.wait(timeout=min(max(idle if idle is not None else 1.0, 0.05), 1.0))
+            timeout = min(max(idle if idle is not None else 1.0, 0.05), 1.0)
+            if self.wakeup is not None:
+                # Returns early when a webhook's poll is due, but not on a stop: short slices.
+                self.wakeup.wait(min(timeout, STOP_CHECK_SECONDS))
+            else:
+                self.stop.wait(timeout)
+        self._deliver_now.set()  # the delivery thread sees the stop now, not after its wait
         deliveries.join(DELIVERY_JOIN_SECONDS)
         if deliveries.is_alive():  # a daemon thread: it ends with the process
             log.warning("stopping without waiting longer for the mail server; the message in "
@@ -124,19 +143,36 @@ class ServiceLoop:
         return 0
 
     def _deliveries(self) -> None:
-        """Delivery passes every `intervals.delivery` seconds, the first one right away."""
+        """Delivery passes every `intervals.delivery` seconds, the first one right away, and
+        one as soon as a sync performed something."""
         while not self.stop.is_set():
             self._job("deliver", self.cycle.deliver_mail)
-            self.stop.wait(self.intervals.delivery)
+            self._deliver_now.wait(self.intervals.delivery)
+            self._deliver_now.clear()  # before the pass: a later nudge is another pass
+
+    def _woken_sync(self) -> None:
+        """The sync a webhook asked for, when the wake-up's floor allows it. The sync's timer
+        then starts again from here: a woken sync is as good as a timed one."""
+        if self.wakeup is None or not self.wakeup.due() or self.stop.is_set():
+            return
+        metrics.WOKEN_POLLS.inc()
+        if self._sync_job is not None:
+            self.scheduler.cancel_job(self._sync_job)
+            self._sync_job = self.scheduler.every(self.intervals.poll).seconds.do(
+                self._job, "sync", self._timed_sync)
+        self._job("sync", self._timed_sync)
 
     def _timed_sync(self) -> object:
         started = time.perf_counter()
         try:
-            report = self.cycle.sync()
+            with self.wakeup.polling() if self.wakeup is not None else nullcontext():
+                report = self.cycle.sync()
         finally:
             seconds = time.perf_counter() - started
             metrics.CYCLE_SECONDS.observe(seconds)
         self.tally.cycle_done(report, seconds)
+        if getattr(report, "performed", None):
+            self._deliver_now.set()  # what it queued goes out now, not at the next pass
         return report
 
     def _job(self, name: str, step: Callable[[], object]) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP side of `ticketflow run`: /healthz, /metrics and the feedback form, on loopback."""
+"""The HTTP side of `ticketflow run`: /healthz, /metrics, the feedback form, /report and
+/hooks/."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def service_app(*, health: Callable[[], tuple[bool, str]],
-                feedback: WsgiApp | None = None) -> WsgiApp:
-    """One WSGI application: health, metrics, and /feedback/ handed to the feedback app."""
+                feedback: WsgiApp | None = None, report: WsgiApp | None = None,
+                hooks: WsgiApp | None = None) -> WsgiApp:
+    """One WSGI application: health, metrics, /feedback/ handed to the feedback app,
+    /report (/report.json) to the report's and /hooks/ to the webhook endpoint."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -37,6 +40,10 @@ def service_app(*, health: Callable[[], tuple[bool, str]],
             return [generate_latest(REGISTRY)]
         if path.startswith("/feedback/") and feedback is not None:
             return feedback(environ, start_response)
+        if path.startswith("/hooks/") and hooks is not None:
+            return hooks(environ, start_response)
+        if path in ("/report", "/report.json") and report is not None:
+            return report(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"not found\n"]
 
@@ -49,6 +56,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     """Access lines go to our logger at debug, not to stderr."""
+
+    timeout = 30  # seconds a client may take to send its request: no trickling it forever
 
     def log_message(self, format: str, *args: Any) -> None:
         # A feedback link's token is a credential for one answer: keep it out of the logs.

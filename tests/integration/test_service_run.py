@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,15 @@ class Launcher:
                                    "customfield_10072": "pat@uni.example.edu"})
 
 
-@pytest.fixture
-def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launcher]:
+@contextmanager
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              **settings: str) -> Iterator[Launcher]:
+    """A sandbox with the scheme installed, and a launcher for `run` against it whose
+    environment also holds `settings` (`poll_interval="3600"`); processes it left running are
+    killed at the end."""
     with Sandbox("cloud") as sandbox:
         launcher = Launcher(sandbox, tmp_path)
+        launcher.env.update({f"TICKETFLOW_{k.upper()}": v for k, v in settings.items()})
         for key, value in launcher.env.items():
             if key.startswith("TICKETFLOW_"):
                 monkeypatch.setenv(key, value)
@@ -87,6 +93,12 @@ def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launch
                 if process.poll() is None:
                     process.kill()
                     process.wait()
+
+
+@pytest.fixture
+def launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launcher]:
+    with installed(tmp_path, monkeypatch) as launcher:
+        yield launcher
 
 
 @pytest.fixture
@@ -171,7 +183,7 @@ def test_run_tells_a_new_operator_what_it_does_and_q_quiets_it(launcher: Launche
     log = launcher.log
     assert f"ticketflow {__version__} started: tracker {launcher.sandbox.url} (cloud), " \
         "project HELP" in log
-    assert f"serving /healthz, /metrics and /feedback/ on {launcher.url}" in log
+    assert f"serving /healthz, /metrics, /feedback/ and /report on {launcher.url}" in log
     assert "mail in: none; mail out: outbox folder" in log
     assert "every 1s mail, 1s poll, 1s delivery" in log
     cycles = [line for line in log.splitlines() if " connector.cycle: cycle done " in line]

@@ -14,7 +14,8 @@ FORBIDDEN = {
     "domain": {"config", "engine", "state", "sync", "tracker", "actions", "mail", "app"},
     "engine": {"state", "sync", "tracker", "actions", "mail", "app", "web", "http"},
     "templates": {"config", "actions", "mail", "state", "sync", "tracker", "app"},
-    "config": {"engine", "actions", "mail", "state", "sync", "tracker", "app", "web"},
+    "config": {"engine", "actions", "mail", "state", "sync", "tracker", "app", "web", "ruletest",
+               "report"},
     "state": {"config", "engine", "sync", "tracker", "actions", "mail", "app"},
     "http": {"config", "engine", "state", "sync", "tracker", "actions", "mail", "app"},
 }

@@ -135,3 +135,20 @@ def test_misspelt_names_in_the_env_file_are_reported_too(tmp_path: Path) -> None
     env_file.write_text("TICKETFLOW_JIRA_TOKN='abc'\nTICKETFLOW_JIRA_URL=https://x\n")
     assert unknown_variables({}, env_file) == [
         "environment: TICKETFLOW_JIRA_TOKN is not a setting; did you mean TICKETFLOW_JIRA_TOKEN?"]
+
+
+def test_a_short_webhook_secret_is_refused_without_showing_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A webhook secret one captured signature could be brute-forced from (under 16
+    characters) stops every command that reads settings (exit 2), naming the variable and
+    what to use, never the value; a long one is a secret scrubbed from logs."""
+    monkeypatch.setenv("TICKETFLOW_WEBHOOK_SECRET", "hunter2hunter")
+    assert main(["validate", "--config-dir", str(ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert ("environment: TICKETFLOW_WEBHOOK_SECRET: too short to sign with (13 characters); "
+            "expected at least 16, e.g. the output of `openssl rand -hex 32`") in err
+    assert "hunter2hunter" not in err
+    monkeypatch.setenv("TICKETFLOW_WEBHOOK_SECRET", "c0ffee" * 6)
+    settings = load_settings()
+    assert "c0ffee" * 6 in secret_values(settings)
+    assert "c0ffee" not in repr(settings)

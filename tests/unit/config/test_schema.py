@@ -61,3 +61,14 @@ def test_schema_flags_a_misspelt_condition() -> None:
     data["rules"][1]["if"] = {"staus": "Open"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_schema_flags_a_misspelt_rule_test_step() -> None:
+    """In a rule test (rules/tests/), an editor underlines `creatd:` as `ticketflow test`
+    reports it."""
+    schema = json.loads((ROOT / "schema" / "rules-test.schema.json").read_text())
+    data = _as_json(ROOT / "rules" / "tests" / "workflow.yaml")
+    jsonschema.validate(data, schema)
+    data["cases"][0]["steps"][0] = {"creatd": data["cases"][0]["steps"][0]["created"]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)

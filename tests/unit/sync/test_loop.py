@@ -1,21 +1,24 @@
 """The service loop survives a failing job, delivers on a thread of its own (a hanging mail
 server holds nothing else back), says what each cycle did, and health says why it is
-unhealthy, delivery being stuck included."""
+unhealthy, delivery being stuck included. A webhook's wake-up starts a sync before its timer,
+debounced, and a sync that performed actions delivers at once."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connector.clock import SettableClock
+from connector.clock import SettableClock, SystemClock
 from connector.mail.outbox import Delivery
 from connector.mail.pause import Pause
 from connector.sync.loop import Health, Intervals, ServiceLoop
 from connector.sync.summary import CycleTally
+from connector.sync.wakeup import PollWakeup
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
@@ -205,3 +208,91 @@ def test_one_line_per_cycle_with_counts_and_request_cost(
 FIELDS = ("mail_read", "tickets_created", "comments_made", "actions_performed",
           "actions_skipped", "actions_failed", "actions_blocked", "actions_superseded",
           "messages_sent", "messages_failed", "tracker_requests", "seconds")
+
+
+class WokenCycle:
+    """Counts syncs; the second one (the first a webhook woke) waits for `release`, and a
+    sync returns `performed` from the third on, as one that queued messages does."""
+
+    def __init__(self) -> None:
+        self.syncs = 0
+        self.deliveries = 0
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.second_started = threading.Event()
+        self.release = threading.Event()
+
+    def read_mail(self) -> None:
+        return None
+
+    def sync(self) -> Report:
+        with self.changed:
+            self.syncs += 1
+            count = self.syncs
+            self.changed.notify_all()
+        if count == 2:
+            self.second_started.set()
+            self.release.wait(timeout=10)
+        return Report(performed=(Report(status="done"),) if count >= 3 else ())
+
+    def deliver_mail(self) -> None:
+        with self.changed:
+            self.deliveries += 1
+            self.changed.notify_all()
+
+    def wait_for(self, what: Callable[[], bool]) -> bool:
+        with self.changed:
+            return self.changed.wait_for(what, timeout=10)
+
+
+def _woken_loop(cycle: WokenCycle) -> tuple[ServiceLoop, PollWakeup, threading.Thread]:
+    """A loop whose timers never fire during the test (an hour), with a short floor."""
+    wakeup = PollWakeup(SystemClock(), floor=timedelta(milliseconds=50))
+    loop = ServiceLoop(cycle, intervals=Intervals(mail=3600, poll=3600, delivery=3600),  # type: ignore[arg-type]
+                       health=Health(SettableClock(NOW), stale_after=timedelta(minutes=5)),
+                       wakeup=wakeup)
+    runner = threading.Thread(target=loop.run, daemon=True)
+    runner.start()
+    assert cycle.wait_for(lambda: cycle.syncs == 1 and cycle.deliveries == 1)  # the first pass
+    return loop, wakeup, runner
+
+
+def test_a_burst_of_webhooks_wakes_one_sync_and_one_more_after_it() -> None:
+    """With the poll timer an hour away, a webhook starts a sync at once; fifty more arriving
+    from several threads while it runs start no second one beside it, and exactly one sync
+    follows it, after which nothing waits."""
+    cycle = WokenCycle()
+    loop, wakeup, runner = _woken_loop(cycle)
+    wakeup.request()
+    assert cycle.second_started.wait(timeout=10)
+    senders = [threading.Thread(target=lambda: [wakeup.request() for _ in range(10)])
+               for _ in range(5)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert cycle.syncs == 2  # still the one in flight
+    cycle.release.set()
+    assert cycle.wait_for(lambda: cycle.syncs == 3)
+    assert cycle.wait_for(lambda: not wakeup.pending)
+    loop.stop.set()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert cycle.syncs == 3
+
+
+def test_a_sync_that_performed_actions_delivers_at_once() -> None:
+    """Delivery's timer is an hour away; a sync that performed something (queued messages)
+    wakes delivery right after it, so the message does not wait for the timer."""
+    cycle = WokenCycle()
+    cycle.release.set()
+    loop, wakeup, runner = _woken_loop(cycle)
+    wakeup.request()  # sync 2: performs nothing, so no delivery
+    assert cycle.wait_for(lambda: cycle.syncs == 2)
+    wakeup.request()  # sync 3: performs an action
+    assert cycle.wait_for(lambda: cycle.syncs == 3)
+    assert cycle.wait_for(lambda: cycle.deliveries == 2)
+    loop.stop.set()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert cycle.deliveries == 2

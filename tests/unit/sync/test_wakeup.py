@@ -1,0 +1,134 @@
+"""The debounce between webhooks and polls, on an injected clock: the first webhook of a
+burst polls at once, the rest share one poll after it, never two polls at once, and never two
+starts closer than the floor."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from connector.clock import SettableClock
+from connector.sync.wakeup import FLOOR, PollWakeup
+
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+TICK = timedelta(milliseconds=10)
+
+
+class Driver:
+    """What the service loop does with the wake-up, in simulated time: every tick, start the
+    poll that is due; a poll takes `poll_takes`, during which webhooks keep arriving."""
+
+    def __init__(self, wakeup: PollWakeup, clock: SettableClock,
+                 poll_takes: timedelta = timedelta(milliseconds=300)) -> None:
+        self.wakeup = wakeup
+        self.clock = clock
+        self.poll_takes = poll_takes
+        self.starts: list[datetime] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def run(self, until: datetime, arrivals: list[datetime]) -> None:
+        arrivals = sorted(arrivals)
+        while self.clock.now() < until:
+            while arrivals and arrivals[0] <= self.clock.now():
+                arrivals.pop(0)
+                self.wakeup.request()
+            if self.wakeup.due():
+                self._poll(arrivals)
+            else:
+                self.clock.advance(TICK)
+
+    def _poll(self, arrivals: list[datetime]) -> None:
+        with self.wakeup.polling():
+            self.starts.append(self.clock.now())
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            end = self.clock.now() + self.poll_takes
+            while self.clock.now() < end:  # webhooks arriving while the poll runs
+                self.clock.advance(TICK)
+                while arrivals and arrivals[0] <= self.clock.now():
+                    arrivals.pop(0)
+                    self.wakeup.request()
+                    assert not self.wakeup.due()  # never a second poll in flight
+            self.in_flight -= 1
+
+
+def test_one_webhook_polls_at_once() -> None:
+    """Nothing happened for a while: a webhook's poll is due immediately, and only once."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    assert not wakeup.due()
+    wakeup.request()
+    assert wakeup.seconds_until_due() == 0.0
+    with wakeup.polling():
+        assert not wakeup.due()
+    assert not wakeup.pending and not wakeup.due()
+
+
+def test_a_burst_of_50_gives_at_most_two_polls_never_overlapping() -> None:
+    """Fifty webhooks within half a second (random moments, fixed seed): one poll at the
+    first, one more for all that came during it; the two starts are at least the floor
+    apart, and never two in flight."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    draw = random.Random(18)
+    arrivals = [NOW + timedelta(milliseconds=draw.uniform(0, 500)) for _ in range(50)]
+    driver = Driver(wakeup, clock)
+    driver.run(NOW + timedelta(seconds=10), arrivals)
+    assert len(driver.starts) == 2
+    assert timedelta(0) <= driver.starts[0] - min(arrivals) <= TICK  # at the first one
+    assert driver.starts[1] - driver.starts[0] >= FLOOR
+    assert driver.most_in_flight == 1
+    assert not wakeup.pending
+
+
+def test_a_burst_before_any_poll_gives_one() -> None:
+    """Fifty requests before the loop looks: one poll serves them all."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    for _ in range(50):
+        wakeup.request()
+    driver = Driver(wakeup, clock)
+    driver.run(NOW + timedelta(seconds=10), [])
+    assert driver.starts == [NOW]
+
+
+def test_a_steady_stream_never_polls_more_often_than_the_floor() -> None:
+    """A webhook every 100 ms for a minute: polls start no closer than the floor apart, about
+    one per floor, and the last webhook is served by a poll that started after it."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    arrivals = [NOW + timedelta(milliseconds=100 * n) for n in range(600)]
+    driver = Driver(wakeup, clock)
+    driver.run(NOW + timedelta(seconds=70), arrivals)
+    gaps = [b - a for a, b in zip(driver.starts, driver.starts[1:], strict=False)]
+    assert min(gaps) >= FLOOR
+    assert len(driver.starts) <= 60 / FLOOR.total_seconds() + 1
+    assert driver.starts[-1] >= arrivals[-1]
+
+
+def test_a_timed_poll_serves_what_came_before_it() -> None:
+    """A request followed by the loop's own timed poll needs no second poll; a request during
+    that poll does, once the floor allows."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    wakeup.request()
+    with wakeup.polling():  # the timer's poll, started after the request
+        clock.advance(timedelta(milliseconds=500))
+        wakeup.request()
+    assert wakeup.pending and not wakeup.due()
+    assert wakeup.seconds_until_due() == (FLOOR - timedelta(milliseconds=500)).total_seconds()
+    clock.advance(FLOOR)
+    assert wakeup.due()
+
+
+def test_a_clock_stepping_back_does_not_hold_polls_back() -> None:
+    """The wall clock set back an hour after a poll: a new request is due at once rather than
+    waiting an hour plus the floor."""
+    clock = SettableClock(NOW)
+    wakeup = PollWakeup(clock)
+    with wakeup.polling():
+        pass
+    clock.set(NOW - timedelta(hours=1))
+    wakeup.request()
+    assert wakeup.due()
