@@ -141,6 +141,10 @@ class Transaction:
     # Status changes of existing ledger rows (pending -> done, blocked...), applied in the
     # same transaction as the outbox rows an effect queued: a message is queued with its mark.
     marks: list[Effect] = field(default_factory=list)
+    # When each ticket evaluated for time rules next needs evaluating (None: not until it
+    # changes), written with the effects that evaluation recorded: a crash loses both or
+    # neither. Applied after `tickets`, each of which is otherwise due at once.
+    due: dict[str, datetime | None] = field(default_factory=dict)
 
 
 class StateStore(Mirror, Bookmarks, Committer, Ledger, Outbox, Threading, Suppressions,

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     )
 
 
+@dataclass(frozen=True)
+class DueBasis:
+    """What a project's due index of time rules holds for: the configuration (by its
+    fingerprint) it was computed with, and the latest instant a cycle read it at (the index
+    holds only forward in time)."""
+
+    fingerprint: str
+    through: datetime
+
+
 class Mirror(Protocol):
     """The local copy of the tracker's open tickets, and the changes already taken in."""
 
@@ -34,6 +44,22 @@ class Mirror(Protocol):
     def ticket_by_key(self, key: str) -> Ticket | None: ...
 
     def open_tickets(self, project: str) -> Iterator[Ticket]: ...
+
+    def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
+        """The open tickets whose time rules need evaluating at `now`: those written since
+        their last evaluation and those whose due instant has come (each evaluation's next
+        instants travel in `Transaction.due`)."""
+        ...
+
+    def due_basis(self, project: str) -> DueBasis | None:
+        """What the project's due index was last computed for (None: never)."""
+        ...
+
+    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False) -> None:
+        """Keep `basis` as what the index holds for; with `reset` (the rules, the calendar
+        or the clock changed under it), every ticket of the project due at once, in the
+        same transaction."""
+        ...
 
     def count_open(self, project: str) -> int: ...
 

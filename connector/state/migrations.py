@@ -304,6 +304,22 @@ INSERT INTO state_identity (one, id) VALUES (1, lower(hex(randomblob(16))));
 # PostgreSQL draws the identity from its own random source (same 32 hex digits).
 _LEASES_POSTGRES = on_postgres(_LEASES).replace(
     "lower(hex(randomblob(16)))", "replace(gen_random_uuid()::text, '-', '')")
+# The due index of time rules (issue 18; connector/engine/due.py): when each ticket's
+# `on: schedule` rules next need evaluating. '' is now (the ticket was written since its last
+# evaluation, or rules.yaml changed), NULL is not until the ticket changes, anything else a
+# fixed-width UTC instant, which sorts as text. Every existing ticket starts due now. Partial
+# on open tickets, ordered for keyset paging: a cycle reads the due ones, not all. `due_bases`
+# keeps, per project, the configuration's fingerprint the index was computed with and the
+# latest instant a cycle read it at (a change of either makes every ticket due once).
+_DUE_INDEX = """
+ALTER TABLE tickets ADD COLUMN due_at TEXT DEFAULT '';
+CREATE INDEX tickets_due ON tickets (project, due_at, issue_id) WHERE open = 1;
+CREATE TABLE due_bases (
+    project TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    through TEXT NOT NULL
+);
+"""
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL, on_postgres(_INITIAL, rowid=["ledger"])),
@@ -316,6 +332,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES, on_postgres(_MAIL_INTAKE_OUTAGES)),
     Migration("0011_status_history", _STATUS_HISTORY, on_postgres(_STATUS_HISTORY)),
     Migration("0012_opaque_bookmarks", _OPAQUE_BOOKMARKS),
+    Migration("0013_due_index", _DUE_INDEX),
     Migration("0014_typed_notes", typed_notes),
     Migration("0015_leases", _LEASES, _LEASES_POSTGRES),
 )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from connector.domain import Ticket
 from connector.state.base import Bookmark, Transaction
+from connector.state.concerns import DueBasis
 from connector.state.history import Stay, moves
 from connector.state.rows import TICKET_COLUMNS, gc_paused, ticket_from_row, ticket_row
-from connector.state.sql import Database, chunks, placeholders
+from connector.state.sql import Database, Dialect, chunks, placeholders
 from connector.state.timestamps import from_text, to_text, to_text_or_none
 
 # Open tickets are read a page at a time so no statement stays open between yields.
@@ -36,8 +37,30 @@ def insert(table: str, columns: Sequence[str], *, key: str, update: Sequence[str
 
 
 SELECT_TICKETS = select("tickets", TICKET_COLUMNS)
-# Tickets and bookmarks are upserted: the latest poll wins.
-_UPSERT_TICKET = insert("tickets", TICKET_COLUMNS, key="issue_id", update=TICKET_COLUMNS[1:])
+
+
+def _upsert_ticket(same: str) -> str:
+    """Tickets are upserted: the latest poll wins. A ticket written with any change (new,
+    polled, or written back by an action) is due for its time rules at once: its own
+    evaluation then says when next (connector.engine.due). One written again unchanged (a
+    poll's overlap fetches it again) keeps its due instant. A new row gets the column's
+    default, ''. `same` is the dialect's null-safe equality; SET reads the row as it was."""
+    unchanged = " AND ".join(f"tickets.{c} {same} excluded.{c}" for c in TICKET_COLUMNS[1:])
+    return (insert("tickets", TICKET_COLUMNS, key="issue_id", update=TICKET_COLUMNS[1:])
+            + f", due_at = CASE WHEN {unchanged} THEN tickets.due_at ELSE '' END")
+
+
+_UPSERT_TICKET: dict[Dialect, str] = {
+    "sqlite": _upsert_ticket("IS"), "postgresql": _upsert_ticket("IS NOT DISTINCT FROM")}
+_SET_DUE = "UPDATE tickets SET due_at = ? WHERE issue_id = ?"
+# The due index's order (the partial index tickets_due), its last column read too for the
+# next page's key.
+_SELECT_DUE = select("tickets", (*TICKET_COLUMNS, "due_at"))
+_UPSERT_DUE_BASIS = (
+    "INSERT INTO due_bases (project, fingerprint, through) VALUES (?, ?, ?) ON CONFLICT "
+    "(project) DO UPDATE SET fingerprint = excluded.fingerprint, through = excluded.through"
+)
+# The bookmark is upserted too: the latest poll wins.
 _UPSERT_BOOKMARK = insert("bookmarks", ("project", "position", "backfilled"), key="project",
                           update=("position", "backfilled"))
 _INSERT_STAY = (
@@ -77,16 +100,45 @@ class MirrorSql:
         """
         sql = f"{SELECT_TICKETS} WHERE project = ? AND open = 1 AND issue_id > ? "
         sql += "ORDER BY issue_id LIMIT ?"
-        after = ""
+        return self._pages(sql, (project,), ("",), lambda row: (row[0],))
+
+    def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
+        """Stream the open tickets due at `now` ('' first: written since their evaluation),
+        in the order of the partial index `tickets_due`, a page per query. The caller
+        commits new due instants (after `now`) between pages: those leave the range."""
+        sql = (f"{_SELECT_DUE} WHERE project = ? AND open = 1 AND due_at <= ? "
+               "AND (due_at, issue_id) > (?, ?) ORDER BY due_at, issue_id LIMIT ?")
+        return self._pages(sql, (project, to_text(now)), ("", ""),
+                           lambda row: (row[-1], row[0]))
+
+    def _pages(self, sql: str, arguments: tuple[object, ...], first: tuple[object, ...],
+               key: Callable[[Sequence[Any]], tuple[object, ...]]) -> Iterator[Ticket]:
+        """Tickets a page at a time: `sql` takes `arguments`, then the last row's `key`
+        (`first` before any), then the page size."""
+        after = first
         while True:
             # The rows are fetched before the first yield, so the statement is finished.
             with gc_paused():
-                rows = self._db.execute(sql, (project, after, _PAGE)).fetchall()
+                rows = self._db.execute(sql, (*arguments, *after, _PAGE)).fetchall()
                 page = [ticket_from_row(row) for row in rows]
             yield from page
             if len(page) < _PAGE:
                 return
-            after = page[-1].issue_id
+            after = key(rows[-1])
+
+    def due_basis(self, project: str) -> DueBasis | None:
+        row = self._db.execute("SELECT fingerprint, through FROM due_bases WHERE project = ?",
+                               (project,)).fetchone()
+        return None if row is None else DueBasis(str(row[0]), from_text(row[1]))
+
+    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False) -> None:
+        """Keep what the index holds for; with `reset`, every ticket of the project due at
+        once first, in the same transaction (a crash leaves neither)."""
+        with self._db.transaction("rebasing the due index"):
+            if reset:
+                self._db.execute("UPDATE tickets SET due_at = '' WHERE project = ?", (project,))
+            self._db.execute(_UPSERT_DUE_BASIS,
+                             (project, basis.fingerprint, to_text(basis.through)))
 
     def count_open(self, project: str) -> int:
         sql = "SELECT count(*) FROM tickets WHERE project = ? AND open = 1"
@@ -110,9 +162,12 @@ class MirrorSql:
     def _write_mirror(self, t: Transaction, tickets: list[tuple[object, ...]]) -> None:
         """The mirror's part of `commit`, inside its transaction (`tickets` encoded first)."""
         self._record_history(t.tickets)
-        self._db.executemany(_UPSERT_TICKET, tickets)
+        self._db.executemany(_UPSERT_TICKET[self._db.dialect], tickets)
         closed = [(issue_id,) for issue_id in t.closed_issue_ids]
         self._db.executemany("UPDATE tickets SET open = 0 WHERE issue_id = ?", closed)
+        # After the tickets: an evaluation's next instants stand over the '' a write set.
+        self._db.executemany(_SET_DUE, [(to_text_or_none(at), issue_id)
+                                        for issue_id, at in t.due.items()])
         now = to_text(datetime.now(UTC))  # bookkeeping only: rules never read it
         self._db.executemany(_INSERT_CHANGE, [(c, i, now) for c, i in t.processed_changes])
         if t.bookmark is not None:
