@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, Tracker
+from connector.tracker.base import Notes, OwnerClaim, Tracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.transitions import Option, choose
 from connector.tracker.values import (
@@ -32,6 +32,7 @@ from connector.tracker.values import (
     WorkflowFields,
 )
 from connector.tracker.zendesk.catalogue import CatalogueCache
+from connector.tracker.zendesk.claim import ClaimField
 from connector.tracker.zendesk.client import ZendeskClient, connect
 from connector.tracker.zendesk.feed import History, ZendeskFeed
 from connector.tracker.zendesk.people import People, to_person
@@ -59,6 +60,7 @@ class ZendeskTracker:
         self._feed = ZendeskFeed(client, self._words, history=history)
         self._refs = ZendeskRefs(site or client.api.base_url)
         self._me: Person | None = None
+        self._claim = ClaimField(client, notes, site)
 
     @property
     def client(self) -> ZendeskClient:
@@ -229,6 +231,15 @@ class ZendeskTracker:
     def _key_or_404(self, key: str) -> None:
         if not key.isdigit():
             raise TrackerError(f"{key!r} is not a Zendesk ticket number", status=404)
+
+    # -- only one processor ------------------------------------------------------------------
+
+    def read_claim(self) -> OwnerClaim | None:
+        """The owner claim, kept in an inactive ticket field (see zendesk/claim.py)."""
+        return self._claim.read()
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        self._claim.write(claim)
 
     # -- setting up --------------------------------------------------------------------------
 
