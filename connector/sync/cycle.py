@@ -17,8 +17,12 @@ from connector.errors import RetriableError
 from connector.state.base import Effect, StateStore, Transaction
 from connector.sync.perform import Performed, Reporter, perform_pending
 from connector.sync.poll import Poller
+from connector.tracker.base import SupportsFeedLag
 
 log = logging.getLogger(__name__)
+# Over a tracker's feed lag, when counting the changes a census may not see yet: the
+# tracker's and this host's clocks, and whole minutes of its search.
+LAG_MARGIN = timedelta(minutes=1)
 
 
 @dataclass
@@ -123,6 +127,16 @@ class Cycle:
         last = self.store.meta("census_at")
         return last is None or now - datetime.fromisoformat(last) >= self.census_interval
 
+    def _changed_within_lag(self, polled: datetime) -> int | None:
+        """How many tickets changed since the feed's cutoff (its lag before the poll at
+        `polled`, up to now); None for a tracker whose feed does not lag. Each such change
+        moves the open count by at most one, and a later census sees it through the feed."""
+        tracker = self.poller.tracker
+        if not isinstance(tracker, SupportsFeedLag):
+            return None
+        since_poll = max(self.clock.now() - polled, timedelta(0))
+        return tracker.count_changed_within(tracker.feed_lag + since_poll + LAG_MARGIN)
+
     def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """`on: schedule` rules against every open ticket of the mirror: no tracker request."""
         rules = [r for r in self.runtime.config.rules.rules if r.on.kind == "schedule"]
@@ -148,13 +162,22 @@ class Cycle:
         """Open tickets in the tracker vs in the mirror. A difference is logged loudly and
         repaired: the open tickets the mirror lacks are fetched and fed through (new ones)
         or mirrored (ones older than the first run); the effects that records are added to
-        `repaired`. Returns the counts before the repair."""
+        `repaired`. On a tracker whose feed lags (Zendesk), a difference no larger than the
+        tickets changed within the lag is no gap: the feed brings them next time. Returns the
+        counts before the repair."""
         project = self.poller.project
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
         tracker_count = self.poller.tracker.count_open()
         mirror_count = self.store.count_open(project)
-        self.store.set_meta("census_gap", str(tracker_count - mirror_count))
-        if tracker_count != mirror_count:
+        gap = tracker_count - mirror_count
+        changed = self._changed_within_lag(ctx.now) if gap else None
+        if changed is not None and abs(gap) <= changed:
+            log.info("census: %d open tickets in the tracker, %d in the mirror, and %d changed "
+                     "within the change feed's lag: no gap (the next census sees them)",
+                     tracker_count, mirror_count, changed, extra={"project": project})
+            gap = 0
+        self.store.set_meta("census_gap", str(gap))
+        if gap:
             log.warning("census gap: %d open tickets in the tracker, %d in the mirror",
                         tracker_count, mirror_count,
                         extra={"project": project, "gap": tracker_count - mirror_count})

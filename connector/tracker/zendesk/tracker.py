@@ -10,9 +10,10 @@ as its `external_id`, which finds it again after a crash.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from connector.tracker.values import (
 from connector.tracker.zendesk.catalogue import CatalogueCache
 from connector.tracker.zendesk.claim import ClaimField
 from connector.tracker.zendesk.client import ZendeskClient, connect
-from connector.tracker.zendesk.feed import History, ZendeskFeed
+from connector.tracker.zendesk.feed import LAG, History, ZendeskFeed
 from connector.tracker.zendesk.people import People, to_person
 from connector.tracker.zendesk.refs import ZendeskRefs
 from connector.tracker.zendesk.shapes import an_id, reading
@@ -89,6 +90,17 @@ class ZendeskTracker:
         """Tickets in a status before solved: the workflow's Done statuses are the solved
         ones (mappings.yaml is checked for that)."""
         return self._client.count("type:ticket status<solved")
+
+    @property
+    def feed_lag(self) -> timedelta:
+        """Zendesk's exports leave out what changed within the last minute."""
+        return LAG
+
+    def count_changed_within(self, span: timedelta) -> int:
+        """Tickets updated within `span` of Zendesk's now (search's relative times, whole
+        minutes, rounded up)."""
+        minutes = max(1, math.ceil(span.total_seconds() / 60))
+        return self._client.count(f"type:ticket updated>{minutes}minutes")
 
     def ticket(self, key: str) -> TrackedTicket:
         raw = self._raw(key)
