@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -66,9 +68,13 @@ class SandboxProcess:
     def set_clock(self, when: datetime) -> None:
         self.control("clock", {"now": when.isoformat()})
 
-    def seed(self, count: int, *, status: str, start: datetime, step_seconds: float) -> None:
+    def seed(self, count: int, *, status: str, start: datetime, step_seconds: float,
+             project: str = "HELP") -> None:
         self.control("seed", {"count": count, "status": status, "start": start.isoformat(),
-                              "step_seconds": step_seconds})
+                              "step_seconds": step_seconds, "project": project})
+
+    def add_project(self, key: str) -> None:
+        self.control("projects", {"key": key, "name": key})
 
     def counts(self) -> dict[str, Any]:
         return dict(self.control("requests"))
@@ -90,8 +96,25 @@ def settings_for(sandbox: SandboxProcess, folder: Path) -> Settings:
                     outbox_dir=folder / "outbox", _env_file=None)
 
 
-def shipped_config() -> Config:
-    return load_config(ROOT)
+def shipped_config(projects: int = 1, folder: Path | None = None) -> Config:
+    """The shipped configuration; with `projects` > 1, its Jira project and more like it
+    (OPS, OPS3, ...: the keys `project_keys` names) listed in a copy in `folder`."""
+    if projects == 1:
+        return load_config(ROOT)
+    if folder is None:
+        raise ValueError("several projects need a folder for the edited copy")
+    for name in ("rules.yaml", "rules"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
+        copy(ROOT / name, folder / name)
+    data = yaml.safe_load((ROOT / "mappings.yaml").read_text())
+    data["jira"] = [{**data["jira"], "project": key} for key in project_keys(projects)]
+    (folder / "mappings.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_config(folder)
+
+
+def project_keys(projects: int) -> list[str]:
+    """HELP (the sandbox's own), then OPS, OPS3, OPS4, ..."""
+    return ["HELP", "OPS", *(f"OPS{n}" for n in range(3, projects + 1))][:projects]
 
 
 def floor_requests(issues: int, page: int) -> int:

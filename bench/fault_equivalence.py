@@ -437,6 +437,20 @@ def _templates(messages: set[tuple[str, str]]) -> str:
     return ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "0"
 
 
+def compared_rows(clean: dict[str, Any], faulty: dict[str, Any], first: str,
+                  second: str) -> list[list[str]]:
+    """The table's heading and the rows every equivalence run prints: what was compared."""
+    return [["compared", first, second],
+            ["request mails", str(clean["requests"]), str(faulty["requests"])],
+            ["tickets in the tracker", str(clean["issues"]), str(faulty["issues"])],
+            ["tickets compared (status, tier, category, assignee)", str(len(clean["state"])),
+             str(len(faulty["state"]))],
+            ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
+             str(sum(faulty["messages"].values()))],
+            ["message texts compared (dates and links normalised)",
+             str(len(clean["bodies"])), str(len(faulty["bodies"]))]]
+
+
 def run(tickets: int, kills: int, seed: int, folder: Path,
         smtp: SmtpFaults | None = None, *, kind: str = "jira-cloud",
         compare_with: str | None = None) -> tuple[list[str], list[list[str]]]:
@@ -445,16 +459,8 @@ def run(tickets: int, kills: int, seed: int, folder: Path,
                      kind=kind)
     faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
                       smtp=smtp, kind=kind)
-    rows = [["compared", "clean run", "faults + kills"],
+    rows = [*compared_rows(clean, faulty, "clean run", "faults + kills"),
             ["tracker", kind, kind],
-            ["request mails", str(clean["requests"]), str(faulty["requests"])],
-            ["tickets in the tracker", str(clean["issues"]), str(faulty["issues"])],
-            ["tickets compared (status, tier, category, assignee)", str(len(clean["state"])),
-             str(len(faulty["state"]))],
-            ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
-             str(sum(faulty["messages"].values()))],
-            ["message texts compared (dates and links normalised)",
-             str(len(clean["bodies"])), str(len(faulty["bodies"]))],
             ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
              str(faulty["attempts"])],
             ["processes killed with SIGKILL", "0", str(faulty["killed"])],

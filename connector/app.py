@@ -29,10 +29,13 @@ from connector.mail.suppress import DeliveryGuard
 from connector.mail.webhook import WebhookMailer
 from connector.report.figures import Link, no_link
 from connector.settings import Settings
+from connector.state.fence import Fence
 from connector.state.intake import IntakeStore
+from connector.state.lease import SqliteLease
 from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
+from connector.sync.leader import Leader
 from connector.sync.ownership import Ownership, StateWatch
 from connector.sync.perform import Reporter
 from connector.sync.poll import Poller, Progress
@@ -127,10 +130,12 @@ def mail_from(config: Config, settings: Settings) -> str:
 def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = False,
           report: Reporter | None = None, progress: Progress | None = None,
           tracker: Tracker | None = None, retrier: Retrier | None = None,
-          stop: threading.Event | None = None, new_state: bool = False) -> Service:
+          stop: threading.Event | None = None, new_state: bool = False,
+          fence: Fence | None = None) -> Service:
     """Wire the service. With dry_run, writes go nowhere: the tracker records them, the state
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
-    between two messages. `new_state` accepts an empty state file."""
+    between two messages. `new_state` accepts an empty state file. With a `fence` (a replica
+    under the lease), every connection the service writes through is fenced."""
     scratch: Path | None = None
     state_path = settings.state_db
     if dry_run:
@@ -141,6 +146,8 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
         if settings.state_db.exists():
             snapshot(settings.state_db, state_path)
     store = SqliteStateStore(state_path, new_state=new_state or dry_run)
+    if fence is not None:
+        fence.install(store.db)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     if dry_run:
@@ -150,10 +157,12 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     runtime = Runtime(tracker=tracker, store=store, config=config, calendar=calendar,
                       mail_from=mail_from(config, settings),
                       feedback_link=link_builder(config, settings, store, clock))
+    intake = IntakeStore(store.db)
     poller = Poller(tracker=tracker, store=store, config=config,
                     vocabulary=vocabulary(config, me),
                     max_actions_per_hour=config.rules.limits.max_actions_per_issue_per_hour,
-                    progress=progress, mail_comments=IntakeStore(store.db).comment_sides)
+                    progress=progress, mail_comments=intake.comment_sides,
+                    mail_tickets=intake.created_tickets)
     deliverer: Callable[[datetime], object] | None = None
     ingest: Callable[[datetime], object] | None = None
     watch = StateWatch(state_path) if not dry_run and state_path.exists() else None
@@ -168,6 +177,8 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
             if watch is not None:
                 watch.check()
             own = SqliteStateStore(state_path)
+            if fence is not None:
+                fence.install(own.db)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -190,6 +201,14 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                   guard=ownership.check if ownership else None)
     return Service(config, settings, tracker, store, runtime, cycle,
                    kind.site(settings) or "", scratch, ownership)
+
+
+def replica_leader(settings: Settings, fence: Fence, *, clock: Clock) -> Leader:
+    """This process's side of the state's leader lease (`run` and `once`), on the wall clock
+    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS."""
+    lease = SqliteLease(settings.state_db, clock=clock,
+                        period=timedelta(seconds=settings.lease_seconds))
+    return Leader(lease, fence)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
@@ -233,7 +252,7 @@ def register_webhook(config: Config, settings: Settings, tracker: object, *, dry
     if not (settings.public_url and settings.webhook_secret):
         return
     hook = registration(config.mappings.tracker, public_url=settings.public_url,
-                        projects=[config.mappings.project],
+                        projects=list(config.mappings.projects),
                         secret=settings.webhook_secret.get_secret_value())
     if isinstance(tracker, SupportsWebhookRegistration):
         tracker.register_webhook(hook, dry_run=dry_run, echo=echo)
@@ -279,9 +298,8 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
     window = timedelta(minutes=notes.rate_limit.per.minutes,
                        days=notes.rate_limit.per.business_days)
     return DeliveryGuard(store, limit=notes.rate_limit.per_recipient, window=window,
-                         own=(mail_from(config, settings), config.mappings.mailbox.address),
-                         extra=notes.no_auto_reply,
-                         staff=[u for role in config.mappings.roles.values() for u in role.users])
+                         own=(mail_from(config, settings), *config.mappings.addresses),
+                         extra=notes.no_auto_reply, staff=config.mappings.staff)
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,

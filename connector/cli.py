@@ -1,8 +1,9 @@
 """The `ticketflow` command line: parses options, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 not the owner
-(another ticketflow holds the tracker's owner claim, or the state file was deleted or replaced
-under a running service: restarting it as it is would not help).
+Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 another ticketflow
+does this work (another replica holds the state's lease, another ticketflow holds the
+tracker's owner claim, or the state file was deleted or replaced under a running service:
+restarting it as it is would not help).
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from typing import TYPE_CHECKING
 
 from connector import __version__
 from connector.commands import COMMANDS
-from connector.errors import ConfigError, OwnershipError, TicketflowError, UsageError
+from connector.errors import (
+    ConfigError,
+    LeaseLostError,
+    OwnershipError,
+    TicketflowError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_NOT_OWNER = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_NOT_OURS = 0, 1, 2, 3
 
 
 def _parse_now(text: str) -> datetime:
@@ -82,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a support team's ticket workflow inside the tracker it already uses.",
         epilog="Global options may also follow the command. "
         "Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 another "
-        "ticketflow owns the tracker (or the state file was deleted or replaced).",
+        "ticketflow does this work (another replica holds the state's lease, another "
+        "ticketflow owns the tracker, or the state file was deleted or replaced).",
     )
     parser.add_argument("--version", action="version", version=f"ticketflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -126,9 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_CONFIG
-    except OwnershipError as error:
+    except (OwnershipError, LeaseLostError) as error:  # another ticketflow does the work
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
-        return EXIT_NOT_OWNER
+        return EXIT_NOT_OURS
     except TicketflowError as error:
         print(redactor.scrub(f"ticketflow: {error}"), file=sys.stderr)
         return EXIT_FAILURE

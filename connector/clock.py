@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -43,3 +44,18 @@ class SettableClock:
         with self._lock:
             self._now += delta
             return self._now
+
+
+class FileClock:
+    """The instant written in a file (ISO-8601 with a UTC offset), read at every look: several
+    processes (replicas of `run` in a test) follow one simulated clock that the test moves."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.now()  # a missing or unreadable file fails at once, not in the first cycle
+
+    def now(self) -> datetime:
+        when = datetime.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+        if when.tzinfo is None:
+            raise ValueError(f"{self.path}: the time has no UTC offset")
+        return when

@@ -13,6 +13,8 @@
     │       ├── AuthError            401 (or 403 on the account itself): check the credentials
     │       ├── ForbiddenError       403 on one item while the account is fine: that item fails
     │       └── NoTransitionError    the workflow has no transition to the status asked for
+    ├── LeaseLostError               another replica holds the state's lease (or took it over):
+    │                                this process stops acting and stands by (exit 3)
     ├── BlockedError                 this item waits for a configuration fix; kept, tried again
     └── SkippableError               this one item cannot be handled; record it and go on
 
@@ -89,6 +91,14 @@ class ForbiddenError(TrackerError):
 
 class NoTransitionError(TrackerError):
     """No workflow transition leads from the issue's status to the one asked for."""
+
+
+class LeaseLostError(TicketflowError):
+    """This process does not hold the state's leader lease, or no longer: another replica
+    leads. Raised by a fenced write of a former leader (paused, partitioned) after a standby
+    took over, and by `once` when a running replica leads. Not retriable here: the caller
+    stops acting (`run` becomes a standby); its effects in hand are the new leader's to
+    finish, as after a crash."""
 
 
 class BlockedError(TicketflowError):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -31,6 +31,8 @@ RATE_LIMIT_SECONDS = Counter("ticketflow_rate_limit_wait_seconds",
 WEBHOOKS = Counter("ticketflow_webhooks", "Webhooks received at /hooks/, by tracker and outcome "
                    "(accepted, unsigned, bad_signature, stale, replayed, too_large, "
                    "rate_limited).", ["tracker", "outcome"], registry=REGISTRY)
+LEADER = Gauge("ticketflow_leader", "1 while this replica holds the state's lease and acts, "
+               "0 while it stands by.", registry=REGISTRY)
 WOKEN_POLLS = Counter("ticketflow_woken_polls", "Polls started early because a webhook asked.",
                       registry=REGISTRY)
 
@@ -50,6 +52,16 @@ def outcome_of_status(status: int | None) -> str:
     if status >= 500:
         return "server_error"
     return "client_error" if status >= 400 else "ok"
+
+
+# The configuration `run` is on (connector.sync.reload): set at start and on every switch.
+CONFIG_GENERATION = Gauge("ticketflow_config_generation",
+                          "Configurations run since start: 1, then one more for each edit "
+                          "switched to.", registry=REGISTRY)
+CONFIG_INFO = Gauge("ticketflow_config_info", "The active configuration (value 1), labelled "
+                    "with its digest: the SHA-256 of its files.", ["digest"], registry=REGISTRY)
+CONFIG_REJECTED = Gauge("ticketflow_config_rejected", "1 while an edited configuration is "
+                        "refused (the last good one runs on), else 0.", registry=REGISTRY)
 
 
 def _count(db: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:
@@ -81,22 +93,26 @@ class StateCollector(Collector):
             yield from self._progress(db)
 
     def _rules(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
-        fired = CounterMetricFamily("ticketflow_rule_actions", "Actions rules planned, by rule "
-                                    "and status (done, failed, skipped, pending, blocked, "
-                                    "superseded).",
-                                    labels=["rule", "status"])
-        for rule, status, count in _count(
-                db, "SELECT rule, status, count(*) FROM ledger GROUP BY rule, status"):
-            fired.add_metric([rule, status], float(count))
+        fired = CounterMetricFamily("ticketflow_rule_actions", "Actions rules planned, by rule, "
+                                    "status (done, failed, skipped, pending, blocked, "
+                                    "superseded) and the ticket's project (- for a ticket "
+                                    "not in the mirror).",
+                                    labels=["rule", "status", "project"])
+        for rule, status, project, count in _count(
+                db, "SELECT l.rule, l.status, coalesce(t.project, '-'), count(*) FROM ledger l "
+                "LEFT JOIN tickets t ON t.key = l.issue_key GROUP BY 1, 2, 3"):
+            fired.add_metric([rule, status, project], float(count))
         yield fired
 
     def _messages(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
-        messages = CounterMetricFamily("ticketflow_messages", "Messages by template and status "
-                                       "(sent, failed, pending, dropped).",
-                                       labels=["template", "status"])
-        for template, status, count in _count(
-                db, "SELECT template, status, count(*) FROM outbox GROUP BY template, status"):
-            messages.add_metric([template, status], float(count))
+        messages = CounterMetricFamily("ticketflow_messages", "Messages by template, status "
+                                       "(sent, failed, pending, dropped) and the ticket's "
+                                       "project.", labels=["template", "status", "project"])
+        for template, status, project, count in _count(
+                db, "SELECT o.template, o.status, coalesce(t.project, '-'), count(*) "
+                "FROM outbox o "
+                "LEFT JOIN tickets t ON t.key = o.issue_key GROUP BY 1, 2, 3"):
+            messages.add_metric([template, status, project], float(count))
         yield messages
 
     def _mail(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
@@ -124,6 +140,12 @@ class StateCollector(Collector):
             if at is not None:
                 lag.add_metric([project], max((self.now() - at).total_seconds(), 0.0))
         yield lag
+        opened = GaugeMetricFamily("ticketflow_open_tickets", "Open tickets in the mirror, "
+                                   "per project.", labels=["project"])
+        for project, count in _count(db, "SELECT project, count(*) FROM tickets WHERE open = 1 "
+                                     "GROUP BY project"):
+            opened.add_metric([project], float(count))
+        yield opened
         gap = GaugeMetricFamily("ticketflow_census_gap",
                                 "Open tickets in the tracker minus open tickets in the mirror "
                                 "at the last census.")

@@ -57,3 +57,11 @@ def require_public_url(config: Config, settings: Settings) -> None:
         "built-in feedback form (feedback.form_url is not set); expected the address where "
         "customers' browsers reach `ticketflow run` (or `ticketflow serve-feedback` beside "
         "cron), e.g. https://helpdesk.example.edu, or a feedback.form_url in rules.yaml"])
+
+
+def ready_to_act(service: Service, *, take_over: bool) -> None:
+    """What `run` and `once` check before their first act: the mappings against the tracker,
+    then that this ticketflow is the one processor of the project (a second one stops here)."""
+    verify_config(service)
+    if service.ownership is not None:  # replicas of one state are one owner
+        service.ownership.acquire(take_over=take_over)

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     mail_interval: int = Field(60, description="Seconds between mailbox reads in `run`.")
     poll_interval: int = Field(60, description="Seconds between tracker polls in `run`.")
     delivery_interval: int = Field(30, description="Seconds between outbox deliveries in `run`.")
+    lease_seconds: int = Field(
+        30, description="Seconds a replica's leader lease lasts unless renewed (every third of "
+        "it); a standby takes over within two of them after the leader dies.")
 
     @field_validator("jira_url")
     @classmethod
@@ -127,7 +130,7 @@ class Settings(BaseSettings):
                              "output of `openssl rand -hex 32`")
         return value if value is not None and value.get_secret_value() else None
 
-    @field_validator("mail_interval", "poll_interval", "delivery_interval")
+    @field_validator("mail_interval", "poll_interval", "delivery_interval", "lease_seconds")
     @classmethod
     def _positive(cls, value: int) -> int:
         # Zero or less made `run` spin at full CPU before its first cycle, deaf to SIGTERM.

@@ -29,3 +29,14 @@ def shipped_config(tmp_path: Path) -> Path:
         else:
             shutil.copyfile(source, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture
+def two_projects_config(tmp_path: Path) -> Path:
+    """The minimal config with mappings.yaml listing two Jira projects: SUP (the default) and
+    OPS, which spells statuses and fields its own way and has its own mail address."""
+    folder = tmp_path / "two-projects"
+    shutil.copytree(FIXTURES / "config" / "valid" / "minimal", folder)
+    shutil.copyfile(FIXTURES / "config" / "valid" / "two_projects" / "mappings.yaml",
+                    folder / "mappings.yaml")
+    return folder

@@ -33,12 +33,16 @@ def tier_named(runtime: Runtime, level: int) -> TierDef | None:
 
 
 def choose_member(runtime: Runtime, role_name: str, strategy: str | None, project: str) -> str:
-    """A member of the role: in turn (round_robin) or with the fewest open tickets."""
-    role: RoleDef = runtime.config.mappings.roles[role_name]
+    """A member of the role as the ticket's project staffs it: in turn (round_robin) or with
+    the fewest open tickets."""
+    mappings = runtime.config.mappings
+    role: RoleDef = mappings.roles_of(project)[role_name]
     if (strategy or role.assign) == "least_loaded":
         load = runtime.store.open_count_by_assignee(project)
         return min(role.users, key=lambda user: (load.get(user, 0), role.users.index(user)))
-    return role.users[runtime.store.next_in_rotation(f"role:{role_name}", len(role.users))]
+    # The default project keeps the rotation's name from before several projects.
+    turn = f"role:{role_name}" if project == mappings.project else f"role:{project}:{role_name}"
+    return role.users[runtime.store.next_in_rotation(turn, len(role.users))]
 
 
 def picked(runtime: Runtime, effect_key: str, choose: Callable[[], str]) -> str:

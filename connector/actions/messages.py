@@ -50,7 +50,7 @@ def recipients(runtime: Runtime, recipient: a.Recipient, ticket: Ticket, *,
         usable = ticket.assignee and (by_identity or "@" in ticket.assignee)
         return [ticket.assignee] if usable and ticket.assignee else []
     if recipient.to == "role" and recipient.role:
-        return list(runtime.config.mappings.roles[recipient.role].users)
+        return list(runtime.config.mappings.roles_of(ticket.project)[recipient.role].users)
     return [recipient.address] if recipient.address else []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # The order of `ticketflow --help`: the main job first, then running, checking, looking.
 COMMANDS = (
-    "demo", "run", "once", "validate", "test", "install_scheme", "explain", "report",
+    "demo", "run", "once", "validate", "test", "backtest", "install_scheme", "explain",
+    "report",
     "outbox", "mail", "init", "schema", "sandbox", "serve_feedback",
 )  # fmt: skip

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from connector.commands.base import (
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from connector.sync.perform import Performed
 
 ONCE_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
-                 "mail_from", "public_url", "feedback_secret")
+                 "mail_from", "public_url", "feedback_secret", "lease_seconds")
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -61,24 +63,31 @@ def performed_printer(*, dry_run: bool) -> Callable[[Performed], None]:
 
 def once(args: argparse.Namespace, settings: Settings) -> int:
     """One cycle for cron; with --dry-run, plan and print, change nothing anywhere."""
-    from connector.app import build, require_tracker_settings
+    from connector.app import build, replica_leader, require_tracker_settings
+    from connector.clock import SystemClock
     from connector.config.loader import load_config
-    from connector.preflight import require_public_url, verify_config
+    from connector.preflight import ready_to_act, require_public_url
+    from connector.state.fence import Fence
+    from connector.sync.leader import leading_once
     from connector.tracker.dryrun import RecordingTracker
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(config, settings)
     require_public_url(config, settings)
+    # One cycle under the state's lease, as a replica of `run` would: refused (exit 3) while a
+    # running replica leads. A dry run works on a scratch copy and needs no lease.
+    fence = None if args.dry_run else Fence()
     service = build(config, settings, clock=clock_for(args), dry_run=args.dry_run,
-                    new_state=args.new_state,
+                    new_state=args.new_state, fence=fence,
                     report=performed_printer(dry_run=args.dry_run), progress=progress_bar)
+    leader = None if fence is None else replica_leader(settings, fence, clock=SystemClock())
     try:
-        with service.store.lock():
-            verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
-            if service.ownership is not None:  # a second ticketflow stops here
-                service.ownership.acquire(take_over=args.take_over)
+        with nullcontext() if leader is None else leading_once(leader, threading.Event()):
+            ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             report = service.cycle.run()
     finally:
+        if leader is not None:
+            leader.lease.close()
         service.close()
     when = report.started.isoformat(timespec="seconds")
     if args.dry_run:

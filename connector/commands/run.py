@@ -11,6 +11,7 @@ import argparse
 import logging
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connector.commands.base import (
@@ -22,17 +23,24 @@ from connector.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from connector.app import Service
     from connector.clock import Clock
     from connector.config.loader import Config
+    from connector.http.retry import Retrier
     from connector.settings import Settings
+    from connector.state.fence import Fence
+    from connector.sync.loop import Health
+    from connector.sync.reload import ConfigReloader
     from connector.sync.wakeup import PollWakeup
     from connector.web.hooks import HookEndpoint
+    from connector.web.server import HttpService
 
 log = logging.getLogger("connector.run")
 
 RUN_SETTINGS = (*TRACKER_SETTINGS, "state_db", "imap_url", "maildir", "smtp_url", "outbox_dir",
                 "mail_from", "public_url", "feedback_secret", "http_host", "http_port",
-                "mail_interval", "poll_interval", "delivery_interval", "webhook_secret")
+                "mail_interval", "poll_interval", "delivery_interval", "webhook_secret",
+                "lease_seconds")
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -46,6 +54,11 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     parser.set_defaults(default_verbosity=1)  # a service says what it does
     add_new_state_option(parser)
     add_take_over_option(parser)
+    parser.add_argument(
+        "--clock-file", type=Path, metavar="FILE",
+        help="simulation and tests: read the time from FILE (an ISO-8601 instant with a UTC "
+        "offset) at every look, so replicas follow one clock a test moves; the lease keeps "
+        "the wall clock")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,62 +68,116 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from connector.app import (
         build,
         describe_tracker,
-        feedback_endpoint,
+        replica_leader,
         require_tracker_settings,
         state_reader,
-        ticket_links,
     )
     from connector.clock import SystemClock
     from connector.config.loader import load_config
     from connector.http.retry import Retrier
     from connector.metrics import REGISTRY, StateCollector
-    from connector.preflight import require_public_url, verify_config
-    from connector.sync.loop import Health, Intervals, ServiceLoop, stop_on_signals
+    from connector.preflight import ready_to_act, require_public_url
+    from connector.state.fence import Fence
+    from connector.sync.loop import (
+        Health,
+        Intervals,
+        ServiceLoop,
+        reload_on_hangup,
+        stop_on_signals,
+    )
     from connector.web.feedback import write_back_pending
-    from connector.web.report import ReportEndpoint
-    from connector.web.server import service_app
 
     config = load_config(args.config_dir)  # a broken config never reaches the network
     require_tracker_settings(config, settings)
     require_public_url(config, settings)
     stop = threading.Event()
-    clock = SystemClock()
+    clock = _clock(args.clock_file)
     # Waits between retries end early on SIGTERM, so stopping takes seconds, not a backoff.
     retrier = Retrier(sleep=lambda seconds: _wait(stop, seconds))
+    # Replicas share the state: the one holding the lease acts, the others stand by. The
+    # fence makes every write of this process check that it still holds it.
+    fence = Fence()
     service = build(config, settings, clock=clock, retrier=retrier, stop=stop,
-                    new_state=args.new_state)
-    health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)))
+                    new_state=args.new_state, fence=fence)
+    leader = replica_leader(settings, fence, clock=SystemClock())
+    health = Health(clock, stale_after=timedelta(seconds=max(3 * settings.poll_interval, 300)),
+                    leader=leader)
     collector = StateCollector(state_reader(settings), now=clock.now)
     registered = False
+    reloader = _reloader(service, settings, clock=clock, retrier=retrier, stop=stop,
+                         fence=fence, health=health)
+    hangup = threading.Event()
     try:
-        with service.store.lock(), stop_on_signals(stop):
-            verify_config(service)  # a mapping the tracker cannot honour stops here, before any act
-            if service.ownership is not None:  # a second ticketflow stops here
-                service.ownership.acquire(take_over=args.take_over)
+        with stop_on_signals(stop), leader.renewing(stop), reload_on_hangup(hangup):
+            ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             REGISTRY.register(collector)
             registered = True
-            feedback = feedback_endpoint(config, settings, clock)
-            wakeup, hooks = _webhooks(settings, clock)
-            report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
-                                    link=ticket_links(config, settings))
-            http = serve_http(service_app(health=health.status, feedback=feedback,
-                                          report=report, hooks=hooks), settings)
+            http, wakeup = _serve(config, settings, clock=clock, health=health)
             try:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
-                                   wakeup=wakeup)
+                                   wakeup=wakeup, leader=leader, reloader=reloader,
+                                   hangup=hangup)
                 # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
-                    service.store, service.tracker, config))
+                    reloader.service.store, reloader.service.tracker, reloader.service.config))
                 return loop.run()
             finally:
+                leader.release()  # a clean stop hands over at once
                 http.close()
     finally:
         if registered:
             REGISTRY.unregister(collector)
-        service.close()
+        leader.lease.close()
+        reloader.service.close()  # the one running now: a reload closed the ones before
+
+
+def _serve(config: Config, settings: Settings, *, clock: Clock,
+           health: Health) -> tuple[HttpService, PollWakeup | None]:
+    """/healthz, /metrics, /feedback/, /report and /hooks/ on the service's port, and the
+    wake-up a verified webhook pulls."""
+    from connector.app import feedback_endpoint, ticket_links
+    from connector.web.report import ReportEndpoint
+    from connector.web.server import service_app
+
+    wakeup, hooks = _webhooks(settings, clock)
+    report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
+                            link=ticket_links(config, settings))
+    http = serve_http(service_app(health=health.status,
+                                  feedback=feedback_endpoint(config, settings, clock),
+                                  report=report, hooks=hooks,
+                                  health_details=health.details), settings)
+    return http, wakeup
+
+
+def _reloader(service: Service, settings: Settings, *, clock: Clock, retrier: Retrier,
+              stop: threading.Event, fence: Fence, health: Health) -> ConfigReloader[Service]:
+    """What takes configuration edits between cycles: the new service is wired as the
+    first (the same fence: a reload never writes past a lost lease)."""
+    from connector.app import build
+    from connector.preflight import require_public_url, verify_config
+    from connector.sync.reload import ConfigReloader
+
+    def rebuild(new: Config) -> Service:
+        require_public_url(new, settings)  # a setting the edited rules now need
+        return build(new, settings, clock=clock, retrier=retrier, stop=stop, fence=fence)
+
+    return ConfigReloader(service, rebuild=rebuild, verify=verify_config, status=health)
+
+
+def _clock(clock_file: Path | None) -> Clock:
+    from connector.clock import FileClock, SystemClock
+    from connector.errors import UsageError
+
+    if clock_file is None:
+        return SystemClock()
+    try:
+        return FileClock(clock_file)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--clock-file {clock_file}: {error}; expected a file holding an "
+                         "ISO-8601 instant with a UTC offset") from None
 
 
 def _webhooks(settings: Settings, clock: Clock) -> tuple[PollWakeup | None,
@@ -145,6 +212,8 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
              tracker, config.mappings.project, settings.state_db)
     for warning in config.warnings:
         log.warning("%s", warning)
+    log.info("replicas: the one holding the state's lease acts, others stand by; lease %ds, "
+             "renewed every %gs", settings.lease_seconds, settings.lease_seconds / 3)
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
     if settings.webhook_secret:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "

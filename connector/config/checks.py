@@ -7,11 +7,17 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from connector.config.mappings import NOTIFYING_TRACKERS, TRACKER_NAMES, MappingsFile
+from connector.config.mappings import (
+    NOTIFYING_TRACKERS,
+    TRACKER_NAMES,
+    MappingsFile,
+    located_jira,
+    located_sections,
+)
 from connector.config.problems import Problem, problem_at, resolve, suggest
 from connector.config.refs import FoundRef, RefKind, find_refs
 from connector.config.rules import RulesFile
-from connector.config.source import Document, Location
+from connector.config.source import Document, KeyPath, Location
 from connector.config.trackers import TrackerSection, ZendeskSection
 from connector.templates.files import TEMPLATE_DIR, TEXT_SUFFIX, TemplateFiles, check
 from connector.templates.render import trial_render
@@ -42,12 +48,13 @@ def cross_check(
     problems += _one_default_category(rules, rules_doc)
     problems += _timeframes(rules, rules_doc)
     for name in TRACKER_NAMES:  # a section not in use is still checked: it is to be used
-        section: TrackerSection | None = getattr(mappings, name)
-        if section is not None:
-            problems += _all_statuses_mapped(rules, mappings_doc, name, section)
-        if isinstance(section, ZendeskSection):
-            problems += _zendesk_categories(rules, mappings_doc, section)
-            problems += _zendesk_distinct(mappings_doc, section)
+        for at, section in located_sections(mappings, name):
+            problems += _all_statuses_mapped(rules, mappings_doc, at, section)
+            if isinstance(section, ZendeskSection):
+                problems += _zendesk_categories(rules, mappings_doc, section)
+                problems += _zendesk_distinct(mappings_doc, section)
+    problems += _distinct_projects(mappings, mappings_doc)
+    problems += _roles_in_every_project(rules, mappings, mappings_doc)
     problems += _notify_channel(rules, rules_doc, mappings)
     problems += _template_problems(templates, config_dir)
     return problems
@@ -58,7 +65,8 @@ def known_names(rules: RulesFile, mappings: MappingsFile,
     """The names each kind of reference may use (statuses, roles, categories, ...)."""
     return {
         "status": [s.name for s in rules.workflow.statuses],
-        "role": list(mappings.roles),
+        "role": list(dict.fromkeys(r for _, s in located_sections(mappings, mappings.tracker)
+                                   for r in s.roles)),
         "category": [c.name for c in rules.categories],
         "template": sorted(templates),
         "tier": [str(t.tier) for t in rules.tiers],
@@ -151,17 +159,76 @@ def _timeframes(rules: RulesFile, document: Document) -> list[Problem]:
     return problems
 
 
+def _distinct_projects(mappings: MappingsFile, document: Document) -> list[Problem]:
+    """Each project once, each project's own mail address once and not the shared mailbox's:
+    else a ticket's or a mail's project could not be told."""
+    sections = located_jira(mappings)
+    problems = []
+    first_key: dict[str, KeyPath] = {}
+    for at, section in sections:
+        if section.project not in first_key:
+            first_key[section.project] = at
+            continue
+        first = _line(document, first_key[section.project], "project")
+        problems.append(problem_at(
+            document, (*at, "project"),
+            f"project {section.project} is listed twice{first}; expected each project once, "
+            "or a ticket's project could not be told"))
+    owner: dict[str, tuple[KeyPath, str]] = {
+        mappings.mailbox.address.lower(): ((), "the shared `mailbox:`")}
+    for at, section in sections:
+        if section.mailbox is None:
+            continue
+        address = section.mailbox.address.lower()
+        if address not in owner:
+            owner[address] = (at, f"project {section.project}")
+            continue
+        first_at, holder = owner[address]
+        problems.append(problem_at(
+            document, (*at, "mailbox", "address"),
+            f"{section.mailbox.address} is {holder}'s address too"
+            f"{_line(document, first_at, 'mailbox', 'address')}; expected each project its "
+            "own address (mail to none of them goes to the first project)"))
+    return problems
+
+
+def _line(document: Document, at: KeyPath, *field: str) -> str:
+    found = document.source.locate((*at, *field))
+    return f" (first at line {found.line})" if found else ""
+
+
+def _roles_in_every_project(rules: RulesFile, mappings: MappingsFile,
+                            document: Document) -> list[Problem]:
+    """The rules name roles for tickets of any project: with several projects, each
+    defines every one of them (one project alone is checked by the unknown-name check)."""
+    sections = located_sections(mappings, mappings.tracker)
+    if len(sections) < 2:
+        return []
+    used = list(dict.fromkeys(str(ref.name) for ref in find_refs(rules, RulesFile)
+                              if ref.kind == "role"))
+    problems = []
+    for at, section in sections:
+        missing = [role for role in used if role not in section.roles]
+        if missing:
+            problems.append(problem_at(
+                document, (*at, "roles"),
+                f"roles the rules name are missing: {', '.join(missing)}; expected every "
+                f"role rules.yaml names in each project (project {section.project})",
+                prefer_key=True))
+    return problems
+
+
 def _all_statuses_mapped(
-    rules: RulesFile, document: Document, name: str, section: TrackerSection
+    rules: RulesFile, document: Document, at: KeyPath, section: TrackerSection
 ) -> list[Problem]:
     missing = [s.name for s in rules.workflow.statuses if s.name not in section.statuses]
     if not missing:
         return []
-    what = "a Jira status name" if name == "jira" else "a custom status"
+    what = "a Jira status name" if at[0] == "jira" else "a custom status"
     return [
         problem_at(
             document,
-            (name, "statuses"),
+            (*at, "statuses"),
             f"workflow statuses not mapped: {', '.join(missing)}; expected {what} for every "
             "status of rules.yaml's workflow",
             prefer_key=True,

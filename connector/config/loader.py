@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from connector import __version__
 from connector.config import checks
+from connector.config.digest import config_digest, file_sha256
 from connector.config.mappings import MappingsFile, flat_layout, missing_section
 from connector.config.problems import Problem, display_path, problem_at, validation_problems
 from connector.config.rules import IncludedRules, RulesFile
@@ -39,6 +40,9 @@ class Config:
     files: tuple[Path, ...]
     # Located lines about what still works but should change (the flat mappings.yaml).
     warnings: tuple[str, ...] = ()
+    # SHA-256 of every file it was read from, by name and content (connector.config.digest):
+    # the one hash of "this configuration" that run, /metrics and derived state key by.
+    digest: str = ""
 
     def fingerprint(self) -> str:
         """A hash of rules.yaml, its includes and mappings.yaml (not the templates: the tracker
@@ -65,14 +69,35 @@ def mappings_document(config_dir: Path) -> Document:
     return document
 
 
-def load_config(config_dir: Path) -> Config:
-    """Read and check every config file; raise ConfigError listing all problems at once."""
+@dataclass(frozen=True)
+class Attempt:
+    """One reading of the configuration folder: the configuration, or every problem found
+    (located, sorted); either way the YAML files read and the digest of what was read."""
+
+    config: Config | None
+    problems: list[str]
+    files: tuple[Path, ...]
+    digest: str
+
+
+def read_config(config_dir: Path) -> Attempt:
+    """Read and check every config file; problems are returned, not raised."""
     loader = _Loader(config_dir)
     config = loader.load()
-    if loader.problems or config is None:
-        raise ConfigError([str(p) for p in sorted(set(loader.problems))])
-    log.debug("configuration loaded", extra={"files": [str(f) for f in config.files]})
-    return config
+    problems = [str(p) for p in sorted(set(loader.problems))]
+    digest = config_digest(config_dir, loader.shas)
+    if problems or config is None:
+        return Attempt(None, problems, tuple(loader.shas), digest)
+    return Attempt(replace(config, digest=digest), [], tuple(loader.shas), digest)
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read and check every config file; raise ConfigError listing all problems at once."""
+    attempt = read_config(config_dir)
+    if attempt.config is None:
+        raise ConfigError(attempt.problems)
+    log.debug("configuration loaded", extra={"files": [str(f) for f in attempt.files]})
+    return attempt.config
 
 
 class _Loader:
@@ -81,6 +106,7 @@ class _Loader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.files: list[Path] = []
+        self.shas: dict[Path, str] = {}  # every YAML file read, parsed or not
 
     def load(self) -> Config | None:
         rules_doc = self._read(RULES_FILE)
@@ -128,14 +154,17 @@ class _Loader:
                     f"included file {name!r} not found; expected a file at {path}",
                 )
             )
+            self.shas[path] = "missing"  # its creation is a change to notice
             return None
         try:
             document = load_document(path, name)
         except YamlFileError as problem:
             where = "(file)" if problem.key_path is None else display_path(problem.key_path)
             self.problems.append(Problem(problem.location, where, problem.message))
+            self.shas[path] = file_sha256(path)
             return None
         self.files.append(path)
+        self.shas[path] = document.sha256
         return document
 
     def _validate(self, document: Document | None, model: type[M]) -> M | None:

@@ -4,7 +4,7 @@ and the shared mailbox; and the older flat layout, still read with a warning."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,9 +19,16 @@ from pydantic import (
 
 from connector.config.durations import DurationField
 from connector.config.problems import Problem, problem_at
-from connector.config.source import Document, Location
+from connector.config.source import Document, KeyPath, Location
 from connector.config.tagged import Strict
-from connector.config.trackers import JiraSection, RoleDef, TrackerSection, ZendeskSection
+from connector.config.trackers import (
+    MAIL_ADDRESS,
+    JiraSection,
+    JiraSections,
+    RoleDef,
+    TrackerSection,
+    ZendeskSectionOnly,
+)
 from connector.errors import ConfigError
 
 TrackerName = Literal["jira", "zendesk"]
@@ -50,7 +57,7 @@ Domain = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
 class Mailbox(Strict):
     """The helpdesk mailbox, and how mail intake treats what arrives in it."""
 
-    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: str = Field(pattern=MAIL_ADDRESS)
     reopen_window: DurationField = Field(
         "7 days", validate_default=True,
         description="A reply to a Complete ticket within this time reopens it (Complete -> "
@@ -85,45 +92,114 @@ class Mailbox(Strict):
 
 class MappingsFile(Strict):
     """`mappings.yaml`: the tracker ticketflow works with, the section holding how it spells
-    the workflow (the other section may be there too, checked but unused), and the mailbox."""
+    the workflow (the other section may be there too, checked but unused), and the mailbox.
+    `jira:` may list several projects; the first is the default (mail to no project's own
+    address opens its tickets there)."""
 
     tracker: TrackerName = Field(
         description="jira or zendesk: which tracker, and so which section below is used.")
-    jira: JiraSection | None = Field(None, description="One Jira project's names.")
-    zendesk: ZendeskSection | None = Field(None, description="One Zendesk desk's names.")
+    jira: JiraSections | None = Field(
+        None, description="One Jira project's names, or a list of projects' (the first is the "
+        "default).")
+    zendesk: ZendeskSectionOnly | None = Field(None, description="The Zendesk desk's names.")
     mailbox: Mailbox
 
     @property
-    def section(self) -> TrackerSection:
-        """The section `tracker:` picks (the loader has made sure it is there)."""
-        chosen: TrackerSection | None = self.jira if self.tracker == "jira" else self.zendesk
+    def sections(self) -> tuple[TrackerSection, ...]:
+        """Every project of the tracker `tracker:` picks, the default first (the loader has
+        made sure there is one)."""
+        chosen = self.jira if self.tracker == "jira" else self.zendesk
         if chosen is None:
             raise ConfigError([f"mappings.yaml: tracker: {self.tracker}, but no "
                                f"`{self.tracker}:` section"])
-        return chosen
+        return tuple(chosen) if isinstance(chosen, list) else (chosen,)
+
+    @property
+    def section(self) -> TrackerSection:
+        """The default project's section (the first)."""
+        return self.sections[0]
 
     @property
     def project(self) -> str:
-        """The project ticketflow works in, as the state file and reports name it."""
+        """The default project, as the state file and reports name it."""
         return self.section.project
 
     @property
+    def projects(self) -> tuple[str, ...]:
+        """Every project ticketflow works in, the default first."""
+        return tuple(section.project for section in self.sections)
+
+    def section_of(self, project: str) -> TrackerSection:
+        """A project's section; the default one for a project not in the file (a ticket
+        mirrored before its project was taken out, or an adapter that names none)."""
+        return next((s for s in self.sections if s.project == project), self.section)
+
+    def roles_of(self, project: str) -> Mapping[str, RoleDef]:
+        """Who does a project's work, by role name."""
+        return self.section_of(project).roles
+
+    @property
     def roles(self) -> Mapping[str, RoleDef]:
-        """Who does the work, by role name."""
+        """The default project's roles (every project defines the roles the rules name)."""
         return self.section.roles
 
     @property
+    def staff(self) -> list[str]:
+        """Everyone in a role in any project, once each, in the file's order."""
+        return list(dict.fromkeys(user for section in self.sections
+                                  for role in section.roles.values() for user in role.users))
+
+    @property
+    def addresses(self) -> list[str]:
+        """The helpdesk's own addresses: the shared mailbox's, then each project's."""
+        own = [s.mailbox.address for s in self.sections
+               if isinstance(s, JiraSection) and s.mailbox is not None]
+        return [self.mailbox.address, *own]
+
+    def project_for_mail(self, recipients: Iterable[str]) -> str:
+        """The project whose own mailbox address a mail was sent to; else the default."""
+        wanted = {address.lower() for address in recipients}
+        for section in self.sections:
+            mailbox = getattr(section, "mailbox", None)
+            if mailbox is not None and mailbox.address.lower() in wanted:
+                return section.project
+        return self.project
+
+    @property
     def keeps_satisfaction(self) -> bool:
-        """Whether the tracker keeps the survey's score in a field of its own."""
-        return self.section.fields.satisfaction is not None
+        """Whether the tracker keeps the survey's score in a field of its own (in every
+        project: a survey may answer for any of them)."""
+        return all(s.fields.satisfaction is not None for s in self.sections)
 
 
-def jira_section(mappings: MappingsFile) -> JiraSection:
-    """The `jira:` section: the Jira adapter's names (ConfigError when the file has none)."""
+def jira_sections(mappings: MappingsFile) -> tuple[JiraSection, ...]:
+    """The `jira:` projects: the Jira adapter's names (ConfigError when the file has none)."""
     if mappings.jira is None:
         raise ConfigError([f"mappings.yaml: tracker: {mappings.tracker}, and no `jira:` "
                            "section; expected one to work with Jira"])
-    return mappings.jira
+    return tuple(mappings.jira) if isinstance(mappings.jira, list) else (mappings.jira,)
+
+
+def located_sections(mappings: MappingsFile, name: str) -> list[tuple[KeyPath, TrackerSection]]:
+    """A tracker's sections with their key paths: `jira` for one, `jira[1]` in a list."""
+    found: TrackerSection | list[TrackerSection] | None = getattr(mappings, name)
+    if isinstance(found, list):
+        return [((name, index), section) for index, section in enumerate(found)]
+    return [] if found is None else [((name,), found)]
+
+
+def located_jira(mappings: MappingsFile) -> list[tuple[KeyPath, JiraSection]]:
+    """The `jira:` projects with their key paths (none when the file has no `jira:`)."""
+    if mappings.jira is None:
+        return []
+    if isinstance(mappings.jira, list):
+        return [(("jira", index), section) for index, section in enumerate(mappings.jira)]
+    return [(("jira",), mappings.jira)]
+
+
+def jira_section(mappings: MappingsFile) -> JiraSection:
+    """The default (first) Jira project's section."""
+    return jira_sections(mappings)[0]
 
 
 def missing_section(mappings: MappingsFile, document: Document) -> list[Problem]:

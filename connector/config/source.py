@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class Document:
     display_name: str
     data: Any
     source: SourceMap
+    sha256: str = ""  # of the bytes parsed: what the configuration's digest is made of
 
 
 def _mark_location(display_name: str, mark: yaml.Mark | None) -> Location:
@@ -160,7 +162,9 @@ def _code(character: str | int) -> int:
 def load_document(path: Path, display_name: str) -> Document:
     """Read one YAML file; raise YamlFileError with a location for anything unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()  # once: the digest is of exactly what is parsed
+        # As read_text would: universal newlines.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise YamlFileError(
             Location(display_name, 1, 1),
@@ -213,4 +217,5 @@ def load_document(path: Path, display_name: str) -> Document:
             _mark_location(display_name, node.start_mark),
             f"the file holds a {type(data).__name__}; expected a mapping of keys",
         )
-    return Document(path=path, display_name=display_name, data=data, source=builder.source)
+    return Document(path=path, display_name=display_name, data=data, source=builder.source,
+                    sha256=hashlib.sha256(raw).hexdigest())

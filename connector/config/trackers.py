@@ -1,8 +1,9 @@
-"""mappings.yaml's per-tracker sections: how one Jira project or one Zendesk desk spells the
+"""mappings.yaml's per-tracker sections: how a Jira project or the Zendesk desk spells the
 workflow's statuses, fields and roles.
 
-Each section describes one project. Several projects (issue 17) are to be a list of such
-sections under the same key, so a file written with one section stays valid.
+Each section describes one project; `jira:` may hold a list of them (several projects in one
+service, the first the default), so a file written with one section stays valid. Zendesk has
+no projects: its section is one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ def _strip(value: Any) -> Any:
 
 
 ProjectKey = Annotated[str, BeforeValidator(_strip), Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
+MAIL_ADDRESS = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ProjectMailbox(Strict):
+    """A project's own helpdesk address: mail sent to it opens tickets in this project."""
+
+    address: str = Field(pattern=MAIL_ADDRESS, description="Mail to this address (To, Cc or "
+                         "Delivered-To) opens its tickets in this project; other mail in the "
+                         "first project.")
 
 
 class RoleDef(Strict):
@@ -90,6 +100,9 @@ class JiraSection(Strict):
     fields: FieldMap
     roles: dict[str, RoleDef] = Field(
         description="Who does the work: Jira users (e-mail on Cloud, user name on Data Center).")
+    mailbox: ProjectMailbox | None = Field(
+        None, description="This project's own address (with several projects); mail to no "
+        "project's address goes to the first project.")
 
     @model_validator(mode="after")
     def _distinct_jira_statuses(self) -> JiraSection:
@@ -165,3 +178,27 @@ class ZendeskSection(Strict):
 
 
 TrackerSection = JiraSection | ZendeskSection
+
+
+def _one_or_several(value: Any) -> str:
+    return "several" if isinstance(value, list) else "one"
+
+
+JiraSections = Annotated[
+    Annotated[JiraSection, Tag("one")]
+    | Annotated[list[JiraSection], Field(min_length=1), Tag("several")],
+    Discriminator(_one_or_several),
+]
+"""`jira:`: one project's section, or a list of them (the first is the default project)."""
+
+
+def _one_desk(value: Any) -> Any:
+    if isinstance(value, list):
+        # ValueError, not TypeError: pydantic reports only ValueError as the value's problem.
+        raise ValueError(  # noqa: TRY004
+            "a list of sections, but Zendesk has no projects; expected one "
+            "`zendesk:` section (run one ticketflow per Zendesk desk)")
+    return value
+
+
+ZendeskSectionOnly = Annotated[ZendeskSection, BeforeValidator(_one_desk)]

@@ -185,13 +185,21 @@ def run_demo(*, output: Path, out: TextIO, config_dir: Path | None = None,
     with Sandbox(tracker=tracker, clock=clock,
                  time_zone=config.rules.calendar.timezone) as sandbox:
         settings = demo_settings(output, sandbox, config)
-        print(f"ticketflow demo: {name} sandbox at {sandbox.url}; state, Maildir and outbox "
-              f"in {output}/", file=out)
+        projects = config.mappings.projects
+        if tracker == "jira":  # the sandbox starts with HELP; the others listed are added
+            for key in projects:
+                if key != "HELP":
+                    sandbox.add_project(key)
+        # Zendesk has no projects to name.
+        named = "" if tracker == "zendesk" else (
+            f" project{'s' if len(projects) > 1 else ''} {', '.join(projects)}")
+        print(f"ticketflow demo: {name} sandbox at {sandbox.url}{named and ','}{named}; state, "
+              f"Maildir and outbox in {output}/", file=out)
         if installer(config, settings).install_scheme(config, dry_run=False,
                                                       echo=lambda line: None) != 0:
             print("demo: install-scheme failed", file=out)
             return 1
-        timeline.add("-", f"workflow installed in {name} ("
+        timeline.add("-", f"workflow installed in {name}{named} ("
                      + ("custom statuses, groups, fields)" if tracker == "zendesk"
                         else "statuses, workflow, scheme)"))
         # Intake's one line per mail goes on the timeline (and not to stderr as well).

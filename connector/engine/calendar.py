@@ -156,3 +156,29 @@ def describe_seconds(seconds: float) -> str:
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
              f"{minutes}m" if minutes or not (days or hours) else ""]
     return "".join(parts)
+
+
+def describe_span(seconds: float, *, workday: float | None = None) -> str:
+    """A span no one can misread. Business time (`workday` given: the seconds of one working
+    day) reads `13h of business time (1 business day 4h)`, never `1d4h` (a day of 24 hours?
+    of 9?); wall time reads `35h (1 day 11h)`."""
+    minutes = int(seconds // 60)
+    hours = _hours_minutes(minutes)
+    day = int(workday // 60) if workday else 24 * 60
+    days, rest = divmod(minutes, day) if day > 0 else (0, minutes)
+    if workday is not None:
+        text = f"{hours} of business time"
+        unit = "business day" if days == 1 else "business days"
+    else:
+        text = hours
+        unit = "day" if days == 1 else "days"
+    if not days:
+        return text
+    tail = f" {_hours_minutes(rest)}" if rest else ""
+    return f"{text} ({days} {unit}{tail})"
+
+
+def _hours_minutes(minutes: int) -> str:
+    """`13h`, `4h10m`, `45m`, `0m`: whole hours and minutes, never days."""
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from connector.config import conditions as c
 from connector.config.loader import Config
 from connector.domain import Ticket
-from connector.engine.calendar import BusinessCalendar, describe_seconds
+from connector.engine.calendar import BusinessCalendar, describe_span
 
 T = TypeVar("T")
 
@@ -82,8 +82,8 @@ def _elapsed(name: str, since: datetime, spec: c.Elapsed, ticket: Ticket,
     if not ctx.explain:
         fits = (over is None or elapsed > over) and (under is None or elapsed < under)
         return _YES if fits else _NO
-    kind = "business time" if business else "time"
-    text = f"{name}: {describe_seconds(elapsed)} of {kind} since {ctx.local(since)}"
+    workday = ctx.calendar.workday_seconds() if business else None
+    text = f"{name}: {describe_span(elapsed, workday=workday)} since {ctx.local(since)}"
     holds, due = True, None
     if over is not None:
         holds = elapsed > over
@@ -104,7 +104,7 @@ def _assignee(spec: c.AssigneeIs, ticket: Ticket, ctx: Context) -> Verdict:
     if spec.state == "any":
         return Verdict(who is not None, f"assignee is {who or 'nobody'} (wanted someone)")
     if spec.role is not None:
-        users = ctx.config.mappings.roles[spec.role].users
+        users = ctx.config.mappings.roles_of(ticket.project)[spec.role].users
         return Verdict(who in users, f"assignee is {who or 'nobody'} (wanted role {spec.role})")
     return Verdict(who == spec.user, f"assignee is {who or 'nobody'} (wanted {spec.user})")
 

@@ -67,12 +67,32 @@ MATCHERS: dict[type, Callable[[Any, Event], bool]] = {
 }
 
 
+def triggered_by(rule: Rule, event: Event) -> bool:
+    """Whether the rule's `on:` names this event (whoever made it)."""
+    return MATCHERS[type(rule.on)](rule.on, event)
+
+
+def on_text(rule: Rule) -> str:
+    """The rule's `on:` in words: `on status_changed to Complete`, `on commented by customer`."""
+    on = rule.on
+    words = f"on {on.kind}"
+    if isinstance(on, StatusChanged):
+        change = on.status_changed
+        words += "".join(f" {word} {', '.join(names)}" for word, names in (
+            ("from", change.from_), ("to", change.to)) if names)
+    elif isinstance(on, Commented):
+        words += f" by {on.commented.by}"
+    elif isinstance(on, FieldChanged):
+        words += f" {on.field_changed.field}"
+    return words
+
+
 def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
     """Whether the rule's `on:` is this event, with the reason in words."""
     on = rule.on
     if event.own and not rule.include_own_changes and event.kind != "schedule":
         return False, f"{event.describe()} was made by ticketflow (include_own_changes is off)"
-    matched = MATCHERS[type(on)](on, event)
+    matched = triggered_by(rule, event)
     return matched, (f"on {on.kind} matches {event.describe()}" if matched
                      else f"on {on.kind} does not match {event.describe()}")
 
@@ -129,17 +149,18 @@ def render_explanation(explanations: Sequence[RuleExplanation], ctx: Context) ->
         lines.append(f'rule "{item.rule.name}" (on {item.rule.on.kind}): {state}')
         lines.append(f"  {'✓' if 'does not' not in item.event_text else '✗'} "
                      f"{item.event_text}")
-        lines.extend(_verdict_lines(item.verdict, depth=1))
+        lines.extend(verdict_lines(item.verdict, depth=1))
         if not item.fires and item.verdict.due is not None and _only_time_missing(item):
             lines.append(f"  next due: {ctx.local(item.verdict.due)}")
     return lines
 
 
-def _verdict_lines(verdict: Verdict, depth: int) -> list[str]:
+def verdict_lines(verdict: Verdict, depth: int) -> list[str]:
+    """Each condition under `verdict`, ✓ or ✗ with its value, indented by depth."""
     lines = []
     for child in verdict.children:
         lines.append(f"{'  ' * depth}{'✓' if child.holds else '✗'} {child.text}")
-        lines.extend(_verdict_lines(child, depth + 1))
+        lines.extend(verdict_lines(child, depth + 1))
     return lines
 
 

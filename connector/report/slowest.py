@@ -8,7 +8,7 @@ from datetime import datetime
 
 from connector.config.loader import Config
 from connector.domain import Ticket
-from connector.engine.calendar import BusinessCalendar, describe_seconds
+from connector.engine.calendar import BusinessCalendar, describe_span
 from connector.engine.conditions import Context, Verdict
 from connector.engine.events import schedule_event
 from connector.engine.planner import RuleExplanation, explain
@@ -35,7 +35,7 @@ class SlowRow:
 def _time_texts(verdict: Verdict) -> Iterator[str]:
     """The business-time arithmetic in a verdict: its time conditions' own words."""
     for child in verdict.children:
-        if " time since " in child.text:
+        if " since " in child.text:  # time_in_status, age, since_customer_reply
             yield child.text
         yield from _time_texts(child)
 
@@ -57,7 +57,7 @@ def explain_summary(ticket: Ticket, ctx: Context) -> list[str]:
     """Where the ticket stands and which time rules fire now or are due next, and when."""
     in_status = ctx.calendar.business_seconds(ticket.status_since, ctx.now)
     lines = [f"{ticket.status} since {ctx.local(ticket.status_since)}: "
-             f"{describe_seconds(in_status)} of business time"]
+             f"{describe_span(in_status, workday=ctx.calendar.workday_seconds())}"]
     tick = schedule_event(ticket.issue_id, ticket.key, ticket.status, ticket.status_since,
                           ctx.now)
     timed = [rule for rule in ctx.config.rules.rules if rule.on.kind == "schedule"]

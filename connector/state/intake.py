@@ -242,13 +242,25 @@ class IntakeStore:
 
     def comment_sides(self, comment_ids: Sequence[str]) -> dict[str, Side]:
         """For comments ticketflow posted from mail: which side wrote them."""
-        found: dict[str, Side] = {}
-        for start in range(0, len(comment_ids), _CHUNK):
-            chunk = list(comment_ids[start:start + _CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT comment_id, side FROM mail_comments WHERE comment_id IN ({marks})"  # noqa: S608
-            found.update((str(c), cast("Side", s)) for c, s in self._db.execute(sql, chunk))
-        return found
+        rows = self._rows_in("SELECT comment_id, side FROM mail_comments WHERE comment_id IN "
+                             "({marks})", comment_ids)
+        return {str(c): cast("Side", s) for c, s in rows}
+
+    def created_tickets(self, issue_keys: Sequence[str]) -> set[str]:
+        """Which of these tickets intake created from mail (not those it only commented on)."""
+        rows = self._rows_in("SELECT issue_key FROM mail_intake WHERE issue_key IN ({marks}) "
+                             "AND ',' || step || ',' LIKE '%,created,%'", issue_keys)
+        return {str(key) for (key,) in rows}
+
+    def _rows_in(self, sql: str, values: Sequence[str]) -> list[tuple[object, ...]]:
+        """The rows of `sql` for every value, `{marks}` standing for one chunk of them (SQLite
+        limits the parameters of one statement)."""
+        rows: list[tuple[object, ...]] = []
+        for start in range(0, len(values), _CHUNK):
+            chunk = list(values[start:start + _CHUNK])
+            statement = sql.format(marks=", ".join("?" * len(chunk)))
+            rows += self._db.execute(statement, chunk).fetchall()
+        return rows
 
     def _insert_comment(self, comment: MailComment) -> None:
         self._db.execute(

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from connector.errors import FatalError
+from connector.errors import FatalError, LeaseLostError
+from connector.state.fence import FENCE_MESSAGE, fenced_out
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,28 @@ INSERT INTO meta (key, value) SELECT 'status_history_since', max(updated) FROM t
     HAVING count(*) > 0;
 """
 
+# The leader lease of replicas sharing this state (connector.state.lease): one row per lease,
+# its holder, its expiry and the fencing token that grows with each new holder. And the
+# state's own identity: every replica of one state is one owner (for a claim in the tracker).
+_LEASES = """
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    token INTEGER NOT NULL,
+    holder_host TEXT NOT NULL,
+    holder_pid INTEGER NOT NULL,
+    holder_replica TEXT NOT NULL,
+    holder_process TEXT NOT NULL DEFAULT '',
+    acquired_at TEXT NOT NULL,
+    renewed_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE state_identity (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    id TEXT NOT NULL
+);
+INSERT INTO state_identity (one, id) VALUES (1, lower(hex(randomblob(16))));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_meta", _META),
@@ -293,6 +316,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
     Migration("0011_status_history", _STATUS_HISTORY),
     Migration("0012_opaque_bookmarks", _OPAQUE_BOOKMARKS),
+    Migration("0015_leases", _LEASES),
 )
 
 
@@ -304,10 +328,12 @@ def write_transaction(db: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
         db.execute("COMMIT")
-    except BaseException:
+    except BaseException as error:
         # Some errors (disk full, I/O) already rolled back; a second ROLLBACK would fail.
         if db.in_transaction:
             db.execute("ROLLBACK")
+        if fenced_out(error):
+            raise LeaseLostError(FENCE_MESSAGE) from error
         raise
 
 

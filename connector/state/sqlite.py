@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from connector.domain import Ticket
-from connector.errors import ConfigError, FatalError, RetriableError
+from connector.errors import ConfigError, FatalError, LeaseLostError, RetriableError
 from connector.state.base import (
     WAITING,
     WEBHOOK_PREFIX,
@@ -28,6 +28,7 @@ from connector.state.base import (
     Transaction,
     TriggerEvent,
 )
+from connector.state.fence import fenced_out
 from connector.state.history import Stay, moves
 from connector.state.migrations import SQL_NOW, apply_migrations, write_transaction
 from connector.state.timestamps import from_text, from_text_or_none, to_text, to_text_or_none
@@ -266,6 +267,8 @@ class SqliteStateStore:
         except sqlite3.Error as error:
             name = getattr(error, "sqlite_errorname", "") or ""
             message = f"state database {self._location}: {doing} failed: {error}"
+            if fenced_out(error):
+                raise LeaseLostError(message) from error
             if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
                 raise RetriableError(message) from error
             raise FatalError(message) from error

@@ -144,7 +144,8 @@ class Cycle:
         if not rules:
             return planned
         ctx = replace(ctx, explain=False)  # once here, not once per ticket in plan()
-        for ticket in self.store.open_tickets(self.poller.project):
+        tickets = (t for p in self.poller.projects for t in self.store.open_tickets(p))
+        for ticket in tickets:
             tick = schedule_event(ticket.issue_id, ticket.key, ticket.status,
                                   ticket.status_since, ctx.now)
             planned += plan(rules, ticket, [tick], ctx)
@@ -165,10 +166,10 @@ class Cycle:
         `repaired`. On a tracker whose feed lags (Zendesk), a difference no larger than the
         tickets changed within the lag is no gap: the feed brings them next time. Returns the
         counts before the repair."""
-        project = self.poller.project
+        project = ", ".join(self.poller.projects)
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
-        tracker_count = self.poller.tracker.count_open()
-        mirror_count = self.store.count_open(project)
+        tracker_count = self.poller.tracker.count_open()  # across the projects: one request
+        mirror_count = sum(self.store.count_open(p) for p in self.poller.projects)
         gap = tracker_count - mirror_count
         changed = self._changed_within_lag(ctx.now) if gap else None
         if changed is not None and abs(gap) <= changed:

@@ -17,13 +17,16 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Protocol
 
 import schedule
 
 from connector import metrics
 from connector.clock import Clock
-from connector.errors import OwnershipError
+from connector.errors import LeaseLostError, OwnershipError
 from connector.sync.cycle import Cycle
+from connector.sync.leader import Leader
+from connector.sync.reload import Running
 from connector.sync.summary import CycleTally
 from connector.sync.wakeup import PollWakeup
 
@@ -46,19 +49,66 @@ class Health:
     started: datetime | None = None
     last_success: dict[str, datetime] = field(default_factory=dict)
     last_error: dict[str, str] = field(default_factory=dict)
+    # An edited configuration that was refused: said on /healthz, which stays 200 (the last
+    # good configuration runs; an orchestrator restarting the service would make it worse).
+    config_note: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When each job's last successful run began: work started after a moment was seen by it.
+    last_success_started: dict[str, datetime] = field(default_factory=dict)
+    leader: Leader | None = None  # a replica: its role comes first
 
-    def succeeded(self, job: str) -> None:
+    def succeeded(self, job: str, *, started: datetime | None = None) -> None:
         with self.lock:
             self.last_success[job] = self.clock.now()
+            self.last_success_started[job] = started or self.last_success[job]
             self.last_error.pop(job, None)
 
     def failed(self, job: str, reason: str) -> None:
         with self.lock:
             self.last_error[job] = reason
 
+    def config_rejected(self, reason: str) -> None:
+        """Why the edited configuration was refused ("" once one is accepted)."""
+        with self.lock:
+            self.config_note = reason
+
     def status(self) -> tuple[bool, str]:
-        """(healthy, reason) for the probe."""
+        """(healthy, reason) for the probe. A standby is healthy: it is ready to take over,
+        and nothing of the work is its to do; a leader says so after its sync's health."""
+        if self.leader is not None:
+            lease = self.leader.status()
+            if lease.role == "standby":
+                return True, lease.describe()
+            if lease.role == "starting":
+                return False, lease.describe()
+            healthy, reason = self._work_status()
+            return healthy, f"{reason}; {lease.describe()}"
+        return self._work_status()
+
+    def details(self) -> dict[str, object]:
+        """The probe's answer with its parts, for `/healthz?format=json`."""
+        healthy, reason = self.status()
+        with self.lock:
+            jobs = {job: {"last_success": at.isoformat(),
+                          "last_success_started": self.last_success_started[job].isoformat(),
+                          "last_error": self.last_error.get(job)}
+                    for job, at in sorted(self.last_success.items())}
+        lease = self.leader.status() if self.leader is not None else None
+        return {"healthy": healthy, "reason": reason,
+                "role": lease.role if lease else "single",
+                "lease": None if lease is None else {
+                    "holder": lease.holder, "token": lease.token,
+                    "expires_at": lease.expires_at.isoformat() if lease.expires_at else None},
+                "jobs": jobs}
+
+    def _work_status(self) -> tuple[bool, str]:
+        """The work's health; a refused configuration is added to the reason."""
+        healthy, reason = self._sync_status()
+        with self.lock:
+            note = self.config_note
+        return healthy, f"{reason}; {note}" if note else reason
+
+    def _sync_status(self) -> tuple[bool, str]:
         with self.lock:
             now = self.clock.now()
             synced = self.last_success.get("sync")
@@ -78,6 +128,15 @@ class Health:
             f"; errors since: {errors}" if errors else "")
 
 
+class Reloading(Protocol):
+    """What the loop needs of connector.sync.reload.ConfigReloader."""
+
+    @property
+    def service(self) -> Running: ...
+
+    def check(self, why: str = "cycle", *, again: bool = False) -> bool: ...
+
+
 @dataclass
 class Intervals:
     """Seconds between runs of each step."""
@@ -94,8 +153,14 @@ class ServiceLoop:
 
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
                  stop: threading.Event | None = None, tally: CycleTally | None = None,
-                 wakeup: PollWakeup | None = None) -> None:
-        self.cycle = cycle
+                 wakeup: PollWakeup | None = None, leader: Leader | None = None,
+                 reloader: Reloading | None = None, hangup: threading.Event | None = None
+                 ) -> None:
+        self._cycle = cycle
+        self.leader = leader
+        self.reloader = reloader
+        # Set by SIGHUP: look at the configuration now, not at the next sync.
+        self.hangup = hangup or threading.Event()
         self.intervals = intervals
         self.health = health
         self.stop = stop or threading.Event()
@@ -108,13 +173,18 @@ class ServiceLoop:
         # Set by a sync that performed something (and on stopping): delivery goes now.
         self._deliver_now = threading.Event()
 
+    @property
+    def cycle(self) -> Cycle:
+        """The cycle of the configuration running now (a reload replaces it)."""
+        return self.reloader.service.cycle if self.reloader else self._cycle
+
     def add_job(self, name: str, seconds: int, step: Callable[[], object]) -> None:
         """Another step on its own timer, with the same error handling."""
         self.extra.append((name, seconds, step))
 
     def jobs(self) -> list[tuple[str, int, Callable[[], object]]]:
         """The jobs of the main thread (delivery has a thread of its own)."""
-        return [("mail", self.intervals.mail, self.cycle.read_mail),
+        return [("mail", self.intervals.mail, self._read_mail),
                 ("sync", self.intervals.poll, self._timed_sync), *self.extra]
 
     def run(self) -> int:
@@ -125,12 +195,19 @@ class ServiceLoop:
             job = self.scheduler.every(seconds).seconds.do(self._job, name, step)
             if name == "sync":
                 self._sync_job = job  # a woken sync restarts its timer
+        self._lead()
         self.scheduler.run_all()  # a first pass right away, then on the timers
         while not self.stop.is_set():
+            if self._lead():
+                self.scheduler.run_all()  # just took over: a pass at once, not at the timers
+            self.reload_if_asked()
             self.scheduler.run_pending()
             self._woken_sync()
             idle = self.scheduler.idle_seconds
             timeout = min(max(idle if idle is not None else 1.0, 0.05), 1.0)
+            if self.leader is not None and not self.leader.active:
+                # A standby wakes for its next try at the lease, not a second later.
+                timeout = min(timeout, max(self.leader.seconds_to_next_try(), 0.05))
             if self.wakeup is not None:
                 # Returns early when a webhook's poll is due, but not on a stop: short slices.
                 self.wakeup.wait(min(timeout, STOP_CHECK_SECONDS))
@@ -145,6 +222,27 @@ class ServiceLoop:
         if self.ended_by is not None:
             raise self.ended_by
         return 0
+
+    def _lead(self) -> bool:
+        """A replica's turn at the lease, between jobs; True when it has just taken over."""
+        if self.leader is None or self.leader.active:
+            return False
+        if not self.leader.try_lead():
+            return False
+        self._deliver_now.set()
+        return True
+    def reload_if_asked(self) -> None:
+        """After SIGHUP: the configuration is checked now, between two jobs."""
+        if self.reloader is None or not self.hangup.is_set():
+            return
+        self.hangup.clear()
+        self._job("reload", self._reload_now)
+
+    def _reload_now(self) -> bool:
+        return self.reloader is not None and self.reloader.check("SIGHUP", again=True)
+
+    def _read_mail(self) -> object:
+        return self.cycle.read_mail()  # the cycle running now, not the one at start
 
     def _deliveries(self) -> None:
         """Delivery passes every `intervals.delivery` seconds, the first one right away, and
@@ -167,6 +265,8 @@ class ServiceLoop:
         self._job("sync", self._timed_sync)
 
     def _timed_sync(self) -> object:
+        if self.reloader is not None:  # between cycles: a sync never sees two configurations
+            self.reloader.check()
         started = time.perf_counter()
         try:
             with self.wakeup.polling() if self.wakeup is not None else nullcontext():
@@ -180,13 +280,19 @@ class ServiceLoop:
         return report
 
     def _job(self, name: str, step: Callable[[], object]) -> None:
-        if self.stop.is_set():
-            return
+        if self.stop.is_set() or (self.leader is not None and not self.leader.active):
+            return  # a standby does none of the work
+        started = self.health.clock.now()
         try:
             result = step()
         except OwnershipError as error:  # acting on would double tickets and messages
             self.ended_by = error
             self.stop.set()
+            return
+        except LeaseLostError as error:  # another replica took over: not this job's failure
+            if self.leader is None:
+                raise
+            self.leader.lost(error)
             return
         except Exception as error:  # one job failing must not stop the service
             log.exception("%s job failed", name, extra={"job": name})
@@ -199,7 +305,7 @@ class ServiceLoop:
             return
         if name == "sync":
             metrics.CYCLES.labels("ok").inc()
-        self.health.succeeded(name)
+        self.health.succeeded(name, started=started)
 
     def _failed(self, name: str, reason: str) -> None:
         metrics.JOB_ERRORS.labels(name).inc()
@@ -222,3 +328,18 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def reload_on_hangup(hangup: threading.Event) -> Iterator[None]:
+    """SIGHUP sets `hangup` (the loop then checks the configuration, between two jobs)."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        log.info("received SIGHUP; checking the configuration")
+        hangup.set()
+
+    previous = signal.signal(signal.SIGHUP, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)

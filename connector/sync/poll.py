@@ -1,9 +1,14 @@
-"""Poll one project: backfill on the first run, then every change since the bookmark, once.
+"""Poll the projects: backfill on the first run, then every change since the bookmark, once.
 
 The tracker's change feed yields pages of changed tickets with their history, each with the
 bookmark to keep once its effects are recorded; the bookmark is the adapter's own text, kept
 here in the transaction that records the page's effects. Changes and comments are
 de-duplicated by id, so a feed that repeats some (Jira's overlap window does) doubles nothing.
+
+Several projects share one feed (one search across them) and so one position, kept in each
+project's bookmark row; the default (first) project's row is written with the page's effects.
+A project added to mappings.yaml later is backfilled on its own (its open tickets mirrored,
+none of them messaged) and then joins the feed at the others' position.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from connector.state.base import (
     TriggerEvent,
 )
 from connector.sync.derive import MailSides, Vocabulary, events_from, to_ticket
-from connector.tracker.base import SupportsMirroredChanges, Tracker
+from connector.tracker.base import SupportsMirroredChanges, SupportsProjects, Tracker
 from connector.tracker.feed import FeedPage, TicketChanges, last_status_entry
 from connector.tracker.values import Comment
 
@@ -38,6 +43,8 @@ Progress = Callable[[int, int | None], None]
 # Which of these comment ids ticketflow posted for a person's mail, and that person's side
 # (mail intake's record; see connector.state.intake).
 MailCommentLookup = Callable[[Sequence[str]], MailSides]
+# Which of these ticket keys ticketflow's own mail intake created (connector.state.intake).
+MailTicketLookup = Callable[[Sequence[str]], set[str]]
 
 
 def ledger_row(action: PlannedAction, *, now: datetime, status: EffectStatus = "pending",
@@ -66,19 +73,27 @@ class Poller:
     max_actions_per_hour: int = 20
     progress: Progress | None = None
     mail_comments: MailCommentLookup | None = None
+    mail_tickets: MailTicketLookup | None = None
 
     @property
     def project(self) -> str:
+        """The default project (the first of mappings.yaml)."""
         return self.config.mappings.project
 
+    @property
+    def projects(self) -> tuple[str, ...]:
+        return self.config.mappings.projects
+
     def poll(self, ctx: Context, started: datetime) -> list[Effect]:
-        """One pass over the project's changes; returns the effects it recorded."""
-        bookmark = self.store.bookmark(self.project)
-        if bookmark is None or not bookmark.backfilled:
-            self.backfill(started)
-            return []
+        """One pass over the projects' changes; returns the effects it recorded."""
+        marks = {p: self.store.bookmark(p) for p in self.projects}
+        done = [m for m in marks.values() if m is not None and m.backfilled]
+        behind = [p for p, m in marks.items() if m is None or not m.backfilled]
+        if behind:
+            return self.backfill(ctx, started, only=behind if done else None,
+                                 joining=done[0].position if done else None)
         recorded: list[Effect] = []
-        for page in self._changes(bookmark.position, started):
+        for page in self._changes(done[0].position, started):
             recorded += self._page(page, ctx)
         return recorded
 
@@ -94,29 +109,67 @@ class Poller:
         held = (self.store.ticket(ticket_id) for ticket_id in ticket_ids)
         return {ticket.issue_id: ticket.updated for ticket in held if ticket is not None}
 
-    def baseline(self) -> datetime | None:
-        """When the first run took its census of open tickets (the tracker's clock): a ticket
-        created since is new to ticketflow, an older one was there before it."""
-        value = self.store.meta(f"baseline {self.project}")
+    def baseline(self, project: str | None = None) -> datetime | None:
+        """When the first run took its census of a project's open tickets (the tracker's
+        clock; the default project's when not named): a ticket created since is new to
+        ticketflow, an older one was there before it."""
+        value = self.store.meta(f"baseline {project or self.project}")
         return datetime.fromisoformat(value) if value else None
 
-    def backfill(self, started: datetime) -> None:
+    def _before_ticketflow(self, tickets: Sequence[TicketChanges]) -> list[TicketChanges]:
+        """Of a project that joined the feed at the others' older position: the completed
+        tickets the mirror does not know, last changed before the project's backfill. The
+        backfill read only open tickets; these were done before ticketflow came and raise no
+        events. (An open one missed by the backfill, as Jira's lagging index may, is new.)"""
+        joined: dict[str, datetime | None] = {}
+        found = []
+        for changed in tickets:
+            ticket = changed.ticket
+            project = ticket.project or self.project
+            if project not in joined:
+                joined[project] = (self.baseline(project)
+                                   if self.store.meta(f"joined {project}") else None)
+            since = joined[project]
+            if (since is not None and ticket.updated < since
+                    and ticket.status in self.vocabulary.done_statuses
+                    and self.store.ticket(ticket.id) is None):
+                found.append(changed)
+        return found
+
+    def backfill(self, ctx: Context, started: datetime, *, only: Sequence[str] | None = None,
+                 joining: str | None = None) -> list[Effect]:
         """First run: mirror every open ticket (no events: old tickets get no messages), then
-        keep the feed's first bookmark and its baseline."""
-        total = self.tracker.count_open()
-        seen = 0
-        for page in self.tracker.changes(None, now=started):
+        keep the feed's first bookmark and its baseline. Tickets ticketflow's own mail intake
+        created (in this run, before the poll) are new requests, not backlog: they are fed
+        through the rules. With `only`, just those projects (added since): they then join the
+        feed at the others' position, `joining`. Returns the effects that recorded."""
+        projects = list(only or self.projects)
+        tracker = self.tracker
+        if only is not None and isinstance(tracker, SupportsProjects):
+            tracker = tracker.scoped(projects)
+        else:  # a tracker that cannot read a project alone backfills them all again
+            projects, joining = list(self.projects), None
+        total, seen = tracker.count_open(), 0
+        recorded: list[Effect] = []
+        for page in tracker.changes(None, now=started):
             if page.tickets:
-                self._mirror_only(page.tickets)
+                recorded += self._feed_or_mirror(page.tickets, ctx,
+                                                 fresh=self._from_mail(page.tickets))
                 seen += len(page.tickets)
                 if self.progress:
                     self.progress(seen, total)
-            if page.baseline is not None:
-                self.store.set_meta(f"baseline {self.project}", page.baseline.isoformat())
-            if page.bookmark is not None:
-                self.store.commit(Transaction(bookmark=Bookmark(self.project, page.bookmark,
-                                                                True)))
-        log.info("backfill complete", extra={"project": self.project, "tickets": seen})
+            for project in projects:
+                if page.baseline is not None:
+                    self.store.set_meta(f"baseline {project}", page.baseline.isoformat())
+                if page.bookmark is not None:
+                    self._keep(project, joining or page.bookmark)
+                    if joining is not None:
+                        self.store.set_meta(f"joined {project}", joining)
+        log.info("backfill complete", extra={"project": ", ".join(projects), "tickets": seen})
+        return recorded
+
+    def _keep(self, project: str, position: str) -> None:
+        self.store.commit(Transaction(bookmark=Bookmark(project, position, True)))
 
     def _mirror_only(self, tickets: Sequence[TicketChanges]) -> None:
         """Mirror these tickets and mark what they hold as processed: they raise no events."""
@@ -129,31 +182,47 @@ class Poller:
 
     def repair(self, ctx: Context) -> tuple[list[Effect], int, int]:
         """The census saw a gap: fetch the open tickets and feed those the open mirror lacks
-        through the rules as they would have been polled (ones it knows, and unknown ones
-        created since the baseline), or mirror them only (unknown and older: they were there
-        before ticketflow). Returns (the effects recorded, how many tickets were fed
-        through, how many mirrored only)."""
-        baseline, fed, mirrored = self.baseline(), 0, 0
+        through the rules as they would have been polled (ones it knows, unknown ones created
+        since the baseline, and ones its mail intake created), or mirror them only (unknown
+        and older: they were there before ticketflow). Returns (the effects recorded, how
+        many tickets were fed through, how many mirrored only)."""
+        baseline, fed, missed = self.baseline(), 0, 0
         recorded: list[Effect] = []
         for page in self.tracker.changes(None, now=ctx.now):
             known = {t.ticket.id: self.store.ticket(t.ticket.id) for t in page.tickets}
             missing = [t for t in page.tickets if not _open(known[t.ticket.id])]
-            new = [t for t in missing if known[t.ticket.id] is not None
-                   or (baseline is not None and t.ticket.created >= baseline)]
-            old = [t for t in missing if t not in new]
-            if old:
-                self._mirror_only(old)
-            if new:
-                transaction = Transaction()
-                self._absorb(new, ctx, transaction)
-                self.store.commit(transaction)
-                recorded += transaction.effects
-            fed, mirrored = fed + len(new), mirrored + len(old)
-        return recorded, fed, mirrored
+            fresh = {t.ticket.id for t in missing if known[t.ticket.id] is not None
+                     or (baseline is not None and t.ticket.created >= baseline)}
+            fresh |= self._from_mail(missing)
+            recorded += self._feed_or_mirror(missing, ctx, fresh=fresh)
+            fed, missed = fed + len(fresh), missed + len(missing)
+        return recorded, fed, missed - fed
+
+    def _from_mail(self, tickets: Sequence[TicketChanges]) -> set[str]:
+        """The ids of the tickets among these that ticketflow's mail intake created."""
+        if self.mail_tickets is None or not tickets:
+            return set()
+        made = self.mail_tickets([t.ticket.key for t in tickets])
+        return {t.ticket.id for t in tickets if t.ticket.key in made}
+
+    def _feed_or_mirror(self, tickets: Sequence[TicketChanges], ctx: Context, *,
+                        fresh: set[str]) -> list[Effect]:
+        """Feed the tickets whose ids are in `fresh` through the rules as a poll would;
+        mirror the others only (backlog: no messages). Returns the effects recorded."""
+        old = [t for t in tickets if t.ticket.id not in fresh]
+        if old:
+            self._mirror_only(old)
+        if not fresh:
+            return []
+        transaction = Transaction()
+        self._absorb([t for t in tickets if t.ticket.id in fresh], ctx, transaction)
+        self.store.commit(transaction)
+        return transaction.effects
 
     def _ticket(self, changed: TicketChanges, previous: Ticket | None = None,
                 mail_sides: MailSides | None = None) -> Ticket:
-        return to_ticket(changed.ticket, project=self.project, vocabulary=self.vocabulary,
+        return to_ticket(changed.ticket, project=changed.ticket.project or self.project,
+                         vocabulary=self.vocabulary,
                          previous=previous, status_since=last_status_entry(changed.changes),
                          mail_sides=mail_sides or {})
 
@@ -162,10 +231,17 @@ class Poller:
 
     def _page(self, page: FeedPage, ctx: Context) -> list[Effect]:
         transaction = Transaction()
-        self._absorb(page.tickets, ctx, transaction)
+        older = self._before_ticketflow(page.tickets)
+        if older:
+            self._mirror_only(older)
+        skip = {t.ticket.id for t in older}
+        self._absorb([t for t in page.tickets if t.ticket.id not in skip], ctx, transaction)
         if page.bookmark is not None:
-            transaction.bookmark = Bookmark(self.project, page.bookmark, True)
+            transaction.bookmark = Bookmark(self.projects[0], page.bookmark, True)
         self.store.commit(transaction)
+        if page.bookmark is not None:  # the others' rows: the same position, for /metrics
+            for project in self.projects[1:]:
+                self._keep(project, page.bookmark)
         return transaction.effects
 
     def _absorb(self, tickets: Sequence[TicketChanges], ctx: Context,

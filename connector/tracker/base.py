@@ -235,6 +235,16 @@ class SupportsWebhookRegistration(Protocol):
 
 
 @runtime_checkable
+class SupportsWindow(Protocol):
+    """A tracker whose change feed can start at an instant (`ticketflow backtest` reads the
+    tickets changed in a window that way)."""
+
+    def bookmark_at(self, instant: datetime) -> str:
+        """A bookmark from which `changes` yields every ticket changed since `instant`."""
+        ...
+
+
+@runtime_checkable
 class SupportsInstall(Protocol):
     """A tracker ticketflow can install the workflow into (`ticketflow install-scheme`)."""
 
@@ -251,4 +261,14 @@ class SupportsOnlineCheck(Protocol):
 
     def check_config(self, config: Config) -> str:
         """Raise a ConfigError naming each mismatch at its line; else the line to print."""
+        ...
+
+
+@runtime_checkable
+class SupportsProjects(Protocol):
+    """A tracker over several projects (Jira's) that can read some of them on their own: a
+    project added to mappings.yaml is backfilled while the others go on from their bookmark."""
+
+    def scoped(self, projects: Sequence[str]) -> Tracker:
+        """The same tracker over these projects only."""
         ...

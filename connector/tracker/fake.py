@@ -69,10 +69,12 @@ class FakeTracker:
     def __init__(self, *, clock: Clock, project: str, statuses: Sequence[str],
                  done: Iterable[str], initial: str,
                  transitions: Sequence[tuple[str, str, str]], people: Sequence[Person] = (),
-                 me: Person | None = None) -> None:
-        """`transitions`: (name, from, to) by workflow status name."""
+                 me: Person | None = None, more_projects: Sequence[str] = ()) -> None:
+        """`transitions`: (name, from, to) by workflow status name; `more_projects` beside
+        the default `project` (tickets are numbered across them all)."""
         self.clock = clock
         self.project = project
+        self.projects = (project, *more_projects)
         self.statuses = list(statuses)
         self.done = frozenset(done)
         self.initial = initial
@@ -84,7 +86,7 @@ class FakeTracker:
         self.calls: list[str] = []  # method names in call order, for tests that count
         self.actor: Person | None = None  # who acts; None means ticketflow's own user
         self.claim: OwnerClaim | None = None  # the owner claim, as a tracker keeps it
-        self._refs = ProjectKeyRefs(project, url=lambda key: f"https://tracker.invalid/{key}")
+        self._refs = ProjectKeyRefs(self.projects, url=lambda key: f"https://tracker.invalid/{key}")
         self._records: dict[str, _Record] = {}
         self._ids = itertools.count(10000)
         self._numbers = itertools.count(1)
@@ -96,6 +98,7 @@ class FakeTracker:
         """The workflow of rules.yaml, for the project mappings.yaml names."""
         workflow = config.rules.workflow
         return cls(clock=clock, project=config.mappings.project,
+                   more_projects=config.mappings.projects[1:],
                    statuses=[s.name for s in workflow.statuses], done=workflow.done_statuses,
                    initial=workflow.initial, people=people,
                    transitions=[(t.name or t.to, t.from_, t.to) for t in workflow.transitions])
@@ -124,11 +127,19 @@ class FakeTracker:
                 yield FeedPage(tuple(self._changes(r) for r in page), None)
             yield FeedPage((), str(self._revision), baseline=self.clock.now())
             return
-        since = int(bookmark)
-        changed = sorted((r for r in self._records.values() if r.revision > since),
-                         key=lambda r: r.revision)
+        if bookmark.startswith("at "):  # bookmark_at: changed since an instant
+            instant = datetime.fromisoformat(bookmark.removeprefix("at "))
+            changed = sorted((r for r in self._records.values()
+                              if r.ticket.updated >= instant), key=lambda r: r.revision)
+        else:
+            since = int(bookmark)
+            changed = sorted((r for r in self._records.values() if r.revision > since),
+                             key=lambda r: r.revision)
         for page in _pages(changed):
             yield FeedPage(tuple(self._changes(r) for r in page), str(page[-1].revision))
+
+    def bookmark_at(self, instant: datetime) -> str:
+        return f"at {instant.isoformat()}"
 
     def count_open(self) -> int:
         self.calls.append("count_open")
@@ -168,9 +179,11 @@ class FakeTracker:
     def create(self, ticket: NewTicket) -> str:
         self.calls.append("create")
         now = self.clock.now()
-        key = f"{self.project}-{next(self._numbers)}"
+        project = ticket.project if ticket.project in self.projects else self.project
+        key = f"{project}-{next(self._numbers)}"
         self._revision += 1
         made = TrackedTicket(key=key, id=str(next(self._ids)), summary=ticket.summary,
+                             project=project,
                              status=self.initial, created=now, updated=now,
                              text=ticket.description, reporter=self.actor or self.me,
                              labels=ticket.labels, comments_complete=True)

@@ -90,6 +90,7 @@ class TrackedTicket:
     satisfaction: int | None = None
     comments: tuple[Comment, ...] = ()
     comments_complete: bool = True
+    project: str = ""  # the project it is in, where the tracker has several ("": the default)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class NewTicket:
     labels: tuple[str, ...] = ()
     mail: MailOrigin | None = None
     follows: str | None = None
+    project: str | None = None  # the project to open it in (None: the default, the first)
 
 
 @dataclass(frozen=True)

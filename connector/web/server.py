@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -24,12 +25,21 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 def service_app(*, health: Callable[[], tuple[bool, str]],
                 feedback: WsgiApp | None = None, report: WsgiApp | None = None,
-                hooks: WsgiApp | None = None) -> WsgiApp:
+                hooks: WsgiApp | None = None,
+                health_details: Callable[[], dict[str, object]] | None = None) -> WsgiApp:
     """One WSGI application: health, metrics, /feedback/ handed to the feedback app,
-    /report (/report.json) to the report's and /hooks/ to the webhook endpoint."""
+    /report (/report.json) to the report's and /hooks/ to the webhook endpoint.
+    `/healthz?format=json` gives the probe's parts (role, lease, jobs) when `health_details`
+    is given; the status code is the same as the text form's."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and health_details is not None and \
+                environ.get("QUERY_STRING", "") == "format=json":
+            details = health_details()
+            start_response("200 OK" if details["healthy"] else "503 Service Unavailable",
+                           [("Content-Type", "application/json")])
+            return [json.dumps(details).encode()]
         if path == "/healthz":
             healthy, reason = health()
             start_response("200 OK" if healthy else "503 Service Unavailable",

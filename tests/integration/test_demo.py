@@ -75,6 +75,20 @@ def test_demo_ignores_the_settings_of_the_container_image(
     assert "mappings.yaml" in capsys.readouterr().err
 
 
+def test_the_demo_names_the_projects_of_a_two_project_config(
+        shipped_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With OPS listed after HELP, the demo adds OPS to its sandbox, installs the workflow in
+    both and says so on its timeline; the week runs as with one project."""
+    from tests.integration.test_projects import two_projects
+
+    two_projects(shipped_config)
+    output = tmp_path / "demo"
+    assert main(["demo", "--output", str(output), "--config-dir", str(shipped_config)]) == 0
+    out = capsys.readouterr().out
+    assert "workflow installed in Jira projects HELP, OPS" in out
+    assert "mail: new ticket HELP-1 from pat.doe@uni.example.edu" in out
+
+
 def test_the_zendesk_demo_runs_the_same_week(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """`demo --tracker zendesk`: the same rules.yaml and sample mails on the Zendesk sandbox

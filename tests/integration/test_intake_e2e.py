@@ -63,7 +63,8 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+def new_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """The desk before ticketflow's first run: the workflow installed, the state file new."""
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
         for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
                             "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
@@ -73,9 +74,29 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
             monkeypatch.setenv(f"TICKETFLOW_{name}", value)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
         desk = Desk(sandbox, tmp_path)
-        assert desk.once() == 0  # first run: backfill of an empty project
         yield desk
         desk.jira.close()
+
+
+@pytest.fixture
+def desk(new_desk: Desk) -> Desk:
+    assert new_desk.once() == 0  # first run: backfill of an empty project
+    return new_desk
+
+
+def test_the_first_run_acknowledges_the_mail_it_turns_into_tickets(new_desk: Desk) -> None:
+    """A fresh state, a backlog in Jira and a request waiting in the mailbox: the first
+    `once` takes the backlog as its baseline (no message for it), yet the ticket its own
+    mail intake creates is a new request and is acknowledged like any other."""
+    (backlog,) = new_desk.sandbox.seed_issues(1, start=MONDAY - timedelta(days=3))
+    new_desk.drop((FIXTURES / "request-plain.eml").read_bytes())
+    assert new_desk.once() == 0
+    (request,) = [i.key for i in new_desk.jira.search_issues("project = HELP")
+                  if i.key != backlog]
+    (ack,) = new_desk.sent()
+    assert ack["To"] == PAT and str(ack["Subject"]).startswith(f"[{request}]")
+    assert new_desk.once() == 0  # nothing for the backlog later either, nothing twice
+    assert len(new_desk.sent()) == 1
 
 
 def test_mail_becomes_a_ticket_an_acknowledgement_and_a_comment(desk: Desk) -> None:

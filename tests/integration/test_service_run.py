@@ -119,7 +119,7 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
         service: dict[str, object]) -> None:
     """/healthz turns 200 after a sync, /metrics carries the documented series, a new ticket
     is acknowledged by the running loop, /feedback/ answers (and its token stays out of even
-    debug logs), an overlapping `once` refuses with a clear message, and SIGTERM ends the
+    debug logs), an overlapping `once` refuses with a clear message (exit 3), and SIGTERM ends the
     process with exit code 0 within a few seconds."""
     url = str(service["url"])
     process = service["process"]
@@ -142,8 +142,11 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
                    'ticketflow_tracker_requests_total{outcome="ok"}',
                    "ticketflow_cycle_duration_seconds_bucket",
                    'ticketflow_bookmark_lag_seconds{project="HELP"}',
-                   'ticketflow_rule_actions_total{rule="acknowledge",status="done"}',
-                   'ticketflow_messages_total{status="sent",template="request_submitted"}',
+                   'ticketflow_rule_actions_total{project="HELP",rule="acknowledge",'
+                   'status="done"}',
+                   'ticketflow_messages_total{project="HELP",status="sent",'
+                   'template="request_submitted"}',
+                   'ticketflow_open_tickets{project="HELP"}',
                    "ticketflow_rate_limit_waits_total", "ticketflow_census_gap"):
         assert series in metrics, series
 
@@ -154,8 +157,9 @@ def test_run_serves_health_and_metrics_handles_work_and_stops_cleanly(
     second = subprocess.run([sys.executable, "-m", "connector", "once"],
                             env=service["env"], capture_output=True, text=True,  # type: ignore[arg-type]
                             timeout=60, check=False)
-    assert second.returncode == 1
+    assert second.returncode == 3  # the lease is held: another replica does the work
     assert "another ticketflow is already working on state" in second.stderr
+    assert f"pid {process.pid}, lease until" in second.stderr
 
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)

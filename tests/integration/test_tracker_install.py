@@ -225,7 +225,7 @@ def test_validate_online_reports_a_role_user_who_cannot_be_assigned(
         code, _, err = _run(capsys, "validate", "--online", "--config-dir", str(shipped_config))
     assert code == 2
     assert err.splitlines()[0] == (
-        f"mappings.yaml:{line}:{column}: roles.tier3.users[0]: Jira user "
+        f"mappings.yaml:{line}:{column}: jira.roles.tier3.users[0]: Jira user "
         '"robin.reader@example.edu" may not be assigned issues of project HELP; expected a '
         "user with the project's Assignable User permission (tickets are assigned to the "
         "people of a role)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import email
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email import policy
@@ -263,3 +264,55 @@ def test_explain_shows_why(world: World, capsys: pytest.CaptureFixture[str]) -> 
     assert "of business time since Mon 30 Nov 08:35 CST; limit 4 business hours (tier 1)" in out
     assert "next due: Mon 30 Nov 12:35 CST" in out
     assert "acknowledge" in out and "done" in out
+    # The ticket's project, named (Zendesk's is the name mappings.yaml gives its tickets).
+    assert re.search(r", project (HELP|SUPPORT)$", out.splitlines()[0])
+
+
+def test_explain_walks_every_recorded_event(world: World,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`explain KEY` goes through the ticket's history over real HTTP: the acknowledgement
+    fired on `created` (from the ledger), a status change ticketflow made (the escalation)
+    triggers "assigned to someone" yet is its own, "work started" fired when the engineer
+    started; a rule nothing triggered is named; business time reads unambiguously; and
+    `--event` evaluates a hypothetical completion."""
+    key = _new_ticket(world, "Please create a new project for my lab")
+    world.at(MONDAY + timedelta(minutes=5))
+    assert world.once() == 0
+    world.move("alice@example.edu", key, "Reviewing")
+    world.at(MONDAY + timedelta(hours=5))          # 13:30: past tier 1's 4 business hours
+    assert world.once() == 0
+    assignee = world.read(key).assignee
+    assert assignee is not None
+    engineer = assignee.email
+    world.move(engineer, key, "In Progress")
+    world.at(MONDAY + timedelta(days=2, hours=2))  # Wed 10:30
+    assert world.once() == 0
+    capsys.readouterr()
+    explain = ["explain", key, "--now", world.now.isoformat(), "--config-dir",
+               str(world.config_dir)]
+    assert main(explain) == 0
+    out = capsys.readouterr().out
+    walk = out[out.index("events:"):out.index("time rules, now")]
+    assert ('  Mon 30 Nov 08:30 CST  created\n'
+            '    ✓ rule "acknowledge" fired: 0:notify done, 1:categorize done\n') in walk
+    assert ('  Mon 30 Nov 08:35 CST  status Pending -> Reviewing\n'
+            '    no rule is triggered by it\n') in walk
+    assert ('  Mon 30 Nov 13:30 CST  status Reviewing -> Assigned (by ticketflow)\n'
+            '    - rule "assigned to someone" did not fire: the event came from ticketflow '
+            'itself (include_own_changes is off)\n') in walk
+    assert ('status Assigned -> In Progress\n'
+            '    ✓ rule "work started" fired: 0:notify done\n') in walk
+    assert ('rules no recorded event triggered:\n'
+            '  rule "complete" (on status_changed to Complete)\n') in walk
+    assert ("✗ time in In Progress: 15h of business time (1 business day 6h) since "
+            "Mon 30 Nov 13:30 CST; limit 2 business days (tier 2)") in out
+    assert "ledger:" in out
+
+    assert main([*explain, "--event", "status_changed:Complete"]) == 0
+    out = capsys.readouterr().out
+    assert "if now (Wed 2 Dec 10:30 CST): status In Progress -> Complete" in out
+    assert 'rule "complete" (on status_changed): fires now' in out
+    assert 'rule "work started" (on status_changed): does not fire' in out
+    assert "events:" not in out
+    assert main([*explain, "--event", "status_changed:Closed"]) == 2
+    assert "no status 'Closed' in rules.yaml" in capsys.readouterr().err

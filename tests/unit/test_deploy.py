@@ -150,3 +150,35 @@ def test_the_demo_output_is_not_committed_by_accident() -> None:
     git and the image build both ignore it."""
     assert "/ticketflow-demo/" in (ROOT / ".gitignore").read_text().splitlines()
     assert "ticketflow-demo" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_kubernetes_replicas_share_a_postgresql_state_from_a_secret() -> None:
+    """deploy/kubernetes-replicas.yaml runs `run` with three replicas; the state database
+    comes from a Secret it defines, a postgresql:// URL; the settings, secrets and config it
+    names are those kubernetes-cronjob.yaml defines, mounted the same way; no volume is shared
+    between the pods (the state is not a file there); probes ask /healthz, which a standby
+    passes; every setting it sets is a real one."""
+    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes-replicas.yaml").read_text()))
+    resources = {f"{d['kind']}/{d['metadata']['name']}": d for d in documents}
+    defined = {**_kubernetes(), **resources}
+    deployment = resources["Deployment/ticketflow"]
+    assert deployment["spec"]["replicas"] == 3
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"][-1] == "run"
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) <= SETTINGS
+    secret_ref = env["TICKETFLOW_STATE_DB"]["valueFrom"]["secretKeyRef"]
+    secret = resources[f"Secret/{secret_ref['name']}"]
+    assert secret["stringData"][secret_ref["key"]].startswith("postgresql://")
+    for source in container["envFrom"]:
+        kind, ref = ("Secret", source["secretRef"]) if "secretRef" in source else (
+            "ConfigMap", source["configMapRef"])
+        assert f"{kind}/{ref['name']}" in defined
+    cron = _kubernetes()["CronJob/ticketflow"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    cron_config = next(v for v in cron["volumes"] if v["name"] == "config")
+    assert pod["volumes"] == [cron_config]
+    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/config"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert pod["enableServiceLinks"] is False
+    assert resources["PodDisruptionBudget/ticketflow"]["spec"]["minAvailable"] == 2

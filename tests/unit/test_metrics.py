@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from connector.domain import Ticket
 from connector.metrics import StateCollector
 from connector.state.base import Bookmark, Effect, Transaction
 from connector.state.sqlite import SqliteStateStore, read_only
@@ -36,7 +37,8 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
     registry = CollectorRegistry()
     registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
-    assert 'ticketflow_rule_actions_total{rule="acknowledge",status="pending"} 1.0' in text
+    assert ('ticketflow_rule_actions_total{project="-",rule="acknowledge",status="pending"} '
+            "1.0") in text
     assert 'ticketflow_mail_ingested_total{outcome="ticket",reason="ordinary"} 1.0' in text
     assert ('ticketflow_mail_ingested_total{outcome="quarantine",'
             'reason="a bounce for no known ticket"} 2.0') in text
@@ -58,3 +60,24 @@ def test_how_long_delivery_has_been_paused(tmp_path: Path) -> None:
     text = generate_latest(registry).decode()
     assert 'ticketflow_delivery_paused_seconds{channel="mail"} 1800.0' in text
     assert 'ticketflow_delivery_paused_seconds{channel="webhook"} 0.0' in text
+
+
+def test_counts_per_ticket_are_labelled_with_the_tickets_project(tmp_path: Path) -> None:
+    """With two projects, rule actions and open tickets are counted per project: the ledger
+    rows of HELP's and OPS's tickets land under their own `project` label."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    tickets = [Ticket(str(n), key, key.split("-")[0], "Pending", NOW, NOW, NOW)
+               for n, key in enumerate(["HELP-1", "HELP-2", "OPS-1"])]
+    effects = [Effect(f"{t.key}|acknowledge|created|0:notify", t.key, "acknowledge",
+                      "0:notify", "created", created_at=NOW) for t in tickets]
+    store.commit(Transaction(tickets=tickets, effects=effects))
+    store.close()
+    registry = CollectorRegistry()
+    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
+    text = generate_latest(registry).decode()
+    assert ('ticketflow_rule_actions_total{project="HELP",rule="acknowledge",status="pending"} '
+            "2.0") in text
+    assert ('ticketflow_rule_actions_total{project="OPS",rule="acknowledge",status="pending"} '
+            "1.0") in text
+    assert 'ticketflow_open_tickets{project="HELP"} 2.0' in text
+    assert 'ticketflow_open_tickets{project="OPS"} 1.0' in text

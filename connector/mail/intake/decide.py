@@ -69,6 +69,7 @@ class NewTicket:
     related: str | None = None  # a ticket the mail named but may not join
     related_why: str = ""
     unverified: str = ""  # the failed verdict (`dmarc=fail`) when the sender may be forged
+    project: str | None = None  # the project whose own address it was sent to (None: default)
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,23 @@ def _new_ticket(mail: ParsedMail, found: Classification, rules: IntakeRules, *,
                 related_why: str = "") -> NewTicket:
     customer = None if found.automatic else customer_address(mail, rules.signals)
     return NewTicket(found.reason, customer, labels=(AUTO_LABEL,) if found.automatic else (),
-                     follows=follows, related=related, related_why=related_why)
+                     follows=follows, related=related, related_why=related_why,
+                     project=_project(mail, rules))
+
+
+def _project(mail: ParsedMail, rules: IntakeRules) -> str | None:
+    """The project the mail was sent to by its own address; None for the default one."""
+    mappings = rules.config.mappings
+    chosen = mappings.project_for_mail(recipients(mail))
+    return None if chosen == mappings.project else chosen
+
+
+def recipients(mail: ParsedMail) -> list[str]:
+    """Where the mail was sent: To and Cc, and the envelope's address as the receiving
+    server records it (a Bcc to a project's address shows only there)."""
+    written = [p.address for p in (*mail.to, *mail.cc)]
+    return written + [value.strip().strip("<>") for name in ("delivered-to", "x-original-to")
+                      for value in mail.header_all(name)]
 
 
 def _reply_to_done(mail: ParsedMail, found: Classification, ticket: TicketFacts, *, side: Side,

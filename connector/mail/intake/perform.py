@@ -102,7 +102,8 @@ class Performer:
                      f"({decision.related_why}).")
         key = self.writer.create(job.record, summary=c.summary(mail, mail.sender),
                                  description=text, customer=decision.customer,
-                                 labels=decision.labels, follows=decision.follows, now=job.now)
+                                 labels=decision.labels, follows=decision.follows, now=job.now,
+                                 project=decision.project)
         if decision.follows or decision.related:
             self.writer.link(job.record, key, decision.follows or decision.related or "")
         self._uploads(job, key)

@@ -20,8 +20,8 @@ class IntakeRules:
     @classmethod
     def from_config(cls, config: Config, *, mail_from: str) -> IntakeRules:
         box = config.mappings.mailbox
-        own = frozenset(a.lower() for a in (box.address, mail_from) if a)
-        staff = frozenset(u.lower() for r in config.mappings.roles.values() for u in r.users)
+        own = frozenset(a.lower() for a in (*config.mappings.addresses, mail_from) if a)
+        staff = frozenset(u.lower() for u in config.mappings.staff)
         domain = (mail_from or box.address).rpartition("@")[2].lower()
         return cls(Signals(own, domain, frozenset(box.trusted_domains)), staff, config)
 

@@ -79,9 +79,9 @@ class TicketWriter:
 
     def create(self, record: MailRecord, *, summary: str, description: str,
                customer: str | None, labels: Sequence[str], follows: str | None,
-               now: datetime) -> str:
+               now: datetime, project: str | None = None) -> str:
         """The mail's ticket: the one already made (found again after a crash or a lost
-        answer), else a new one."""
+        answer), else a new one in `project` (None: the default one)."""
         record = self._fresh(record)
         if record.issue_key and record.reached("created"):
             return record.issue_key
@@ -94,7 +94,8 @@ class TicketWriter:
             try:
                 key = self.tracker.create(NewTicket(
                     summary, description, fields, labels=tuple(labels), follows=follows,
-                    mail=MailOrigin(marker, record.mail_key, record.message_id)))
+                    mail=MailOrigin(marker, record.mail_key, record.message_id),
+                    project=project))
             except (TrackerError, NotDoneError):
                 self.intake.settled(record.mail_key)  # refused: nothing was made to wait for
                 raise

@@ -6,7 +6,8 @@ bound; changes are de-duplicated by changelog id in the core. A page's bookmark 
 `updated`, never past the cycle's start on Jira's clock, so anything changed during the cycle
 is fetched again. Jira stamps `updated` with its own clock, which may differ from the host's:
 its offset is measured (`serverInfo`) at the backfill and again once an hour, and kept in the
-state's notes, so a cron-driven cycle asks Jira nothing but the search.
+state's notes, so a cron-driven cycle asks Jira nothing but the search. Several projects are
+searched at once (`project in (...)`): an idle cycle costs one request however many there are.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from connector.tracker.base import MirroredVersions, Notes
 from connector.tracker.feed import FeedPage, TicketChanges
 from connector.tracker.jira.client import JiraClient
 from connector.tracker.jira.records import Issue
-from connector.tracker.jira.translate import JiraVocabulary, oldest_first
+from connector.tracker.jira.translate import JiraProjects, oldest_first
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +29,20 @@ MEASURE_EVERY = timedelta(hours=1)
 
 
 class JiraFeed:
-    """`Tracker.changes` for one Jira project."""
+    """`Tracker.changes` for the Jira projects of mappings.yaml, in one search."""
 
-    def __init__(self, client: JiraClient, vocabulary: JiraVocabulary, notes: Notes | None,
+    def __init__(self, client: JiraClient, projects: JiraProjects, notes: Notes | None,
                  *, overlap: timedelta = OVERLAP, page_size: int = 100) -> None:
         self._client = client
-        self._words = vocabulary
+        self._projects = projects
         self._notes = notes
         self.overlap = overlap
         self.page_size = page_size
 
     @property
     def project(self) -> str:
-        return self._words.project
+        """The default project: the notes name Jira's clock after it (one Jira, one clock)."""
+        return self._projects.default.project
 
     def changes(self, bookmark: str | None, *, now: datetime,
                 mirrored: MirroredVersions | None = None) -> Iterator[FeedPage]:
@@ -54,7 +56,7 @@ class JiraFeed:
             self.measure(now)
         cap = now + self._offset()
         unchanged = _Unchanged(mirrored) if mirrored is not None else None
-        for page in self._client.search_changed(self.project, since=since - self.overlap,
+        for page in self._client.search_changed(self._projects.keys, since=since - self.overlap,
                                                 page_size=self.page_size, unchanged=unchanged):
             newest = max(issue.updated for issue in page)
             changed = [i for i in page if unchanged is None or i.id not in unchanged.ids]
@@ -64,22 +66,24 @@ class JiraFeed:
         """Every open issue, then the first bookmark: Jira's time before the search, so an
         issue created meanwhile (or in any gap between the clocks) is polled as new."""
         baseline = now + self._offset() if self._measured_at(now) else self.measure(now)
-        for page in self._client.search_open(self.project,
-                                             done_statuses=self._words.done_jira_statuses(),
+        for page in self._client.search_open(self._projects.keys,
+                                             done_statuses=self._projects.done_by_project(),
                                              page_size=self.page_size):
             yield FeedPage(self._histories(page), None)
         yield FeedPage((), _text(baseline), baseline=baseline)
 
     def count_open(self) -> int:
-        return self._client.count(self.project, done_statuses=self._words.done_jira_statuses())
+        return self._client.count(self._projects.keys,
+                                  done_statuses=self._projects.done_by_project())
 
     def _histories(self, page: list[Issue]) -> tuple[TicketChanges, ...]:
         """The page's issues with their whole changelogs (fetched for the page at once)."""
         if not page:
             return ()
         logs = self._client.changelogs([issue.id for issue in page])
-        return tuple(TicketChanges(self._words.ticket(issue), tuple(oldest_first(
-            self._words.change(c) for c in logs.get(issue.id, [])))) for issue in page)
+        return tuple(TicketChanges(self._projects.of(issue.key).ticket(issue), tuple(oldest_first(
+            self._projects.of(issue.key).change(c) for c in logs.get(issue.id, []))))
+            for issue in page)
 
     def measure(self, now: datetime) -> datetime:
         """Ask Jira its time, keep its offset from the host's, and return it."""

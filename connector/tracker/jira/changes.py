@@ -34,10 +34,29 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def open_jql(project: str, done_statuses: Sequence[str]) -> str:
-    """Issues of the project in none of the done statuses."""
+Projects = str | Sequence[str]
+"""One project's key, or several projects' keys searched at once."""
+
+
+def project_jql(projects: Projects) -> str:
+    """`project = "HELP"`, or `project in ("HELP", "OPS")`: one search for every project."""
+    keys = [projects] if isinstance(projects, str) else list(projects)
+    if len(keys) == 1:
+        return f"project = {quoted(keys[0])}"
+    return f"project in ({', '.join(quoted(k) for k in keys)})"
+
+
+def open_jql(projects: Projects,
+             done_statuses: Sequence[str] | Mapping[str, Sequence[str]]) -> str:
+    """Issues of the projects in none of the done statuses: one list for all, or each
+    project's own (its Done statuses may be named otherwise, or be another's open ones)."""
+    if isinstance(done_statuses, Mapping):
+        distinct = {tuple(names) for names in done_statuses.values()}
+        if len(distinct) > 1:
+            return " OR ".join(f"({open_jql(p, names)})" for p, names in done_statuses.items())
+        done_statuses = next(iter(distinct), ())
     excluded = "".join(f" AND status != {quoted(s)}" for s in done_statuses)
-    return f"project = {quoted(project)}{excluded}"
+    return f"{project_jql(projects)}{excluded}"
 
 
 class ChangeFeed:

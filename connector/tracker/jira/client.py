@@ -23,7 +23,7 @@ from connector.settings import Settings
 from connector.tracker.jira import paging
 from connector.tracker.jira.adf import escape_wiki, text_to_adf
 from connector.tracker.jira.admin import JiraAdmin
-from connector.tracker.jira.changes import ChangeFeed, open_jql, quoted
+from connector.tracker.jira.changes import ChangeFeed, Projects, open_jql, project_jql, quoted
 from connector.tracker.jira.convert import (
     a_list,
     an_object,
@@ -42,6 +42,8 @@ from connector.tracker.values import Attachment
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# The Done statuses a search leaves out: one list for every project, or each project's.
+DoneStatuses = Sequence[str] | Mapping[str, Sequence[str]]
 TIMEOUT = (10.0, 60.0)  # connect, read: a hung Jira must not hang a cycle
 
 
@@ -76,23 +78,23 @@ class JiraClient:
     # -- reading ---------------------------------------------------------------------------
 
     def search_changed(
-        self, project: str, *, since: datetime, page_size: int = 100,
+        self, project: Projects, *, since: datetime, page_size: int = 100,
         unchanged: Callable[[list[Issue]], Collection[str]] | None = None,
     ) -> Iterator[list[Issue]]:
         """Issues updated since an instant; those `unchanged` names get no changelog read
         ahead (see `ChangeFeed.search`)."""
         # Epoch milliseconds: the bound means the same instant whatever the account's zone.
         millis = int(since.timestamp() * 1000)
-        jql = f"project = {quoted(project)} AND updated >= {millis} ORDER BY updated ASC, key ASC"
+        jql = f"{project_jql(project)} AND updated >= {millis} ORDER BY updated ASC, key ASC"
         return self._feed.search(jql, page_size=page_size, unchanged=unchanged)
 
     def search_open(
-        self, project: str, *, done_statuses: Sequence[str], page_size: int = 100
+        self, project: Projects, *, done_statuses: DoneStatuses, page_size: int = 100
     ) -> Iterator[list[Issue]]:
         jql = open_jql(project, done_statuses) + " ORDER BY created ASC, key ASC"
         return self._feed.search(jql, page_size=page_size)
 
-    def count(self, project: str, *, done_statuses: Sequence[str]) -> int:
+    def count(self, project: Projects, *, done_statuses: DoneStatuses) -> int:
         return self._feed.count(open_jql(project, done_statuses))
 
     def changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Change]]:
@@ -183,9 +185,9 @@ class JiraClient:
                 return None
             raise
 
-    def find_by_label(self, project: str, label: str) -> Issue | None:
+    def find_by_label(self, project: Projects, label: str) -> Issue | None:
         # A plain search, not the change feed: no changelogs are wanted here.
-        jql = f"project = {quoted(project)} AND labels = {quoted(label)} ORDER BY created ASC"
+        jql = f"{project_jql(project)} AND labels = {quoted(label)} ORDER BY created ASC"
         fields = self._feed.fields
         if self.flavor == "cloud":
             pages = paging.cloud_search(self._http, jql, fields=fields, page_size=1)

@@ -11,7 +11,6 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from connector.config.mappings import MappingsFile, jira_section
 from connector.config.problems import Problem, problem_at
 from connector.config.source import Document, KeyPath
 from connector.config.trackers import ComponentTarget, CustomFieldTarget, JiraSection
@@ -56,9 +55,9 @@ class Catalogue:
     people: Mapping[str, Person] = field(default_factory=dict)
 
 
-def read_catalogue(tracker: JiraClient, mappings: MappingsFile) -> Catalogue:
-    """Everything `check` needs, read from Jira: 6 requests, and one more per role entry."""
-    jira = jira_section(mappings)
+def read_catalogue(tracker: JiraClient, jira: JiraSection) -> Catalogue:
+    """Everything `check` needs of one project, read from Jira: 6 requests, and one more
+    per role entry."""
     admin = tracker.admin
     project = admin.project(jira.project)
     entries = dict.fromkeys(u for role in jira.roles.values() for u in role.users)
@@ -111,17 +110,18 @@ def _is_group(tracker: JiraClient, name: str) -> bool:
 
 
 def check(
-    mappings: MappingsFile,
+    jira: JiraSection,
     document: Document,
     catalogue: Catalogue,
     *,
     categories: Iterable[str] = (),
+    where: KeyPath = ("jira",),
 ) -> list[Problem]:
-    """Every mismatch between mappings.yaml's `jira:` section and Jira, each at its line."""
-    jira = jira_section(mappings)
+    """Every mismatch between one project's section of mappings.yaml (at `where`: `jira`,
+    or `jira[1]` in a list) and Jira, each at its line."""
 
     def at(path: KeyPath, message: str) -> Problem:
-        return problem_at(document, ("jira", *path), message)
+        return problem_at(document, (*where, *path), message)
 
     problems: list[Problem] = []
     project = catalogue.project
@@ -151,10 +151,10 @@ def check(
     return problems
 
 
-def unmapped_statuses(mappings: MappingsFile, catalogue: Catalogue) -> list[str]:
+def unmapped_statuses(jira: JiraSection, catalogue: Catalogue) -> list[str]:
     """The statuses of the issue type's workflow that no workflow status maps to: a ticket
     in one passes through to the core under Jira's name."""
-    mapped = {name.lower() for name in jira_section(mappings).statuses.values()}
+    mapped = {name.lower() for name in jira.statuses.values()}
     return [name for name in catalogue.type_statuses if name.lower() not in mapped]
 
 

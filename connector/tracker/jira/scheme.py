@@ -8,7 +8,7 @@ from typing import Any
 
 from connector.config.mappings import MappingsFile, jira_section
 from connector.config.rules import RulesFile
-from connector.config.trackers import ComponentTarget
+from connector.config.trackers import ComponentTarget, JiraSection
 
 CATEGORIES = {"To Do": "TODO", "In Progress": "IN_PROGRESS", "Done": "DONE"}
 CATEGORY_NAMES = {v: k for k, v in CATEGORIES.items()}
@@ -43,9 +43,11 @@ class Desired:
         return f"ticketflow: {self.project} support scheme"
 
 
-def desired_from(rules: RulesFile, mappings: MappingsFile) -> Desired:
-    """The desired state from rules.yaml's workflow and mappings.yaml's names."""
-    section = jira_section(mappings)
+def desired_from(rules: RulesFile, mappings: MappingsFile,
+                 section: JiraSection | None = None) -> Desired:
+    """The desired state of a project (the default one unless `section` names another)
+    from rules.yaml's workflow and mappings.yaml's names."""
+    section = section or jira_section(mappings)
     jira = section.statuses
     categorised = isinstance(section.fields.category, ComponentTarget)
     return Desired(

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connector.config.loader import Config, mappings_document
-from connector.config.mappings import jira_section
+from connector.config.mappings import jira_sections, located_jira
+from connector.config.problems import Problem
+from connector.config.trackers import JiraSection
 from connector.errors import ConfigError
 from connector.tracker.jira import installer, online, provisioner
 from connector.tracker.jira.checklist import checklist
@@ -27,12 +29,36 @@ def install_scheme(
     echo: Callable[[str], None] = print,
     wait: Callable[[float], None] = time.sleep,
 ) -> int:
-    """Print the plan; on Cloud apply it, on Data Center write the admin's checklist.
+    """Print the plan; on Cloud apply it, on Data Center write the admin's checklist; for
+    every project of mappings.yaml in turn (each named first when there are several).
 
     Returns the exit code: 0 when the scheme is in place (or would be, in a dry run), 1 while
     something is missing that ticketflow cannot create, or a problem stops the install.
     """
-    desired = desired_from(config.rules, config.mappings)
+    sections = jira_sections(config.mappings)
+    code = 0
+    for section in sections:
+        if len(sections) > 1:
+            echo(f"project {section.project}:")
+        target = output if output is None or len(sections) == 1 else (
+            output.with_name(f"{output.stem}-{section.project}{output.suffix}"))
+        code = max(code, _install_project(config, section, tracker, dry_run=dry_run,
+                                          output=target, echo=echo, wait=wait))
+    return code
+
+
+def _install_project(
+    config: Config,
+    section: JiraSection,
+    tracker: JiraClient,
+    *,
+    dry_run: bool,
+    output: Path | None,
+    echo: Callable[[str], None],
+    wait: Callable[[float], None],
+) -> int:
+    """install-scheme for one project."""
+    desired = desired_from(config.rules, config.mappings, section)
     observed = provisioner.observe(tracker.admin, desired)
     current = installer.plan(desired, observed)
     for line in current.lines():
@@ -71,23 +97,29 @@ def install_scheme(
 
 
 def validate_online(config: Config, tracker: JiraClient) -> str:
-    """Check mappings.yaml against Jira; raise ConfigError listing each mismatch by line.
-    Returns the line to print when everything is in place."""
+    """Check every project of mappings.yaml against Jira; raise ConfigError listing each
+    mismatch by line. Returns the line to print when everything is in place."""
     document = mappings_document(config.config_dir)
-    catalogue = online.read_catalogue(tracker, config.mappings)
-    problems = online.check(
-        config.mappings, document, catalogue, categories=[c.name for c in config.rules.categories]
-    )
+    categories = [c.name for c in config.rules.categories]
+    problems: list[Problem] = []
+    found: list[str] = []
+    for where, section in located_jira(config.mappings):
+        catalogue = online.read_catalogue(tracker, section)
+        problems += online.check(section, document, catalogue, categories=categories,
+                                 where=where)
+        found.append(_found(section, online.unmapped_statuses(section, catalogue)))
     if problems:
         raise ConfigError([str(p) for p in sorted(set(problems))])
-    jira = jira_section(config.mappings)
+    return f"ok: online ({tracker.flavor}): " + "; ".join(found)
+
+
+def _found(jira: JiraSection, unmapped: list[str]) -> str:
     people = sum(len(r.users) for r in jira.roles.values())
-    unmapped = online.unmapped_statuses(config.mappings, catalogue)
     # Not an error: a ticket there is mirrored under Jira's own name, and no rule names it.
     note = (f"; Jira statuses no workflow status maps to (kept under Jira's name): "
             f"{', '.join(unmapped)}" if unmapped else "")
     return (
-        f"ok: online ({tracker.flavor}): project {jira.project}, issue type "
+        f"project {jira.project}, issue type "
         f"{jira.issue_type}, {len(jira.statuses)} statuses, fields "
         f"and {people} people found in Jira{note}"
     )

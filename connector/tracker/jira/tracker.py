@@ -1,15 +1,16 @@
-"""`JiraTracker`: the Tracker protocol over one Jira project, Cloud or Data Center.
+"""`JiraTracker`: the Tracker protocol over mappings.yaml's Jira projects, Cloud or Data Center.
 
 It speaks the workflow's words to the core and Jira's to `JiraClient`: statuses through the
 workflow's transitions, category, tier, customer and satisfaction where mappings.yaml keeps
 them, a mail's marker as a label, a follow-up as a "Relates" link, a web URL under `/browse/`.
+Each issue is read and written in the words of the project its key names.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
@@ -23,9 +24,8 @@ from connector.tracker.feed import Change, FeedPage
 from connector.tracker.jira import setup, webhooks
 from connector.tracker.jira.bookmarks import OVERLAP, JiraFeed
 from connector.tracker.jira.client import JiraClient, connect
-from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.records import Flavor, Issue
-from connector.tracker.jira.translate import JiraVocabulary, oldest_first
+from connector.tracker.jira.translate import JiraProjects, JiraVocabulary, oldest_first
 from connector.tracker.refs import ProjectKeyRefs
 from connector.tracker.values import (
     Attachment,
@@ -45,18 +45,23 @@ MAIL_PROPERTY = "ticketflow.mail"
 
 
 class JiraTracker:
-    """One Jira project in the workflow's words. `notes` keeps what it learns across runs
-    (its clock's offset, who ticketflow is there); `identity_key` names that in the notes."""
+    """Jira projects in the workflow's words (one vocabulary, or `JiraProjects` for several).
+    `notes` keeps what it learns across runs (its clock's offset, who ticketflow is there);
+    `identity_key` names that in the notes."""
 
-    def __init__(self, client: JiraClient, vocabulary: JiraVocabulary, *,
+    def __init__(self, client: JiraClient, vocabulary: JiraVocabulary | JiraProjects, *,
                  notes: Notes | None = None, base_url: str = "", identity_key: str = "",
                  overlap: timedelta = OVERLAP, page_size: int = 100) -> None:
         self._client = client
-        self._words = vocabulary
+        self._projects = (vocabulary if isinstance(vocabulary, JiraProjects)
+                          else JiraProjects((vocabulary,)))
+        self._words = self._projects.default
         self._notes = notes
         self._identity_key = identity_key
-        self._feed = JiraFeed(client, vocabulary, notes, overlap=overlap, page_size=page_size)
-        self._refs = ticket_refs(vocabulary.project, base_url)
+        self._base_url = base_url
+        self._feed = JiraFeed(client, self._projects, notes, overlap=overlap,
+                              page_size=page_size)
+        self._refs = ticket_refs(self._projects.keys, base_url)
         self._ids: dict[str, str] = {}  # key -> issue id, as last read
         self._me: Person | None = None
 
@@ -72,6 +77,18 @@ class JiraTracker:
     @property
     def refs(self) -> ProjectKeyRefs:
         return self._refs
+
+    @property
+    def projects(self) -> tuple[str, ...]:
+        return self._projects.keys
+
+    def scoped(self, projects: Sequence[str]) -> JiraTracker:
+        """The same Jira over some of the projects only (the backfill of a project added to
+        mappings.yaml, while the others go on from their bookmark)."""
+        chosen = JiraProjects(tuple(w for w in self._projects.all if w.project in projects))
+        return JiraTracker(self._client, chosen, notes=self._notes, base_url=self._base_url,
+                           identity_key=self._identity_key, overlap=self._feed.overlap,
+                           page_size=self._feed.page_size)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -93,16 +110,20 @@ class JiraTracker:
     def count_open(self) -> int:
         return self._feed.count_open()
 
+    def bookmark_at(self, instant: datetime) -> str:
+        """The feed's bookmarks are instants of Jira's clock, as UTC ISO text."""
+        return instant.astimezone(UTC).isoformat()
+
     def ticket(self, key: str) -> TrackedTicket:
         return self._read(self._client.get_issue(key))
 
     def comments(self, key: str) -> list[Comment]:
-        return [self._words.comment(c) for c in self._client.comments(key)]
+        return [self._projects.of(key).comment(c) for c in self._client.comments(key)]
 
     def history(self, key: str) -> list[Change]:
         issue_id = self._ids.get(key) or self._client.get_issue(key).id
         logs = self._client.changelogs([issue_id]).get(issue_id, [])
-        return oldest_first(self._words.change(c) for c in logs)
+        return oldest_first(self._projects.of(key).change(c) for c in logs)
 
     def attachments(self, key: str) -> list[str]:
         """The files the changelog says were attached (Jira writes an entry for each)."""
@@ -110,7 +131,7 @@ class JiraTracker:
                 if item.kind == "field" and item.field.lower() == "attachment" and item.after]
 
     def find_by_mail_marker(self, marker: str) -> str | None:
-        found = self._client.find_by_label(self._words.project, marker)
+        found = self._client.find_by_label(self._projects.keys, marker)
         return found.key if found else None
 
     def myself(self) -> Person:
@@ -135,8 +156,10 @@ class JiraTracker:
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, ticket: NewTicket) -> str:
-        """The issue, with the mail's marker label and property set with it atomically."""
-        fields = self._words.field_values(None, ticket.fields)
+        """The issue, in its project (the default one unless named), with the mail's marker
+        label and property set with it atomically."""
+        words = self._projects.named(ticket.project)
+        fields = words.field_values(None, ticket.fields)
         labels = [ticket.mail.marker] if ticket.mail else []
         labels += [*ticket.labels, *fields.pop("labels", [])]
         if labels:
@@ -146,7 +169,7 @@ class JiraTracker:
             properties = {MAIL_PROPERTY: {"message_id": ticket.mail.message_id,
                                           "key": ticket.mail.mail_key}}
         key = self._client.create_issue(
-            self._words.project, issue_type=self._words.issue_type, summary=ticket.summary,
+            words.project, issue_type=words.issue_type, summary=ticket.summary,
             description=ticket.description, fields=fields, properties=properties)
         rest = WorkflowFields(status=ticket.fields.status, assignee=ticket.fields.assignee)
         if rest.given():
@@ -156,8 +179,9 @@ class JiraTracker:
     def update(self, key: str, fields: WorkflowFields, *, restart_status: bool = False) -> None:
         """Fields (one edit), then the assignee, then the status through its transition."""
         given = fields.given()
-        current = self._client.get_issue(key) if self._words.codec.reads_first(given) else None
-        values = self._words.field_values(current, fields)
+        words = self._projects.of(key)
+        current = self._client.get_issue(key) if words.codec.reads_first(given) else None
+        values = words.field_values(current, fields)
         if values:
             self._client.update_fields(key, values)
         if "assignee" in given:
@@ -170,14 +194,15 @@ class JiraTracker:
             self._move(key, str(given["status"]), current, restart=restart_status)
 
     def _move(self, key: str, status: str, current: Issue | None, *, restart: bool) -> None:
-        target = self._words.jira_status(status)
+        target = self._projects.of(key).jira_status(status)
         if current is not None and current.status.lower() == target.lower() and not restart:
             return
         self._client.transition_to(key, target, restart=restart,
                                    from_status=current.status if current else None)
 
     def add_comment(self, key: str, body: str, *, public: bool) -> Comment:
-        return self._words.comment(self._client.add_comment(key, body, internal=not public))
+        return self._projects.of(key).comment(
+            self._client.add_comment(key, body, internal=not public))
 
     def attach(self, key: str, attachment: Attachment) -> None:
         self._client.attach(key, attachment)
@@ -219,14 +244,14 @@ class JiraTracker:
 
     def _read(self, issue: Issue) -> TrackedTicket:
         self._ids[issue.key] = issue.id
-        return self._words.ticket(issue)
+        return self._projects.of(issue.key).ticket(issue)
 
 
-def ticket_refs(project: str, base_url: str) -> ProjectKeyRefs:
-    """How Jira names a project's tickets (`HELP-12`), and where it shows them: `/browse/KEY`
-    under the site's address."""
+def ticket_refs(projects: str | Sequence[str], base_url: str) -> ProjectKeyRefs:
+    """How Jira names the projects' tickets (`HELP-12`), and where it shows them:
+    `/browse/KEY` under the site's address."""
     base = base_url.rstrip("/")
-    return ProjectKeyRefs(project, url=lambda key: f"{base}/browse/{quote(key, safe='')}")
+    return ProjectKeyRefs(projects, url=lambda key: f"{base}/browse/{quote(key, safe='')}")
 
 
 def offline_refs(config: Config, settings: Settings) -> ProjectKeyRefs | None:
@@ -234,7 +259,7 @@ def offline_refs(config: Config, settings: Settings) -> ProjectKeyRefs | None:
     TICKETFLOW_JIRA_URL is unset."""
     if not settings.jira_url:
         return None
-    return ticket_refs(config.mappings.project, settings.jira_url)
+    return ticket_refs(config.mappings.projects, settings.jira_url)
 
 
 def open_tracker(config: Config, settings: Settings, *, notes: Notes | None = None,
@@ -250,11 +275,12 @@ def open_tracker(config: Config, settings: Settings, *, notes: Notes | None = No
     known = _remembered_flavor(settings, notes)
     identity_key = f"jira_user {settings.jira_url} {settings.jira_email or ''}"
     answered = known is not None or (notes is not None and notes.meta(identity_key) is not None)
-    client = connect(settings, custom_fields=FieldCodec.for_config(config).custom_field_ids(),
+    projects = JiraProjects.from_config(config)
+    client = connect(settings, custom_fields=projects.custom_field_ids(),
                      retrier=retrier, known_flavor=known, answered=answered)
     if notes is not None and settings.jira_flavor == "auto" and known is None:
         notes.set_meta(_flavor_key(settings), client.flavor)
-    return JiraTracker(client, JiraVocabulary.from_config(config, flavor=client.flavor),
+    return JiraTracker(client, JiraProjects.from_config(config, flavor=client.flavor),
                        notes=notes, base_url=settings.jira_url or "", identity_key=identity_key)
 
 

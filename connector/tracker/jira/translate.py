@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.config.loader import Config
-from connector.config.mappings import jira_section
+from connector.config.mappings import jira_section, jira_sections
+from connector.config.trackers import JiraSection
 from connector.tracker.feed import Change, ChangeItem, field_change
 from connector.tracker.jira.fields import FieldCodec
 from connector.tracker.jira.records import Change as JiraChange
@@ -41,10 +42,14 @@ class JiraVocabulary:
     flavor: Flavor = "cloud"
 
     @classmethod
-    def from_config(cls, config: Config, *, flavor: Flavor = "cloud") -> JiraVocabulary:
-        jira = jira_section(config.mappings)
+    def from_config(cls, config: Config, *, flavor: Flavor = "cloud",
+                    section: JiraSection | None = None) -> JiraVocabulary:
+        """A project's vocabulary (`section`; the default project's when not given)."""
+        jira = section or jira_section(config.mappings)
         return cls(jira.project, jira.issue_type, dict(jira.statuses),
-                   config.rules.workflow.done_statuses, FieldCodec.for_config(config), flavor)
+                   config.rules.workflow.done_statuses,
+                   FieldCodec(jira.fields, categories=[c.name for c in config.rules.categories]),
+                   flavor)
 
     def jira_status(self, status: str) -> str:
         """The Jira status of a workflow status (an unmapped name is taken as Jira's own)."""
@@ -85,7 +90,7 @@ class JiraVocabulary:
         values = self.codec.read(issue)
         total = issue.comment_total
         return TrackedTicket(
-            key=issue.key, id=issue.id, summary=issue.summary,
+            key=issue.key, id=issue.id, summary=issue.summary, project=self.project,
             status=self.workflow_status(issue.status), created=issue.created,
             updated=issue.updated, text=issue.description, tier=values.tier,
             category=values.category, assignee=self.person(issue.assignee),
@@ -129,6 +134,43 @@ class JiraVocabulary:
             current, category=new("category", fields.category), tier=new("tier", fields.tier),
             customer_email=new("customer_email", fields.customer),
             satisfaction=new("satisfaction", fields.satisfaction))
+
+
+@dataclass(frozen=True)
+class JiraProjects:
+    """Every project's vocabulary, the default (first) one first: a ticket is read and
+    written in the words of the project its key names."""
+
+    all: tuple[JiraVocabulary, ...]
+
+    @classmethod
+    def from_config(cls, config: Config, *, flavor: Flavor = "cloud") -> JiraProjects:
+        return cls(tuple(JiraVocabulary.from_config(config, flavor=flavor, section=section)
+                         for section in jira_sections(config.mappings)))
+
+    @property
+    def default(self) -> JiraVocabulary:
+        return self.all[0]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(words.project for words in self.all)
+
+    def named(self, project: str | None) -> JiraVocabulary:
+        """A project's vocabulary by its key; the default one for None."""
+        return next((w for w in self.all if w.project == project), self.default)
+
+    def of(self, key: str) -> JiraVocabulary:
+        """The vocabulary of the project an issue key (`OPS-12`) names."""
+        return self.named(key.rsplit("-", 1)[0].upper())
+
+    def done_by_project(self) -> dict[str, list[str]]:
+        """Each project's Jira names of the Done statuses."""
+        return {words.project: words.done_jira_statuses() for words in self.all}
+
+    def custom_field_ids(self) -> list[str]:
+        """The custom fields any project keeps values in (a search asks for them all)."""
+        return list(dict.fromkeys(f for words in self.all for f in words.codec.custom_field_ids()))
 
 
 def oldest_first(changes: Iterable[Change]) -> list[Change]:

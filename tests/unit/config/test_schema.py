@@ -46,6 +46,7 @@ def test_schema_check_command_reports_stale_files(
         (ROOT / "mappings.yaml", "mappings.schema.json"),
         (FIXTURES / "valid" / "minimal" / "rules.yaml", "rules.schema.json"),
         (FIXTURES / "valid" / "minimal" / "mappings.yaml", "mappings.schema.json"),
+        (FIXTURES / "valid" / "two_projects" / "mappings.yaml", "mappings.schema.json"),
     ],
 )
 def test_valid_files_pass_the_schema(yaml_file: Path, schema_name: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.config.durations import parse_duration
-from connector.engine.calendar import BusinessCalendar, describe_seconds
+from connector.engine.calendar import BusinessCalendar, describe_seconds, describe_span
 
 CHICAGO = ZoneInfo("America/Chicago")
 HOUR = 3600.0
@@ -76,6 +76,22 @@ def test_describe_seconds() -> None:
     assert describe_seconds(4 * HOUR + 600) == "4h10m"
     assert describe_seconds(26 * HOUR) == "1d2h"
     assert describe_seconds(0) == "0m"
+
+
+def test_a_span_of_business_time_cannot_be_misread() -> None:
+    """13 business hours on a 9-hour day read `13h of business time (1 business day 4h)`,
+    not `13h` alone nor `1d4h`; a span under a working day has no days part; wall time counts
+    days of 24 hours and says so."""
+    workday = _calendar().workday_seconds()
+    assert workday == 9 * HOUR
+    assert describe_span(13 * HOUR, workday=workday) == (
+        "13h of business time (1 business day 4h)")
+    assert describe_span(18 * HOUR, workday=workday) == (
+        "18h of business time (2 business days)")
+    assert describe_span(4 * HOUR + 600, workday=workday) == "4h10m of business time"
+    assert describe_span(0, workday=workday) == "0m of business time"
+    assert describe_span(35 * HOUR + 300) == "35h5m (1 day 11h5m)"
+    assert describe_span(50 * 60) == "50m"
 
 
 instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31),

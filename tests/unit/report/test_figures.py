@@ -140,7 +140,8 @@ def test_the_slowest_open_tickets_with_their_explain_summary(figures: Figures) -
     first, second = figures.slowest
     assert (first.key, first.age_hours, first.in_status_hours) == ("HELP-2", 44.83, 39.83)
     assert (second.key, second.age_hours, second.in_status_hours) == ("HELP-4", 2.5, 2.0)
-    assert first.explain[0] == "Reviewing since Mon 30 Nov 13:10 CST: 1d15h50m of business time"
+    assert first.explain[0] == ("Reviewing since Mon 30 Nov 13:10 CST: 39h50m of business "
+                                "time (4 business days 3h50m)")
     assert first.explain[1].startswith('rule "escalate stale tier 1" fires now (')
     assert "since Mon 30 Nov 13:10 CST; limit 4 business hours (tier 1)" in first.explain[1]
     assert second.explain[1].startswith('rule "escalate stale tier 1" due Mon 7 Dec 10:00 CST')

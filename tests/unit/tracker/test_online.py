@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connector.config.loader import MAPPINGS_FILE, load_config, mappings_document
+from connector.config.mappings import jira_section
 from connector.config.source import load_document
 from connector.tracker.jira.admin import JiraProject
 from connector.tracker.jira.online import Catalogue, Person, check, unmapped_statuses
@@ -44,7 +45,7 @@ def test_matching_tracker_has_no_problems(shipped_config: Path) -> None:
     config = load_config(shipped_config)
     document = load_document(shipped_config / MAPPINGS_FILE, MAPPINGS_FILE)
     categories = [c.name for c in config.rules.categories]
-    assert check(config.mappings, document, _good(), categories=categories) == []
+    assert check(jira_section(config.mappings), document, _good(), categories=categories) == []
 
 
 def test_each_mismatch_points_at_its_line(shipped_config: Path) -> None:
@@ -58,7 +59,7 @@ def test_each_mismatch_points_at_its_line(shipped_config: Path) -> None:
     )
     config = load_config(shipped_config)
     document = load_document(path, MAPPINGS_FILE)
-    found = [str(p) for p in check(config.mappings, document, _good())]
+    found = [str(p) for p in check(jira_section(config.mappings), document, _good())]
     status_line = _line_of(path, "Complete: Dne")
     assert (
         f'mappings.yaml:{status_line}:15: jira.statuses.Complete: Jira has no status "Dne" '
@@ -80,8 +81,8 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
     config = load_config(shipped_config)
     document = load_document(shipped_config / MAPPINGS_FILE, MAPPINGS_FILE)
     gone = check(
-        config.mappings, document, Catalogue(project=None, fields=FIELDS, people=PEOPLE)
-    )
+        jira_section(config.mappings), document,
+        Catalogue(project=None, fields=FIELDS, people=PEOPLE))
     assert [p.path for p in gone] == ["jira.project"]
     outside = Catalogue(
         project=_good().project,
@@ -90,7 +91,7 @@ def test_missing_project_and_workflow_statuses(shipped_config: Path) -> None:
         fields=FIELDS,
         people=PEOPLE,
     )
-    problems = check(config.mappings, document, outside, categories=["Access"])
+    problems = check(jira_section(config.mappings), document, outside, categories=["Access"])
     assert [p.path for p in problems] == [
         "jira.statuses.Reviewing",
         "jira.statuses.Assigned",
@@ -114,7 +115,7 @@ def test_role_entries_must_be_active_users_exactly(shipped_config: Path) -> None
               "helpdesk-team": Person(found=False, group=True),
               "dave@example.edu": Person(found=True, active=False)}
     catalogue = Catalogue(**{**_good().__dict__, "people": people})
-    found = {p.path: p.message for p in check(config.mappings, document, catalogue)}
+    found = {p.path: p.message for p in check(jira_section(config.mappings), document, catalogue)}
     assert found["jira.roles.tier2.users[0]"].startswith(
         'Jira has no user "bob@example.ed" (did you mean "bob@example.edu"?); expected the '
         "e-mail (Cloud) or user name (Data Center) of an active Jira user")
@@ -133,7 +134,7 @@ def test_a_custom_field_of_the_wrong_type_is_named(shipped_config: Path) -> None
         "customer_email: {custom_field: customfield_10073}"))
     config = load_config(shipped_config)
     document = load_document(path, MAPPINGS_FILE)
-    (problem,) = check(config.mappings, document, _good())
+    (problem,) = check(jira_section(config.mappings), document, _good())
     assert problem.path == "jira.fields.customer_email.custom_field"
     assert problem.message == (
         'field "customfield_10073" (Satisfaction) holds number values, and customer_email is '
@@ -151,7 +152,7 @@ def test_a_flat_file_is_checked_online_at_its_own_lines(shipped_config: Path) ->
     path.write_text(flat + "\nmailbox: {address: help@example.edu}\n")
     config = load_config(shipped_config)
     assert config.warnings  # it is the flat layout indeed
-    (problem,) = check(config.mappings, mappings_document(shipped_config), _good(),
+    (problem,) = check(jira_section(config.mappings), mappings_document(shipped_config), _good(),
                        categories=[c.name for c in config.rules.categories])
     assert str(problem).startswith(
         f'mappings.yaml:{_line_of(path, "Complete: Dne")}:13: jira.statuses.Complete: Jira '
@@ -165,5 +166,5 @@ def test_statuses_of_the_jira_workflow_no_workflow_status_maps_to_are_named(
     config = load_config(shipped_config)
     extra = Catalogue(**{**_good().__dict__,
                          "type_statuses": (*STATUSES[1:], "Waiting for customer")})
-    assert unmapped_statuses(config.mappings, extra) == ["Waiting for customer"]
-    assert unmapped_statuses(config.mappings, _good()) == []
+    assert unmapped_statuses(jira_section(config.mappings), extra) == ["Waiting for customer"]
+    assert unmapped_statuses(jira_section(config.mappings), _good()) == []

@@ -1,0 +1,1 @@
+"""`ticketflow backtest`: the tracker's recent history replayed through the rules, read-only."""

@@ -1,0 +1,215 @@
+"""The leader lease on one state: who holds it, until when, and its fencing token.
+
+Replicas of `run` share one state; the one holding the lease acts, the others stand by. The
+lease is one row of `leases`. Acquiring and renewing are each one conditional statement (an
+upsert whose update only happens while the lease is free, expired, ours, or held by a process
+known to be gone; an update that names our token), run in a write transaction (`BEGIN
+IMMEDIATE` on SQLite), so two processes can never both hold it. Every new holder gets the next
+fencing token, which the fence (connector.state.fence) checks on each write.
+
+The lease keeps a connection of its own, usable from any thread (calls are serialised): the
+renewal must not wait behind a long cycle's transaction on the service's connection.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from connector.clock import Clock
+from connector.errors import FatalError, LeaseLostError, RetriableError
+from connector.state.fence import SERVICE_LEASE
+from connector.state.migrations import write_transaction
+from connector.state.timestamps import from_text, to_text
+
+_BUSY_TIMEOUT_SECONDS = 5.0
+_COLUMNS = ("token, holder_host, holder_pid, holder_replica, holder_process, acquired_at, "
+            "expires_at")
+# One statement: take the lease when it is free, expired, ours already (then the token stays),
+# or held by the token of a process seen to be gone; RETURNING says whether it was taken.
+_ACQUIRE = """
+INSERT INTO leases (name, token, holder_host, holder_pid, holder_replica, holder_process,
+                    acquired_at, renewed_at, expires_at)
+VALUES (:name, 1, :host, :pid, :replica, :process, :now, :now, :expires)
+ON CONFLICT (name) DO UPDATE SET
+    token = CASE WHEN leases.holder_replica = excluded.holder_replica THEN leases.token
+                 ELSE leases.token + 1 END,
+    acquired_at = CASE WHEN leases.holder_replica = excluded.holder_replica
+                       THEN leases.acquired_at ELSE excluded.acquired_at END,
+    holder_host = excluded.holder_host, holder_pid = excluded.holder_pid,
+    holder_replica = excluded.holder_replica, holder_process = excluded.holder_process,
+    renewed_at = excluded.renewed_at, expires_at = excluded.expires_at
+WHERE leases.holder_replica = excluded.holder_replica OR leases.expires_at <= excluded.renewed_at
+    OR leases.token = :gone_token
+RETURNING token, acquired_at
+"""
+# Renewing never takes a lease back: only the token we were given is extended (even past its
+# expiry, as long as nobody took it meanwhile: then nobody else wrote either).
+_RENEW = ("UPDATE leases SET renewed_at = :now, expires_at = :expires "
+          "WHERE name = :name AND token = :token AND holder_replica = :replica RETURNING token")
+# Released, the lease is expired at once: a standby need not wait out the period.
+_RELEASE = ("UPDATE leases SET expires_at = :now "
+            "WHERE name = :name AND token = :token AND holder_replica = :replica")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lease: a host, a pid, and a replica id drawn at each start (every container's
+    first process is pid 1, often on hosts of the same name). `process` (boot id, pid namespace,
+    pid and start time, on Linux) lets a peer on the same machine see that it is gone."""
+
+    host: str
+    pid: int
+    replica: str
+    process: str = ""
+
+    @classmethod
+    def this_process(cls) -> Holder:
+        return cls(socket.gethostname(), os.getpid(), secrets.token_hex(8),
+                   process_key(os.getpid()))
+
+    def __str__(self) -> str:
+        return f"{self.host} pid {self.pid}"
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    """The lease as the state has it."""
+
+    holder: Holder
+    token: int
+    acquired_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+class SqliteLease:
+    """One lease (`name`) on the SQLite state at `path`, held by `holder` for `period` at a time,
+    on `clock` (a wall clock shared by all replicas; tests move a SettableClock)."""
+
+    def __init__(self, path: Path | str, *, clock: Clock, period: timedelta,
+                 holder: Holder | None = None, name: str = SERVICE_LEASE) -> None:
+        if period <= timedelta(0):
+            raise ValueError("a lease period must be positive")
+        self.clock = clock
+        self.period = period
+        self.holder = holder or Holder.this_process()
+        self.name = name
+        self.location = str(path)
+        self._guard = threading.Lock()
+        self._db = sqlite3.connect(self.location, timeout=_BUSY_TIMEOUT_SECONDS,
+                                   isolation_level=None, check_same_thread=False)
+
+    def current(self) -> LeaseRecord | None:
+        """The lease as recorded now (whoever holds it), or None if never taken."""
+        with self._guard, self._translated("reading the lease"):
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
+                                   (self.name,)).fetchone()
+        if row is None:
+            return None
+        return LeaseRecord(Holder(row[1], row[2], row[3], row[4]), row[0], from_text(row[5]),
+                           from_text(row[6]))
+
+    def acquire(self) -> LeaseRecord | None:
+        """Take (or keep) the lease: ours now, with its token, or None while another live
+        holder's lease runs (see `current()` for whom)."""
+        seen = self.current()
+        gone = seen.token if seen is not None and process_gone(seen.holder.process) else -1
+        now = self.clock.now()
+        me = self.holder
+        values = {"name": self.name, "host": me.host, "pid": me.pid, "replica": me.replica,
+                  "process": me.process, "now": to_text(now),
+                  "expires": to_text(now + self.period), "gone_token": gone}
+        with self._guard, self._translated("acquiring the lease"), write_transaction(self._db):
+            row = self._db.execute(_ACQUIRE, values).fetchone()
+        if row is None:
+            return None
+        return LeaseRecord(me, row[0], from_text(row[1]), now + self.period)
+
+    def renew(self, token: int) -> datetime:
+        """Extend our lease by a period; its new expiry. LeaseLostError if another took it."""
+        now = self.clock.now()
+        values = {"name": self.name, "token": token, "replica": self.holder.replica,
+                  "now": to_text(now), "expires": to_text(now + self.period)}
+        with self._guard, self._translated("renewing the lease"), write_transaction(self._db):
+            row = self._db.execute(_RENEW, values).fetchone()
+        if row is None:
+            raise LeaseLostError(f"lost the lease on state {self.location}: "
+                                 f"{self._taken_by()}")
+        return now + self.period
+
+    def release(self, token: int) -> None:
+        """Give the lease up (a clean stop): a standby may take it at once."""
+        values = {"name": self.name, "token": token, "replica": self.holder.replica,
+                  "now": to_text(self.clock.now())}
+        with self._guard, self._translated("releasing the lease"), write_transaction(self._db):
+            self._db.execute(_RELEASE, values)
+
+    def close(self) -> None:
+        with self._guard:
+            self._db.close()
+
+    def _taken_by(self) -> str:
+        record = self.current()
+        if record is None:
+            return "the lease is gone"
+        return f"{record.holder} holds it (token {record.token})"
+
+    @contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            message = f"state database {self.location}: {doing} failed: {error}"
+            name = getattr(error, "sqlite_errorname", "") or ""
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise RetriableError(message) from error
+            raise FatalError(message) from error
+
+
+def state_id(db: sqlite3.Connection) -> str:
+    """The state's own identity, the same for every replica sharing it (one owner)."""
+    row = db.execute("SELECT id FROM state_identity").fetchone()
+    return str(row[0])
+
+
+def process_key(pid: int) -> str:
+    """`boot-id/pid-namespace/pid/start-time` of a live process on Linux; "" elsewhere."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+        return f"{boot}/{namespace}/{pid}/{_start_time(pid)}"
+    except (OSError, ValueError):
+        return ""
+
+
+def process_gone(key: str) -> bool:
+    """True only when `key` names a process of this machine and pid namespace that has ended
+    (or whose pid now belongs to another process); False when alive or not ours to see."""
+    parts = key.split("/")
+    mine = process_key(os.getpid()).split("/")
+    if len(parts) != 4 or len(mine) != 4 or parts[:2] != mine[:2]:
+        return False
+    try:
+        return _start_time(int(parts[2])) != parts[3]
+    except (OSError, ValueError):
+        return True
+
+
+def _start_time(pid: int) -> str:
+    """Field 22 of /proc/PID/stat (start time in clock ticks); a zombie counts as gone."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    fields = stat.rpartition(")")[2].split()  # the command name may hold spaces and parens
+    if fields[0] in ("Z", "X"):
+        raise ProcessLookupError(pid)
+    return fields[19]
