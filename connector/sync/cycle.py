@@ -22,8 +22,12 @@ from connector.state.base import Effect, StateStore, Transaction
 from connector.state.concerns import DueBasis
 from connector.sync.perform import Performed, Reporter, perform_pending
 from connector.sync.poll import Poller
+from connector.tracker.base import SupportsFeedLag
 
 log = logging.getLogger(__name__)
+# Over a tracker's feed lag, when counting the changes a census may not see yet: the
+# tracker's and this host's clocks, and whole minutes of its search.
+LAG_MARGIN = timedelta(minutes=1)
 
 _DUE_PAGE = 500  # tickets evaluated per transaction of the time-rule pass
 
@@ -141,6 +145,16 @@ class Cycle:
         """The `on: schedule` rules: evaluated on the mirror, not on tracker events."""
         return [r for r in self.runtime.config.rules.rules if r.on.kind == "schedule"]
 
+    def _changed_within_lag(self, polled: datetime) -> int | None:
+        """How many tickets changed since the feed's cutoff (its lag before the poll at
+        `polled`, up to now); None for a tracker whose feed does not lag. Each such change
+        moves the open count by at most one, and a later census sees it through the feed."""
+        tracker = self.poller.tracker
+        if not isinstance(tracker, SupportsFeedLag):
+            return None
+        since_poll = max(self.clock.now() - polled, timedelta(0))
+        return tracker.count_changed_within(tracker.feed_lag + since_poll + LAG_MARGIN)
+
     def plan_time_rules(self, ctx: Context) -> list[PlannedAction]:
         """The full scan: `on: schedule` rules against every open ticket of the mirror, no
         tracker request. What the due index must always agree with (a property test holds
@@ -194,16 +208,24 @@ class Cycle:
         """Open tickets in the tracker vs in the mirror. A difference is logged loudly and
         repaired: the open tickets the mirror lacks are fetched and fed through (new ones)
         or mirrored (ones older than the first run); the effects that records are added to
-        `repaired`. Returns the counts before the repair."""
+        `repaired`. On a tracker whose feed lags (Zendesk), a difference no larger than the
+        tickets changed within the lag is no gap: the feed brings them next time. Returns the
+        counts before the repair."""
         project = ", ".join(self.poller.projects)
         ctx = ctx or Context(self.runtime.config, self.runtime.calendar, self.clock.now())
         tracker_count = self.poller.tracker.count_open()  # across the projects: one request
         mirror_count = sum(self.store.count_open(p) for p in self.poller.projects)
+        gap = tracker_count - mirror_count
+        changed = self._changed_within_lag(ctx.now) if gap else None
+        if changed is not None and abs(gap) <= changed:
+            log.info("census: %d open tickets in the tracker, %d in the mirror, and %d changed "
+                     "within the change feed's lag: no gap (the next census sees them)",
+                     tracker_count, mirror_count, changed, extra={"project": project})
+            gap = 0
         # One census counts every project, so it is kept under the default project's name
         # (where `_census_due` looks for it, and the metric sums one gap).
-        self.store.record_census(self.poller.project, at=ctx.now,
-                                 gap=tracker_count - mirror_count)
-        if tracker_count != mirror_count:
+        self.store.record_census(self.poller.project, at=ctx.now, gap=gap)
+        if gap:
             log.warning("census gap: %d open tickets in the tracker, %d in the mirror",
                         tracker_count, mirror_count,
                         extra={"project": project, "gap": tracker_count - mirror_count})
