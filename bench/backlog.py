@@ -2,6 +2,7 @@
 and a naive poller (search, then one changelog request per issue) in the same run.
 
 Run:  .venv/bin/python bench/backlog.py [--quick] [--issues N]
+          [--tracker zendesk]   (Zendesk: see bench/zendesk_backlog.py)
 """
 
 from __future__ import annotations
@@ -78,8 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issues", type=int)
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="added to every Jira answer, as a real network would (e.g. 30)")
+    parser.add_argument("--tracker", choices=("jira", "zendesk"), default="jira")
     args = parser.parse_args(argv)
     issues = args.issues or (2_000 if args.quick else 20_000)
+    if args.tracker == "zendesk":
+        import zendesk_backlog  # only for this tracker
+
+        zendesk_backlog.report(zendesk_backlog.run(issues, NOW), args.quick)
+        return 0
     sandbox = SandboxProcess()
     try:
         sandbox.set_clock(NOW - timedelta(days=1))

@@ -6,12 +6,14 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,32 @@ def write(name: str, data: dict[str, Any]) -> Path:
 def by_endpoint(counts: dict[str, Any], prefix: str) -> int:
     return sum(int(n) for route, n in counts.get("by_endpoint", {}).items()
                if route.startswith(prefix))
+
+
+# The PostgreSQL the state benchmarks also run on: --postgres URL, else the tests' server.
+POSTGRES_VARIABLE = "TICKETFLOW_TEST_POSTGRES"
+
+
+@contextmanager
+def postgres_schema(base: str) -> Iterator[str]:
+    """A fresh schema of the database at `base`, as a URL whose search_path is that schema;
+    dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(6)}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in base else "?"
+            yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def postgres_url(given: str | None) -> str | None:
+    """The PostgreSQL to measure on, or None (then only SQLite is measured, and it says so)."""
+    url = given or os.environ.get(POSTGRES_VARIABLE)
+    if not url:
+        print(f"no PostgreSQL: pass --postgres URL or set {POSTGRES_VARIABLE}; SQLite only",
+              file=sys.stderr)
+    return url

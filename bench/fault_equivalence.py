@@ -1,14 +1,20 @@
 """The fault-equivalence test: one simulated week run twice, clean and under faults with the
 service killed (SIGKILL) at random moments, must end in the same place.
 
-Compared: the final Jira state of every ticket (status, tier, category, assignee), every
-(ticket, template, recipient) message present exactly once, each message's text the same in
-both runs (ticket keys, dates and links normalised), and one ticket per request mail.
-Tickets are matched across runs by the Message-ID of the mail that opened them.
+Compared: the final state of every ticket in the tracker (status, tier, category, assignee,
+in the workflow's words), every (ticket, template, recipient) message present exactly once,
+each message's text the same in both runs (ticket references, dates and links normalised),
+and one ticket per request mail. Tickets are matched across runs by the Message-ID of the mail
+that opened them.
 
 Run:  .venv/bin/python bench/fault_equivalence.py [--quick] [--tickets N] [--kills K]
+          [--tracker jira-cloud|jira-datacenter|zendesk] [--compare-with KIND]
           [--smtp-outage-hours H] [--smtp-hang-hours H]
           [--jira-outage-minutes M] [--pauses P] [--second-instance]
+
+`--tracker` picks the tracker (Jira Cloud by default), with the same rules.yaml; engineers
+act through the adapter with their own logins. `--compare-with` also runs the clean week on a
+second tracker and reports how many messages and final states the two trackers share.
 
 With either SMTP option, both runs deliver through a loopback SMTP server (bench/smtp_faults.py)
 instead of the outbox folder; in the faulty run it refuses service (421) for H hours from
@@ -32,7 +38,6 @@ import email
 import hashlib
 import logging
 import mailbox
-import os
 import random
 import re
 import signal
@@ -42,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -51,31 +56,38 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, SandboxProcess, table, write
+from common import table, write
 from fault_situations import Situations, Stage, interrupted, waits_normalised
 from smtp_faults import FaultySmtp
+from trackers import (
+    KINDS,
+    REFERENCE,
+    Desk,
+    InProcessSandbox,
+    SandboxProcess,
+    base_env,
+    settings_from,
+)
 
 from connector.app import build
 from connector.clock import SettableClock
-from connector.config.loader import Config, load_config
-from connector.errors import TicketflowError
+from connector.config.loader import Config
+from connector.errors import NoTransitionError, TicketflowError
 from connector.http.retry import Retrier
-from connector.sandbox import API_TOKEN, API_USER
-from connector.settings import Settings
+from connector.sandbox import API_USER
+from connector.tracker.base import Tracker
+from connector.tracker.values import WorkflowFields
 
 ZONE = ZoneInfo("America/Chicago")
 MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=ZONE)
 TOPICS = ("Cannot log in after password reset", "Data export to CSV times out",
           "Please set up a new project", "Question about survey branching logic")
-OUTBOX_NAME = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*-\d+)-(?P<template>.+)-(?P<id>\d+)$")
+OUTBOX_NAME = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*-\d+|\d+)-(?P<template>.+)-(?P<id>\d+)$")
 FAULTS = {"rate_429": 0.10, "rate_500": 0.02, "rate_drop": 0.01, "retry_after": 0}
-# What differs between two equivalent runs, in a message's text: the ticket keys (matched by
-# request instead), links (a feedback token is signed with each state file's own secret) and
-# dates.
-TICKET_KEY = re.compile(r"\bHELP-\d+\b")
+# What differs between two equivalent runs, in a message's text: the ticket references
+# (matched by request instead; trackers.REFERENCE), links (a feedback token is signed with
+# each state file's own secret) and dates.
 LINK = re.compile(r"https?://\S+")
 DATE = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{1,2} [A-Z][a-z]+, "
                   r"\d{2}:\d{2} [A-Z]{2,5}\b|\b\d{4}-\d{2}-\d{2}T[\d:.]+(?:[+-]\d{2}:\d{2}|Z)?")
@@ -141,27 +153,33 @@ def ticks() -> list[datetime]:
     return moments
 
 
-def _retrying(call: Any, *args: Any, **kwargs: Any) -> requests.Response:
-    """The engineers' own clicks retry through the injected faults like a browser would."""
-    for _ in range(50):
-        try:
-            answer = call(*args, **kwargs)
-        except requests.ConnectionError:
-            continue
-        if answer.status_code not in (429, 500, 502, 503, 504):
-            return answer
+def _retrying(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """The engineers' own clicks retry through the injected faults like a person would (every
+    tracker write is safe to repeat); their adapter's retry warnings are not the service's."""
+    logging.disable(logging.WARNING)
+    try:
+        for _ in range(50):
+            try:
+                return call(*args, **kwargs)
+            except NoTransitionError:
+                raise
+            except TicketflowError:
+                continue
+    finally:
+        logging.disable(logging.NOTSET)
     raise RuntimeError("the sandbox kept failing an engineer's request")
 
 
 @dataclass
 class World:
-    """One run: a sandbox, a state folder, the service's processes, the engineers."""
+    """One run: a tracker's sandbox, a state folder, the service's processes, the engineers."""
 
     folder: Path
     faulty: bool
     kills: set[int]
     seed: int
-    sandbox: SandboxProcess = field(default_factory=SandboxProcess)
+    desk: Desk
+    sandbox: SandboxProcess | InProcessSandbox
     attempts: int = 0
     killed: int = 0
     owed: bool = False
@@ -169,17 +187,15 @@ class World:
     stuck: int = 0  # cycles complete but for delivery (its server down or hanging)
     # Read once: `once` reads it every time, but it never changes during the week, and the
     # killed processes still read it their own way.
-    config: Config = field(default_factory=lambda: load_config(ROOT))
+    config: Config = field(init=False)
+    logins: dict[str, Tracker] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.config = self.desk.config()
 
     def env(self, now: datetime) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(ROOT), "TICKETFLOW_JIRA_URL": self.sandbox.url,
-                "TICKETFLOW_JIRA_EMAIL": API_USER, "TICKETFLOW_JIRA_TOKEN": API_TOKEN,
-                "TICKETFLOW_JIRA_FLAVOR": "cloud",
-                "TICKETFLOW_STATE_DB": str(self.folder / "state.db"),
-                "TICKETFLOW_OUTBOX_DIR": str(self.folder / "outbox"),
-                "TICKETFLOW_MAILDIR": str(self.folder / "Maildir"),
-                "TICKETFLOW_PUBLIC_URL": "https://helpdesk.example.edu",
-                "TICKETFLOW_CONFIG_DIR": str(ROOT),
+        return {**base_env(self.folder, self.desk.config_dir()),
+                **self.desk.env(self.sandbox.url),
                 **({"TICKETFLOW_SMTP_URL": self.smtp.url(timeout=2)} if self.smtp else {})}
 
     def cycle(self, tick: int, now: datetime, chooser: random.Random,
@@ -202,7 +218,7 @@ class World:
                     "ticketflow: delivery stuck:"):
                 self.stuck += 1
                 return True
-        raise RuntimeError(f"no cycle completed at {now}")
+        raise RuntimeError(f"no cycle completed at {now}: {said}")
 
     def _kill_one(self, now: datetime, chooser: random.Random) -> bool:
         """A killed attempt; True when every try ended before its kill (the kill is owed).
@@ -218,10 +234,7 @@ class World:
         """What `ticketflow once --now` does (load, build, lock, one cycle), in this process,
         with a retry layer that does not sleep: its exit code, and the error line `once`
         would print."""
-        given = {name.removeprefix("TICKETFLOW_").lower(): value
-                 for name, value in self.env(now).items() if name.startswith("TICKETFLOW_")}
-        settings = Settings(_env_file=None, **{  # type: ignore[call-arg]
-            name: value for name, value in given.items() if name in Settings.model_fields})
+        settings = settings_from(self.env(now))
         logging.disable(logging.WARNING)  # what cron would mail to nobody: retry warnings
         try:
             service = build(self.config, settings, clock=SettableClock(now),
@@ -246,23 +259,20 @@ class World:
             return dict(db.execute("SELECT message_id, issue_key FROM message_ids "
                                    "WHERE direction = 'in'").fetchall())
 
+    def as_user(self, who: str) -> Tracker:
+        """`who`'s login to the tracker, made once (it reads the tracker's catalogue)."""
+        if who not in self.logins:
+            self.logins[who] = _retrying(self.desk.as_user, self.config, self.sandbox.url, who)
+        return self.logins[who]
+
     def move(self, who: str, key: str, status: str) -> None:
-        session = requests.Session()
-        session.auth = (who, API_TOKEN)
-        base = f"{self.sandbox.url}/rest/api/3/issue/{key}"
-        options = _retrying(session.get, f"{base}/transitions", timeout=30).json()
-        target = [t["id"] for t in options["transitions"] if t["to"]["name"] == status]
-        if target:
-            _retrying(session.post, f"{base}/transitions",
-                      json={"transition": {"id": target[0]}}, timeout=30)
+        """`who` moves the ticket in the tracker's screens, if the workflow lets them."""
+        with suppress(NoTransitionError):
+            _retrying(self.as_user(who).update, key, WorkflowFields(status=status))
 
     def assignee(self, key: str) -> str:
-        session = requests.Session()
-        session.auth = (API_USER, API_TOKEN)
-        issue = _retrying(session.get, f"{self.sandbox.url}/rest/api/3/issue/{key}",
-                          params={"fields": "assignee"}, timeout=30).json()
-        person = issue["fields"].get("assignee")
-        return str(person["emailAddress"]) if person else "alice@example.edu"
+        ticket = _retrying(self.as_user(API_USER).ticket, key)
+        return ticket.assignee.email if ticket.assignee else "alice@example.edu"
 
 
 def _engineers(world: World, requests_: list[Request], now: datetime,
@@ -275,10 +285,10 @@ def _engineers(world: World, requests_: list[Request], now: datetime,
             continue
         steps = {"close": [(30, "alice@example.edu", "Reviewing"),
                            (90, "alice@example.edu", "In Progress"),
-                           (60 * 24, "alice@example.edu", "Done")],
+                           (60 * 24, "alice@example.edu", "Complete")],
                  "escalate": [(20, "alice@example.edu", "Reviewing"),
                               (60 * 26, "{assignee}", "In Progress"),
-                              (60 * 50, "{assignee}", "Done")],
+                              (60 * 50, "{assignee}", "Complete")],
                  "leave": []}[request.plan]
         for delay, who, status in steps:
             if (request.index, status) in done or now < request.arrives + timedelta(
@@ -291,12 +301,15 @@ def _engineers(world: World, requests_: list[Request], now: datetime,
 
 def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int,
              seed: int, smtp: SmtpFaults | None = None,
+             kind: str = "jira-cloud",
              situations: Situations | None = None) -> dict[str, Any]:
-    """One run of the week; returns what is compared."""
+    """One run of the week on the tracker `kind`; returns what is compared."""
     moments = ticks()
     folder.mkdir(parents=True, exist_ok=True)
     chooser = random.Random(seed)
+    desk = Desk(kind, folder)
     world = World(folder, faulty, set(chooser.sample(range(1, len(moments)), kills)), seed,
+                  desk, desk.start(MONDAY),
                   smtp=FaultySmtp(folder / "outbox") if smtp else None)
     stage = Stage(situations if faulty and situations else Situations(), world, MONDAY, FAULTS)
     stage.pause_at = stage.situations.pause_ticks(len(moments))
@@ -304,8 +317,8 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
         world.sandbox.set_clock(MONDAY)
         install = subprocess.run([sys.executable, "-m", "connector", "install-scheme"],
                                  env=world.env(MONDAY), capture_output=True, text=True,
-                                 check=False)
-        if install.returncode != 0:
+                                 check=False) if desk.needs_install() else None
+        if install is not None and install.returncode != 0:
             raise RuntimeError(install.stdout + install.stderr)
         if faulty:
             world.sandbox.faults(seed=seed, **FAULTS)
@@ -327,7 +340,9 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
         if world.smtp:
             world.smtp.mode = "up"
         for extra in range(3):  # settle: deliver what is due, with the world at rest
-            world.cycle(-1, moments[-1] + timedelta(hours=2 * (extra + 1)), chooser)
+            later = moments[-1] + timedelta(hours=2 * (extra + 1))
+            world.sandbox.set_clock(later)  # the tracker's time moves on too (feed lag)
+            world.cycle(-1, later, chooser)
         return {**_observe(world, requests_), "situations": stage.rows()}
     finally:
         world.sandbox.stop()
@@ -338,28 +353,15 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
 def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
     keys = world.keys()
     by_key = {key: mid for mid, key in keys.items()}
-    session = requests.Session()
-    session.auth = (API_USER, API_TOKEN)
+    tracker = world.as_user(API_USER)
     state: dict[str, tuple[str, ...]] = {}
-    issues, token = 0, None
-    while True:
-        body: dict[str, Any] = {"jql": "project = HELP ORDER BY key ASC", "maxResults": 100,
-                                "fields": ["status", "assignee", "components",
-                                           "customfield_10071"]}
-        if token:
-            body["nextPageToken"] = token
-        page = session.post(f"{world.sandbox.url}/rest/api/3/search/jql", json=body,
-                            timeout=60).json()
-        for issue in page["issues"]:
-            issues += 1
-            fields = issue["fields"]
-            state[by_key.get(issue["key"], f"unmatched {issue['key']}")] = (
-                fields["status"]["name"], str(fields.get("customfield_10071")),
-                ",".join(sorted(c["name"] for c in fields.get("components") or [])),
-                (fields.get("assignee") or {}).get("emailAddress", "-"))
-        token = page.get("nextPageToken")
-        if not token:
-            break
+    issues = 0
+    for key in world.desk.keys(world.sandbox.url):
+        issues += 1
+        ticket = tracker.ticket(key)
+        state[by_key.get(key, f"unmatched {key}")] = (
+            ticket.status, str(ticket.tier), ticket.category or "",
+            ticket.assignee.email if ticket.assignee else "-")
     messages: Counter[tuple[str, str, str]] = Counter()
     bodies: dict[tuple[str, str, str], str] = {}
     for path in sorted((world.folder / "outbox").glob("*.eml")):
@@ -368,7 +370,7 @@ def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
         key, template = (named["key"], named["template"]) if named else ("?", path.stem)
         which = (by_key.get(key, key), template, parseaddr(str(parsed["To"]))[1])
         messages[which] += 1
-        bodies[which] = normalised(parsed, by_key)
+        bodies[which] = normalised(parsed, by_key, world.desk.reference)
     return {"state": state, "messages": messages, "bodies": bodies, "issues": issues,
             "requests": len(requests_), "matched": len(keys), "attempts": world.attempts,
             "killed": world.killed, "stuck": world.stuck,
@@ -376,14 +378,16 @@ def _observe(world: World, requests_: list[Request]) -> dict[str, Any]:
             "fingerprint": hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()}
 
 
-def normalised(message: Any, by_key: dict[str, str]) -> str:
+def normalised(message: Any, by_key: dict[str, str],
+               reference: re.Pattern[str] = REFERENCE["jira"]) -> str:
     """The text of a message with what may differ between equivalent runs replaced: ticket
-    keys by the Message-ID of the request that opened the ticket, links and dates by marks."""
+    references (`HELP-12`, `#4711`) by the Message-ID of the request that opened the ticket,
+    links and dates by marks."""
     part = message.get_body(("plain",))
     text = str(part.get_content()) if part is not None else ""
     text = LINK.sub("<link>", text)
     text = DATE.sub("<date>", text)
-    return TICKET_KEY.sub(lambda m: by_key.get(m.group(), m.group()), text)
+    return reference.sub(lambda m: by_key.get(m.group().lstrip("#"), m.group()), text)
 
 
 def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
@@ -414,12 +418,40 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
     return problems
 
 
+def across(one: dict[str, Any], other: dict[str, Any]) -> list[list[str]]:
+    """How two clean runs on different trackers compare: the same final status, tier and
+    category; the same (ticket, template) messages. Figures, not a verdict, for what may
+    differ: a least-loaded pick counts the open tickets the mirror knows, and a tracker whose
+    feed lags sees an engineer's move a cycle later, so an assignee (and the messages naming
+    or sent to them) may differ."""
+    workflow = sum(one["state"][k][:3] == other["state"].get(k, ())[:3] for k in one["state"])
+    people = sum(one["state"][k][3:] == other["state"].get(k, ())[3:] for k in one["state"])
+    kinds_one = {(m[0], m[1]) for m in one["messages"]}
+    kinds_other = {(m[0], m[1]) for m in other["messages"]}
+    shared = set(one["messages"]) & set(other["messages"])
+    same_text = sum(one["bodies"][m] == other["bodies"][m] for m in shared)
+    return [["tickets with the same final status, tier and category", str(workflow),
+             str(len(one["state"]))],
+            ["tickets with the same assignee", str(people), str(len(one["state"]))],
+            ["messages (ticket, template) sent on both", str(len(kinds_one & kinds_other)),
+             str(len(kinds_one))],
+            ["messages on one tracker only (by template)", _templates(kinds_one - kinds_other),
+             _templates(kinds_other - kinds_one)],
+            ["messages to the same recipient reading the same", str(same_text),
+             str(len(kinds_one))]]
+
+
+def _templates(messages: set[tuple[str, str]]) -> str:
+    counts = Counter(template for _, template in messages)
+    return ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "0"
+
+
 def compared_rows(clean: dict[str, Any], faulty: dict[str, Any], first: str,
                   second: str) -> list[list[str]]:
     """The table's heading and the rows every equivalence run prints: what was compared."""
     return [["compared", first, second],
             ["request mails", str(clean["requests"]), str(faulty["requests"])],
-            ["tickets in Jira", str(clean["issues"]), str(faulty["issues"])],
+            ["tickets in the tracker", str(clean["issues"]), str(faulty["issues"])],
             ["tickets compared (status, tier, category, assignee)", str(len(clean["state"])),
              str(len(faulty["state"]))],
             ["messages (ticket, template, recipient)", str(sum(clean["messages"].values())),
@@ -428,13 +460,17 @@ def compared_rows(clean: dict[str, Any], faulty: dict[str, Any], first: str,
              str(len(clean["bodies"])), str(len(faulty["bodies"]))]]
 
 
-def run(tickets: int, kills: int, seed: int, folder: Path, smtp: SmtpFaults | None = None, *,
+def run(tickets: int, kills: int, seed: int, folder: Path,
+        smtp: SmtpFaults | None = None, *, kind: str = "jira-cloud",
+        compare_with: str | None = None,
         situations: Situations | None = None) -> tuple[list[str], list[list[str]]]:
     requests_ = week(tickets, seed)
-    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp)
+    clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp,
+                     kind=kind)
     faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
-                      smtp=smtp, situations=situations)
+                      smtp=smtp, kind=kind, situations=situations)
     rows = [*compared_rows(clean, faulty, "clean run", "faults + kills"),
+            ["tracker", kind, kind],
             ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
              str(faulty["attempts"])],
             ["processes killed with SIGKILL", "0", str(faulty["killed"])],
@@ -451,6 +487,11 @@ def run(tickets: int, kills: int, seed: int, folder: Path, smtp: SmtpFaults | No
     if situations and situations.loses_cycles:
         rows.insert(-1, ["messages differing only in an escalation's wait (a cycle late)", "-",
                          str(waits_normalised(clean, faulty))])
+    if compare_with:
+        other = simulate(folder / compare_with, requests_, faulty=False, kills=0, seed=seed,
+                         smtp=smtp, kind=compare_with)
+        rows += [[f"clean: {kind} against {compare_with}", kind, compare_with],
+                 *across(clean, other)]
     return compare(clean, faulty), rows
 
 
@@ -460,6 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--kills", type=int)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tracker", choices=KINDS, default="jira-cloud")
+    parser.add_argument("--compare-with", choices=KINDS,
+                        help="also run the clean week on this tracker and compare")
     parser.add_argument("--smtp-outage-hours", type=float, default=0,
                         help="deliver by SMTP; the faulty run's server refuses (421) this long")
     parser.add_argument("--smtp-hang-hours", type=float, default=0,
@@ -480,14 +524,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         problems, rows = run(tickets, kills, args.seed, Path(folder), smtp,
+                             kind=args.tracker, compare_with=args.compare_with,
                              situations=situations)
     print(table(rows))
     print("\nequivalent" if not problems else "\nNOT EQUIVALENT:\n  " + "\n  ".join(problems))
-    name = ("fault_equivalence" + ("_smtp" if smtp else "")
+    name = ("fault_equivalence" + ("" if args.tracker == "jira-cloud" else f"_{args.tracker}")
+            + ("_smtp" if smtp else "")
             + (f"_outage{situations.outage_minutes:g}m" if situations.outage_minutes else "")
             + (f"_pauses{situations.pauses}" if situations.pauses else "")
             + ("_second" if situations.second_instance else "") + ("_quick" if args.quick else ""))
     path = write(name, {
+        "tracker": args.tracker, "compare_with": args.compare_with,
         "tickets": tickets, "kills": kills, "faults": FAULTS, "seed": args.seed,
         "smtp": vars(smtp) if smtp else None, "situations": vars(situations),
         "rows": rows, "problems": problems, "seconds": time.perf_counter() - started})

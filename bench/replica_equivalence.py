@@ -45,6 +45,7 @@ from fault_equivalence import (
     compare,
     compared_rows,
 )
+from trackers import Desk
 
 LEASE_SECONDS = 2
 PHASES = (("mail", 0), ("sync", 1), ("deliver", 2))  # job, milliseconds after the tick
@@ -185,7 +186,9 @@ def simulate(folder: Path, requests_: list[Request], *, replicas: int, disruptio
     chooser = random.Random(seed)
     moments = day_ticks()
     hits = set(chooser.sample(range(1, len(moments) - 3), disruptions)) if disruptions else set()
-    world = World(folder, faulty=False, kills=set(), seed=seed)
+    desk = Desk("jira-cloud", folder)
+    world = World(folder, faulty=False, kills=set(), seed=seed, desk=desk,
+                  sandbox=desk.start(MONDAY))
     clock_file = folder / "clock"
     set_clock(clock_file, MONDAY)
     group = Replicas(world, replicas, clock_file)

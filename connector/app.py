@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import tempfile
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,14 +23,20 @@ from connector.mail.intake.maildir import MaildirMailbox
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.outbox import PASS_BUDGET_SECONDS, OutboxDirMailer, Router, deliver, pass_budget
 from connector.mail.smtp import SmtpMailer, SmtpTarget
-from connector.mail.suppress import DeliveryGuard
+from connector.mail.suppress import DeliveryGuard, GuardState
 from connector.mail.webhook import WebhookMailer
 from connector.report.figures import Link, no_link
 from connector.settings import Settings
+from connector.state.advisory_lease import AdvisoryLease
 from connector.state.fence import Fence
 from connector.state.intake import IntakeStore
 from connector.state.lease import SqliteLease
-from connector.state.sqlite import SqliteStateStore, read_only, refuse_empty, snapshot
+from connector.state.location import dry_run_state, exists, open_reader
+from connector.state.location import open_state as open_location
+from connector.state.sql import Database
+from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
+from connector.state.url import describe, is_postgres_url
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.leader import Leader
@@ -53,6 +57,8 @@ from connector.tracker.jira import tracker as jira
 from connector.tracker.zendesk import tracker as zendesk
 from connector.web.feedback import FeedbackEndpoint, link_builder
 from connector.web.registration import registration
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,17 +111,18 @@ class Service:
     config: Config
     settings: Settings
     tracker: Tracker
-    store: SqliteStateStore
+    store: SqlStateStore
     runtime: Runtime
     cycle: Cycle
     site: str = ""  # the tracker's address: what the state keys what it learnt of it by
-    scratch: Path | None = None
     ownership: Ownership | None = None  # the claim on the tracker (None: a dry run)
+    # A dry run's scratch state is removed with this (a temporary file, or schema).
+    discard: Callable[[], None] | None = None
 
     def close(self) -> None:
         self.store.close()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.discard is not None:
+            self.discard()
 
 
 def vocabulary(config: Config, me: str) -> Vocabulary:
@@ -136,18 +143,13 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     is a scratch copy, and nothing is delivered. `stop` (the service's) ends a delivery pass
     between two messages. `new_state` accepts an empty state file. With a `fence` (a replica
     under the lease), every connection the service writes through is fenced."""
-    scratch: Path | None = None
-    state_path = settings.state_db
+    discard: Callable[[], None] | None = None
     if dry_run:
-        if not new_state:
-            refuse_empty(settings.state_db)
-        scratch = Path(tempfile.mkdtemp(prefix="ticketflow-dry-run-"))
-        state_path = scratch / "state.db"
-        if settings.state_db.exists():
-            snapshot(settings.state_db, state_path)
-    store = SqliteStateStore(state_path, new_state=new_state or dry_run)
+        store, discard = dry_run_state(settings.state_db, new_state=new_state)
+    else:
+        store = open_location(settings.state_db, new_state=new_state)
     if fence is not None:
-        fence.install(store.db)
+        install_fence(fence, store)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     if dry_run:
@@ -165,20 +167,23 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                     mail_tickets=intake.created_tickets)
     deliverer: Callable[[datetime], object] | None = None
     ingest: Callable[[datetime], object] | None = None
-    watch = StateWatch(state_path) if not dry_run and state_path.exists() else None
+    # A state file is watched for being deleted or replaced; a PostgreSQL state has none.
+    state_path = settings.state_db
+    watch = (StateWatch(state_path) if not dry_run and isinstance(state_path, Path)
+             and state_path.exists() else None)
     if not dry_run:
         mailer = mailer_for(config, settings)
         sender = mail_from(config, settings)
 
         def deliverer(now: datetime) -> object:
-            # A connection of its own: `run` delivers on a thread of its own, and an SQLite
+            # A connection of its own: `run` delivers on a thread of its own, and a
             # connection belongs to the thread that opened it. Not on a state file deleted
             # under the service: that would start a new one.
             if watch is not None:
                 watch.check()
-            own = SqliteStateStore(state_path)
+            own = open_location(settings.state_db)
             if fence is not None:
-                fence.install(own.db)
+                install_fence(fence, own)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -193,26 +198,37 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     kind = TRACKERS.get(config.mappings.tracker, TRACKERS["jira"])
     ownership = None
     if not dry_run and isinstance(tracker, SupportsClaim):
-        ownership = Ownership(tracker, store, clock, state_path=str(state_path),
+        ownership = Ownership(tracker, store, clock, state_path=describe(state_path),
                               where=f"{kind.name} project {config.mappings.project}",
                               state=watch)
     cycle = Cycle(poller=poller, store=store, runtime=runtime, clock=clock, report=report,
                   ingest=ingest, deliver=deliverer,
                   guard=ownership.check if ownership else None)
     return Service(config, settings, tracker, store, runtime, cycle,
-                   kind.site(settings) or "", scratch, ownership)
+                   kind.site(settings) or "", ownership, discard)
+
+
+def install_fence(fence: Fence, store: SqlStateStore) -> None:
+    """Fence the store's writes by the lease's token: SQLite only. On PostgreSQL the leader is
+    the holder of the state's advisory lock, and writes carry no token (unfenced)."""
+    if isinstance(store, SqliteStateStore):
+        fence.install(store.connection)
 
 
 def replica_leader(settings: Settings, fence: Fence, *, clock: Clock) -> Leader:
     """This process's side of the state's leader lease (`run` and `once`), on the wall clock
-    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS."""
-    lease = SqliteLease(settings.state_db, clock=clock,
-                        period=timedelta(seconds=settings.lease_seconds))
-    return Leader(lease, fence)
+    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS. On PostgreSQL
+    the leader is the holder of the state's advisory lock."""
+    period = timedelta(seconds=settings.lease_seconds)
+    if not is_postgres_url(settings.state_db):
+        return Leader(SqliteLease(settings.state_db, clock=clock, period=period), fence)
+    log.info("state %s is PostgreSQL: the leader is the holder of its advisory lock; writes "
+             "are not fenced by a lease token", describe(settings.state_db))
+    return Leader(AdvisoryLease(str(settings.state_db), clock=clock, period=period), fence)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,
-                    store: SqliteStateStore | None = None) -> Tracker:
+                    store: Notes | None = None) -> Tracker:
     """The tracker mappings.yaml names, as a Tracker. The one place that connects: commands
     and the service get their tracker from here. With the state, the adapter keeps what it
     learns of its tracker there (so a cron-driven cycle need not ask again)."""
@@ -260,14 +276,14 @@ def register_webhook(config: Config, settings: Settings, tracker: object, *, dry
     echo(f"! webhook: register it by hand: {'; '.join(hook.by_hand)}")
 
 
-def open_state(settings: Settings) -> SqliteStateStore:
-    """The state file, for the commands that look at it beside a running service."""
-    return SqliteStateStore(settings.state_db)
+def open_state(settings: Settings) -> SqlStateStore:
+    """The state, for the commands that look at it beside a running service."""
+    return open_location(settings.state_db)
 
 
-def state_reader(settings: Settings) -> Callable[[], sqlite3.Connection | None]:
-    """Read-only connections to the state file (None while there is none), for /metrics."""
-    return lambda: read_only(settings.state_db)
+def state_reader(settings: Settings) -> Callable[[], Database | None]:
+    """Read-only connections to the state (None while there is none), for /metrics."""
+    return lambda: open_reader(settings.state_db) if exists(settings.state_db) else None
 
 
 def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
@@ -292,7 +308,7 @@ def mailer_for(config: Config, settings: Settings) -> Mailer:
     return Router(mail, WebhookMailer(hook) if hook else None)
 
 
-def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) -> DeliveryGuard:
+def delivery_guard(config: Config, settings: Settings, store: GuardState) -> DeliveryGuard:
     """Suppressions, the no-auto-reply list and the per-recipient flood limit."""
     notes = config.rules.notifications
     window = timedelta(minutes=notes.rate_limit.per.minutes,
@@ -303,7 +319,7 @@ def delivery_guard(config: Config, settings: Settings, store: SqliteStateStore) 
 
 
 def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
-                store: SqliteStateStore, calendar: BusinessCalendar) -> Ingest | None:
+                store: SqlStateStore, calendar: BusinessCalendar) -> Ingest | None:
     """Mail intake from TICKETFLOW_IMAP_URL, else TICKETFLOW_MAILDIR; None when neither is set.
     The mailbox is opened anew each pass, so a dropped connection costs one pass at most."""
     opener = mailbox_opener(config, settings, store)
@@ -315,7 +331,7 @@ def mail_intake(config: Config, settings: Settings, *, tracker: Tracker,
 
 
 def mailbox_opener(config: Config, settings: Settings,
-                   store: SqliteStateStore) -> Callable[[], Mailbox] | None:
+                   store: SqlStateStore) -> Callable[[], Mailbox] | None:
     """How to open the helpdesk mailbox (IMAP, else a Maildir); None when neither is set."""
     box = config.mappings.mailbox
     opener: Callable[[], Mailbox]

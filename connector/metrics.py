@@ -1,8 +1,7 @@
-"""Metrics: per-process counters here, durable counts read from the state file at scrape time."""
+"""Metrics: per-process counters here, durable counts read from the state at scrape time."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
@@ -11,7 +10,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from connector.mail.pause import CHANNELS, META_KEY, parse
+from connector.errors import TicketflowError
+from connector.mail.pause import CHANNELS
+from connector.state.sql import Database
+from connector.state.timestamps import from_text
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -64,18 +66,19 @@ CONFIG_REJECTED = Gauge("ticketflow_config_rejected", "1 while an edited configu
                         "refused (the last good one runs on), else 0.", registry=REGISTRY)
 
 
-def _count(db: sqlite3.Connection, sql: str) -> list[tuple[str, ...]]:
+def _count(db: Database, sql: str) -> list[tuple[str, ...]]:
     try:
         return [tuple(str(v) for v in row) for row in db.execute(sql).fetchall()]
-    except sqlite3.OperationalError:  # a table a newer feature adds is not there yet
+    except TicketflowError:  # a table a newer feature adds is not there yet
         return []
 
 
 class StateCollector(Collector):
-    """Counts kept in the state file, read through a read-only connection per scrape (so
-    they survive restarts and never contend with the service's own connection)."""
+    """Counts kept in the state (a SQLite file or PostgreSQL), read through a read-only
+    connection per scrape (so they survive restarts and never contend with the service's
+    own connection)."""
 
-    def __init__(self, open_reader: Callable[[], sqlite3.Connection | None], *,
+    def __init__(self, open_reader: Callable[[], Database | None], *,
                  now: Callable[[], datetime]) -> None:
         """`open_reader`: a new read-only connection to the state (None while there is none),
         from the composition root."""
@@ -92,7 +95,7 @@ class StateCollector(Collector):
             yield from self._mail(db)
             yield from self._progress(db)
 
-    def _rules(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+    def _rules(self, db: Database) -> Iterator[CounterMetricFamily]:
         fired = CounterMetricFamily("ticketflow_rule_actions", "Actions rules planned, by rule, "
                                     "status (done, failed, skipped, pending, blocked, "
                                     "superseded) and the ticket's project (- for a ticket "
@@ -104,7 +107,7 @@ class StateCollector(Collector):
             fired.add_metric([rule, status, project], float(count))
         yield fired
 
-    def _messages(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+    def _messages(self, db: Database) -> Iterator[CounterMetricFamily]:
         messages = CounterMetricFamily("ticketflow_messages", "Messages by template, status "
                                        "(sent, failed, pending, dropped) and the ticket's "
                                        "project.", labels=["template", "status", "project"])
@@ -115,7 +118,7 @@ class StateCollector(Collector):
             messages.add_metric([template, status, project], float(count))
         yield messages
 
-    def _mail(self, db: sqlite3.Connection) -> Iterator[CounterMetricFamily]:
+    def _mail(self, db: Database) -> Iterator[CounterMetricFamily]:
         mail = CounterMetricFamily("ticketflow_mail_ingested", "Mail read from the mailbox, by "
                                    "outcome (ticket, comment, quarantine) and reason (the kind "
                                    "of mail, or why it was quarantined).",
@@ -130,7 +133,7 @@ class StateCollector(Collector):
             mail.add_metric(list(labels), value)
         yield mail
 
-    def _progress(self, db: sqlite3.Connection) -> Iterator[GaugeMetricFamily]:
+    def _progress(self, db: Database) -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily("ticketflow_bookmark_lag_seconds",
                                 "How far the poll bookmark is behind now, per project (for "
                                 "trackers whose bookmark is an instant, as Jira's is).",
@@ -149,22 +152,21 @@ class StateCollector(Collector):
         gap = GaugeMetricFamily("ticketflow_census_gap",
                                 "Open tickets in the tracker minus open tickets in the mirror "
                                 "at the last census.")
-        for (value,) in _count(db, "SELECT value FROM meta WHERE key = 'census_gap'"):
+        for (value,) in _count(db, "SELECT sum(gap) FROM censuses HAVING count(*) > 0"):
             gap.add_metric([], float(value))
         yield gap
         yield self._paused(db)
 
-    def _paused(self, db: sqlite3.Connection) -> GaugeMetricFamily:
+    def _paused(self, db: Database) -> GaugeMetricFamily:
         paused = GaugeMetricFamily("ticketflow_delivery_paused_seconds",
                                    "How long delivery on a channel (mail, webhook) has been "
                                    "paused by an outage of its server; 0 when it is not.",
                                    labels=["channel"])
+        since = {row[0]: row[1] for row in _count(db, "SELECT channel, since FROM delivery_pauses")}
         for channel in CHANNELS:
-            rows = _count(db, "SELECT value FROM meta WHERE key = '"  # noqa: S608 - constant
-                          + META_KEY.format(channel) + "'")
-            pause = parse(channel, rows[0][0] if rows else None)
-            since = (self.now() - pause.since).total_seconds() if pause else 0.0
-            paused.add_metric([channel], max(since, 0.0))
+            seconds = (self.now() - from_text(since[channel])).total_seconds() \
+                if channel in since else 0.0
+            paused.add_metric([channel], max(seconds, 0.0))
         return paused
 
 

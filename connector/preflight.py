@@ -26,11 +26,11 @@ def verify_config(service: Service) -> bool:
     checked = tracker.inner if isinstance(tracker, RecordingTracker) else tracker
     if not isinstance(checked, SupportsOnlineCheck):
         return False  # an in-memory tracker (tests): nothing to compare with
-    key, fingerprint = f"config_verified {service.site}", service.config.fingerprint()
-    if service.store.meta(key) == fingerprint:
+    fingerprint = service.config.fingerprint()
+    if service.store.checked_fingerprint(service.site) == fingerprint:
         return False
     summary = checked.check_config(service.config)
-    service.store.set_meta(key, fingerprint)
+    service.store.record_config_check(service.site, fingerprint)
     log.info("configuration checked against the tracker: %s", summary.removeprefix("ok: "))
     return True
 

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError
+from connector.state.url import is_postgres_url
 
 PREFIX = "TICKETFLOW_"
 MIN_WEBHOOK_SECRET = 16  # characters
@@ -64,7 +65,9 @@ class Settings(BaseSettings):
     zendesk_oauth_token: SecretStr | None = Field(
         None, description="Zendesk OAuth access token (sent as a bearer token), instead of "
         "an API token.")
-    state_db: Path = Field(Path("ticketflow.db"), description="SQLite state file.")
+    state_db: Path | str = Field(
+        Path("ticketflow.db"), description="SQLite state file, or a PostgreSQL URL "
+        "(postgresql://user@host/db).")
     config_dir: Path = Field(Path(), description="Folder with rules.yaml and mappings.yaml.")
     imap_url: str | None = Field(None, description="imaps://user@host:993/INBOX")
     imap_password: SecretStr | None = None
@@ -95,6 +98,14 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         30, description="Seconds a replica's leader lease lasts unless renewed (every third of "
         "it); a standby takes over within two of them after the leader dies.")
+
+    @field_validator("state_db", mode="before")
+    @classmethod
+    def _state_db(cls, value: object) -> object:
+        # A URL stays text (a Path would fold its `//`); anything else is a file's path.
+        if isinstance(value, str) and not is_postgres_url(value):
+            return Path(value)
+        return value
 
     @field_validator("jira_url")
     @classmethod

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from connector.state.store import SqlStateStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -40,3 +47,68 @@ def two_projects_config(tmp_path: Path) -> Path:
     shutil.copyfile(FIXTURES / "config" / "valid" / "two_projects" / "mappings.yaml",
                     folder / "mappings.yaml")
     return folder
+
+
+# -- the state on both backends ---------------------------------------------------------------
+# TICKETFLOW_TEST_POSTGRES is a URL of a database the tests may create schemas in (.ci/run
+# starts the server and sets it). Each test gets a schema of its own, dropped afterwards, so
+# no test sees another's rows. Without it the PostgreSQL tests skip, saying why; under CI
+# (CI=true) they fail instead, so a missing server cannot pass unnoticed.
+POSTGRES_VARIABLE = "TICKETFLOW_TEST_POSTGRES"
+STATE_BACKENDS = ("sqlite", "postgres")
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required under CI: {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty schema of the test database (its search_path), dropped after
+    the test."""
+    import psycopg
+
+    base = os.environ.get(POSTGRES_VARIABLE)
+    if not base:
+        _postgres_unavailable(f"{POSTGRES_VARIABLE} is not set (`.ci/run` starts PostgreSQL)")
+    assert base is not None
+    schema = f"test_{secrets.token_hex(8)}"
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        _postgres_unavailable(f"cannot connect to {POSTGRES_VARIABLE}: {error}")
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in base else "?"
+            yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=STATE_BACKENDS)
+def state_backend(request: pytest.FixtureRequest) -> str:
+    """Each test that asks runs once per backend: `sqlite` and `postgres`."""
+    return str(request.param)
+
+
+@pytest.fixture
+def state_location(state_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """TICKETFLOW_STATE_DB for this test: a file in its folder, or its own PostgreSQL schema."""
+    if state_backend == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    folder = tmp_path / "state"
+    folder.mkdir(exist_ok=True)
+    return str(folder / "ticketflow.db")
+
+
+@pytest.fixture
+def state_store(state_location: str) -> Iterator[SqlStateStore]:
+    """A migrated store at `state_location` (so once per backend), closed after the test."""
+    from connector.state.location import open_state
+
+    opened = open_state(state_location)
+    yield opened
+    opened.close()

@@ -15,7 +15,8 @@ from connector.errors import BlockedError
 from connector.mail.compose import HeaderInjectionError, compose, message_id, thread_for
 from connector.mail.suppress import refusal
 from connector.mail.webhook import webhook_payload
-from connector.state.base import WEBHOOK_PREFIX, OutboxMessage, StateStore
+from connector.state.base import WEBHOOK_PREFIX, OutboxMessage
+from connector.state.concerns import InstallationKeys
 from connector.templates.render import Rendered, subject_with_tag
 from connector.tracker.base import SupportsNotify
 from connector.tracker.values import Person
@@ -55,18 +56,11 @@ def _domain(runtime: Runtime) -> str:
     return runtime.mail_from.rpartition("@")[2] or "ticketflow.invalid"
 
 
-# The installation's key for Message-IDs: made once, kept in the state file. Losing it costs
-# nothing: ids already sent are recorded in message_ids, and threading reads them from there.
-_MESSAGE_ID_KEY = "message-id key"
-
-
-def message_id_key(store: StateStore) -> bytes:
-    """The secret our Message-IDs are keyed with (made on first use)."""
-    known = store.meta(_MESSAGE_ID_KEY)
-    if known is None:
-        known = secrets.token_hex(32)
-        store.set_meta(_MESSAGE_ID_KEY, known)
-    return bytes.fromhex(known)
+def message_id_key(store: InstallationKeys) -> bytes:
+    """The secret our Message-IDs are keyed with: made once, kept in the state. Losing it
+    costs nothing: ids already sent are recorded in message_ids, and threading reads them
+    from there."""
+    return bytes.fromhex(store.installation_key("message-id", secrets.token_hex(32)))
 
 
 def _auto(runtime: Runtime, template: str, inbound: list[str]) -> str:

@@ -11,5 +11,5 @@ from __future__ import annotations
 COMMANDS = (
     "demo", "run", "once", "validate", "test", "backtest", "install_scheme", "explain",
     "report",
-    "outbox", "mail", "init", "schema", "sandbox", "serve_feedback",
+    "outbox", "mail", "state", "init", "schema", "sandbox", "serve_feedback",
 )  # fmt: skip

@@ -105,6 +105,7 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
     from connector.config.loader import load_config
     from connector.engine.conditions import Context
     from connector.errors import UsageError
+    from connector.state.url import describe
 
     config = load_config(args.config_dir)
     require_tracker_settings(config, settings)
@@ -114,7 +115,7 @@ def explain_ticket(args: argparse.Namespace, settings: Settings) -> int:
         ticket = service.store.ticket_by_key(args.key)
         if ticket is None:
             raise UsageError(f"{args.key} is not in the mirror of open tickets "
-                             f"({settings.state_db}); run `ticketflow once` first")
+                             f"({describe(settings.state_db)}); run `ticketflow once` first")
         ctx = Context(config, service.runtime.calendar, clock.now())
         print(f"{ticket.key} \"{ticket.summary}\": {ticket.status} since "
               f"{ctx.local(ticket.status_since)}, tier {ticket.tier or 1}, "

@@ -12,7 +12,7 @@ from connector.errors import UsageError
 if TYPE_CHECKING:
     from connector.settings import Settings
     from connector.state.intake import MailRecord
-    from connector.state.sqlite import SqliteStateStore
+    from connector.state.store import SqlStateStore
 
 MAIL_SETTINGS = ("state_db", "imap_url", "imap_password", "imap_oauth2_token",
                  "imap_processed_folder", "imap_quarantine_folder", "maildir", "config_dir")
@@ -66,7 +66,7 @@ def mail(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _release(args: argparse.Namespace, settings: Settings, store: SqliteStateStore) -> int:
+def _release(args: argparse.Namespace, settings: Settings, store: SqlStateStore) -> int:
     from connector.app import mailbox_opener
     from connector.config.loader import load_config
     from connector.mail.intake.release import releasable, release

@@ -11,7 +11,8 @@ from connector.errors import UsageError
 
 if TYPE_CHECKING:
     from connector.settings import Settings
-    from connector.state.base import EffectStatus, OutboxMessage, OutboxStatus, StateStore
+    from connector.state.base import EffectStatus, OutboxMessage, OutboxStatus
+    from connector.state.concerns import DeliveryState, Ledger, Outbox
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -52,7 +53,7 @@ _HELD: dict[EffectStatus, str] = {"superseded": "never sent (superseded)",
                                   "blocked": "waiting (blocked)"}
 
 
-def held_lines(store: StateStore) -> tuple[list[str], list[str]]:
+def held_lines(store: Ledger) -> tuple[list[str], list[str]]:
     """Lines for the message effects that are superseded or blocked, and their counts."""
     lines, counts = [], []
     for status, words in _HELD.items():
@@ -65,7 +66,7 @@ def held_lines(store: StateStore) -> tuple[list[str], list[str]]:
     return lines, counts
 
 
-def _find(store: StateStore, number: int) -> OutboxMessage:
+def _find(store: Outbox, number: int) -> OutboxMessage:
     found = store.outbox_message(number)
     if found is None:
         raise UsageError(f"no outbox message {number}; `ticketflow outbox` lists them")
@@ -74,7 +75,7 @@ def _find(store: StateStore, number: int) -> OutboxMessage:
 
 def outbox(args: argparse.Namespace, settings: Settings) -> int:
     """List (the default), retry or drop. Works beside a running service: each change is one
-    short SQLite write, and the service picks a retried message up at its next delivery."""
+    short write to the state, and the service picks a retried message up at its next delivery."""
     from connector.app import open_state
     from connector.mail.pause import Pauses
 
@@ -104,7 +105,7 @@ def outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _retry(store: StateStore, number: int | None) -> None:
+def _retry(store: DeliveryState, number: int | None) -> None:
     """Release one message (or, with None, every failed one) and end any delivery pause, so
     the next delivery tries at once. A sent or dropped message is left alone."""
     from connector.mail.pause import Pauses

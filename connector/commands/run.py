@@ -200,6 +200,7 @@ def _wait(stop: threading.Event, seconds: float) -> None:
 def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
+    from connector.state.url import describe
     from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
@@ -209,7 +210,7 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
     mail_out = (f"SMTP {settings.smtp_url}" if settings.smtp_url
                 else f"outbox folder {settings.outbox_dir}")
     log.info("ticketflow %s started: tracker %s, project %s; state %s", __version__,
-             tracker, config.mappings.project, settings.state_db)
+             tracker, config.mappings.project, describe(settings.state_db))
     for warning in config.warnings:
         log.warning("%s", warning)
     log.info("replicas: the one holding the state's lease acts, others stand by; lease %ds, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, replace
@@ -45,13 +46,24 @@ class Config:
     digest: str = ""
 
     def fingerprint(self) -> str:
-        """A hash of rules.yaml, its includes and mappings.yaml (not the templates: the tracker
-        check reads none of them) and of ticketflow's version, whose checks may grow."""
+        """A hash of rules.yaml, its includes and mappings.yaml (not the templates: neither the
+        tracker check nor the planning of rules reads them), as files (an edit counts) and as
+        loaded, and of ticketflow's version, whose checks and planning may change. The online
+        check before acting and the due index of time rules both key on it."""
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # Taken once, when loaded (load_config asks at once): a file edited under a running
+        # service must not change the fingerprint of the configuration it keeps using. The
+        # models too, so a configuration built in code is told apart from the files' one.
         digest = hashlib.sha256(__version__.encode())
         for path in sorted(self.files):
             digest.update(str(path.relative_to(self.config_dir) if path.is_relative_to(
                 self.config_dir) else path).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
+        digest.update(self.rules.model_dump_json().encode() + b"\0")
+        digest.update(self.mappings.model_dump_json().encode())
         return digest.hexdigest()
 
 
@@ -88,7 +100,9 @@ def read_config(config_dir: Path) -> Attempt:
     digest = config_digest(config_dir, loader.shas)
     if problems or config is None:
         return Attempt(None, problems, tuple(loader.shas), digest)
-    return Attempt(replace(config, digest=digest), [], tuple(loader.shas), digest)
+    config = replace(config, digest=digest)
+    config.fingerprint()  # of the files as just read, not as they may be edited later
+    return Attempt(config, [], tuple(loader.shas), digest)
 
 
 def load_config(config_dir: Path) -> Config:

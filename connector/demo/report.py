@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 
 
-def _rows(store: SqliteStateStore, sql: str) -> list[tuple[object, ...]]:
+def _rows(store: SqlStateStore, sql: str) -> list[tuple[object, ...]]:
     return [tuple(row) for row in store.db.execute(sql).fetchall()]
 
 
-def summary_lines(store: SqliteStateStore, *, output: Path) -> list[str]:
+def summary_lines(store: SqlStateStore, *, output: Path) -> list[str]:
     """Tickets, escalations, messages by template, surveys, and where the mail is."""
     tickets = _rows(store, "SELECT key, status, tier, category FROM tickets ORDER BY issue_id")
     escalations = _rows(store, "SELECT issue_key, detail FROM ledger "

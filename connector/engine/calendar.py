@@ -2,15 +2,19 @@
 
 Working hours are local wall-clock times, so each day's window is converted to an absolute
 interval on its own date; DST changes shift nothing a person would notice. Business time
-between two instants is a difference of a running total ("business seconds since the base
-date") kept per date, so one query costs a list look-up, not a walk over the days:
+between two instants is a difference of a running total ("business microseconds since the
+base date") kept per date, so one query costs a list look-up, not a walk over the days:
 evaluating every open ticket each cycle stays cheap. The base is the first date asked about
 (moved back when an earlier one comes), so a new process (cron's `once`) fills in the days it
-needs, not every day since a fixed year.
+needs, not every day since a fixed year. The totals are whole microseconds (a datetime's own
+resolution), not float seconds: a float total rounds differently once the base moves, so
+whether "more than 4 business hours" held could depend on which dates were asked about
+first, and the instant a time rule comes due (`reach`) could not be computed exactly.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +23,8 @@ from connector.config.durations import Duration
 from connector.config.rules import Calendar
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MICROSECOND = timedelta(microseconds=1)
+MICROS_PER_SECOND = 1_000_000
 _MONDAY = date(2000, 1, 3)  # any date: only the length of a working day is read from it
 
 
@@ -33,9 +39,9 @@ class BusinessCalendar:
         self.opens = time.fromisoformat(start)
         self.closes = time(23, 59, 59, 999999) if end == "24:00" else time.fromisoformat(end)
         self.holidays = frozenset(holidays)
-        # _totals[i] = business seconds from _base up to the start of _base + i days.
+        # _totals[i] = business microseconds from _base up to the start of _base + i days.
         self._base: date | None = None
-        self._totals: list[float] = [0.0]
+        self._totals: list[int] = [0]
         self._windows: dict[date, tuple[datetime, datetime] | None] = {}
 
     @classmethod
@@ -59,9 +65,9 @@ class BusinessCalendar:
                 self._windows[day] = (opens, closes)
         return self._windows[day]
 
-    def day_seconds(self, day: date) -> float:
+    def day_micros(self, day: date) -> int:
         window = self.window(day)
-        return (window[1] - window[0]).total_seconds() if window else 0.0
+        return (window[1] - window[0]) // MICROSECOND if window else 0
 
     def workday_seconds(self) -> float:
         """The length of an ordinary working day: what "1 business day" means."""
@@ -71,9 +77,9 @@ class BusinessCalendar:
 
     # --- running totals ----------------------------------------------------------------
 
-    def _total_before(self, day: date) -> float:
-        """Business seconds from the base date to the start of `day`. Only differences of
-        these totals mean anything: a query that moves the base back shifts them all."""
+    def _total_before(self, day: date) -> int:
+        """Business microseconds from the base date to the start of `day`. Only differences
+        of these totals mean anything: a query that moves the base back shifts them all."""
         if self._base is None:
             self._base = day
         elif day < self._base:
@@ -81,54 +87,65 @@ class BusinessCalendar:
         index = (day - self._base).days
         while len(self._totals) <= index:
             last = self._base + timedelta(days=len(self._totals) - 1)
-            self._totals.append(self._totals[-1] + self.day_seconds(last))
+            self._totals.append(self._totals[-1] + self.day_micros(last))
         return self._totals[index]
 
     def _rebase(self, day: date) -> None:
         """Move the base back to `day`: the days in between go first, the old totals shift."""
         assert self._base is not None
-        earlier = [0.0]
+        earlier = [0]
         for offset in range((self._base - day).days):
-            earlier.append(earlier[-1] + self.day_seconds(day + timedelta(days=offset)))
+            earlier.append(earlier[-1] + self.day_micros(day + timedelta(days=offset)))
         shift = earlier.pop()
         self._totals = earlier + [total + shift for total in self._totals]
         self._base = day
 
-    def _total_at(self, instant: datetime) -> float:
+    def _total_at(self, instant: datetime) -> int:
         local = instant.astimezone(self.zone)
         total = self._total_before(local.date())
         window = self.window(local.date())
         if window is not None:
             inside = min(max(instant, window[0]), window[1])
-            total += (inside - window[0]).total_seconds()
+            total += (inside - window[0]) // MICROSECOND
         return total
 
     # --- queries ---------------------------------------------------------------------
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Business time in [start, end); zero when end is not after start."""
+        return self.business_micros(start, end) / MICROS_PER_SECOND
+
+    def business_micros(self, start: datetime, end: datetime) -> int:
+        """Business time in [start, end) in whole microseconds; zero when end is not after
+        start. Exact: the same two instants give the same answer whatever was asked before."""
         if end <= start:
-            return 0.0
+            return 0
         # The earlier instant first: asking about it may move the base (and every total).
         before = self._total_at(start)
         return self._total_at(end) - before
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The instant `seconds` of business time after `start` (at a window's close if exact)."""
-        if seconds <= 0:
+        return self.reach(start, round(seconds * MICROS_PER_SECOND))
+
+    def reach(self, start: datetime, micros: int) -> datetime:
+        """The earliest instant by which `micros` of business time have passed since `start`
+        (`start` itself for none): `business_micros(start, t) >= micros` exactly when
+        `t >= reach(start, micros)`. At a window's close if the amount ends a working day."""
+        if micros <= 0:
             return start
-        target = self._total_at(start) + seconds
-        current = start.astimezone(self.zone).date()
-        # Walk forward day by day (ETAs are few; the running totals make each step cheap).
-        # The config refuses a calendar without workdays, so this ends.
-        while True:
-            window = self.window(current)
-            before = self._total_before(current)
-            if window is not None and before + self.day_seconds(current) >= target:
-                # Never before `start`: from after a day's close, an amount too small for a
-                # float to add to the running total would otherwise land on that close.
-                return max(window[0] + timedelta(seconds=target - before), start)
-            current += timedelta(days=1)
+        target = self._total_at(start) + micros
+        assert self._base is not None  # set by _total_at
+        # The running totals grow (and stay) until they pass the target; the day that takes
+        # them there is found by bisection, not by walking. The config refuses a calendar
+        # without workdays, so they grow.
+        while self._totals[-1] < target:
+            self._total_before(self._base + timedelta(days=len(self._totals)))
+        after = bisect_left(self._totals, target)  # the first day starting at or past it
+        day = self._base + timedelta(days=after - 1)
+        window = self.window(day)
+        assert window is not None  # the totals grew on this day, so it has working hours
+        return window[0] + (target - self._totals[after - 1]) * MICROSECOND
 
     def duration_seconds(self, duration: Duration) -> float:
         """A configured duration as seconds: business days count as whole working days."""

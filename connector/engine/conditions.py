@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from connector.config import conditions as c
 from connector.config.loader import Config
@@ -66,18 +66,41 @@ def _tier_limit(ticket: Ticket, ctx: Context) -> tuple[float | None, bool, str]:
     return ctx.calendar.duration_seconds(limit), limit.business, f"{limit} (tier {level}{where})"
 
 
-def _elapsed(name: str, since: datetime, spec: c.Elapsed, ticket: Ticket,
-             ctx: Context) -> Verdict:
+class Bounds(NamedTuple):
+    """What a time condition compares for one ticket: more than `over` and less than `under`
+    seconds (None: no such bound), counted in business time or not. `missing` says why the
+    condition cannot hold at all (its tier has no limit). A tuple: one is made per time
+    condition per ticket in every pass."""
+
+    over: float | None
+    under: float | None
+    business: bool
+    limit_text: str = ""
+    missing: str = ""
+
+
+def elapsed_bounds(spec: c.Elapsed, ticket: Ticket, ctx: Context) -> Bounds:
+    """The bounds of `{over: ..., under: ..., business: ...}` for this ticket (the due index
+    reads the same ones, so it can never disagree with the verdict)."""
     if spec.over == "tier_limit":
         over, business, limit_text = _tier_limit(ticket, ctx)
         if over is None:
-            return Verdict(False, f"{name}: no limit, {limit_text}")
+            return Bounds(None, None, False, missing=limit_text)
     else:
         over = ctx.calendar.duration_seconds(spec.over) if spec.over else None
         business = spec.business or bool(spec.over and spec.over.business)
         limit_text = str(spec.over) if spec.over else ""
     under = ctx.calendar.duration_seconds(spec.under) if spec.under else None
     business = business or bool(spec.under and spec.under.business)
+    return Bounds(over, under, business, limit_text)
+
+
+def _elapsed(name: str, since: datetime, spec: c.Elapsed, ticket: Ticket,
+             ctx: Context) -> Verdict:
+    bounds = elapsed_bounds(spec, ticket, ctx)
+    if bounds.missing:
+        return Verdict(False, f"{name}: no limit, {bounds.missing}")
+    over, under, business = bounds.over, bounds.under, bounds.business
     elapsed = ctx.calendar.elapsed(since, ctx.now, business=business)
     if not ctx.explain:
         fits = (over is None or elapsed > over) and (under is None or elapsed < under)
@@ -87,7 +110,7 @@ def _elapsed(name: str, since: datetime, spec: c.Elapsed, ticket: Ticket,
     holds, due = True, None
     if over is not None:
         holds = elapsed > over
-        text += f"; limit {limit_text}"
+        text += f"; limit {bounds.limit_text}"
         if not holds:
             due = (ctx.calendar.add_business_seconds(since, over) if business
                    else since + timedelta(seconds=over))
@@ -190,22 +213,26 @@ def _labels_are(cond: c.LabelsCondition, ticket: Ticket, ctx: Context) -> Verdic
     return _labels(cond.labels, ticket)
 
 
-@evaluates(c.TimeInStatus)
-def _time_in_status(cond: c.TimeInStatus, ticket: Ticket, ctx: Context) -> Verdict:
-    return _elapsed(f"time in {ticket.status}", ticket.status_since, cond.time_in_status,
-                    ticket, ctx)
+# The time conditions: what each measures for a ticket, (its name, since when, the bounds).
+# Every other condition is timeless: its verdict changes only when the ticket does.
+TimeMeasure = Callable[[Any, Ticket], tuple[str, datetime, c.Elapsed]]
+TIME_CONDITIONS: dict[type, TimeMeasure] = {
+    c.TimeInStatus: lambda cond, ticket: (f"time in {ticket.status}", ticket.status_since,
+                                          cond.time_in_status),
+    c.Age: lambda cond, ticket: ("age", ticket.created, cond.age),
+    c.SinceCustomerReply: lambda cond, ticket: (
+        "since the customer last wrote", ticket.last_customer_reply or ticket.created,
+        cond.since_customer_reply),
+}
 
 
-@evaluates(c.Age)
-def _age(cond: c.Age, ticket: Ticket, ctx: Context) -> Verdict:
-    return _elapsed("age", ticket.created, cond.age, ticket, ctx)
+def _timed(cond: object, ticket: Ticket, ctx: Context) -> Verdict:
+    name, since, spec = TIME_CONDITIONS[type(cond)](cond, ticket)
+    return _elapsed(name, since, spec, ticket, ctx)
 
 
-@evaluates(c.SinceCustomerReply)
-def _since_reply(cond: c.SinceCustomerReply, ticket: Ticket, ctx: Context) -> Verdict:
-    since = ticket.last_customer_reply or ticket.created
-    return _elapsed("since the customer last wrote", since, cond.since_customer_reply,
-                    ticket, ctx)
+for _kind in TIME_CONDITIONS:
+    EVALUATORS[_kind] = _timed
 
 
 @evaluates(c.AllOf)

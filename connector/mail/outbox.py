@@ -20,7 +20,8 @@ from connector.errors import FatalError, RetriableError
 from connector.mail.base import DeliveryUnavailableError, Mailer, MessageRejectedError
 from connector.mail.pause import CHANNELS, Pause, Pauses, backoff
 from connector.mail.suppress import DeliveryGuard
-from connector.state.base import WEBHOOK_PREFIX, OutboxMessage, StateStore
+from connector.state.base import WEBHOOK_PREFIX, OutboxMessage
+from connector.state.concerns import DeliveryState, Outbox
 
 log = logging.getLogger(__name__)
 # A message the server defers (4xx to its RCPT TO or DATA) is retried with backoff and given
@@ -99,7 +100,7 @@ def pass_budget(seconds: float, stop: threading.Event | None = None, *,
     return lambda: (stop is not None and stop.is_set()) or monotonic() >= deadline
 
 
-def deliver(store: StateStore, mailer: Mailer, *, sender: str, now: datetime,
+def deliver(store: DeliveryState, mailer: Mailer, *, sender: str, now: datetime,
             guard: DeliveryGuard | None = None, stop_when: StopWhen | None = None) -> Delivery:
     """Send every due message once, channel by channel (mail, then chat webhooks).
 
@@ -125,7 +126,7 @@ def deliver(store: StateStore, mailer: Mailer, *, sender: str, now: datetime,
                     paused=tuple(pauses.active()), unfinished=unfinished)
 
 
-def _channel(store: StateStore, mailer: Mailer, channel: str, pauses: Pauses,
+def _channel(store: Outbox, mailer: Mailer, channel: str, pauses: Pauses,
              counts: Counter[str], *, sender: str, now: datetime,
              guard: DeliveryGuard | None, stop_when: StopWhen | None) -> bool:
     """One channel's due messages, batch after batch; True when stopped with some left."""
@@ -162,7 +163,7 @@ def _paused(pause: Pause) -> None:
                 pause.describe(), extra={"channel": pause.channel})
 
 
-def _one(store: StateStore, mailer: Mailer, item: OutboxMessage, *, sender: str,
+def _one(store: Outbox, mailer: Mailer, item: OutboxMessage, *, sender: str,
          now: datetime, guard: DeliveryGuard | None) -> str:
     """Send one message and record how it went; a server-wide failure is raised, untouched."""
     assert item.id is not None

@@ -8,14 +8,13 @@ failed by an outage, and the first pass after recovery sends everything that wai
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connector.state.base import WEBHOOK_PREFIX, StateStore
+from connector.state.base import WEBHOOK_PREFIX
+from connector.state.concerns import DeliveryPause, DeliveryPauses
 
 CHANNELS = ("mail", "webhook")
-META_KEY = "delivery pause {}"  # the meta row of one channel's pause (JSON; "" when none)
 
 
 def backoff(failures: int) -> timedelta:
@@ -29,14 +28,8 @@ def channel_of(recipient: str) -> str:
 
 
 @dataclass(frozen=True)
-class Pause:
-    """One channel's outage as delivery saw it."""
-
-    channel: str
-    since: datetime
-    failures: int
-    until: datetime
-    reason: str
+class Pause(DeliveryPause):
+    """One channel's outage as delivery saw it, as the state keeps it."""
 
     def describe(self) -> str:
         return (f"{self.channel} delivery paused since {self.since.isoformat(timespec='minutes')}"
@@ -44,23 +37,15 @@ class Pause:
                 f"{self.until.isoformat(timespec='minutes')}): {self.reason}")
 
 
-def parse(channel: str, raw: str | None) -> Pause | None:
-    """A pause as kept in its meta row, or None."""
-    if not raw:
-        return None
-    data = json.loads(raw)
-    return Pause(channel, datetime.fromisoformat(data["since"]), int(data["failures"]),
-                 datetime.fromisoformat(data["until"]), str(data["reason"]))
-
-
 class Pauses:
-    """The pauses of every channel, read and written through the store's `meta`."""
+    """The pauses of every channel, kept in the state (`DeliveryPauses`)."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: DeliveryPauses) -> None:
         self.store = store
 
     def get(self, channel: str) -> Pause | None:
-        return parse(channel, self.store.meta(META_KEY.format(channel)))
+        kept = self.store.delivery_pause(channel)
+        return None if kept is None else Pause(**vars(kept))
 
     def active(self) -> list[Pause]:
         """Every channel now paused."""
@@ -72,12 +57,9 @@ class Pauses:
         failures = before.failures + 1 if before else 1
         pause = Pause(channel, before.since if before else now, failures,
                       now + backoff(failures), reason)
-        self.store.set_meta(META_KEY.format(channel), json.dumps({
-            "since": pause.since.isoformat(), "failures": failures,
-            "until": pause.until.isoformat(), "reason": reason}))
+        self.store.pause_delivery(pause)
         return pause
 
     def clear(self, channel: str) -> None:
         """The channel works again (or an operator asked for a try now)."""
-        if self.store.meta(META_KEY.format(channel)):
-            self.store.set_meta(META_KEY.format(channel), "")
+        self.store.resume_delivery(channel)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from connector.state.base import WEBHOOK_PREFIX, StateStore
+from connector.state.base import WEBHOOK_PREFIX
+from connector.state.concerns import SendHistory, Suppressions
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ _BUILT_IN = re.compile("|".join(f"(?:{p})" for p in BUILT_IN), re.IGNORECASE)
 
 
 def refusal(address: str | None, *, own: Iterable[str], extra: Sequence[str] = (),
-            store: StateStore | None = None, now: datetime | None = None) -> str | None:
+            store: Suppressions | None = None, now: datetime | None = None) -> str | None:
     """Why `address` must get no automatic mail, or None when it may."""
     plain = (address or "").strip().removeprefix(WEBHOOK_PREFIX).lower()
     if plain in ("", "<>"):
@@ -44,15 +45,19 @@ def refusal(address: str | None, *, own: Iterable[str], extra: Sequence[str] = (
     return None
 
 
+class GuardState(Suppressions, SendHistory, Protocol):
+    """What the guard reads and writes: suppressions, and each recipient's sends."""
+
+
 class DeliveryGuard:
     """Checked by the delivery step before each send: suppressions, and at most `limit`
     messages to one recipient per `window`; a flood is suppressed and reported once.
 
-    The sends are counted in `meta` (one small row per recipient) so the count survives
-    cron's one-process-per-cycle runs and needs nothing beyond the StateStore protocol.
+    The sends are kept in the state (a row per send, forgotten once out of the window) so
+    the count survives cron's one-process-per-cycle runs.
     """
 
-    def __init__(self, store: StateStore, *, limit: int, window: timedelta,
+    def __init__(self, store: GuardState, *, limit: int, window: timedelta,
                  own: Iterable[str] = (), extra: Sequence[str] = (),
                  staff: Iterable[str] = ()) -> None:
         self.store = store
@@ -79,26 +84,18 @@ class DeliveryGuard:
 
     def sent(self, recipient: str, now: datetime) -> None:
         """Count one delivered message."""
-        recent = [*self._recent(recipient, now), now]
-        self.store.set_meta(self._key(recipient),
-                            json.dumps([t.isoformat() for t in recent[-self.limit:]]))
-
-    def _key(self, recipient: str) -> str:
-        return f"sent to {recipient.lower()}"
+        self.store.record_send(recipient, at=now, keep_after=now - self.window)
 
     def _recent(self, recipient: str, now: datetime) -> list[datetime]:
-        raw = self.store.meta(self._key(recipient))
-        times = [datetime.fromisoformat(t) for t in json.loads(raw)] if raw else []
-        return [t for t in times if now - t < self.window]
+        return [t for t in self.store.sends_since(recipient, now - self.window) if t <= now]
 
     def _report(self, recipient: str, count: int, until: datetime, now: datetime) -> None:
         """One WARNING per flood, not one per blocked message (across processes, too)."""
-        key = f"rate limit reported {recipient.lower()}"
-        last = self.store.meta(key)
-        if last is not None and datetime.fromisoformat(last) > now:
+        last = self.store.flood_reported_until(recipient)
+        if last is not None and last > now:
             return
         log.warning("rate limit: %d messages to %s within %s; no automatic mail to it until "
                     "%s (blocked messages stay in `ticketflow outbox` as failed)", count,
                     recipient, self.window, until.isoformat(timespec="minutes"),
                     extra={"recipient": recipient})
-        self.store.set_meta(key, until.isoformat())
+        self.store.report_flood(recipient, until=until)

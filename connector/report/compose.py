@@ -12,9 +12,10 @@ from connector.config.loader import Config
 from connector.errors import UsageError
 from connector.report.figures import Figures, Link, build, no_link
 from connector.report.page import render
-from connector.report.queries import SqliteReportSource
+from connector.report.queries import StateReportSource
 from connector.report.records import Scope, Step, no_step
-from connector.state.sqlite import gc_paused
+from connector.state.location import StateLocation
+from connector.state.rows import gc_paused
 
 _IN_DAYS = re.compile(r"\s*\d+\s*(d|days?|w|weeks?)\s*", re.IGNORECASE)
 _EXPECTED = 'expected a period like "30d", "12w", "48h" or a date like 2026-11-01'
@@ -54,17 +55,17 @@ def _back_from(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(today - timedelta(days=days - 1), time(), zone)
 
 
-def report_figures(state_db: Path, config: Config, scope: Scope, *,
+def report_figures(state_db: StateLocation, config: Config, scope: Scope, *,
                    link: Link = no_link, slowest: int = 10, step: Step = no_step) -> Figures:
     """Read the state file (read-only) and compute every figure of the report."""
     # Hundreds of thousands of rows and no cycle among them: the cyclic GC, run every 700
     # allocations over a growing heap, would cost more than the work (as for the mirror).
     with gc_paused():
-        state = SqliteReportSource(state_db).read(scope, slowest=slowest, step=step)
+        state = StateReportSource(state_db).read(scope, slowest=slowest, step=step)
         return build(state, config, link=link, slowest_count=slowest, step=step)
 
 
-def html_report(path: Path, state_db: Path, config: Config, scope: Scope, *,
+def html_report(path: Path, state_db: StateLocation, config: Config, scope: Scope, *,
                 link: Link = no_link) -> Path:
     """Write the report page for `scope` to `path`."""
     path.write_text(render(report_figures(state_db, config, scope, link=link)),

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from connector.state.migrations import write_transaction
+from connector.state.migrate import write_transaction
+from connector.state.sql import Database
 from connector.state.timestamps import from_text, to_text
 
 
 @runtime_checkable
 class HasDatabase(Protocol):
-    """A state store that lets modules keep their own tables (SqliteStateStore)."""
+    """A state store that lets modules keep their own tables (SqlStateStore, any dialect)."""
 
     @property
-    def db(self) -> sqlite3.Connection: ...
+    def db(self) -> Database: ...
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,7 @@ class Answer:
 
 
 _COLUMNS = "issue_key, resolution, score, comment, answers, written_back, first_at, updated_at"
-# Small per-link values in the meta table: what the tracker was last given (so only changes
-# are written back) and when the link's recent answers came (the rate limit).
-_WRITTEN = "feedback written {}#{}"
-_POSTS = "feedback posts {}#{}"
-_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = " \
-    "excluded.value"
+_LINK = "issue_key = ? AND resolution = ?"
 
 
 def _answer(row: tuple[object, ...]) -> Answer:
@@ -68,7 +62,7 @@ def record(store: HasDatabase, issue_key: str, resolution: int, *, score: int, c
         store.db.execute(
             "INSERT INTO feedback (issue_key, resolution, score, comment, first_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (issue_key, resolution) DO UPDATE SET "
-            "score = excluded.score, comment = excluded.comment, answers = answers + 1, "
+            "score = excluded.score, comment = excluded.comment, answers = feedback.answers + 1, "
             "written_back = 0, updated_at = excluded.updated_at",
             (issue_key, resolution, score, comment, to_text(at), to_text(at)))
     after = answer_for(store, issue_key, resolution)
@@ -95,35 +89,41 @@ class Written:
 
 
 def written(store: HasDatabase, issue_key: str, resolution: int) -> Written:
-    row = store.db.execute("SELECT value FROM meta WHERE key = ?",
-                           (_WRITTEN.format(issue_key, resolution),)).fetchone()
+    row = store.db.execute(f"SELECT field_written, told_score, told_comment FROM feedback "  # noqa: S608
+                           f"WHERE {_LINK}", (issue_key, resolution)).fetchone()
     if row is None:
         return Written()
-    data = json.loads(row[0])
-    told = data.get("told")
-    return Written(data.get("field"), (int(told[0]), str(told[1])) if told else None)
+    field, score, comment = row
+    told = None if score is None else (int(score), str(comment or ""))
+    return Written(None if field is None else int(field), told)
 
 
 def remember_written(store: HasDatabase, issue_key: str, resolution: int,
                      now: Written) -> None:
     """Record what the tracker holds now, right after each write to it succeeded."""
-    value = json.dumps({"field": now.field, "told": list(now.told) if now.told else None})
+    score, comment = now.told if now.told else (None, None)
     with write_transaction(store.db):
-        store.db.execute(_META, (_WRITTEN.format(issue_key, resolution), value))
+        store.db.execute(f"UPDATE feedback SET field_written = ?, told_score = ?, "  # noqa: S608
+                         f"told_comment = ? WHERE {_LINK}",
+                         (now.field, score, comment, issue_key, resolution))
 
 
 def admit_post(store: HasDatabase, issue_key: str, resolution: int, *, now: datetime,
                limit: int, window: timedelta) -> datetime | None:
     """Count one answer sent from a link; None when it is within `limit` per `window`, else
     when the next one will be (and this one is not counted)."""
-    key = _POSTS.format(issue_key, resolution)
+    link = (issue_key, resolution)
     with write_transaction(store.db):
-        row = store.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        times = [from_text(t) for t in json.loads(row[0])] if row else []
-        recent = sorted(t for t in times if now - window < t <= now)
+        # Posts out of the window count no more: forgotten, so a link keeps few rows.
+        store.db.execute(f"DELETE FROM feedback_posts WHERE {_LINK} AND posted_at <= ?",  # noqa: S608
+                         (*link, to_text(now - window)))
+        rows = store.db.execute(f"SELECT posted_at FROM feedback_posts WHERE {_LINK} "  # noqa: S608
+                                "AND posted_at <= ? ORDER BY posted_at", (*link, to_text(now)))
+        recent = [from_text(at) for (at,) in rows.fetchall()]
         if len(recent) >= limit:
             return recent[-limit] + window
-        store.db.execute(_META, (key, json.dumps([to_text(t) for t in [*recent, now]])))
+        store.db.execute("INSERT INTO feedback_posts (issue_key, resolution, posted_at) "
+                         "VALUES (?, ?, ?)", (*link, to_text(now)))
     return None
 
 

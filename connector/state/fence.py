@@ -22,8 +22,15 @@ _TOKEN_FUNCTION = "ticketflow_fence_token"  # noqa: S105 - an SQL function name
 # Tables left unfenced, and why: the lease itself and the migrations are how replicas agree;
 # the state's identity never changes; `meta` holds caches (the tracker's flavor and identity,
 # read at start by every replica) and last-writer-wins marks that are not effects; `feedback`
-# holds customers' answers, which the form of any replica takes (a load balancer picks one).
-UNFENCED = frozenset({"leases", "migrations", "state_identity", "meta", "feedback"})
+# holds customers' answers, which the form of any replica takes (a load balancer picks one),
+# and `feedback_posts` the form's rate-limit records of them. Of the typed tables that replaced
+# `meta` (0014_typed_notes): `installation_keys` are made once by whichever replica needs one
+# first (a standby's form signs links too), `config_checks` by any replica checking its
+# configuration at start or reload, and `recipient_sends` records a message a mail server
+# accepted (a fact, as the outbox's `sent`). The rest are the leader's and fenced.
+UNFENCED = frozenset({"leases", "migrations", "state_identity", "meta", "feedback",
+                      "feedback_posts", "installation_keys", "config_checks",
+                      "recipient_sends"})
 # A former leader may still record that a mail server accepted a message: that is a fact, and
 # forgetting it would only make the new leader send the message a second time.
 _OUTBOX_SENT = "WHEN NEW.status IS NOT 'sent'"

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast
 
-from connector.state.migrations import write_transaction
+from connector.state.delivery import first_known_issue
+from connector.state.migrate import write_transaction
+from connector.state.sql import Database, chunks, placeholders
 from connector.state.timestamps import from_text, to_text
 
 Outcome = Literal["ticket", "comment", "quarantine"]
 Side = Literal["customer", "staff"]
-_CHUNK = 500
 
 _COLUMNS = (
     "mail_key", "message_id", "mailbox", "ref", "kind", "sender", "state", "step", "attempts",
@@ -83,9 +83,10 @@ def _record(row: Sequence[object]) -> MailRecord:
 
 
 class IntakeStore:
-    """The intake tables on the state database's connection (`SqliteStateStore.db`)."""
+    """The intake tables on the state database's connection (`SqlStateStore.db`), in SQL
+    both dialects accept."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     # -- messages ------------------------------------------------------------------------
@@ -103,7 +104,7 @@ class IntakeStore:
                 "INSERT INTO mail_intake (mail_key, message_id, mailbox, ref, kind, sender, "
                 "state, attempts, automatic, received_at) VALUES (?, ?, ?, ?, ?, ?, 'started', "
                 "0, ?, ?) ON CONFLICT (mail_key) DO UPDATE SET ref = excluded.ref, "
-                "kind = excluded.kind WHERE state = 'started'",
+                "kind = excluded.kind WHERE mail_intake.state = 'started'",
                 (mail_key, message_id, mailbox, ref, kind, sender, int(automatic), to_text(at)))
         return self._existing(mail_key)
 
@@ -214,7 +215,7 @@ class IntakeStore:
     def counts(self) -> dict[str, int]:
         """How many messages ended each way (for the demo and the benchmark)."""
         sql = "SELECT coalesce(outcome, 'unfinished'), count(*) FROM mail_intake GROUP BY 1"
-        return {str(k): int(v) for k, v in self._db.execute(sql)}
+        return {str(k): int(v) for k, v in self._db.execute(sql).fetchall()}
 
     # -- threading helpers ---------------------------------------------------------------
 
@@ -224,16 +225,7 @@ class IntakeStore:
 
     def issue_for_sent_ids(self, message_ids: Sequence[str]) -> str | None:
         """The ticket of the first of these that is a Message-ID of mail ticketflow sent."""
-        for start in range(0, len(message_ids), _CHUNK):
-            chunk = list(message_ids[start:start + _CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            sql = (f"SELECT message_id, issue_key FROM message_ids WHERE "  # noqa: S608
-                   f"direction = 'out' AND message_id IN ({marks})")
-            found = dict(self._db.execute(sql, chunk).fetchall())
-            for message_id in chunk:
-                if message_id in found:
-                    return str(found[message_id])
-        return None
+        return first_known_issue(self._db, message_ids, sent_only=True)
 
     def participants(self, issue_key: str) -> set[str]:
         """Addresses that wrote to, or were copied on, the ticket's mail."""
@@ -253,13 +245,11 @@ class IntakeStore:
         return {str(key) for (key,) in rows}
 
     def _rows_in(self, sql: str, values: Sequence[str]) -> list[tuple[object, ...]]:
-        """The rows of `sql` for every value, `{marks}` standing for one chunk of them (SQLite
-        limits the parameters of one statement)."""
+        """The rows of `sql` for every value, `{marks}` standing for one chunk of them (a
+        statement's bound values are limited)."""
         rows: list[tuple[object, ...]] = []
-        for start in range(0, len(values), _CHUNK):
-            chunk = list(values[start:start + _CHUNK])
-            statement = sql.format(marks=", ".join("?" * len(chunk)))
-            rows += self._db.execute(statement, chunk).fetchall()
+        for chunk in chunks(values):
+            rows += self._db.execute(sql.format(marks=placeholders(len(chunk))), chunk).fetchall()
         return rows
 
     def _insert_comment(self, comment: MailComment) -> None:
@@ -298,11 +288,12 @@ class IntakeStore:
         with write_transaction(self._db):
             self._db.execute(
                 "INSERT INTO mail_uids (mailbox, uidvalidity, uid, mail_key, target) VALUES "
-                "(?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET target = excluded.target",
+                "(?, ?, ?, ?, ?) ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET "
+                "target = excluded.target",
                 (mailbox, uidvalidity, uid, mail_key, target))
             self._db.execute(
-                "UPDATE mail_folders SET last_uid = max(last_uid, ?) WHERE mailbox = ? AND "
-                "uidvalidity = ?", (uid, mailbox, uidvalidity))
+                "UPDATE mail_folders SET last_uid = ? WHERE mailbox = ? AND uidvalidity = ? "
+                "AND last_uid < ?", (uid, mailbox, uidvalidity, uid))
 
     def forget_uid(self, mailbox: str, uidvalidity: int, uid: int) -> None:
         """The message left the folder: its UID will not be seen there again."""

@@ -9,6 +9,9 @@ fencing token, which the fence (connector.state.fence) checks on each write.
 
 The lease keeps a connection of its own, usable from any thread (calls are serialised): the
 renewal must not wait behind a long cycle's transaction on the service's connection.
+
+The lease and its fence are SQLite's. On PostgreSQL the leader is whoever holds the state's
+advisory lock (connector.state.advisory_lease): the server drops it with the holder's session.
 """
 
 from __future__ import annotations
@@ -18,16 +21,15 @@ import secrets
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from connector.clock import Clock
-from connector.errors import FatalError, LeaseLostError, RetriableError
+from connector.errors import LeaseLostError
 from connector.state.fence import SERVICE_LEASE
-from connector.state.migrations import write_transaction
+from connector.state.sql import Database
+from connector.state.sqlite import SqliteDatabase
 from connector.state.timestamps import from_text, to_text
 
 _BUSY_TIMEOUT_SECONDS = 5.0
@@ -107,12 +109,13 @@ class SqliteLease:
         self.name = name
         self.location = str(path)
         self._guard = threading.Lock()
-        self._db = sqlite3.connect(self.location, timeout=_BUSY_TIMEOUT_SECONDS,
-                                   isolation_level=None, check_same_thread=False)
+        self._db = SqliteDatabase(sqlite3.connect(self.location, timeout=_BUSY_TIMEOUT_SECONDS,
+                                                  isolation_level=None, check_same_thread=False),
+                                  self.location)
 
     def current(self) -> LeaseRecord | None:
         """The lease as recorded now (whoever holds it), or None if never taken."""
-        with self._guard, self._translated("reading the lease"):
+        with self._guard, self._db.translated("reading the lease"):
             row = self._db.execute(f"SELECT {_COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
                                    (self.name,)).fetchone()
         if row is None:
@@ -130,7 +133,7 @@ class SqliteLease:
         values = {"name": self.name, "host": me.host, "pid": me.pid, "replica": me.replica,
                   "process": me.process, "now": to_text(now),
                   "expires": to_text(now + self.period), "gone_token": gone}
-        with self._guard, self._translated("acquiring the lease"), write_transaction(self._db):
+        with self._guard, self._db.transaction("acquiring the lease"):
             row = self._db.execute(_ACQUIRE, values).fetchone()
         if row is None:
             return None
@@ -141,7 +144,7 @@ class SqliteLease:
         now = self.clock.now()
         values = {"name": self.name, "token": token, "replica": self.holder.replica,
                   "now": to_text(now), "expires": to_text(now + self.period)}
-        with self._guard, self._translated("renewing the lease"), write_transaction(self._db):
+        with self._guard, self._db.transaction("renewing the lease"):
             row = self._db.execute(_RENEW, values).fetchone()
         if row is None:
             raise LeaseLostError(f"lost the lease on state {self.location}: "
@@ -152,7 +155,7 @@ class SqliteLease:
         """Give the lease up (a clean stop): a standby may take it at once."""
         values = {"name": self.name, "token": token, "replica": self.holder.replica,
                   "now": to_text(self.clock.now())}
-        with self._guard, self._translated("releasing the lease"), write_transaction(self._db):
+        with self._guard, self._db.transaction("releasing the lease"):
             self._db.execute(_RELEASE, values)
 
     def close(self) -> None:
@@ -165,19 +168,8 @@ class SqliteLease:
             return "the lease is gone"
         return f"{record.holder} holds it (token {record.token})"
 
-    @contextmanager
-    def _translated(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as error:
-            message = f"state database {self.location}: {doing} failed: {error}"
-            name = getattr(error, "sqlite_errorname", "") or ""
-            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-                raise RetriableError(message) from error
-            raise FatalError(message) from error
 
-
-def state_id(db: sqlite3.Connection) -> str:
+def state_id(db: Database) -> str:
     """The state's own identity, the same for every replica sharing it (one owner)."""
     row = db.execute("SELECT id FROM state_identity").fetchone()
     return str(row[0])

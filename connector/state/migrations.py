@@ -1,22 +1,22 @@
-"""Named schema migrations for the SQLite state, each applied once in its own transaction."""
+"""The state's named schema migrations, in order; SQLite's text, PostgreSQL's where it differs.
+
+Append only: a name, once released, is never renamed, reordered or edited. Each is applied
+once, in its own transaction, by `connector.state.migrate`.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from connector.state.migrate import (
+    Migration,
+    apply_migrations,
+    on_postgres,
+    statements,
+    write_transaction,
+)
+from connector.state.notes_migration import typed_notes
+from connector.state.sql import Database
 
-from connector.errors import FatalError, LeaseLostError
-from connector.state.fence import FENCE_MESSAGE, fenced_out
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema step: SQL statements, or a function for steps SQL alone cannot express."""
-
-    name: str
-    apply: str | Callable[[sqlite3.Connection], None]
+__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "statements", "write_transaction"]
 
 
 _INITIAL = """
@@ -89,12 +89,6 @@ CREATE TABLE rotations (
 );
 """
 
-# Wall-clock time from SQLite, in the same fixed-width format the store writes, for
-# bookkeeping columns only (when a migration ran, when a change was processed): the
-# rules' notion of now comes from the injected Clock, never from here.
-SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
-
-# Append only: a name, once released, is never renamed, reordered or edited.
 # Small named values that outlive a process: e.g. when the last census ran, so cron-driven
 # `once` runs (a new process each time) still take a census only once an hour.
 _META = """
@@ -213,17 +207,20 @@ _TYPED_LEDGER_COLUMNS = (
 )  # fmt: skip
 
 
-def _typed_ledger(db: sqlite3.Connection) -> None:
+def _typed_ledger(db: Database) -> None:
     for column in _TYPED_LEDGER_COLUMNS:
         db.execute(f"ALTER TABLE ledger ADD COLUMN {column}")
     db.execute("DROP INDEX ledger_pending")
     db.execute("CREATE INDEX ledger_pending ON ledger (created_at) "
                "WHERE status IN ('pending', 'blocked')")
     # Older rows named their action as "1:notify": index and kind from it (no digest: such a
-    # row is replayed when its rule still has that kind of action at that index).
-    db.execute("UPDATE ledger SET action_index = CAST(substr(action, 1, instr(action, ':') - 1) "
-               "AS INTEGER), action_kind = substr(action, instr(action, ':') + 1) "
-               "WHERE instr(action, ':') > 1")
+    # row is replayed when its rule still has that kind of action at that index). Split
+    # here rather than in SQL: the two dialects find a character with different functions.
+    for key, action in db.execute("SELECT effect_key, action FROM ledger").fetchall():
+        index, colon, kind = str(action).partition(":")
+        if colon and index.isdigit():
+            db.execute("UPDATE ledger SET action_index = ?, action_kind = ? WHERE effect_key = ?",
+                       (int(index), kind, key))
     # Decisions used to live in meta as "pick KEY" (a person) and "tiers KEY" ("1->2").
     for key, value in db.execute("SELECT key, value FROM meta WHERE key LIKE 'pick %' "
                                  "OR key LIKE 'tiers %'").fetchall():
@@ -304,86 +301,38 @@ CREATE TABLE state_identity (
 );
 INSERT INTO state_identity (one, id) VALUES (1, lower(hex(randomblob(16))));
 """
+# PostgreSQL draws the identity from its own random source (same 32 hex digits).
+_LEASES_POSTGRES = on_postgres(_LEASES).replace(
+    "lower(hex(randomblob(16)))", "replace(gen_random_uuid()::text, '-', '')")
+# The due index of time rules (issue 18; connector/engine/due.py): when each ticket's
+# `on: schedule` rules next need evaluating. '' is now (the ticket was written since its last
+# evaluation, or rules.yaml changed), NULL is not until the ticket changes, anything else a
+# fixed-width UTC instant, which sorts as text. Every existing ticket starts due now. Partial
+# on open tickets, ordered for keyset paging: a cycle reads the due ones, not all. `due_bases`
+# keeps, per project, the configuration's fingerprint the index was computed with and the
+# latest instant a cycle read it at (a change of either makes every ticket due once).
+_DUE_INDEX = """
+ALTER TABLE tickets ADD COLUMN due_at TEXT DEFAULT '';
+CREATE INDEX tickets_due ON tickets (project, due_at, issue_id) WHERE open = 1;
+CREATE TABLE due_bases (
+    project TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    through TEXT NOT NULL
+);
+"""
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration("0001_initial", _INITIAL),
+    Migration("0001_initial", _INITIAL, on_postgres(_INITIAL, rowid=["ledger"])),
     Migration("0002_meta", _META),
-    Migration("0003_message_ids", _MESSAGE_IDS),
+    Migration("0003_message_ids", _MESSAGE_IDS, on_postgres(_MESSAGE_IDS, rowid=["message_ids"])),
     Migration("0004_suppressions", _SUPPRESSIONS),
-    Migration("0005_feedback", _FEEDBACK),
-    Migration("0006_mail_intake", _MAIL_INTAKE),
+    Migration("0005_feedback", _FEEDBACK, on_postgres(_FEEDBACK)),
+    Migration("0006_mail_intake", _MAIL_INTAKE, on_postgres(_MAIL_INTAKE, rowid=["mail_intake"])),
     Migration("0007_typed_ledger", _typed_ledger),
-    Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES),
-    Migration("0011_status_history", _STATUS_HISTORY),
+    Migration("0009_mail_intake_outages", _MAIL_INTAKE_OUTAGES, on_postgres(_MAIL_INTAKE_OUTAGES)),
+    Migration("0011_status_history", _STATUS_HISTORY, on_postgres(_STATUS_HISTORY)),
     Migration("0012_opaque_bookmarks", _OPAQUE_BOOKMARKS),
-    Migration("0015_leases", _LEASES),
+    Migration("0013_due_index", _DUE_INDEX),
+    Migration("0014_typed_notes", typed_notes),
+    Migration("0015_leases", _LEASES, _LEASES_POSTGRES),
 )
-
-
-@contextmanager
-def write_transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any failure (connection in autocommit mode)."""
-    # IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.execute("COMMIT")
-    except BaseException as error:
-        # Some errors (disk full, I/O) already rolled back; a second ROLLBACK would fail.
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        if fenced_out(error):
-            raise LeaseLostError(FENCE_MESSAGE) from error
-        raise
-
-
-def statements(script: str) -> Iterator[str]:
-    """Split SQL into statements; executescript would COMMIT our open transaction first."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            yield pending.strip()
-            pending = ""
-    leftover = [ln for ln in pending.splitlines() if ln.strip() and not ln.strip().startswith("--")]
-    if leftover:
-        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()!r}")
-
-
-def apply_migrations(
-    db: sqlite3.Connection, *, location: str, migrations: Sequence[Migration] = MIGRATIONS
-) -> list[str]:
-    """Apply the migrations this database lacks, in order; return the names applied."""
-    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    found = _applied_names(db)
-    unknown = sorted(found - {m.name for m in migrations})
-    if unknown:
-        raise FatalError(
-            f"state database {location} was written by a newer ticketflow: unknown migration "
-            f"{', '.join(unknown)}; upgrade ticketflow or point TICKETFLOW_STATE_DB elsewhere"
-        )
-    applied = []
-    for migration in (m for m in migrations if m.name not in found):
-        with write_transaction(db):
-            # Checked again under the write lock: another process may have applied it meanwhile.
-            if migration.name in _applied_names(db):
-                continue
-            _run(db, migration)
-            db.execute(
-                f"INSERT INTO migrations (name, applied_at) VALUES (?, {SQL_NOW})",  # noqa: S608
-                (migration.name,),
-            )
-        applied.append(migration.name)
-    return applied
-
-
-def _applied_names(db: sqlite3.Connection) -> set[str]:
-    return {name for (name,) in db.execute("SELECT name FROM migrations")}
-
-
-def _run(db: sqlite3.Connection, migration: Migration) -> None:
-    if isinstance(migration.apply, str):
-        for statement in statements(migration.apply):
-            db.execute(statement)
-    else:
-        migration.apply(db)

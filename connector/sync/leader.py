@@ -19,6 +19,7 @@ from datetime import datetime
 
 from connector import metrics
 from connector.errors import LeaseLostError, RetriableError
+from connector.state.advisory_lease import AdvisoryLease
 from connector.state.fence import Fence
 from connector.state.lease import LeaseRecord, SqliteLease
 
@@ -48,7 +49,7 @@ class LeaseStatus:
 class Leader:
     """This process's side of the lease: its role, and the fence's token while it leads."""
 
-    def __init__(self, lease: SqliteLease, fence: Fence) -> None:
+    def __init__(self, lease: SqliteLease | AdvisoryLease, fence: Fence) -> None:
         self.lease = lease
         self.fence = fence
         self._ours: LeaseRecord | None = None

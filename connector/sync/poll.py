@@ -113,8 +113,7 @@ class Poller:
         """When the first run took its census of a project's open tickets (the tracker's
         clock; the default project's when not named): a ticket created since is new to
         ticketflow, an older one was there before it."""
-        value = self.store.meta(f"baseline {project or self.project}")
-        return datetime.fromisoformat(value) if value else None
+        return self.store.baseline(project or self.project)
 
     def _before_ticketflow(self, tickets: Sequence[TicketChanges]) -> list[TicketChanges]:
         """Of a project that joined the feed at the others' older position: the completed
@@ -127,6 +126,7 @@ class Poller:
             ticket = changed.ticket
             project = ticket.project or self.project
             if project not in joined:
+                # "joined" stays a tracker note (meta): no typed table fits a mark of presence.
                 joined[project] = (self.baseline(project)
                                    if self.store.meta(f"joined {project}") else None)
             since = joined[project]
@@ -160,7 +160,7 @@ class Poller:
                     self.progress(seen, total)
             for project in projects:
                 if page.baseline is not None:
-                    self.store.set_meta(f"baseline {project}", page.baseline.isoformat())
+                    self.store.record_baseline(project, page.baseline)
                 if page.bookmark is not None:
                     self._keep(project, joining or page.bookmark)
                     if joining is not None:
@@ -303,13 +303,13 @@ class Poller:
 
     def _trip(self, key: str, recent: int, actions: list[PlannedAction], now: datetime) -> None:
         """Say so once an hour per ticket, across processes (cron runs each cycle anew)."""
-        last = self.store.meta(f"circuit breaker {key}")
-        if last is None or now - datetime.fromisoformat(last) >= timedelta(hours=1):
+        last = self.store.breaker_reported_at(key)
+        if last is None or now - last >= timedelta(hours=1):
             log.warning("circuit breaker: %s had %d actions in the last hour (limit %d); "
                         "skipping %d more from rules %s", key, recent, self.max_actions_per_hour,
                         len(actions), sorted({a.rule for a in actions}),
                         extra={"ticket": key})
-            self.store.set_meta(f"circuit breaker {key}", now.isoformat())
+            self.store.record_breaker_report(key, now)
 
 
 def _since(comment: Comment, previous: Ticket | None) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -160,6 +160,22 @@ class SupportsMirroredChanges(Protocol):
         """`Tracker.changes(bookmark, now=now)`, without the tickets whose `updated` equals
         what `mirrored` says (their changes and comments were recorded with that read); a
         page left empty by that still carries its bookmark."""
+        ...
+
+
+@runtime_checkable
+class SupportsFeedLag(Protocol):
+    """A change feed that leaves out the last moments' changes (Zendesk's exports: the last
+    minute) while `count_open` sees them at once: a census right after a move would find a
+    gap that is only the feed's lag."""
+
+    @property
+    def feed_lag(self) -> timedelta:
+        """How long a change may stay out of the feed."""
+        ...
+
+    def count_changed_within(self, span: timedelta) -> int:
+        """How many tickets changed within the last `span` (the tracker's own clock)."""
         ...
 
 

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from connector.report.export import to_json
 from connector.report.figures import Link, no_link
 from connector.report.page import POLICY, render
 from connector.report.records import Scope
+from connector.state.location import StateLocation
 
 log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
@@ -45,7 +45,8 @@ class ReportEndpoint:
     """The WSGI app for PATHS: `?since=30d` (the default) and `?project=KEY` as on the
     command line."""
 
-    def __init__(self, *, config: Config, state_db: Path, clock: Clock, link: Link = no_link,
+    def __init__(self, *, config: Config, state_db: StateLocation, clock: Clock,
+                 link: Link = no_link,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.config, self.state_db, self.clock, self.link = config, state_db, clock, link
         self.monotonic = monotonic

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 
 from connector.errors import TicketflowError
 from connector.settings import Settings
-from connector.state.base import StateStore
+from connector.state.concerns import InstallationKeys
 
 log = logging.getLogger(__name__)
 # Domain separation: a signature made for anything else with the same key never verifies.
 _PURPOSE = b"ticketflow feedback v1\x00"
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,9}-\d{1,12}$")
-_SECRET_META = "feedback signing key"  # noqa: S105 - a meta row name, not a secret
 
 
 class TokenError(TicketflowError):
@@ -81,16 +80,15 @@ def read_token(key: bytes, token: str, *, now: datetime) -> FeedbackRef:
     return ref
 
 
-def signing_key(settings: Settings, store: StateStore) -> bytes:
+def signing_key(settings: Settings, store: InstallationKeys) -> bytes:
     """TICKETFLOW_FEEDBACK_SECRET; without it, a random key made once and kept in the state
     database, so links work out of the box and survive restarts (the state file already holds
     customer data and is protected like a secret)."""
     if settings.feedback_secret is not None and settings.feedback_secret.get_secret_value():
         return settings.feedback_secret.get_secret_value().encode()
-    kept = store.meta(_SECRET_META)
-    if kept is None:
-        kept = secrets.token_urlsafe(32)
-        store.set_meta(_SECRET_META, kept)
+    made = secrets.token_urlsafe(32)
+    kept = store.installation_key("feedback-signing", made)
+    if kept == made:
         log.info("made a feedback signing key and kept it in the state database; set "
                  "TICKETFLOW_FEEDBACK_SECRET to choose your own")
     return kept.encode()

@@ -93,10 +93,12 @@ def test_the_zendesk_demo_runs_the_same_week(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """`demo --tracker zendesk`: the same rules.yaml and sample mails on the Zendesk sandbox
     give the same tickets, escalations, surveys and messages as on Jira (the counts the Jira
-    demo above asserts), with Zendesk's references in the subjects."""
+    demo above asserts), with Zendesk's references in the subjects. The hourly census right
+    after a move is no gap (Zendesk's export lags a minute): nothing is warned about."""
     output = tmp_path / "demo"
     assert main(["demo", "--tracker", "zendesk", "--output", str(output)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "census" not in err
     assert "workflow installed in Zendesk (custom statuses, groups, fields)" in out
     assert "mail: new ticket 1 from pat.doe@uni.example.edu" in out
     assert "mail: comment on 1 from pat.doe@uni.example.edu (reply reopened it)" in out

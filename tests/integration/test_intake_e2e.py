@@ -63,11 +63,13 @@ class Desk:
 
 
 @pytest.fixture
-def new_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    """The desk before ticketflow's first run: the workflow installed, the state file new."""
+def new_desk(tmp_path: Path, state_location: str,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """The desk before ticketflow's first run: the workflow installed, the state new (on each
+    backend in turn)."""
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox:
         for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
-                            "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
+                            "JIRA_TOKEN": API_TOKEN, "STATE_DB": state_location,
                             "OUTBOX_DIR": str(tmp_path / "outbox"),
                             "MAILDIR": str(tmp_path / "Maildir"),
                             "PUBLIC_URL": "https://helpdesk.example.edu"}.items():

@@ -24,7 +24,7 @@ from connector.config.loader import load_config
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.settings import load_settings
 from connector.state.base import Transaction
-from connector.state.sqlite import SqliteStateStore
+from connector.state.location import open_state
 from connector.web.feedback import make_feedback_app
 
 from .smtp_sink import PASSWORD, SmtpServer
@@ -37,8 +37,8 @@ ORIGINAL = "<CAF-original.42@mail.uni.example.edu>"
 
 
 class World:
-    def __init__(self, sandbox: Sandbox, smtp: SmtpServer, state: Path) -> None:
-        self.sandbox, self.smtp, self.state = sandbox, smtp, state
+    def __init__(self, sandbox: Sandbox, smtp: SmtpServer, state: str, folder: Path) -> None:
+        self.sandbox, self.smtp, self.state, self.folder = sandbox, smtp, state, folder
         self.now = MONDAY
 
     def at(self, when: datetime) -> None:
@@ -72,18 +72,20 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path, state_location: str,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The sandbox, the SMTP server and ticketflow's settings; the state on each backend."""
     with Sandbox("cloud", now=MONDAY, time_zone="America/Chicago") as sandbox, \
             SmtpServer(tmp_path) as smtp:
         for name, value in {
                 "JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER, "JIRA_TOKEN": API_TOKEN,
-                "STATE_DB": str(tmp_path / "state.db"), "OUTBOX_DIR": str(tmp_path / "outbox"),
+                "STATE_DB": state_location, "OUTBOX_DIR": str(tmp_path / "outbox"),
                 "SMTP_URL": smtp.url, "SMTP_PASSWORD": PASSWORD,
                 "FEEDBACK_SECRET": "e2e-feedback-secret",
                 "PUBLIC_URL": "https://helpdesk.example.edu/tf"}.items():
             monkeypatch.setenv(f"TICKETFLOW_{name}", value)
         assert main(["install-scheme", "--config-dir", str(ROOT)]) == 0
-        world = World(sandbox, smtp, tmp_path / "state.db")
+        world = World(sandbox, smtp, state_location, tmp_path)
         world.once()
         yield world
 
@@ -98,7 +100,7 @@ def test_every_message_arrives_once_threaded(world: World) -> None:
         "project": {"key": "HELP"}, "issuetype": {"name": "Service Request"},
         "summary": "Cannot log in: password reset link expired", "description": "Help",
         "customfield_10072": CUSTOMER}).key)
-    store = SqliteStateStore(world.state)  # what mail intake records for a mailed request
+    store = open_state(world.state)  # what mail intake records for a mailed request
     store.commit(Transaction(message_ids=[(ORIGINAL, key, "in")]))
     store.close()
     steps = [(5, None), (10, ("alice@example.edu", "Reviewing")), (140, None)]
@@ -138,7 +140,7 @@ def test_every_message_arrives_once_threaded(world: World) -> None:
         assert b"=?" not in head and max(map(len, item.data.split(b"\r\n"))) <= 998
     later = messages["How did we do"]["References"].split()
     assert messages["We received your request"]["Message-ID"] in later
-    assert not (world.state.parent / "outbox").exists()
+    assert not (world.folder / "outbox").exists()
 
     # The survey's link, answered on the built-in page, lands on the ticket in Jira.
     text = messages["How did we do"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -146,7 +148,7 @@ def test_every_message_arrives_once_threaded(world: World) -> None:
     assert link.startswith("https://helpdesk.example.edu/tf/feedback/")
     settings = load_settings()
     config = load_config(ROOT)
-    store = SqliteStateStore(world.state)
+    store = open_state(world.state)
     tracker = connect_tracker(config, settings, store=store)
     app = make_feedback_app(store=store, tracker=tracker, config=config, settings=settings,
                             clock=SettableClock(world.now))

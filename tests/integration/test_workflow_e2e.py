@@ -4,7 +4,8 @@ expected messages.
 
 Engineers act with their own credentials (so their changes are not ticketflow's own), through
 the tracker adapter as they would in the tracker's screens; ticketflow runs exactly as cron
-would run it: `ticketflow once --now ...`.
+would run it: `ticketflow once --now ...`. Every test runs on both state backends (a SQLite
+file, a PostgreSQL schema).
 """
 
 from __future__ import annotations
@@ -122,8 +123,9 @@ def _install(world: World) -> None:
 
 
 @pytest.fixture(params=TRACKERS)
-def world(request: pytest.FixtureRequest, tmp_path: Path,
+def world(request: pytest.FixtureRequest, tmp_path: Path, state_location: str,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Each tracker's sandbox and ticketflow's settings; the state on each backend in turn."""
     kind = str(request.param)
     sandbox = (Sandbox(tracker="zendesk", now=MONDAY) if kind == "zendesk" else
                Sandbox(kind.removeprefix("jira-"), now=MONDAY, time_zone="America/Chicago"))
@@ -131,7 +133,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path,
         config_dir = ROOT if kind != "zendesk" else config_dir_for("zendesk", tmp_path)
         world = World(kind, sandbox, tmp_path, config_dir)
         _environment(world, monkeypatch)
-        monkeypatch.setenv("TICKETFLOW_STATE_DB", str(tmp_path / "state.db"))
+        monkeypatch.setenv("TICKETFLOW_STATE_DB", state_location)
         monkeypatch.setenv("TICKETFLOW_OUTBOX_DIR", str(tmp_path / "outbox"))
         monkeypatch.setenv("TICKETFLOW_PUBLIC_URL", "https://helpdesk.example.edu")
         _install(world)

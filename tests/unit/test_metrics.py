@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from connector.domain import Ticket
 from connector.metrics import StateCollector
 from connector.state.base import Bookmark, Effect, Transaction
-from connector.state.sqlite import SqliteStateStore, read_only
+from connector.state.location import open_reader
+from connector.state.sqlite import SqliteStateStore
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
@@ -32,10 +33,10 @@ def test_counts_by_rule_mail_outcome_and_bookmark_lag(tmp_path: Path) -> None:
             "INSERT INTO mail_intake (mail_key, mailbox, ref, kind, state, outcome, reason, "
             "received_at) VALUES (?, 'INBOX', ?, ?, 'done', ?, ?, ?)",
             (key, key, kind, outcome, reason, NOW.isoformat()))
-    store.set_meta("census_gap", "2")
+    store.record_census("HELP", at=NOW, gap=2)
     store.close()
     registry = CollectorRegistry()
-    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
+    registry.register(StateCollector(lambda: open_reader(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
     assert ('ticketflow_rule_actions_total{project="-",rule="acknowledge",status="pending"} '
             "1.0") in text
@@ -56,7 +57,7 @@ def test_how_long_delivery_has_been_paused(tmp_path: Path) -> None:
     Pauses(store).record("mail", NOW - timedelta(minutes=20), "SMTP x:587: TimeoutError")
     store.close()
     registry = CollectorRegistry()
-    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
+    registry.register(StateCollector(lambda: open_reader(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
     assert 'ticketflow_delivery_paused_seconds{channel="mail"} 1800.0' in text
     assert 'ticketflow_delivery_paused_seconds{channel="webhook"} 0.0' in text
@@ -73,7 +74,7 @@ def test_counts_per_ticket_are_labelled_with_the_tickets_project(tmp_path: Path)
     store.commit(Transaction(tickets=tickets, effects=effects))
     store.close()
     registry = CollectorRegistry()
-    registry.register(StateCollector(lambda: read_only(tmp_path / "state.db"), now=lambda: NOW))
+    registry.register(StateCollector(lambda: open_reader(tmp_path / "state.db"), now=lambda: NOW))
     text = generate_latest(registry).decode()
     assert ('ticketflow_rule_actions_total{project="HELP",rule="acknowledge",status="pending"} '
             "2.0") in text

@@ -17,7 +17,7 @@ from connector.mail.intake.parse import ParsedMail
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.thread import Match, find, id_variants
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 from connector.tracker.base import Tracker
 from connector.tracker.feed import last_status_entry
 from connector.tracker.values import TrackedTicket
@@ -28,7 +28,7 @@ class Facts:
     """Reads the facts for intake's decisions; changes nothing."""
 
     tracker: Tracker
-    store: SqliteStateStore
+    store: SqlStateStore
     intake: IntakeStore
     rules: IntakeRules
 

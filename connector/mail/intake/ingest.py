@@ -30,7 +30,7 @@ from connector.mail.intake.perform import Job, Performer
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.writer import TicketWriter
 from connector.state.intake import IntakeStore, Outcome
-from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 from connector.tracker.base import Tracker
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def refuses_the_mail(error: RetriableError | TrackerError) -> bool:
 class Ingest:
     """One callable per service: `ingest(now)` reads the mailbox once (the cycle's first step)."""
 
-    def __init__(self, *, tracker: Tracker, store: SqliteStateStore, rules: IntakeRules,
+    def __init__(self, *, tracker: Tracker, store: SqlStateStore, rules: IntakeRules,
                  calendar: BusinessCalendar, open_mailbox: Callable[[], Mailbox]) -> None:
         self.tracker = tracker
         self.store = store

@@ -23,7 +23,7 @@ from connector.mail.intake.parse import ParsedMail
 from connector.mail.intake.rules import IntakeRules
 from connector.mail.intake.writer import TicketWriter
 from connector.state.intake import MailComment, MailRecord, Outcome
-from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Performer:
     """Performs decisions; commits nothing (the pass control records the outcome)."""
 
     writer: TicketWriter
-    store: SqliteStateStore
+    store: SqlStateStore
     rules: IntakeRules
 
     def perform(self, job: Job, decision: Decision) -> Done:

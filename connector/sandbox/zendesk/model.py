@@ -93,6 +93,7 @@ class TicketField:
     active: bool = True
     required: bool = False
     system: bool = False
+    agent_description: str = ""
 
     @property
     def removable(self) -> bool:

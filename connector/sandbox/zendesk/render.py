@@ -94,7 +94,8 @@ class Renderer:
                      "regexp_for_validation": None, "title_in_portal": fdef.title,
                      "raw_title_in_portal": fdef.title, "visible_in_portal": fdef.system,
                      "editable_in_portal": fdef.system, "required_in_portal": False,
-                     "tag": None, "removable": fdef.removable, "agent_description": "",
+                     "tag": None, "removable": fdef.removable,
+                     "agent_description": fdef.agent_description,
                      "created_at": stamp(fdef.created), "updated_at": stamp(fdef.updated)}
         if fdef.type in ("tagger", "multiselect"):
             out["custom_field_options"] = [

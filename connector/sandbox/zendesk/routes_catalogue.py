@@ -89,10 +89,33 @@ def create_field(app: ZendeskApp, req: Request) -> Reply:
     fdef = TicketField(app.store.next_id("field"), str(kind), title,
                        str(data.get("description") or ""), now, now,
                        position=len(app.store.fields) + 1000,
-                       required=bool(data.get("required", False)))
+                       required=bool(data.get("required", False)),
+                       active=bool(data.get("active", True)),
+                       agent_description=str(data.get("agent_description") or ""))
     fdef.options = _options(app, fdef, data.get("custom_field_options"))
     app.store.fields[fdef.id] = fdef
     return Reply(201, {"ticket_field": Renderer(app.base_url).field(fdef)})
+
+
+def update_field(app: ZendeskApp, req: Request) -> Reply:
+    """{"ticket_field": {"title", "description", "agent_description", "active", "required"}}:
+    those given replace the field's (admins; a system field keeps its title)."""
+    data = _body(app, req, "ticket_field")
+    fdef = _field(app, req.params["id"])
+    if "title" in data:
+        title = str(data.get("title") or "").strip()
+        if not title:
+            raise invalid("title", "Title: cannot be blank")
+        if not fdef.system:
+            fdef.title = title
+    for name in ("description", "agent_description"):
+        if name in data:
+            setattr(fdef, name, str(data.get(name) or ""))
+    for name in ("active", "required"):
+        if name in data:
+            setattr(fdef, name, bool(data[name]))
+    fdef.updated = app.store.now()
+    return Reply(body={"ticket_field": Renderer(app.base_url).field(fdef)})
 
 
 def _options(app: ZendeskApp, fdef: TicketField, raw: Any) -> list[FieldOption]:
@@ -117,11 +140,15 @@ def _options(app: ZendeskApp, fdef: TicketField, raw: Any) -> list[FieldOption]:
 
 def show_field(app: ZendeskApp, req: Request) -> Reply:
     """One ticket field."""
-    ident = req.params["id"]
+    return Reply(body={"ticket_field": Renderer(app.base_url).field(
+        _field(app, req.params["id"]))})
+
+
+def _field(app: ZendeskApp, ident: str) -> TicketField:
     fdef = app.store.fields.get(int(ident)) if ident.isdigit() else None
     if fdef is None:
         raise not_found()
-    return Reply(body={"ticket_field": Renderer(app.base_url).field(fdef)})
+    return fdef
 
 
 ROUTES = [
@@ -131,4 +158,5 @@ ROUTES = [
     Route("GET", "/api/v2/ticket_fields", list_fields),
     Route("POST", "/api/v2/ticket_fields", create_field),
     Route("GET", "/api/v2/ticket_fields/{id}", show_field),
+    Route("PUT", "/api/v2/ticket_fields/{id}", update_field),
 ]

@@ -3,6 +3,7 @@ the search count and uploads."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -103,8 +104,9 @@ def _history(app: ZendeskApp, req: Request, key: str) -> Reply:
 
 
 def count(app: ZendeskApp, req: Request) -> Reply:
-    """`search/count`: tickets matching `type:ticket` with `status<solved` or `status:NAME`
-    terms (what ticketflow asks; Zendesk's search language is larger)."""
+    """`search/count`: tickets matching `type:ticket` with `status<solved`, `status:NAME` or
+    `updated>5minutes` (`hours`, `days`: relative to now) terms (what ticketflow asks;
+    Zendesk's search language is larger)."""
     query = (req.arg("query") or "").split()
     if "type:ticket" not in query:
         raise bad_value("the sandbox counts tickets only: expected type:ticket in the query")
@@ -115,12 +117,17 @@ def count(app: ZendeskApp, req: Request) -> Reply:
             found = [t for t in found if _ORDER.index(t.status) < limit]
         elif term.startswith("status:"):
             found = [t for t in found if t.status == term.removeprefix("status:")]
+        elif recent := _RECENT.fullmatch(term):
+            since = app.store.now() - int(recent[1]) * _UNIT[recent[2]]
+            found = [t for t in found if t.updated > since]
         elif term != "type:ticket":
             raise bad_value(f"the sandbox does not search for {term}")
     return Reply(body={"count": len(found)})
 
 
 _ORDER = ("new", "open", "pending", "hold", "solved", "closed")
+_RECENT = re.compile(r"updated>(\d+)(minutes|hours|days)")
+_UNIT = {"minutes": 60, "hours": 3600, "days": 86400}
 
 
 def upload(app: ZendeskApp, req: Request) -> Reply:

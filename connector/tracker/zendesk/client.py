@@ -157,6 +157,15 @@ class ZendeskClient:
         body = self.api.request("POST", path, json={key: item}, idempotent=False)
         return member(body, key, f"created {key}")
 
+    def show(self, path: str, key: str) -> Json:
+        """One catalogue item by its path (TrackerError 404 when it is gone)."""
+        return member(self.api.request("GET", path, idempotent=True), key, key)
+
+    def change(self, path: str, key: str, item: Json) -> Json:
+        """Replace what `item` names of one catalogue item (the same PUT twice is harmless)."""
+        body = self.api.request("PUT", path, json={key: item}, idempotent=True)
+        return member(body, key, f"updated {key}")
+
     def _cursor_pages(self, path: str, params: Mapping[str, Any],
                       what: str) -> Iterator[Json]:
         """Cursor pagination (`page[size]`, `meta.has_more`, `meta.after_cursor`)."""

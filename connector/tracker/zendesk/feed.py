@@ -6,14 +6,17 @@ events export is read next, as JSON text. An idle cycle is one request: the expo
 A page of changed tickets costs one events request more however many tickets it holds (the
 audits way costs one per ticket: see bench/steady_state.py --tracker zendesk). Zendesk leaves
 out what changed in the last minute; it comes with a later cycle. The backfill reads the
-export from the beginning, keeps the open tickets, and reads each one's audits (their number
-is bounded by the open tickets, not by the account's whole history); its baseline is the
-export's cutoff on Zendesk's clock (its `Date`, less the minute left out).
+export from the beginning and keeps the open tickets; their history comes from the events
+export read from the oldest one's creation, unless that takes as many requests as there are
+open tickets, when each one's audits are read instead (their number is bounded by the open
+tickets, not by the account's whole history: see bench/backlog.py --tracker zendesk). Its
+baseline is the export's cutoff on Zendesk's clock (its `Date`, less the minute left out).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,9 +29,12 @@ from connector.tracker.zendesk.client import ZendeskClient
 from connector.tracker.zendesk.shapes import a_list, an_id, an_object, parse_time, reading
 from connector.tracker.zendesk.translate import Words
 
+log = logging.getLogger(__name__)
+
 Json = Mapping[str, Any]
 History = Literal["events", "audits"]
 LAG = timedelta(minutes=1)  # Zendesk leaves out what changed within the last minute
+BACKFILL_PAGE = 1000  # tickets a backfill page hands on (the export's own page size)
 
 
 @dataclass(frozen=True)
@@ -92,12 +98,10 @@ class ZendeskFeed:
                 return
 
     def _backfill(self) -> Iterator[FeedPage]:
+        tickets: list[Json] = []
         page = self._client.export(start_time=0)
         while True:
-            tickets = [t for t in self._tickets(page) if self._open(t)]
-            if tickets:
-                histories = {str(t["id"]): self.audit_trail(str(t["id"])) for t in tickets}
-                yield FeedPage(self._changed(tickets, histories, complete=True), None)
+            tickets += [t for t in self._tickets(page) if self._open(t)]
             if page["end_of_stream"]:
                 break
             page = self._client.export(cursor=str(page["after_cursor"]))
@@ -106,8 +110,28 @@ class ZendeskFeed:
             raise MalformedAnswerError("Zendesk's export answer had no Date header: its clock "
                                        "is needed for the first bookmark")
         baseline = served - LAG
+        histories = self._backfill_histories(tickets)
+        for start in range(0, len(tickets), BACKFILL_PAGE):
+            yield FeedPage(self._changed(tickets[start:start + BACKFILL_PAGE], histories,
+                                         complete=True), None)
         mark = Mark(str(page["after_cursor"]), int(baseline.timestamp()))
         yield FeedPage((), mark.text(), baseline=baseline)
+
+    def _backfill_histories(self, tickets: Sequence[Json]) -> dict[str, Trail]:
+        """The open tickets' whole histories: from the events export since the oldest one's
+        creation while that costs fewer requests than one audits read per ticket."""
+        if tickets and self.history_source == "events":
+            with reading("exported ticket"):
+                oldest = min(int(parse_time(t["created_at"]).timestamp()) for t in tickets)
+            trails, complete = self._event_trails(tickets, oldest,
+                                                  max(_generated(t) for t in tickets),
+                                                  budget=len(tickets))
+            if complete:
+                return trails
+            log.info("backfill: the events export since the oldest open ticket's creation "
+                     "takes more requests than the %d open tickets' audits; reading those",
+                     len(tickets))
+        return {str(t["id"]): self.audit_trail(str(t["id"])) for t in tickets}
 
     def _tickets(self, page: Json) -> list[Json]:
         with reading("ticket export"):
@@ -138,11 +162,21 @@ class ZendeskFeed:
                    newest: int) -> dict[str, Trail]:
         if self.history_source == "audits":
             return {str(t["id"]): self.audit_trail(str(t["id"])) for t in tickets}
+        return self._event_trails(tickets, since, newest)[0]
+
+    def _event_trails(self, tickets: Sequence[Json], since: int, newest: int, *,
+                      budget: int | None = None) -> tuple[dict[str, Trail], bool]:
+        """The tickets' changes and comments from the events export since `since`, up to
+        each ticket's exported version; whether it read them all (within `budget` requests
+        when one is given)."""
         wanted = {str(t["id"]): _generated(t) for t in tickets}
         trails: dict[str, list[Json]] = {key: [] for key in wanted}
-        start = since
+        start, made = since, 0
         while True:
+            if budget is not None and made >= budget:
+                return {}, False
             page = self._client.events(start)
+            made += 1
             for item in a_list(page["ticket_events"], "ticket events"):
                 audit = an_object(item, "ticket event")
                 with reading("ticket event"):
@@ -154,7 +188,7 @@ class ZendeskFeed:
             if page.get("end_of_stream") or end >= newest or end <= start:
                 break
             start = end
-        return {key: self._trail(audits, "child_events") for key, audits in trails.items()}
+        return {key: self._trail(audits, "child_events") for key, audits in trails.items()}, True
 
     def audit_trail(self, key: str) -> Trail:
         """One ticket's whole history and comments from its audits (one request a hundred)."""

@@ -10,16 +10,17 @@ as its `external_id`, which finds it again after a crash.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, Tracker
+from connector.tracker.base import Notes, OwnerClaim, Tracker
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.transitions import Option, choose
 from connector.tracker.values import (
@@ -32,8 +33,9 @@ from connector.tracker.values import (
     WorkflowFields,
 )
 from connector.tracker.zendesk.catalogue import CatalogueCache
+from connector.tracker.zendesk.claim import ClaimField
 from connector.tracker.zendesk.client import ZendeskClient, connect
-from connector.tracker.zendesk.feed import History, ZendeskFeed
+from connector.tracker.zendesk.feed import LAG, History, ZendeskFeed
 from connector.tracker.zendesk.people import People, to_person
 from connector.tracker.zendesk.refs import ZendeskRefs
 from connector.tracker.zendesk.shapes import an_id, reading
@@ -59,6 +61,7 @@ class ZendeskTracker:
         self._feed = ZendeskFeed(client, self._words, history=history)
         self._refs = ZendeskRefs(site or client.api.base_url)
         self._me: Person | None = None
+        self._claim = ClaimField(client, notes, site)
 
     @property
     def client(self) -> ZendeskClient:
@@ -87,6 +90,17 @@ class ZendeskTracker:
         """Tickets in a status before solved: the workflow's Done statuses are the solved
         ones (mappings.yaml is checked for that)."""
         return self._client.count("type:ticket status<solved")
+
+    @property
+    def feed_lag(self) -> timedelta:
+        """Zendesk's exports leave out what changed within the last minute."""
+        return LAG
+
+    def count_changed_within(self, span: timedelta) -> int:
+        """Tickets updated within `span` of Zendesk's now (search's relative times, whole
+        minutes, rounded up)."""
+        minutes = max(1, math.ceil(span.total_seconds() / 60))
+        return self._client.count(f"type:ticket updated>{minutes}minutes")
 
     def ticket(self, key: str) -> TrackedTicket:
         raw = self._raw(key)
@@ -229,6 +243,15 @@ class ZendeskTracker:
     def _key_or_404(self, key: str) -> None:
         if not key.isdigit():
             raise TrackerError(f"{key!r} is not a Zendesk ticket number", status=404)
+
+    # -- only one processor ------------------------------------------------------------------
+
+    def read_claim(self) -> OwnerClaim | None:
+        """The owner claim, kept in an inactive ticket field (see zendesk/claim.py)."""
+        return self._claim.read()
+
+    def write_claim(self, claim: OwnerClaim) -> None:
+        self._claim.write(claim)
 
     # -- setting up --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from connector.report.records import AnswerRow, MailRow, ReportState, Scope, Sta
 from connector.state.base import Transaction
 from connector.state.feedback import record
 from connector.state.intake import IntakeStore
-from connector.state.sqlite import SqliteStateStore
+from connector.state.location import open_state
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -111,9 +111,10 @@ def _versions() -> list[list[Ticket]]:
     ]
 
 
-def fill(path: Path) -> None:
-    """Write the known week into a state file through the store, intake and feedback APIs."""
-    store = SqliteStateStore(path)
+def fill(location: Path | str) -> None:
+    """Write the known week into a state (a SQLite file or a PostgreSQL URL) through the
+    store, intake and feedback APIs."""
+    store = open_state(location)
     try:
         for tickets in _versions():
             store.commit(Transaction(tickets=tickets))

@@ -105,6 +105,26 @@ def test_agents_may_not_change_the_account(zd: Api) -> None:
         assert zd.post(path, body).status == 403, path
 
 
+def test_a_ticket_field_is_updated_by_an_admin_only(zd: Api) -> None:
+    """`PUT ticket_fields/{id}` replaces what it names (the agent-only description, active);
+    an inactive field is refused on tickets; an agent's PUT is 403, an unknown id 404."""
+    field = zd.post("/api/v2/ticket_fields.json", {"ticket_field": {
+        "type": "text", "title": "Note", "active": False}}).body["ticket_field"]
+    path = f"/api/v2/ticket_fields/{field['id']}.json"
+    changed = zd.put(path, {"ticket_field": {"agent_description": '{"a": 1}'}})
+    assert changed.body["ticket_field"]["agent_description"] == '{"a": 1}'
+    shown = zd.get(path).body["ticket_field"]
+    assert (shown["title"], shown["active"], shown["agent_description"]) == (
+        "Note", False, '{"a": 1}')
+    assert zd.post("/api/v2/tickets.json", {"ticket": {
+        "comment": {"body": "x"}, "custom_fields": [{"id": field["id"], "value": "v"}]}}
+                   ).status == 422
+    assert zd.put("/api/v2/ticket_fields/999999.json",
+                  {"ticket_field": {"active": True}}).status == 404
+    zd.headers = basic("alice@example.edu/token")
+    assert zd.put(path, {"ticket_field": {"active": True}}).status == 403
+
+
 def test_control_endpoints_and_faults_speak_zendesk(zd: Api) -> None:
     """Seed, reset, the index and an injected 429 (Zendesk's body, Retry-After)."""
     assert zd.post("/_sandbox/seed", {"count": 2}).body == {"created": 2, "first": 1, "last": 2}

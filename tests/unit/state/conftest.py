@@ -1,8 +1,9 @@
-"""Fixtures for the state tests: a real SQLite file per test and record factories."""
+"""Fixtures for the state tests: a real state per test, on each backend, and record factories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,11 @@ import pytest
 
 from connector.domain import Ticket
 from connector.state.base import Effect, OutboxMessage
-from connector.state.sqlite import SqliteStateStore
+from connector.state.postgres import PostgresDatabase
+from connector.state.sql import Database
+from connector.state.sqlite import SqliteStateStore, connect
+from connector.state.store import SqlStateStore
+from connector.state.url import is_postgres_url
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -30,12 +35,28 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[SqliteStateStore]:
-    """A migrated store on a real SQLite file, closed after the test."""
+def store(state_store: SqlStateStore) -> SqlStateStore:
+    """A migrated store, closed after the test: on a real SQLite file, and again in a
+    PostgreSQL schema of its own."""
+    return state_store
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[SqliteStateStore]:
+    """A migrated store on a real SQLite file (for what only SQLite has: the file, its lock)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     opened = SqliteStateStore(db_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def raw(state_location: str) -> Iterator[Database]:
+    """A bare connection to the test's (empty) state, on each backend: no migration applied."""
+    db = PostgresDatabase(state_location) if is_postgres_url(state_location) \
+        else connect(state_location)
+    with closing(db):
+        yield db
 
 
 @pytest.fixture

@@ -23,6 +23,13 @@ PERIOD = timedelta(seconds=30)
 
 
 @pytest.fixture
+def store(sqlite_store: SqliteStateStore) -> SqliteStateStore:
+    """The lease and its fence are SQLite's (PostgreSQL leads by its advisory lock): these
+    tests run on a state file only."""
+    return sqlite_store
+
+
+@pytest.fixture
 def clock(t0: datetime) -> SettableClock:
     """The wall clock every replica of a test shares."""
     return SettableClock(t0)
@@ -169,7 +176,7 @@ def test_a_former_leader_cannot_commit_after_a_take_over(
     nothing: not the effect, not the outbox row, not the bookmark."""
     a, b = leases("a"), leases("b")
     fence = Fence()
-    fence.install(store.db)
+    fence.install(store.connection)
     record = a.acquire()
     assert record is not None
     fence.hold(record.token)
@@ -190,7 +197,7 @@ def test_the_fence_refuses_single_statements_and_intake_writes_too(
     are fenced as well; a replica that never held the lease can write nothing."""
     fence = Fence()
     _commit(store, t0, 1)  # before the fence: an unfenced process (a CLI command) writes
-    fence.install(store.db)
+    fence.install(store.connection)
     with pytest.raises(LeaseLostError):
         store.mark_effect("SUP-1|r|1|0", "done", at=t0)
     with pytest.raises(LeaseLostError):
@@ -213,7 +220,7 @@ def test_a_former_leader_may_still_record_a_message_as_sent(
     """That a mail server accepted a message is a fact: recording it after losing the lease
     prevents a second send by the new leader; any other outbox change is refused."""
     fence = Fence()
-    fence.install(store.db)
+    fence.install(store.connection)
     a, b = leases("a"), leases("b")
     record = a.acquire()
     assert record is not None
@@ -232,9 +239,9 @@ def test_a_former_leader_may_still_record_a_message_as_sent(
 def test_every_table_is_fenced_or_deliberately_not(store: SqliteStateStore) -> None:
     """A table a migration adds is fenced unless named in UNFENCED (with its reason): the
     leader's effects, mail, bookmarks and mirror are all behind the fence."""
-    Fence().install(store.db)
+    Fence().install(store.connection)
     tables = {name for (name,) in store.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
-    assert fenced_tables(store.db) == tables - UNFENCED
+    assert fenced_tables(store.connection) == tables - UNFENCED
     assert {"ledger", "outbox", "bookmarks", "tickets", "processed_changes", "message_ids",
-            "mail_intake", "mail_uids"} <= fenced_tables(store.db)
+            "mail_intake", "mail_uids"} <= fenced_tables(store.connection)

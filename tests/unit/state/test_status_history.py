@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
@@ -16,16 +15,29 @@ from connector.errors import FatalError
 from connector.state.base import Transaction
 from connector.state.history import Stay, StayEntry, moves
 from connector.state.migrations import MIGRATIONS, apply_migrations
-from connector.state.sqlite import SqliteStateStore
+from connector.state.sqlite import SqliteStateStore, connect
+from connector.state.store import SqlStateStore
 
 TicketFactory = Callable[..., Ticket]
 HOUR = timedelta(hours=1)
 
 
-def _history(path: Path) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute("SELECT issue_key, from_status, to_status, tier, entered_at, left_at "
-                          "FROM status_history ORDER BY id").fetchall()
+def _history(store: SqlStateStore) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in store.db.execute(
+        "SELECT issue_key, from_status, to_status, tier, entered_at, left_at "
+        "FROM status_history ORDER BY id").fetchall()]
+
+
+def _refuse_ticket_updates(store: SqlStateStore) -> None:
+    """A trigger that fails every update of a ticket, in the store's own dialect."""
+    if store.db.dialect == "sqlite":
+        store.db.execute("CREATE TRIGGER refuse BEFORE UPDATE ON tickets "
+                         "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        return
+    store.db.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                     "'BEGIN RAISE EXCEPTION ''refused''; END'")
+    store.db.execute("CREATE TRIGGER refuse BEFORE UPDATE ON tickets FOR EACH ROW "
+                     "EXECUTE FUNCTION refuse()")
 
 
 def _text(at: datetime) -> str:
@@ -97,8 +109,7 @@ def test_two_moves_in_one_batch_chain_their_stays(make_ticket: TicketFactory,
 
 
 def test_the_store_writes_the_history_as_the_mirror_moves(
-        store: SqliteStateStore, db_path: Path, make_ticket: TicketFactory,
-        t0: datetime) -> None:
+        store: SqlStateStore, make_ticket: TicketFactory, t0: datetime) -> None:
     """Commits that move a ticket Pending -> Reviewing -> Assigned (tier 2) leave three
     stays, each ended when the next began; an unchanged commit adds none."""
     ticket = make_ticket(1, status="Pending", status_since=t0, tier=None)
@@ -108,27 +119,24 @@ def test_the_store_writes_the_history_as_the_mirror_moves(
                                               status_since=t0 + HOUR)]))
     store.commit(Transaction(tickets=[replace(ticket, status="Assigned", tier=2,
                                               status_since=t0 + 3 * HOUR)]))
-    assert _history(db_path) == [
+    assert _history(store) == [
         ("SUP-1", None, "Pending", None, _text(t0), _text(t0 + HOUR)),
         ("SUP-1", "Pending", "Reviewing", None, _text(t0 + HOUR), _text(t0 + 3 * HOUR)),
         ("SUP-1", "Reviewing", "Assigned", 2, _text(t0 + 3 * HOUR), None),
     ]
 
 
-def test_a_failed_commit_writes_no_history(store: SqliteStateStore, db_path: Path,
-                                           make_ticket: TicketFactory, t0: datetime) -> None:
+def test_a_failed_commit_writes_no_history(store: SqlStateStore, make_ticket: TicketFactory,
+                                           t0: datetime) -> None:
     """The history is written in the ticket's transaction: when the transaction fails, the
     ticket and its stay are both left as they were."""
     ticket = make_ticket(1, status="Pending", status_since=t0)
     store.commit(Transaction(tickets=[ticket]))
     moved = replace(ticket, status="Reviewing", status_since=t0 + HOUR)
-    with closing(sqlite3.connect(db_path)) as other:
-        other.execute("CREATE TRIGGER refuse BEFORE UPDATE ON tickets "
-                      "BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        other.commit()
+    _refuse_ticket_updates(store)
     with pytest.raises(FatalError):
         store.commit(Transaction(tickets=[moved]))
-    assert _history(db_path) == [("SUP-1", None, "Pending", None, _text(t0), None)]
+    assert _history(store) == [("SUP-1", None, "Pending", None, _text(t0), None)]
     assert store.ticket("10001") == ticket
 
 
@@ -139,8 +147,8 @@ def test_the_migration_starts_the_history_of_tickets_already_mirrored(
     history is kept: the latest update the mirror held."""
     db_path.parent.mkdir()
     before = [m for m in MIGRATIONS if m.name < "0011"]
-    with closing(sqlite3.connect(db_path, isolation_level=None)) as raw:
-        apply_migrations(raw, location=str(db_path), migrations=before)
+    with closing(connect(str(db_path))) as raw:
+        apply_migrations(raw, migrations=before)
         raw.executemany(
             "INSERT INTO tickets (issue_id, key, project, status, status_since, created, "
             "updated, tier) VALUES (?, ?, 'SUP', ?, ?, ?, ?, ?)",
@@ -149,15 +157,19 @@ def test_the_migration_starts_the_history_of_tickets_already_mirrored(
               None)])
     store = SqliteStateStore(db_path)
     try:
-        assert store.meta("status_history_since") == _text(t0 + 5 * HOUR)
+        assert _origin(store) == [(_text(t0 + 5 * HOUR),)]
+        assert _history(store) == [
+            ("SUP-1", None, "Reviewing", 1, _text(t0 + HOUR), None),
+            ("SUP-2", None, "Complete", None, _text(t0 + 5 * HOUR), None),
+        ]
     finally:
         store.close()
-    assert _history(db_path) == [
-        ("SUP-1", None, "Reviewing", 1, _text(t0 + HOUR), None),
-        ("SUP-2", None, "Complete", None, _text(t0 + 5 * HOUR), None),
-    ]
 
 
-def test_a_fresh_state_has_no_history_start(store: SqliteStateStore) -> None:
+def _origin(store: SqlStateStore) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in store.db.execute("SELECT since FROM history_origin")]
+
+
+def test_a_fresh_state_has_no_history_start(store: SqlStateStore) -> None:
     """With no tickets mirrored before 0011, the history is whole: no start is recorded."""
-    assert store.meta("status_history_since") is None
+    assert _origin(store) == []

@@ -41,7 +41,7 @@ def replicas(tmp_path: Path, clock: SettableClock) -> Iterator[Callable[[str], L
     def replica(name: str) -> Leader:
         store = SqliteStateStore(path)
         fence = Fence()
-        fence.install(store.db)
+        fence.install(store.connection)
         lease = SqliteLease(path, clock=clock, period=PERIOD,
                             holder=Holder(f"host-{name}", 10 + len(opened), name))
         opened.append((store, lease))

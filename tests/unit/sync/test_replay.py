@@ -127,7 +127,7 @@ def test_a_row_from_before_digests_replays_on_its_kind(
     rig.advance(timedelta(minutes=5))
     _record_then_die(rig)
     store = SqliteStateStore(rig.settings.state_db)
-    with store.db:
+    with store.db.transaction():
         store.db.execute("UPDATE ledger SET action_index = 0, action_kind = 'notify', "
                          "action_definition = NULL, action_digest = NULL, event_kind = NULL "
                          "WHERE action = '0:notify'")

@@ -25,10 +25,10 @@ def test_a_host_clock_twenty_minutes_ahead_misses_no_ticket(
     store = SqliteStateStore(rig.settings.state_db)
     try:
         assert store.ticket_by_key(key) is not None
-        baseline = store.meta("baseline HELP")
+        baseline = store.baseline("HELP")
     finally:
         store.close()
-    assert baseline == (MONDAY - timedelta(minutes=20)).isoformat()
+    assert baseline == MONDAY - timedelta(minutes=20)
 
 
 def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
@@ -44,7 +44,7 @@ def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
     store = SqliteStateStore(rig.settings.state_db)
     ahead = "999999"  # a bookmark past every change the fake tracker will make
     store.commit(Transaction(bookmark=Bookmark("HELP", ahead, True)))
-    with store.db:
+    with store.db.transaction():
         store.db.execute("DELETE FROM tickets WHERE key = ?", (older,))
     store.close()
     rig.advance(timedelta(minutes=4))
@@ -60,7 +60,8 @@ def test_the_census_feeds_missed_new_tickets_through_and_mirrors_older_ones(
     store = SqliteStateStore(rig.settings.state_db)
     try:
         assert {t.key for t in store.open_tickets("HELP")} == {older, missed}
-        assert store.meta("census_gap") == "2"
+        census = store.last_census("HELP")
+        assert census is not None and census.gap == 2
     finally:
         store.close()
     rig.advance(timedelta(hours=1))

@@ -211,3 +211,56 @@ def test_references_as_people_and_mail_write_them() -> None:
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+
+
+def _backfill_export(catalogue: responses.RequestsMock, *tickets: dict[str, Any]) -> None:
+    page = _export(list(tickets), "CUR5")
+    page["users"] = _load("ticket_4711.json")["users"]
+    catalogue.get(f"{API}/incremental/tickets/cursor.json", json=page,
+                  headers={"Date": DATE})
+
+
+def test_the_backfill_reads_history_from_the_events_export_since_the_oldest_ticket(
+        catalogue: responses.RequestsMock, make: Callable[..., ZendeskTracker]) -> None:
+    """First run, two open tickets: one export page and one events page read from the older
+    ticket's creation give both their history; no audits are read."""
+    ticket = _load("ticket_4711.json")["ticket"]
+    newer = {**ticket, "id": 4712, "created_at": "2026-11-26T15:10:00Z"}
+    _backfill_export(catalogue, ticket, newer)
+    catalogue.get(f"{API}/incremental/ticket_events.json",
+                  json=_load("ticket_events_field_named.json"))
+    pages = list(make().changes(None, now=None))  # type: ignore[arg-type]
+    changed = {t.ticket.key: t for p in pages for t in p.tickets}
+    assert sorted(changed) == ["4711", "4712"]
+    assert [(i.kind, i.after) for c in changed["4711"].changes for i in c.items] == [
+        ("status", "Reviewing")]
+    assert not any("/audits" in (c.request.url or "") for c in catalogue.calls)
+    (events_call,) = [c.request.url or "" for c in catalogue.calls
+                      if "ticket_events" in (c.request.url or "")]
+    assert "start_time=1795705200" in events_call  # 2026-11-26T15:00:00Z, the older one
+    assert pages[-1].baseline is not None
+
+
+def test_the_backfill_reads_audits_when_the_events_would_cost_more(
+        catalogue: responses.RequestsMock, make: Callable[..., ZendeskTracker]) -> None:
+    """One open ticket whose creation lies behind more than one page of the account's events:
+    the events export stops after one request (what one audits read costs) and the ticket's
+    audits are read instead."""
+    ticket = _load("ticket_4711.json")["ticket"]
+    _backfill_export(catalogue, ticket)
+    busy = {"ticket_events": [], "count": 1000, "end_time": 1795705300,
+            "end_of_stream": False,
+            "next_page": f"{API}/incremental/ticket_events.json?start_time=1795705300"}
+    catalogue.get(f"{API}/incremental/ticket_events.json", json=busy)
+    catalogue.get(f"{API}/tickets/4711/audits.json", json={
+        "audits": [{"id": 70001, "ticket_id": 4711, "created_at": "2026-11-26T15:30:00Z",
+                    "author_id": 10002, "events": [
+                        {"id": 70002, "type": "Change", "field_name": "status",
+                         "value": "open", "previous_value": "new"}]}],
+        "meta": {"has_more": False}})
+    pages = list(make().changes(None, now=None))  # type: ignore[arg-type]
+    (changed,) = [t for p in pages for t in p.tickets]
+    assert changed.ticket.key == "4711"
+    urls = [c.request.url or "" for c in catalogue.calls]
+    assert sum("ticket_events" in u for u in urls) == 1
+    assert sum("/tickets/4711/audits" in u for u in urls) == 1

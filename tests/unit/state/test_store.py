@@ -1,4 +1,4 @@
-"""SqliteStateStore keeps every record faithfully, atomically and without duplicates."""
+"""Every store (SQLite, PostgreSQL) keeps each record faithfully, atomically, without duplicates."""
 
 from __future__ import annotations
 
@@ -14,32 +14,38 @@ import pytest
 from connector.domain import Ticket
 from connector.errors import FatalError, RetriableError
 from connector.state.base import Bookmark, Effect, OutboxMessage, StateStore, Transaction
-from connector.state.sqlite import _TICKET_COLUMNS, SqliteStateStore, open_store
+from connector.state.location import open_state
+from connector.state.postgres import PostgresStateStore
+from connector.state.rows import TICKET_COLUMNS
+from connector.state.sqlite import SqliteStateStore
+from connector.state.store import SqlStateStore
 
 TicketFactory = Callable[..., Ticket]
 EffectFactory = Callable[..., Effect]
 MessageFactory = Callable[..., OutboxMessage]
 PARIS_WINTER = timezone(timedelta(hours=1))
 HOUR = timedelta(hours=1)
+# What each engine says when a NOT NULL column gets none.
+NOT_NULL = r"commit failed: (NOT NULL constraint failed|null value in column)"
 
 
 def _is_utc(value: datetime | None) -> bool:
     return value is not None and value.tzinfo is UTC
 
 
-def test_the_store_satisfies_the_protocol(store: SqliteStateStore) -> None:
-    """SqliteStateStore is usable wherever a StateStore is expected (checked by mypy too)."""
+def test_the_store_satisfies_the_protocol(store: SqlStateStore) -> None:
+    """Each store is usable wherever a StateStore is expected (checked by mypy too)."""
     typed: StateStore = store
     assert typed.count_open("SUP") == 0
 
 
 def test_ticket_columns_follow_the_dataclass_fields() -> None:
     """Rows are decoded by field order, so the column list must be Ticket's fields, in order."""
-    assert tuple(f.name for f in fields(Ticket)) == _TICKET_COLUMNS
+    assert tuple(f.name for f in fields(Ticket)) == TICKET_COLUMNS
 
 
 def test_a_ticket_round_trips_every_field(
-    store: SqliteStateStore, make_ticket: TicketFactory, t0: datetime
+    store: SqlStateStore, make_ticket: TicketFactory, t0: datetime
 ) -> None:
     """Every Ticket field comes back equal; datetimes come back aware and in UTC."""
     ticket = make_ticket(
@@ -61,7 +67,7 @@ def test_a_ticket_round_trips_every_field(
 
 
 def test_effects_outbox_bookmark_and_changes_round_trip(
-    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    store: SqlStateStore, make_effect: EffectFactory, make_message: MessageFactory,
     t0: datetime,
 ) -> None:  # fmt: skip
     """Each record type of a Transaction is stored and read back with aware UTC datetimes."""
@@ -83,7 +89,7 @@ def test_effects_outbox_bookmark_and_changes_round_trip(
     assert _is_utc(queued.next_attempt_at)
 
 
-def test_a_bookmark_is_upserted(store: SqliteStateStore, t0: datetime) -> None:
+def test_a_bookmark_is_upserted(store: SqlStateStore, t0: datetime) -> None:
     """The latest bookmark for a project replaces the previous one."""
     store.commit(Transaction(bookmark=Bookmark("SUP", t0.isoformat())))
     store.commit(Transaction(bookmark=Bookmark("SUP", "cursor:42", backfilled=True)))
@@ -91,7 +97,7 @@ def test_a_bookmark_is_upserted(store: SqliteStateStore, t0: datetime) -> None:
 
 
 def test_replaying_a_transaction_changes_nothing(
-    store: SqliteStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
+    store: SqlStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
     make_message: MessageFactory, t0: datetime,
 ) -> None:  # fmt: skip
     """A unit of work committed twice (a crash before the bookmark moved) duplicates nothing
@@ -116,7 +122,7 @@ def test_replaying_a_transaction_changes_nothing(
 
 
 def test_a_failed_commit_writes_nothing(
-    store: SqliteStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
+    store: SqlStateStore, make_ticket: TicketFactory, make_effect: EffectFactory,
     make_message: MessageFactory, t0: datetime,
 ) -> None:  # fmt: skip
     """When one statement fails mid-transaction (an outbox row violating NOT NULL, after the
@@ -128,7 +134,7 @@ def test_a_failed_commit_writes_nothing(
         outbox=[make_message(effect.effect_key, t0), broken],
         bookmark=Bookmark("SUP", t0.isoformat()),
     )  # fmt: skip
-    with pytest.raises(FatalError, match=r"commit failed: NOT NULL constraint failed"):
+    with pytest.raises(FatalError, match=NOT_NULL):
         store.commit(transaction)
     assert store.ticket("10001") is None
     assert store.seen_changes(["c-1"]) == set()
@@ -140,7 +146,7 @@ def test_a_failed_commit_writes_nothing(
 
 
 def test_a_naive_datetime_is_refused_before_writing(
-    store: SqliteStateStore, make_ticket: TicketFactory
+    store: SqlStateStore, make_ticket: TicketFactory
 ) -> None:
     """Every stored instant must be timezone-aware; a naive one fails and nothing lands."""
     naive = make_ticket(1, created=datetime(2026, 3, 2, 9, 0))
@@ -149,7 +155,7 @@ def test_a_naive_datetime_is_refused_before_writing(
     assert store.count_open("SUP") == 0
 
 
-def test_seen_changes_handles_thousands_of_ids(store: SqliteStateStore) -> None:
+def test_seen_changes_handles_thousands_of_ids(store: SqlStateStore) -> None:
     """5,000 processed ids are found among 10,000 asked for, past SQLite's variable limit."""
     processed = [(f"c-{n}", f"{n % 50}") for n in range(0, 10_000, 2)]
     store.commit(Transaction(processed_changes=processed))
@@ -159,7 +165,7 @@ def test_seen_changes_handles_thousands_of_ids(store: SqliteStateStore) -> None:
 
 
 def test_closed_tickets_stay_recorded_but_leave_the_open_set(
-    store: SqliteStateStore, make_ticket: TicketFactory
+    store: SqlStateStore, make_ticket: TicketFactory
 ) -> None:
     """open=False and closed_issue_ids both remove a ticket from open_tickets and count_open."""
     tickets = [make_ticket(n) for n in range(1, 5)]
@@ -177,7 +183,7 @@ def test_closed_tickets_stay_recorded_but_leave_the_open_set(
 
 
 def test_open_tickets_streams_across_pages_while_the_caller_commits(
-    store: SqliteStateStore, make_ticket: TicketFactory
+    store: SqlStateStore, make_ticket: TicketFactory
 ) -> None:
     """Tickets come one page at a time, each exactly once, and commits between them are
     safe: a ticket closed before its page is reached is not yielded."""
@@ -193,7 +199,7 @@ def test_open_tickets_streams_across_pages_while_the_caller_commits(
 
 
 def test_effects_since_counts_from_an_instant_inclusive(
-    store: SqliteStateStore, make_effect: EffectFactory, t0: datetime
+    store: SqlStateStore, make_effect: EffectFactory, t0: datetime
 ) -> None:
     """The circuit breaker counts one issue's ledger rows created at or after the instant."""
     effects = [make_effect("SUP-1", n, t0 + timedelta(hours=n)) for n in range(3)]
@@ -205,7 +211,7 @@ def test_effects_since_counts_from_an_instant_inclusive(
 
 
 def test_mark_effect_records_the_outcome(
-    store: SqliteStateStore, make_effect: EffectFactory, t0: datetime
+    store: SqlStateStore, make_effect: EffectFactory, t0: datetime
 ) -> None:
     """Marking an effect sets its status, detail and done_at; an unknown key is an error."""
     effect = make_effect("SUP-1", 0, t0)
@@ -219,7 +225,7 @@ def test_mark_effect_records_the_outcome(
 
 
 def test_marks_record_outcomes_with_the_messages_they_queued(
-    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    store: SqlStateStore, make_effect: EffectFactory, make_message: MessageFactory,
     t0: datetime,
 ) -> None:  # fmt: skip
     """A mark changes how an effect ended (status, detail, done_at) in the same transaction as
@@ -240,7 +246,7 @@ def test_marks_record_outcomes_with_the_messages_they_queued(
 
 
 def test_a_mark_fails_with_its_transaction(
-    store: SqliteStateStore, make_effect: EffectFactory, make_message: MessageFactory,
+    store: SqlStateStore, make_effect: EffectFactory, make_message: MessageFactory,
     t0: datetime,
 ) -> None:  # fmt: skip
     """If the outbox row queued with a mark cannot be written, the mark is not kept either."""
@@ -248,21 +254,20 @@ def test_a_mark_fails_with_its_transaction(
     store.commit(Transaction(effects=[effect]))
     mark = replace(effect, status="done", done_at=t0)
     broken = make_message(effect.effect_key, t0, recipient=None)
-    with pytest.raises(FatalError, match=r"NOT NULL constraint failed: outbox\.recipient"):
+    with pytest.raises(FatalError, match=rf"{NOT_NULL}.*recipient"):
         store.commit(Transaction(marks=[mark], outbox=[broken]))
     assert store.effect(effect.effect_key) == effect
     assert store.pending_effects() == [effect]
 
 
-def test_rotations_take_turns_and_survive_a_restart(db_path: Path) -> None:
+def test_rotations_take_turns_and_survive_a_restart(state_location: str) -> None:
     """Each named rotation hands out 0, 1, ... size-1 in turn, independently of the others,
     and carries on where it was after the store is reopened."""
-    db_path.parent.mkdir()
-    store = SqliteStateStore(db_path)
+    store = open_state(state_location)
     assert [store.next_in_rotation("role:l2", 3) for _ in range(4)] == [0, 1, 2, 0]
     assert store.next_in_rotation("role:l1", 2) == 0
     store.close()
-    reopened = SqliteStateStore(db_path)
+    reopened = open_state(state_location)
     assert reopened.next_in_rotation("role:l2", 3) == 1
     with pytest.raises(ValueError, match="at least one member"):
         reopened.next_in_rotation("role:empty", 0)
@@ -270,7 +275,7 @@ def test_rotations_take_turns_and_survive_a_restart(db_path: Path) -> None:
 
 
 def test_open_count_by_assignee_counts_open_assigned_tickets(
-    store: SqliteStateStore, make_ticket: TicketFactory
+    store: SqlStateStore, make_ticket: TicketFactory
 ) -> None:
     """Least-loaded assignment sees each assignee's open tickets in the project, nothing else."""
     store.commit(Transaction(tickets=[
@@ -283,9 +288,11 @@ def test_open_count_by_assignee_counts_open_assigned_tickets(
 
 
 def test_backup_copies_the_whole_state(
-    store: SqliteStateStore, tmp_path: Path, make_ticket: TicketFactory, t0: datetime
+    sqlite_store: SqliteStateStore, tmp_path: Path, make_ticket: TicketFactory, t0: datetime
 ) -> None:
-    """A dry run's scratch copy holds the same state, and writing to it leaves the original."""
+    """A SQLite file's consistent copy holds the same state, and writing to it leaves the
+    original alone."""
+    store = sqlite_store
     store.commit(Transaction(tickets=[make_ticket(1)], bookmark=Bookmark("SUP", t0.isoformat())))
     copy_path = tmp_path / "scratch.db"
     store.backup_to(copy_path)
@@ -298,7 +305,7 @@ def test_backup_copies_the_whole_state(
 
 
 def test_pending_outbox_is_due_messages_oldest_first(
-    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+    store: SqlStateStore, make_message: MessageFactory, t0: datetime
 ) -> None:
     """Only pending messages whose backoff is over come back, oldest first, up to the limit;
     a failed attempt pushed into the future waits until its time."""
@@ -327,7 +334,7 @@ def test_pending_outbox_is_due_messages_oldest_first(
 
 
 def test_outbox_lists_by_status(
-    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+    store: SqlStateStore, make_message: MessageFactory, t0: datetime
 ) -> None:
     """outbox(statuses) returns the messages in those statuses only; an unknown id is an error."""
     store.commit(Transaction(outbox=[make_message("e-1", t0), make_message("e-2", t0)]))
@@ -344,7 +351,7 @@ def test_outbox_lists_by_status(
 
 
 def test_outbox_operations_change_only_what_their_name_says(
-    store: SqliteStateStore, make_message: MessageFactory, t0: datetime
+    store: SqlStateStore, make_message: MessageFactory, t0: datetime
 ) -> None:
     """Each intent-named operation moves a message only from the states it names: a sent
     message is never requeued or dropped (so a second `outbox retry` cannot resend it), a
@@ -371,11 +378,11 @@ def test_outbox_operations_change_only_what_their_name_says(
     assert store.outbox_message(999) is None
 
 
-def test_two_stores_on_one_file_see_each_others_commits(
-    store: SqliteStateStore, db_path: Path, make_ticket: TicketFactory
+def test_two_stores_on_one_state_see_each_others_commits(
+    store: SqlStateStore, state_location: str, make_ticket: TicketFactory
 ) -> None:
-    """A second connection (say `ticketflow status` beside the service) reads committed state."""
-    reader = open_store(db_path)
+    """A second connection (say `ticketflow outbox` beside the service) reads committed state."""
+    reader = open_state(state_location)
     store.commit(Transaction(tickets=[make_ticket(1)]))
     assert reader.count_open("SUP") == 1
     reader.close()
@@ -397,6 +404,39 @@ def test_a_busy_database_is_a_retriable_error(db_path: Path, make_ticket: Ticket
     store.close()
 
 
+def test_a_locked_table_is_a_retriable_error_on_postgres(
+    postgres_url: str, make_ticket: TicketFactory
+) -> None:
+    """PostgreSQL's counterpart of a busy file: while another session holds a lock the commit
+    needs past the lock timeout, commit fails with RetriableError and writes nothing; once the
+    lock is gone the same commit succeeds."""
+    import psycopg
+
+    store = PostgresStateStore(postgres_url, lock_timeout=0.05)
+    with psycopg.connect(postgres_url) as other:
+        other.execute("LOCK TABLE tickets IN EXCLUSIVE MODE")
+        with pytest.raises(RetriableError, match="commit failed: canceling statement due to "
+                           "lock timeout"):
+            store.commit(Transaction(tickets=[make_ticket(1)]))
+        other.rollback()
+    assert store.count_open("SUP") == 0
+    store.commit(Transaction(tickets=[make_ticket(1)]))
+    assert store.count_open("SUP") == 1
+    store.close()
+
+
+def test_an_unreachable_server_is_a_retriable_error() -> None:
+    """A PostgreSQL server that does not answer is an outage (try again later), named by its
+    URL without the password."""
+    url = "postgresql://ticketflow:s3cret@127.0.0.1:1/state"
+    with pytest.raises(RetriableError) as raised:
+        PostgresStateStore(url)
+    message = str(raised.value)
+    assert message.startswith("state database postgresql://ticketflow:***@127.0.0.1:1/state: "
+                              "cannot connect: ")
+    assert "s3cret" not in message
+
+
 def test_an_in_memory_store_works(make_ticket: TicketFactory) -> None:
     """`:memory:` gives a migrated private store whose lock is a no-op."""
     store = SqliteStateStore(":memory:")
@@ -414,10 +454,9 @@ def test_an_unopenable_path_is_a_fatal_error(tmp_path: Path) -> None:
         SqliteStateStore(missing)
 
 
-def test_message_ids_thread_to_their_first_ticket(tmp_path: Path) -> None:
+def test_message_ids_thread_to_their_first_ticket(store: SqlStateStore) -> None:
     """Recorded Message-IDs find their ticket (first known id wins); a replay cannot move one;
     a ticket lists its ids oldest first by direction."""
-    store = SqliteStateStore(tmp_path / "state.db")
     store.commit(Transaction(message_ids=[("<a@x>", "HELP-1", "in"), ("<b@y>", "HELP-1", "out")]))
     store.commit(Transaction(message_ids=[("<a@x>", "HELP-9", "in"), ("<c@z>", "HELP-2", "in")]))
     assert store.issue_for_message_ids(["<nope@q>", "<c@z>", "<a@x>"]) == "HELP-2"
@@ -425,16 +464,13 @@ def test_message_ids_thread_to_their_first_ticket(tmp_path: Path) -> None:
     assert store.issue_for_message_ids(["<nope@q>"]) is None
     assert store.message_ids_for("HELP-1", "in") == ["<a@x>"]
     assert store.message_ids_for("HELP-1", "out") == ["<b@y>"]
-    store.close()
 
 
-def test_suppressions_expire(tmp_path: Path) -> None:
+def test_suppressions_expire(store: SqlStateStore) -> None:
     """A suppressed address (any case) is reported with its reason until the given time."""
-    store = SqliteStateStore(tmp_path / "state.db")
     now = datetime(2026, 12, 1, tzinfo=UTC)
     store.suppress("Pat@Uni.example.edu", reason="bounced: 5.1.1 user unknown",
                    until=now + timedelta(days=60), at=now)
     assert store.suppression("pat@uni.example.edu", now) == "bounced: 5.1.1 user unknown"
     assert store.suppression("pat@uni.example.edu", now + timedelta(days=61)) is None
     assert store.suppression("someone@else.example", now) is None
-    store.close()

@@ -1,0 +1,195 @@
+"""`PostgresStateStore`: the state in PostgreSQL (psycopg 3), with an advisory-lock instance lock.
+
+Chosen by `TICKETFLOW_STATE_DB=postgresql://...`. The schema is the connection's (the
+`search_path`: `public` unless the URL's `options=-csearch_path=NAME` says otherwise), so
+one database may hold several states, each in its own schema. The password may be in the
+URL, or come from libpq's own `PGPASSWORD` or `~/.pgpass`; it is never shown.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+
+import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
+
+from connector.errors import FatalError, RetriableError
+from connector.state.migrate import MIGRATION_LOCK
+from connector.state.sql import Cursor, Dialect, Params, to_pyformat
+from connector.state.store import SqlStateStore
+from connector.state.url import shown
+
+# The instance lock's first key (the second is the schema's); see migrate.MIGRATION_LOCK.
+INSTANCE_LOCK = MIGRATION_LOCK + 1
+# As SQLite's busy timeout: how long a write waits for another's row locks before giving up
+# with a RetriableError (LockNotAvailable); and how long a connection may take.
+_LOCK_TIMEOUT_SECONDS = 5.0
+_CONNECT_TIMEOUT_SECONDS = 10
+# Failures that another try may not meet: a writer beside us, a lock wait that ran out, the
+# server restarting or the connection lost (class 08 and the operator's intervention, 57P).
+_TRANSIENT = (errors.SerializationFailure, errors.DeadlockDetected, errors.LockNotAvailable,
+              errors.QueryCanceled, errors.AdminShutdown, errors.CannotConnectNow,
+              psycopg.OperationalError)
+
+
+def _application_name() -> str:
+    # Shown by pg_stat_activity, and by a second instance refused by the lock.
+    return f"ticketflow pid {os.getpid()} on {socket.gethostname()}"[:63]
+
+
+class PostgresDatabase:
+    """The `Database` on one psycopg connection in autocommit mode; a lost connection is
+    opened again at the next statement (the failed one raised RetriableError)."""
+
+    def __init__(self, url: str, *, schema: str | None = None, read_only: bool = False,
+                 lock_timeout: float = _LOCK_TIMEOUT_SECONDS) -> None:
+        self._url = url
+        self._lock_timeout = lock_timeout
+        self._schema = schema
+        self._read_only = read_only
+        self._location = shown(url) + (f" (schema {schema})" if schema else "")
+        self._depth = 0
+        self._conn = self._connect()
+
+    @property
+    def dialect(self) -> Dialect:
+        return "postgresql"
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        # Added to the URL's own options (a search_path there chooses the schema).
+        options = [str(conninfo_to_dict(self._url).get("options") or ""),
+                   f"-c lock_timeout={round(self._lock_timeout * 1000)}"]
+        if self._schema:
+            options.append(f"-c search_path={self._schema}")
+        if self._read_only:
+            options.append("-c default_transaction_read_only=on")
+        try:
+            return psycopg.connect(self._url, autocommit=True,
+                                   application_name=_application_name(),
+                                   connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+                                   options=" ".join(o for o in options if o))
+        except psycopg.Error as error:
+            raise RetriableError(f"state database {self._location}: cannot connect: "
+                                 f"{str(error).strip()}") from None
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn.broken:
+            self._conn = self._connect()
+        return self._conn
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        text = to_pyformat(sql, bound=bool(params))
+        if self._depth:
+            return self._connection().execute(text, params or None)
+        with self.translated("query"):
+            return self._connection().execute(text, params or None)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        values = list(rows)
+        if not values:
+            return
+        with self.translated("write") if not self._depth else nullcontext(), \
+                self._connection().cursor() as cursor:
+            cursor.executemany(to_pyformat(sql, bound=True), values)
+
+    @contextmanager
+    def translated(self, doing: str) -> Iterator[None]:
+        """psycopg errors into the error tree: contention and lost connections are retriable."""
+        self._depth += 1
+        try:
+            yield
+        except psycopg.Error as error:
+            message = f"state database {self._location}: {doing} failed: {str(error).strip()}"
+            if isinstance(error, _TRANSIENT):
+                raise RetriableError(message) from error
+            raise FatalError(message) from error
+        finally:
+            self._depth -= 1
+
+    @contextmanager
+    def transaction(self, doing: str = "write") -> Iterator[None]:
+        """SERIALIZABLE, so concurrent writers behave as if they took turns (as SQLite's do);
+        one that cannot is refused with a serialization failure: RetriableError."""
+        with self.translated(doing):
+            conn = self._connection()
+            conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read-only REPEATABLE READ transaction: every query inside sees one snapshot."""
+        with self.translated("reading"):
+            conn = self._connection()
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield
+            finally:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresStateStore(SqlStateStore):
+    """The `StateStore` in a PostgreSQL schema. The single-instance lock is a session
+    advisory lock on a connection of its own: the server drops it when the holder's
+    connection ends (a crash, a kill), as the kernel drops SQLite's file lock."""
+
+    def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
+                 lock_timeout: float = _LOCK_TIMEOUT_SECONDS) -> None:
+        self._url, self._schema = url, schema
+        db = PostgresDatabase(url, schema=schema, lock_timeout=lock_timeout)
+        try:
+            super().__init__(db, migrate=migrate)
+        except BaseException:
+            db.close()
+            raise
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the advisory lock for this schema, or raise FatalError naming the holder."""
+        holder = PostgresDatabase(self._url, schema=self._schema)
+        try:
+            (taken,) = holder.execute("SELECT pg_try_advisory_lock(?, hashtext(current_schema()))",
+                                      (INSTANCE_LOCK,)).fetchone()
+            if not taken:
+                raise FatalError(f"another ticketflow is already working on state "
+                                 f"{self.location} ({_holder(holder)}); not starting a second one")
+            yield
+        finally:
+            holder.close()  # ends the session, and with it the advisory lock
+
+
+def _holder(db: PostgresDatabase) -> str:
+    return holder_of_lock(db) or "holder unknown"
+
+
+def holder_of_lock(db: PostgresDatabase) -> str | None:
+    """Who holds the instance lock: its application name (pid and host) and address; None
+    when nobody does."""
+    row = db.execute(
+        "SELECT a.application_name, a.client_addr::text FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid = ?::oid AND l.objid = hashtext(current_schema())::oid "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        (INSTANCE_LOCK,)).fetchone()
+    if row is None:
+        return None
+    name, address = row
+    return f"{name or 'another client'}" + (f" from {address}" if address else "")
