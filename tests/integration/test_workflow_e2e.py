@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import email
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -318,3 +319,31 @@ def test_explain_walks_every_recorded_event(world: World,
     assert "events:" not in out
     assert main([*explain, "--event", "status_changed:Closed"]) == 2
     assert "no status 'Closed' in rules.yaml" in capsys.readouterr().err
+
+
+def test_backtest_replays_the_week_on_every_tracker(world: World,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`ticketflow backtest` reads history through the neutral change feed, so it works on
+    each tracker: two tickets opened and one taken into work give two acknowledgements and
+    one "work started" in the replay, as the service really did, and it writes nothing."""
+    first = _new_ticket(world, "Please create a new project for my lab")
+    _new_ticket(world, "Export of the survey data")
+    world.at(MONDAY + timedelta(minutes=5))
+    assert world.once() == 0
+    world.move("alice@example.edu", first, "Reviewing")
+    world.at(MONDAY + timedelta(minutes=10))
+    assert world.once() == 0
+    world.move("alice@example.edu", first, "In Progress")
+    world.at(MONDAY + timedelta(minutes=20))
+    assert world.once() == 0
+    sent = len(world.messages())
+    world.at(MONDAY + timedelta(hours=2))
+    capsys.readouterr()
+    assert main(["backtest", "--since", "1d", "--format", "json", "--now",
+                 world.now.isoformat(), "--config-dir", str(world.config_dir)]) == 0
+    replay = json.loads(capsys.readouterr().out)
+    (current,) = replay["versions"]
+    counts = {rule: by[current] for rule, by in replay["actions_by_rule"].items()}
+    assert counts["acknowledge"] == 4                 # a notify and a categorize, per ticket
+    assert counts["work started"] == 1
+    assert len(world.messages()) == sent               # nothing delivered, nothing queued

@@ -35,7 +35,7 @@ from connector.tracker.values import (
 from connector.tracker.zendesk.catalogue import CatalogueCache
 from connector.tracker.zendesk.claim import ClaimField
 from connector.tracker.zendesk.client import ZendeskClient, connect
-from connector.tracker.zendesk.feed import LAG, History, ZendeskFeed
+from connector.tracker.zendesk.feed import LAG, History, Mark, ZendeskFeed
 from connector.tracker.zendesk.people import People, to_person
 from connector.tracker.zendesk.refs import ZendeskRefs
 from connector.tracker.zendesk.shapes import an_id, reading
@@ -81,6 +81,10 @@ class ZendeskTracker:
         return self._refs
 
     # -- reading ---------------------------------------------------------------------------
+
+    def bookmark_at(self, instant: datetime) -> str:
+        """A bookmark for the tickets changed since `instant` (`ticketflow backtest`)."""
+        return Mark.since(int(instant.timestamp())).text()
 
     def changes(self, bookmark: str | None, *, now: datetime) -> Iterator[FeedPage]:
         self.myself()  # a ticket ticketflow requested has no customer: know who that is
