@@ -10,6 +10,7 @@ that opened them.
 Run:  .venv/bin/python bench/fault_equivalence.py [--quick] [--tickets N] [--kills K]
           [--tracker jira-cloud|jira-datacenter|zendesk] [--compare-with KIND]
           [--smtp-outage-hours H] [--smtp-hang-hours H]
+          [--jira-outage-minutes M] [--pauses P] [--second-instance]
 
 `--tracker` picks the tracker (Jira Cloud by default), with the same rules.yaml; engineers
 act through the adapter with their own logins. `--compare-with` also runs the clean week on a
@@ -26,7 +27,8 @@ run again at the same simulated time (a restart). Cycles that are not killed run
 process through the same composition root (`connector.app.build`), with a retry layer whose
 sleep returns at once: the sandbox's faults are drawn per request, not per second, so waiting
 out a 429 changes nothing but the run time. The world (mail, engineers) waits for a completed
-cycle before moving on, so both runs see the same world.
+cycle before moving on, so both runs see the same world. Jira outages, pauses and a second
+instance are played by bench/fault_situations.py (its docstring says how).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import table, write
+from fault_situations import Situations, Stage, interrupted, waits_normalised
 from smtp_faults import FaultySmtp
 from trackers import (
     KINDS,
@@ -195,38 +198,37 @@ class World:
                 **self.desk.env(self.sandbox.url),
                 **({"TICKETFLOW_SMTP_URL": self.smtp.url(timeout=2)} if self.smtp else {})}
 
-    def cycle(self, tick: int, now: datetime, chooser: random.Random) -> None:
-        """Run a cycle at `now` until one completes. At a kill tick the first attempt is a
-        separate `ticketflow once` process, killed with SIGKILL at a random moment; a kill
-        that lands after the process finished is carried to the next tick."""
+    def cycle(self, tick: int, now: datetime, chooser: random.Random,
+              may_fail: bool = False) -> bool:
+        """Run a cycle at `now` until one completes (True). At a kill tick the first attempt
+        is a separate `ticketflow once` process, killed with SIGKILL at a random moment; a
+        kill that lands after the process finished is carried to the next tick. With
+        `may_fail` (Jira down, the state locked by a paused process) one attempt is all cron
+        makes: False when it failed."""
         if tick in self.kills or self.owed:
             self.owed = self._kill_one(now, chooser)
         for _ in range(30):
             self.attempts += 1
             code, said = self._once_here(now)
             if code == 0:
-                return
+                return True
+            if may_fail:
+                return False
             if said.strip().splitlines()[-1:] and said.strip().splitlines()[-1].startswith(
                     "ticketflow: delivery stuck:"):
                 self.stuck += 1
-                return
+                return True
         raise RuntimeError(f"no cycle completed at {now}: {said}")
 
     def _kill_one(self, now: datetime, chooser: random.Random) -> bool:
         """A killed attempt; True when every try ended before its kill (the kill is owed).
         A process that finished first simply completed a cycle; the next try aims earlier."""
-        for low, high in ((0.4, 1.0), (0.25, 0.6), (0.15, 0.35)):
-            self.attempts += 1
-            process = subprocess.Popen(
-                [sys.executable, "-m", "connector", "once", "--now", now.isoformat()],
-                env=self.env(now), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(chooser.uniform(low, high))  # past start-up, inside the cycle
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                process.wait()
-                self.killed += 1
-                return False
-        return True
+        process = interrupted(self, now, chooser, signal.SIGKILL)
+        if process is None:
+            return True
+        process.wait()
+        self.killed += 1
+        return False
 
     def _once_here(self, now: datetime) -> tuple[int, str]:
         """What `ticketflow once --now` does (load, build, lock, one cycle), in this process,
@@ -299,7 +301,8 @@ def _engineers(world: World, requests_: list[Request], now: datetime,
 
 def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int,
              seed: int, smtp: SmtpFaults | None = None,
-             kind: str = "jira-cloud") -> dict[str, Any]:
+             kind: str = "jira-cloud",
+             situations: Situations | None = None) -> dict[str, Any]:
     """One run of the week on the tracker `kind`; returns what is compared."""
     moments = ticks()
     folder.mkdir(parents=True, exist_ok=True)
@@ -308,6 +311,8 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
     world = World(folder, faulty, set(chooser.sample(range(1, len(moments)), kills)), seed,
                   desk, desk.start(MONDAY),
                   smtp=FaultySmtp(folder / "outbox") if smtp else None)
+    stage = Stage(situations if faulty and situations else Situations(), world, MONDAY, FAULTS)
+    stage.pause_at = stage.situations.pause_ticks(len(moments))
     try:
         world.sandbox.set_clock(MONDAY)
         install = subprocess.run([sys.executable, "-m", "connector", "install-scheme"],
@@ -321,12 +326,16 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
         pending, done = list(requests_), set()  # type: ignore[var-annotated]
         for tick, now in enumerate(moments):
             world.sandbox.set_clock(now)
+            arrived = 0
             while pending and pending[0].arrives <= now:
                 inbox.add(pending.pop(0).raw())
+                arrived += 1
             _engineers(world, requests_, now, done)
             if world.smtp and smtp and faulty:
                 world.smtp.mode = smtp.mode(now)  # type: ignore[assignment]
-            world.cycle(tick, now, chooser)
+            may_fail = stage.before(tick, now, arrived, chooser)
+            stage.after(tick, world.cycle(tick, now, chooser, may_fail))
+        stage.finish()
         world.sandbox.faults(rate_429=0, rate_500=0, rate_drop=0)
         if world.smtp:
             world.smtp.mode = "up"
@@ -334,7 +343,7 @@ def simulate(folder: Path, requests_: list[Request], *, faulty: bool, kills: int
             later = moments[-1] + timedelta(hours=2 * (extra + 1))
             world.sandbox.set_clock(later)  # the tracker's time moves on too (feed lag)
             world.cycle(-1, later, chooser)
-        return _observe(world, requests_)
+        return {**_observe(world, requests_), "situations": stage.rows()}
     finally:
         world.sandbox.stop()
         if world.smtp:
@@ -453,12 +462,13 @@ def compared_rows(clean: dict[str, Any], faulty: dict[str, Any], first: str,
 
 def run(tickets: int, kills: int, seed: int, folder: Path,
         smtp: SmtpFaults | None = None, *, kind: str = "jira-cloud",
-        compare_with: str | None = None) -> tuple[list[str], list[list[str]]]:
+        compare_with: str | None = None,
+        situations: Situations | None = None) -> tuple[list[str], list[list[str]]]:
     requests_ = week(tickets, seed)
     clean = simulate(folder / "clean", requests_, faulty=False, kills=0, seed=seed, smtp=smtp,
                      kind=kind)
     faulty = simulate(folder / "faulty", requests_, faulty=True, kills=kills, seed=seed,
-                      smtp=smtp, kind=kind)
+                      smtp=smtp, kind=kind, situations=situations)
     rows = [*compared_rows(clean, faulty, "clean run", "faults + kills"),
             ["tracker", kind, kind],
             ["cycle attempts (failed and killed ones count)", str(clean["attempts"]),
@@ -473,6 +483,10 @@ def run(tickets: int, kills: int, seed: int, folder: Path,
              "/".join(map(str, faulty["smtp"]))],
             ["cycles complete but for delivery (stuck)", str(clean["stuck"]),
              str(faulty["stuck"])]]
+    rows[-1:-1] = faulty["situations"]
+    if situations and situations.loses_cycles:
+        rows.insert(-1, ["messages differing only in an escalation's wait (a cycle late)", "-",
+                         str(waits_normalised(clean, faulty))])
     if compare_with:
         other = simulate(folder / compare_with, requests_, faulty=False, kills=0, seed=seed,
                          smtp=smtp, kind=compare_with)
@@ -494,7 +508,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="deliver by SMTP; the faulty run's server refuses (421) this long")
     parser.add_argument("--smtp-hang-hours", type=float, default=0,
                         help="deliver by SMTP; the faulty run's server hangs this long")
+    parser.add_argument("--jira-outage-minutes", type=float, default=0,
+                        help="the faulty run's Jira answers 503 (Tue 09:00), then refuses "
+                             "connections (Wed 10:00), this long each")
+    parser.add_argument("--pauses", type=int, default=0,
+                        help="SIGSTOP the service mid-cycle this many times, for an hour each")
+    parser.add_argument("--second-instance", action="store_true",
+                        help="start a second ticketflow on another state file (must refuse)")
     args = parser.parse_args(argv)
+    situations = Situations(args.jira_outage_minutes, args.pauses, args.second_instance)
     smtp = (SmtpFaults(args.smtp_outage_hours, args.smtp_hang_hours)
             if args.smtp_outage_hours or args.smtp_hang_hours else None)
     tickets = args.tickets or (200 if args.quick else 2_000)
@@ -502,15 +524,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         problems, rows = run(tickets, kills, args.seed, Path(folder), smtp,
-                             kind=args.tracker, compare_with=args.compare_with)
+                             kind=args.tracker, compare_with=args.compare_with,
+                             situations=situations)
     print(table(rows))
     print("\nequivalent" if not problems else "\nNOT EQUIVALENT:\n  " + "\n  ".join(problems))
     name = ("fault_equivalence" + ("" if args.tracker == "jira-cloud" else f"_{args.tracker}")
-            + ("_smtp" if smtp else "") + ("_quick" if args.quick else ""))
+            + ("_smtp" if smtp else "")
+            + (f"_outage{situations.outage_minutes:g}m" if situations.outage_minutes else "")
+            + (f"_pauses{situations.pauses}" if situations.pauses else "")
+            + ("_second" if situations.second_instance else "") + ("_quick" if args.quick else ""))
     path = write(name, {
         "tracker": args.tracker, "compare_with": args.compare_with,
         "tickets": tickets, "kills": kills, "faults": FAULTS, "seed": args.seed,
-        "smtp": vars(smtp) if smtp else None,
+        "smtp": vars(smtp) if smtp else None, "situations": vars(situations),
         "rows": rows, "problems": problems, "seconds": time.perf_counter() - started})
     print(f"written to {path.relative_to(path.parents[2])}")
     return 0 if not problems else 1

@@ -32,10 +32,11 @@ tracker's model and routes (their package docstrings say what they serve and how
 Control endpoints (no credentials, not counted, no injected faults): ``GET /_sandbox/`` lists
 them all with what each does; ``POST /_sandbox/reset``; ``GET|POST /_sandbox/clock``
 (``{"now": ISO-8601}`` freezes, ``{"advance_seconds": N}``, ``{"frozen": false}``); ``GET|POST
-/_sandbox/faults`` (``rate_429``, ``rate_500``, ``rate_drop``, ``latency_ms``, ``retry_after``,
-``seed``); ``GET /_sandbox/requests`` (total, reads, writes, by method, by endpoint, faults)
-and ``POST /_sandbox/requests/reset``; ``POST /_sandbox/seed`` (``{"count": N}``, sample
-tickets); ``GET /_sandbox/webhooks/deliveries``; plus each tracker's own.
+/_sandbox/faults`` (``rate_429``, ``rate_500``, ``rate_503``, ``rate_drop``, ``latency_ms``,
+``retry_after``, ``seed``); ``GET /_sandbox/requests`` (total, reads, writes, by method, by
+endpoint, faults) and ``POST /_sandbox/requests/reset``; ``POST /_sandbox/seed``
+(``{"count": N}``, sample tickets); ``GET /_sandbox/webhooks/deliveries``; plus each tracker's
+own.
 """
 
 from connector.sandbox.accounts import API_TOKEN, API_USER

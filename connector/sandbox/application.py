@@ -152,6 +152,7 @@ class App:
         if kind == "drop":
             return Outcome(drop=True)
         error = (self.rate_limited(self.faults.config.retry_after) if kind == "429"
+                 else self.error(503, "Service unavailable") if kind == "503"
                  else self.error(500, "Internal server error"))
         return json_outcome(error.status, error.body(), error.headers)
 

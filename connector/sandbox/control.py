@@ -68,7 +68,8 @@ def faults_get(app: App, req: Request) -> Reply:
 
 
 def faults_set(app: App, req: Request) -> Reply:
-    """{"rate_429", "rate_500", "rate_drop", "latency_ms", "retry_after", "seed"}; {} clears."""
+    """{"rate_429", "rate_500", "rate_503", "rate_drop", "latency_ms", "retry_after",
+    "seed"}; {} clears."""
     app.faults.configure(FaultConfig.from_json(req.json()))
     return faults_get(app, req)
 

@@ -1,4 +1,4 @@
-"""Fault injection (429, 500, dropped connections, latency; seeded) and the request counters."""
+"""Fault injection (429, 500, 503, dropped connections, latency; seeded); request counters."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from connector.sandbox.errors import ClientError
 
 @dataclass(frozen=True, slots=True)
 class FaultConfig:
-    """Rates are probabilities per request; one draw decides drop, then 429, then 500."""
+    """Rates are probabilities per request; one draw decides drop, then 429, then 500, then 503.
+    `rate_503: 1` is an outage: every request answered "service unavailable"."""
 
     rate_429: float = 0.0
     rate_500: float = 0.0
+    rate_503: float = 0.0
     rate_drop: float = 0.0
     latency_ms: float = 0.0
     retry_after: int = 1
@@ -32,7 +34,7 @@ class FaultConfig:
         if unknown:
             raise ClientError(f"Unknown fault settings {unknown}; known: {sorted(known)}.")
         config = cls(**payload)
-        rates = (config.rate_429, config.rate_500, config.rate_drop)
+        rates = (config.rate_429, config.rate_500, config.rate_503, config.rate_drop)
         if any(not isinstance(r, int | float) or r < 0 for r in rates) or sum(rates) > 1:
             raise ClientError("Fault rates must be numbers from 0 to 1 that add up to at most 1.")
         if not isinstance(config.latency_ms, int | float) or config.latency_ms < 0:
@@ -58,14 +60,14 @@ class Faults:
             self._random = random.Random(config.seed)  # noqa: S311 - test faults, not crypto
 
     def draw(self) -> str | None:
-        """"drop", "429", "500" or None for the next request."""
+        """"drop", "429", "500", "503" or None for the next request."""
         with self._lock:
             config = self.config
-            if not (config.rate_drop or config.rate_429 or config.rate_500):
+            if not (config.rate_drop or config.rate_429 or config.rate_500 or config.rate_503):
                 return None
             roll = self._random.random()
         for kind, rate in (("drop", config.rate_drop), ("429", config.rate_429),
-                           ("500", config.rate_500)):
+                           ("500", config.rate_500), ("503", config.rate_503)):
             if roll < rate:
                 return kind
             roll -= rate

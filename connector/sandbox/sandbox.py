@@ -134,7 +134,7 @@ class Sandbox:
         self.clock.follow_base()
 
     def set_faults(self, **settings: Any) -> FaultConfig:
-        """rate_429, rate_500, rate_drop, latency_ms, retry_after, seed (see FaultConfig)."""
+        """rate_429, rate_500, rate_503, rate_drop, latency_ms, retry_after, seed (FaultConfig)."""
         config = FaultConfig.from_json(settings)
         self.app.faults.configure(config)
         return config

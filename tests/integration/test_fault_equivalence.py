@@ -1,6 +1,7 @@
 """The CI-sized fault-equivalence run: a simulated week of about 200 tickets, clean and then
 with 10% 429s, 2% 500s, 1% dropped connections and 5 SIGKILLs, ends in the same place, with
-the same messages reading the same."""
+the same messages reading the same; and the same week with Jira down for minutes, the service
+paused for an hour, and a second instance on another state file (bench/fault_situations.py)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,82 @@ def test_the_comparison_reads_message_texts() -> None:
     assert harness.compare(clean, same) == []
     (problem,) = harness.compare(clean, fallback)
     assert problem.startswith("1 messages read differently")
+
+
+
+def _situation(tmp_path: Path, tickets: int, kills: int,
+               **situations: Any) -> dict[str, list[str]]:
+    """The faulty run's rows by name, after checking the runs are equivalent and every
+    ticket and message was compared."""
+    harness: Any = _harness()
+    played = sys.modules["fault_situations"].Situations(**situations)
+    problems, rows = harness.run(tickets, kills, 11, tmp_path, situations=played)
+    print("\n" + harness.table(rows))  # shown with -s, and when a check below fails
+    assert problems == []
+    named = {row[0]: row for row in rows}
+    compared = named["tickets compared (status, tier, category, assignee)"]
+    assert compared[1] == compared[2] == str(tickets)
+    texts = named["message texts compared (dates and links normalised)"]
+    assert texts[1] == texts[2] == named["messages (ticket, template, recipient)"][1]
+    return named
+
+
+@pytest.fixture(scope="module")
+def situations_week(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """One CI-sized week (30 tickets, random faults) played with all three situations, so CI
+    pays for one pair of runs (about 40 s): Jira down for 20 minutes twice, two pauses, a
+    second instance. The bench runs each alone (`--jira-outage-minutes`, `--pauses`,
+    `--second-instance`) and the 200-ticket week with kills (`--quick`)."""
+    return _situation(tmp_path_factory.mktemp("situations"), 30, 0,
+                      outage_minutes=20, pauses=2, second_instance=True)
+
+
+@pytest.mark.slow
+def test_jira_down_for_twenty_minutes_changes_nothing(
+        situations_week: dict[str, list[str]]) -> None:
+    """Jira answering 503 for 20 simulated minutes on Tuesday, and refusing connections for 20
+    on Wednesday, fails the cycles begun then, and the mail that arrived meanwhile waits: the
+    week still ends as the clean one (no mail quarantined or lost: one ticket per mail; no
+    message lost or doubled)."""
+    assert situations_week["cycles begun in an outage / failed"][2] == "2 / 2"
+    assert int(situations_week["mails arrived just before an outage's cycle (waited)"][2]) >= 1
+
+
+@pytest.mark.slow
+def test_a_service_paused_for_an_hour_changes_nothing(
+        situations_week: dict[str, list[str]]) -> None:
+    """A `ticketflow once` SIGSTOPped in the middle of its cycle and SIGCONTed a simulated hour
+    later, twice: the cycles cron starts meanwhile find the state locked, and the week ends
+    as the clean one."""
+    assert situations_week["processes SIGSTOPped mid-cycle for a simulated hour"][2] == "2"
+    assert situations_week["cycles meanwhile that found the state locked"][2] == "2"
+
+
+@pytest.mark.slow
+def test_a_second_instance_refuses_and_changes_nothing(
+        situations_week: dict[str, list[str]]) -> None:
+    """A second ticketflow with its own state file, against the same Jira, mailbox and
+    outbox while mail waits, exits 3 naming the owner claim, and the week ends as the clean
+    one: no ticket or message of its making."""
+    assert situations_week["second instance (own state file): exit code"][2] == "3"
+    assert "claimed by another ticketflow" in situations_week["second instance said"][2]
+
+
+
+def test_a_cycle_late_escalation_differs_only_in_its_wait() -> None:
+    """When a lost cycle (an outage, a pause) escalates a ticket a cycle later, its message
+    truthfully says it waited longer: that alone is counted and not a difference; any other
+    change to the text still is."""
+    harness: Any = _harness()
+    situations = sys.modules["fault_situations"]
+    which = ("<req-1@x>", "assigned_to_you", "bob@x.edu")
+    text = "<req-1@x> assigned to you (tier 2, escalated from tier 1 after {} in Reviewing)."
+    clean, late = _run({which: text.format("2h30m")}), _run({which: text.format("3h")})
+    assert situations.waits_normalised(clean, late) == 1
+    assert harness.compare(clean, late) == []
+    clean, other = _run({which: text.format("2h30m")}), _run({which: text.format("3h") + "!"})
+    assert situations.waits_normalised(clean, other) == 0
+    assert harness.compare(clean, other) != []
 
 
 def test_zendesk_references_are_matched_by_request() -> None:

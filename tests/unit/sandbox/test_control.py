@@ -68,6 +68,8 @@ def test_injected_429_carries_retry_after(api: Api) -> None:
     assert api.get("/_sandbox/requests").body["faults"] == {"429": 1}
     api.post("/_sandbox/faults", {"rate_500": 1.0})
     assert api.get("/rest/api/3/myself").status == 500
+    api.post("/_sandbox/faults", {"rate_503": 1.0})  # an outage
+    assert api.get("/rest/api/3/myself").status == 503
     api.post("/_sandbox/faults", {"rate_drop": 1.0})
     outcome = api.app.handle("GET", "/rest/api/3/myself", api.headers, b"")
     assert outcome.drop
