@@ -223,7 +223,8 @@ def test_a_gap_within_the_feeds_lag_is_no_gap(
     caplog.clear()
     counts = service.cycle.census()
     assert counts == (1 + unseen, 1)
-    assert service.store.meta("census_gap") == str(gap)
+    census = service.store.last_census(rig.config.mappings.project)
+    assert census is not None and census.gap == gap
     service.close()
     assert tracker.asked == [timedelta(minutes=2)]
     assert ("census gap:" in caplog.text) is bool(gap)
