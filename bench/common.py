@@ -6,14 +6,13 @@ import json
 import math
 import os
 import platform
-import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,20 +153,12 @@ def by_endpoint(counts: dict[str, Any], prefix: str) -> int:
 POSTGRES_VARIABLE = "TICKETFLOW_TEST_POSTGRES"
 
 
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
+def postgres_schema(base: str) -> AbstractContextManager[str]:
     """A fresh schema of the database at `base`, as a URL whose search_path is that schema;
     dropped afterwards."""
-    import psycopg
+    from connector.state.location import scratch_schema
 
-    schema = f"bench_{secrets.token_hex(6)}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in base else "?"
-            yield f"{base}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return scratch_schema(base, prefix="bench")
 
 
 def postgres_url(given: str | None) -> str | None:

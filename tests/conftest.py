@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,22 +70,18 @@ def postgres_url() -> Iterator[str]:
     the test."""
     import psycopg
 
+    from connector.state.location import scratch_schema
+
     base = os.environ.get(POSTGRES_VARIABLE)
     if not base:
         _postgres_unavailable(f"{POSTGRES_VARIABLE} is not set (`.ci/run` starts PostgreSQL)")
     assert base is not None
-    schema = f"test_{secrets.token_hex(8)}"
-    try:
-        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        _postgres_unavailable(f"cannot connect to {POSTGRES_VARIABLE}: {error}")
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
+    with ExitStack() as stack:
         try:
-            separator = "&" if "?" in base else "?"
-            yield f"{base}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            url = stack.enter_context(scratch_schema(base, prefix="test"))
+        except psycopg.OperationalError as error:
+            _postgres_unavailable(f"cannot connect to {POSTGRES_VARIABLE}: {error}")
+        yield url
 
 
 @pytest.fixture(params=STATE_BACKENDS)

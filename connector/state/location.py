@@ -8,8 +8,11 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 from connector.errors import UsageError
 from connector.state.postgres import PostgresDatabase, PostgresStateStore
@@ -107,3 +110,17 @@ def copy_schema(db: Database, schema: str) -> None:
 def drop_schema(db: Database, schema: str) -> None:
     with db.translated(f"removing {schema}"):
         db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def scratch_schema(base: str, *, prefix: str, connect_timeout: int = 5) -> Iterator[str]:
+    """A fresh, empty schema of the database at `base`, as a state URL whose search_path is
+    that schema; dropped afterwards (the tests' and the benchmarks' PostgreSQL states)."""
+    schema = f"{prefix}_{secrets.token_hex(8)}"
+    with psycopg.connect(base, autocommit=True, connect_timeout=connect_timeout) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in base else "?"
+            yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
