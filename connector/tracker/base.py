@@ -222,6 +222,11 @@ class WebhookCall(Protocol):
     @property
     def by_hand(self) -> tuple[str, ...]: ...
 
+    @property
+    def secret(self) -> str | None:
+        """TICKETFLOW_WEBHOOK_SECRET, which `run` verifies with (None when unset)."""
+        ...
+
 
 @runtime_checkable
 class SupportsWebhookRegistration(Protocol):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, OwnerClaim, Tracker
+from connector.tracker.base import Notes, OwnerClaim, Tracker, WebhookCall
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.transitions import Option, choose
 from connector.tracker.values import (
@@ -265,6 +265,12 @@ class ZendeskTracker:
         from connector.tracker.zendesk import setup  # noqa: PLC0415 (only for this command)
 
         return setup.install_scheme(config, self._client, dry_run=dry_run, echo=echo)
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        from connector.tracker.zendesk import webhooks  # noqa: PLC0415 (only for install)
+
+        return webhooks.register_webhook(self._client, hook, dry_run=dry_run, echo=echo)
 
     def check_config(self, config: Config) -> str:
         from connector.tracker.zendesk import setup  # noqa: PLC0415 (only for this command)
