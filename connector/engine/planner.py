@@ -120,11 +120,11 @@ def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
                 continue
             if not evaluate_all(rule.if_, ticket, ctx).holds:
                 continue
-            planned.extend(
+            planned += [
                 PlannedAction(effect_key(ticket.key, rule.name, event.trigger, index, action),
                               ticket.issue_id, ticket.key, rule.name, index, action, event,
                               ticket.status, ticket.status_since)
-                for index, action in enumerate(rule.then))
+                for index, action in enumerate(rule.then)]
     return planned
 
 
