@@ -156,8 +156,9 @@ class ZendeskTracker:
             self._words.me = known
         return self._me
 
-    def find_person(self, identity: str) -> Person | None:
-        """An agent (or admin) by email: only they can be assigned tickets."""
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
+        """An agent (or admin) by email: only they can be assigned tickets. Zendesk has no
+        projects: `project` changes nothing."""
         found = self._client.user_by_email(identity)
         if found is None or found.get("role") not in ("agent", "admin"):
             return None
