@@ -289,11 +289,13 @@ def state_reader(settings: Settings) -> Callable[[], Database | None]:
     return lambda: open_reader(settings.state_db) if exists(settings.state_db) else None
 
 
-def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
+def feedback_endpoint(config: Callable[[], Config], settings: Settings,
+                      clock: Clock) -> FeedbackEndpoint:
     """The `/feedback/` form of `ticketflow run`: its own tracker client and state connection,
-    since it answers on the web server's threads."""
+    since it answers on the web server's threads; `config` gives the configuration running
+    now (a hot reload switches it)."""
     return FeedbackEndpoint(config=config, settings=settings, clock=clock,
-                            connect=lambda: connect_tracker(config, settings),
+                            connect=lambda current: connect_tracker(current, settings),
                             open_store=lambda: open_state(settings))
 
 

@@ -45,14 +45,15 @@ def choose_member(runtime: Runtime, role_name: str, strategy: str | None, projec
     return role.users[runtime.store.next_in_rotation(turn, len(role.users))]
 
 
-def picked(runtime: Runtime, effect_key: str, choose: Callable[[], str]) -> str:
+def picked(runtime: Runtime, effect_key: str, project: str, choose: Callable[[], str]) -> str:
     """The person this effect picked, or a new pick, recorded once the tracker is known to
-    have them (a missing user blocks the effect before anything is recorded or written)."""
+    let them be assigned tickets of `project` (a missing user blocks the effect before
+    anything is recorded or written)."""
     known = decision_of(runtime, effect_key)
     if known.assignee is not None:
         return known.assignee
     person = choose()
-    runtime.person(person)
+    runtime.person(person, project=project)
     runtime.store.record_decision(effect_key, replace(known, assignee=person))
     return person
 
@@ -74,7 +75,8 @@ def decide_escalation(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
         return Decision(from_tier=first, to_tier=target)
     waited = describe_seconds(runtime.calendar.business_seconds(ticket.status_since, now))
     person = known.assignee or choose_member(runtime, tier.role, None, ticket.project)
-    runtime.person(person)  # blocked here, before anything is recorded, if the tracker lacks it
+    # Blocked here, before anything is recorded, if the tracker lacks them in this project.
+    runtime.person(person, project=ticket.project)
     decision = Decision(from_tier=first, to_tier=target, tier_name=tier.name,
                         waited_status=known.waited_status or ticket.status,
                         waited=known.waited or waited, assignee=person)

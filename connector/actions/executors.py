@@ -85,7 +85,7 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
 def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
     if ticket.assignee == person:
         return ticket
-    found = runtime.person(person)
+    found = runtime.person(person, project=ticket.project)
     _update(runtime, ticket.key, WorkflowFields(assignee=found))
     return replace(ticket, assignee=person, assignee_name=found.display_name)
 
@@ -94,8 +94,9 @@ def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
 def _assign(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Assign)
     spec = planned.action.assign
-    person = spec.user or picked(runtime, planned.effect_key, lambda: choose_member(
-        runtime, spec.role or "", spec.strategy, ticket.project))
+    person = spec.user or picked(runtime, planned.effect_key, ticket.project,
+                                 lambda: choose_member(runtime, spec.role or "", spec.strategy,
+                                                       ticket.project))
     return Outcome(_assign_to(runtime, ticket, person), f"assigned {person}")
 
 
@@ -114,7 +115,7 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     current = runtime.tracker.ticket(ticket.key)
     resumed = current.tier == target
     holder = current.assignee.identity if current.assignee else None
-    found = runtime.person(person)
+    found = runtime.person(person, project=ticket.project)
     fields = WorkflowFields(tier=UNSET if resumed else target,
                             assignee=UNSET if holder == person else found, status=spec.status)
     # Assigned -> Assigned is a real transition (escalate again); take it even when already
