@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             REGISTRY.register(collector)
             registered = True
-            http, wakeup = _serve(config, settings, clock=clock, health=health,
+            http, wakeup = _serve(settings, clock=clock, health=health,
                                   running=lambda: reloader.service.config)
             try:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
@@ -135,18 +135,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         reloader.service.close()  # the one running now: a reload closed the ones before
 
 
-def _serve(config: Config, settings: Settings, *, clock: Clock, health: Health,
+def _serve(settings: Settings, *, clock: Clock, health: Health,
            running: Callable[[], Config]) -> tuple[HttpService, PollWakeup | None]:
     """/healthz, /metrics, /feedback/, /report and /hooks/ on the service's port, and the
-    wake-up a verified webhook pulls. The feedback form answers with the configuration
-    `running` now (a reload switches it)."""
+    wake-up a verified webhook pulls. The feedback form and the report answer with the
+    configuration `running` now (a reload switches it)."""
     from connector.app import feedback_endpoint, ticket_links
     from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
     wakeup, hooks = _webhooks(settings, clock)
-    report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
-                            link=ticket_links(config, settings))
+    report = ReportEndpoint(running=running, state_db=settings.state_db, clock=clock,
+                            links=lambda current: ticket_links(current, settings))
     http = serve_http(service_app(health=health.status,
                                   feedback=feedback_endpoint(running, settings, clock),
                                   report=report, hooks=hooks,

@@ -45,14 +45,14 @@ class ReportEndpoint:
     """The WSGI app for PATHS: `?since=30d` (the default) and `?project=KEY` as on the
     command line."""
 
-    def __init__(self, *, config: Config, state_db: StateLocation, clock: Clock,
-                 link: Link = no_link,
+    def __init__(self, *, running: Callable[[], Config], state_db: StateLocation,
+                 clock: Clock, links: Callable[[Config], Link] = lambda _config: no_link,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.config, self.state_db, self.clock, self.link = config, state_db, clock, link
-        self.monotonic = monotonic
-        self.zone = ZoneInfo(config.rules.calendar.timezone)
+        # The configuration running now (a hot reload switches it), and its tickets' links.
+        self.running, self.links = running, links
+        self.state_db, self.clock, self.monotonic = state_db, clock, monotonic
         self.lock = threading.Lock()
-        self.cache: OrderedDict[tuple[str, str, str | None], tuple[float, bytes]] = \
+        self.cache: OrderedDict[tuple[str, str, str | None, str], tuple[float, bytes]] = \
             OrderedDict()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
@@ -61,34 +61,40 @@ class ReportEndpoint:
         query = parse_qs(str(environ.get("QUERY_STRING", "")))
         since = query.get("since", ["30d"])[0]
         project = query.get("project", [None])[0] or None
+        config = self.running()
         try:
-            parse_since(since, self.clock.now(), self.zone)  # the asker's mistake: a 400
+            parse_since(since, self.clock.now(), _zone(config))  # the asker's mistake: a 400
         except UsageError as error:
             return _plain(start_response, "400 Bad Request", str(error))
         try:
-            body = self.page(path, since, project)
+            body = self.page(config, path, since, project)
         except TicketflowError as error:  # no state yet, or one being upgraded: a 503
             log.warning("report not available: %s", error)
             return _plain(start_response, "503 Service Unavailable", str(error))
         start_response("200 OK", [("Content-Type", _TYPES[path]), *_HEADERS])
         return [body]
 
-    def page(self, path: str, since: str, project: str | None) -> bytes:
-        """The page (HTML or JSON), from the cache while it is fresh."""
-        key = (path, since, project)
+    def page(self, config: Config, path: str, since: str, project: str | None) -> bytes:
+        """The page (HTML or JSON) under `config`, from the cache while it is fresh (a page
+        of the configuration before a reload is not served after it)."""
+        key = (path, since, project, config.digest)
         with self.lock:
             kept = self.cache.get(key)
             if kept is not None and self.monotonic() - kept[0] < FRESH_SECONDS:
                 return kept[1]
             now = self.clock.now()
-            scope = Scope(parse_since(since, now, self.zone), now, project)
-            figures = report_figures(self.state_db, self.config, scope, link=self.link)
+            scope = Scope(parse_since(since, now, _zone(config)), now, project)
+            figures = report_figures(self.state_db, config, scope, link=self.links(config))
             body = (to_json(figures) if path.endswith(".json") else render(figures)).encode()
             self.cache[key] = (self.monotonic(), body)
             self.cache.move_to_end(key)
             while len(self.cache) > _KEPT:
                 self.cache.popitem(last=False)
             return body
+
+
+def _zone(config: Config) -> ZoneInfo:
+    return ZoneInfo(config.rules.calendar.timezone)
 
 
 def _plain(start_response: StartResponse, status: str, message: str) -> list[bytes]:

@@ -4,6 +4,7 @@ the service's one WSGI app."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,8 @@ JIRA = embedded_settings(jira_url="https://jira.example.edu")
 
 
 def _endpoint(config: Config, state: Path, ticks: Ticks) -> ReportEndpoint:
-    return ReportEndpoint(config=config, state_db=state, clock=SettableClock(NOW),
-                          link=ticket_links(config, JIRA), monotonic=ticks)
+    return ReportEndpoint(running=lambda: config, state_db=state, clock=SettableClock(NOW),
+                          links=lambda current: ticket_links(current, JIRA), monotonic=ticks)
 
 
 def test_the_report_page_is_served_with_a_policy_that_loads_nothing(config: Config,
@@ -131,3 +132,20 @@ def test_the_service_app_routes_report_paths_only(config: Config, state: Path) -
     assert _get(app, "/report.json")[0] == 200
     assert _get(app, "/report/extra")[0] == 404
     assert _get(service_app(health=lambda: (True, "fine")), "/report")[0] == 404
+
+
+def test_after_a_reload_the_report_is_of_the_configuration_running_now(
+        config: Config, state: Path) -> None:
+    """`run` reloads its configuration on SIGHUP: the next request is answered under the new
+    one (here the calendar's time zone, which sets where `since=1d` starts), not from a page
+    cached under the old one."""
+    running = [config]
+    endpoint = ReportEndpoint(running=lambda: running[-1], state_db=state,
+                              clock=SettableClock(NOW), monotonic=Ticks())
+    before = json.loads(_get(endpoint, "/report.json", "since=1d")[2])
+    assert before["meta"]["since"] == "2026-12-04T06:00:00+00:00"  # midnight in Chicago
+    calendar = config.rules.calendar.model_copy(update={"timezone": "America/New_York"})
+    rules = config.rules.model_copy(update={"calendar": calendar})
+    running.append(replace(config, rules=rules, digest=config.digest + "-reloaded"))
+    after = json.loads(_get(endpoint, "/report.json", "since=1d")[2])
+    assert after["meta"]["since"] == "2026-12-04T05:00:00+00:00"  # midnight in New York
