@@ -263,13 +263,16 @@ def installer(config: Config, settings: Settings) -> SupportsInstall:
 
 def register_webhook(config: Config, settings: Settings, tracker: object, *, dry_run: bool,
                      echo: Callable[[str], None] = print) -> None:
-    """`install-scheme`: the webhook to `run`'s /hooks/, when TICKETFLOW_PUBLIC_URL and
-    TICKETFLOW_WEBHOOK_SECRET say where and how it is signed (else nothing is said)."""
-    if not (settings.public_url and settings.webhook_secret):
+    """`install-scheme`: the webhook to `run`'s /hooks/, when TICKETFLOW_PUBLIC_URL says
+    where and TICKETFLOW_WEBHOOK_SECRET how it is signed (Zendesk makes its own secret, so
+    there the URL is enough); else nothing is said."""
+    if not settings.public_url:
         return
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     hook = registration(config.mappings.tracker, public_url=settings.public_url,
-                        projects=list(config.mappings.projects),
-                        secret=settings.webhook_secret.get_secret_value())
+                        projects=list(config.mappings.projects), secret=secret)
+    if secret is None and not hook.makes_secret:
+        return
     if isinstance(tracker, SupportsWebhookRegistration):
         tracker.register_webhook(hook, dry_run=dry_run, echo=echo)
         return
@@ -286,11 +289,13 @@ def state_reader(settings: Settings) -> Callable[[], Database | None]:
     return lambda: open_reader(settings.state_db) if exists(settings.state_db) else None
 
 
-def feedback_endpoint(config: Config, settings: Settings, clock: Clock) -> FeedbackEndpoint:
+def feedback_endpoint(config: Callable[[], Config], settings: Settings,
+                      clock: Clock) -> FeedbackEndpoint:
     """The `/feedback/` form of `ticketflow run`: its own tracker client and state connection,
-    since it answers on the web server's threads."""
+    since it answers on the web server's threads; `config` gives the configuration running
+    now (a hot reload switches it)."""
     return FeedbackEndpoint(config=config, settings=settings, clock=clock,
-                            connect=lambda: connect_tracker(config, settings),
+                            connect=lambda current: connect_tracker(current, settings),
                             open_store=lambda: open_state(settings))
 
 

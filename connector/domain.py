@@ -34,3 +34,20 @@ class Ticket:
     last_customer_reply: datetime | None = None
     resolutions: int = 0
     open: bool = True
+
+
+@dataclass(frozen=True)
+class Clause:
+    """The tickets one time rule could fire for (connector.engine.candidates), as the
+    mirror's query selects them: status, tier (unset counts as 1, as the engine reads it) and
+    category among these (None: any)."""
+
+    statuses: frozenset[str] | None = None
+    tiers: frozenset[int] | None = None
+    categories: frozenset[str] | None = None
+
+    def admits(self, ticket: Ticket) -> bool:
+        """The clause in Python, as the mirror's query applies it in SQL."""
+        return ((self.statuses is None or ticket.status in self.statuses)
+                and (self.tiers is None or (ticket.tier or 1) in self.tiers)
+                and (self.categories is None or ticket.category in self.categories))

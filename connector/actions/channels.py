@@ -117,10 +117,11 @@ def _tag(runtime: Runtime, ticket: Ticket) -> str:
     return runtime.tracker.refs.subject_tag(ticket.key)
 
 
-def _person(runtime: Runtime, identity: str, display: str | None) -> Person:
-    """A tracker user: looked up by email, or the tracker's own reference the mirror keeps."""
+def _person(runtime: Runtime, ticket: Ticket, identity: str, display: str | None) -> Person:
+    """A tracker user of the ticket's project: looked up by email, or the tracker's own
+    reference the mirror keeps."""
     if "@" in identity:
-        return runtime.person(identity)
+        return runtime.person(identity, project=ticket.project)
     return Person(identity, None, display or identity)
 
 
@@ -133,7 +134,8 @@ def jira_notify(runtime: Runtime, notice: Notice) -> Outcome:
         raise BlockedError("notifications via jira_notify: this tracker sends no notification "
                            "mail of its own; set notifications.assignee.via to email or webhook")
     ticket = notice.ticket
-    people = [_person(runtime, who, ticket.assignee_name if who == ticket.assignee else None)
+    people = [_person(runtime, ticket, who,
+                      ticket.assignee_name if who == ticket.assignee else None)
               for who in notice.people]
     subject = subject_with_tag(notice.rendered.subject, _tag(runtime, ticket))
     tracker.notify(ticket.key, subject=subject, text_body=notice.rendered.text,

@@ -68,14 +68,15 @@ def choose_member(runtime: Runtime, role_name: str, strategy: str | None, projec
 def picked(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
            choose: Callable[[datetime], str]) -> str:
     """The person this effect picked, or a new pick as of when the action fell due, recorded
-    (with the person's hold of the ticket from then) once the tracker is known to have them
-    (a missing user blocks the effect before anything is recorded or written)."""
+    (with the person's hold of the ticket from then) once the tracker is known to let them
+    be assigned tickets of the ticket's project (a missing user blocks the effect before
+    anything is recorded or written)."""
     known = decision_of(runtime, planned.effect_key)
     if known.assignee is not None:
         return known.assignee
     due = fell_due(runtime, planned, ticket)
     person = choose(due)
-    runtime.person(person)
+    runtime.person(person, project=ticket.project)
     runtime.store.record_decision(planned.effect_key, replace(known, assignee=person),
                                   Pick(ticket.issue_id, ticket.project, person, due))
     return person
@@ -99,7 +100,8 @@ def decide_escalation(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     waited = describe_seconds(runtime.calendar.business_seconds(ticket.status_since, now))
     due = fell_due(runtime, planned, ticket)
     person = known.assignee or choose_member(runtime, tier.role, None, ticket.project, due)
-    runtime.person(person)  # blocked here, before anything is recorded, if the tracker lacks it
+    # Blocked here, before anything is recorded, if the tracker lacks them in this project.
+    runtime.person(person, project=ticket.project)
     decision = Decision(from_tier=first, to_tier=target, tier_name=tier.name,
                         waited_status=known.waited_status or ticket.status,
                         waited=known.waited or waited, assignee=person)

@@ -85,7 +85,7 @@ def _categorize(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
 def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
     if ticket.assignee == person:
         return ticket
-    found = runtime.person(person)
+    found = runtime.person(person, project=ticket.project)
     _update(runtime, ticket.key, WorkflowFields(assignee=found))
     return replace(ticket, assignee=person, assignee_name=found.display_name)
 
@@ -114,7 +114,7 @@ def _escalate(runtime: Runtime, planned: PlannedAction, ticket: Ticket,
     current = runtime.tracker.ticket(ticket.key)
     resumed = current.tier == target
     holder = current.assignee.identity if current.assignee else None
-    found = runtime.person(person)
+    found = runtime.person(person, project=ticket.project)
     fields = WorkflowFields(tier=UNSET if resumed else target,
                             assignee=UNSET if holder == person else found, status=spec.status)
     # Assigned -> Assigned is a real transition (escalate again); take it even when already

@@ -27,18 +27,22 @@ class Runtime:
     calendar: BusinessCalendar
     mail_from: str
     feedback_link: Callable[[Ticket], str] | None = None
-    _people: dict[str, Person] = field(default_factory=dict)
+    _people: dict[tuple[str, str], Person] = field(default_factory=dict)
 
-    def person(self, identity: str) -> Person:
-        """A configured person (email or user name) as a tracker user, looked up once."""
-        # Only people found are remembered: one missing now may be added to the tracker later.
-        found = self._people.get(identity) or self.tracker.find_person(identity)
+    def person(self, identity: str, *, project: str) -> Person:
+        """A configured person (email or user name) as a user the tracker lets tickets of
+        `project` be assigned to, looked up once per project."""
+        # Per project: one person may be assignable in one project and not in another. Only
+        # people found are remembered: one missing now may be added to the tracker later.
+        found = (self._people.get((project, identity))
+                 or self.tracker.find_person(identity, project=project))
         if found is None:
             # A configuration mistake, not a fact about the ticket: kept and tried again, so
             # adding the person to the tracker (or fixing mappings.yaml) performs the action.
-            raise BlockedError(f"no tracker user matches {identity!r}; add them to the "
-                               "tracker or fix mappings.yaml roles")
-        self._people[identity] = found
+            raise BlockedError(f"no tracker user matches {identity!r} (one tickets of "
+                               f"{project} may be assigned to); add them to the tracker, let "
+                               "them be assigned there, or fix mappings.yaml roles")
+        self._people[(project, identity)] = found
         return found
 
 

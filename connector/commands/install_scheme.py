@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
         summary="create or verify the workflow in the tracker",
         description="Create the workflow's statuses, workflow and workflow scheme in the "
         "tracker (idempotent); on Jira Data Center, verify them and write the admin's "
-        "checklist. With TICKETFLOW_PUBLIC_URL and TICKETFLOW_WEBHOOK_SECRET, also register "
-        "the webhook that wakes `run` (Jira Data Center; on Cloud, print the steps by hand).",
+        "checklist. With TICKETFLOW_PUBLIC_URL (and on Jira TICKETFLOW_WEBHOOK_SECRET), also "
+        "register the webhook that wakes `run` (Jira Data Center, and Zendesk, which is then "
+        "checked against TICKETFLOW_WEBHOOK_SECRET; on Jira Cloud, print the steps by hand).",
         settings=(*TRACKER_SETTINGS, "public_url", "webhook_secret"))
     parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     parser.add_argument(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,7 +112,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             REGISTRY.register(collector)
             registered = True
-            http, wakeup = _serve(config, settings, clock=clock, health=health)
+            http, wakeup = _serve(config, settings, clock=clock, health=health,
+                                  running=lambda: reloader.service.config)
             try:
                 _summary(config, settings, tracker=describe_tracker(service), served=http.url)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
@@ -134,10 +135,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         reloader.service.close()  # the one running now: a reload closed the ones before
 
 
-def _serve(config: Config, settings: Settings, *, clock: Clock,
-           health: Health) -> tuple[HttpService, PollWakeup | None]:
+def _serve(config: Config, settings: Settings, *, clock: Clock, health: Health,
+           running: Callable[[], Config]) -> tuple[HttpService, PollWakeup | None]:
     """/healthz, /metrics, /feedback/, /report and /hooks/ on the service's port, and the
-    wake-up a verified webhook pulls."""
+    wake-up a verified webhook pulls. The feedback form answers with the configuration
+    `running` now (a reload switches it)."""
     from connector.app import feedback_endpoint, ticket_links
     from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
@@ -146,7 +148,7 @@ def _serve(config: Config, settings: Settings, *, clock: Clock,
     report = ReportEndpoint(config=config, state_db=settings.state_db, clock=clock,
                             link=ticket_links(config, settings))
     http = serve_http(service_app(health=health.status,
-                                  feedback=feedback_endpoint(config, settings, clock),
+                                  feedback=feedback_endpoint(running, settings, clock),
                                   report=report, hooks=hooks,
                                   health_details=health.details), settings)
     return http, wakeup

@@ -50,7 +50,7 @@ def serve_feedback(args: argparse.Namespace, settings: Settings) -> int:
     require_tracker_settings(config, settings)
     stop = threading.Event()
     app = service_app(health=lambda: (True, "serving the feedback form"),
-                      feedback=feedback_endpoint(config, settings, SystemClock()))
+                      feedback=feedback_endpoint(lambda: config, settings, SystemClock()))
     with stop_on_signals(stop):
         http = serve_http(app, settings)
         try:

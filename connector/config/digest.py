@@ -46,7 +46,8 @@ def config_digest(config_dir: Path, parsed: Mapping[Path, str]) -> str:
     rules.yaml and mappings.yaml however they are, and the templates on disk."""
     shas = dict(parsed)
     for path in [*(config_dir / name for name in ROOT_FILES), *template_files(config_dir)]:
-        shas.setdefault(path, file_sha256(path))
+        if path not in shas:  # a file parsed is not read again
+            shas[path] = file_sha256(path)
     return combine(config_dir, shas)
 
 

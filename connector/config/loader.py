@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from connector import __version__
 from connector.config import checks
-from connector.config.digest import config_digest, file_sha256
+from connector.config.digest import combine, config_digest, file_sha256
 from connector.config.mappings import MappingsFile, flat_layout, missing_section
 from connector.config.problems import Problem, display_path, problem_at, validation_problems
 from connector.config.rules import IncludedRules, RulesFile
@@ -44,6 +44,9 @@ class Config:
     # SHA-256 of every file it was read from, by name and content (connector.config.digest):
     # the one hash of "this configuration" that run, /metrics and derived state key by.
     digest: str = ""
+    # SHA-256 of each YAML file (rules.yaml, its includes, mappings.yaml) of exactly the bytes
+    # the loader parsed, by path.
+    yaml_shas: tuple[tuple[Path, str], ...] = ()
 
     def fingerprint(self) -> str:
         """A hash of rules.yaml, its includes and mappings.yaml (not the templates: neither the
@@ -54,14 +57,12 @@ class Config:
 
     @functools.cached_property
     def _fingerprint(self) -> str:
-        # Taken once, when loaded (load_config asks at once): a file edited under a running
-        # service must not change the fingerprint of the configuration it keeps using. The
-        # models too, so a configuration built in code is told apart from the files' one.
-        digest = hashlib.sha256(__version__.encode())
-        for path in sorted(self.files):
-            digest.update(str(path.relative_to(self.config_dir) if path.is_relative_to(
-                self.config_dir) else path).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        # The loader's hashes of the bytes it parsed, not the files again: a file edited after
+        # loading (under a running service) cannot give the fingerprint of something not
+        # loaded. The models too, so a configuration built in code is told apart from the
+        # files' one.
+        digest = hashlib.sha256(__version__.encode() + b"\0")
+        digest.update(combine(self.config_dir, dict(self.yaml_shas)).encode() + b"\0")
         digest.update(self.rules.model_dump_json().encode() + b"\0")
         digest.update(self.mappings.model_dump_json().encode())
         return digest.hexdigest()
@@ -101,7 +102,6 @@ def read_config(config_dir: Path) -> Attempt:
     if problems or config is None:
         return Attempt(None, problems, tuple(loader.shas), digest)
     config = replace(config, digest=digest)
-    config.fingerprint()  # of the files as just read, not as they may be edited later
     return Attempt(config, [], tuple(loader.shas), digest)
 
 
@@ -153,6 +153,7 @@ class _Loader:
             config_dir=self.config_dir,
             files=tuple(self.files),
             warnings=tuple(str(w) for w in self.warnings),
+            yaml_shas=tuple((path, self.shas[path]) for path in self.files),
         )
 
     def _read(

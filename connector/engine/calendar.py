@@ -43,6 +43,10 @@ class BusinessCalendar:
         self._base: date | None = None
         self._totals: list[int] = [0]
         self._windows: dict[date, tuple[datetime, datetime] | None] = {}
+        # The last end's total and the base it was counted from: a pass over the mirror
+        # measures every ticket up to the same `now`, so that total is asked for again and
+        # again (a total from another base means nothing, hence the base in the key).
+        self._end_total: tuple[datetime, date, int] | None = None
 
     @classmethod
     def from_config(cls, calendar: Calendar) -> BusinessCalendar:
@@ -109,6 +113,15 @@ class BusinessCalendar:
             total += (inside - window[0]) // MICROSECOND
         return total
 
+    def _total_at_end(self, end: datetime) -> int:
+        known = self._end_total
+        if known is not None and known[0] == end and known[1] == self._base:
+            return known[2]
+        total = self._total_at(end)
+        assert self._base is not None  # set by _total_at
+        self._end_total = (end, self._base, total)
+        return total
+
     # --- queries ---------------------------------------------------------------------
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
@@ -122,7 +135,7 @@ class BusinessCalendar:
             return 0
         # The earlier instant first: asking about it may move the base (and every total).
         before = self._total_at(start)
-        return self._total_at(end) - before
+        return self._total_at_end(end) - before
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The instant `seconds` of business time after `start` (at a window's close if exact)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
@@ -36,6 +36,10 @@ class Context:
     # Planning needs only yes or no; `explain` needs the words too. Without them, evaluating
     # every time rule over 100,000 mirrored tickets stays well under two seconds.
     explain: bool = True
+    # The bounds of each time condition by tier and category, worked out once per context
+    # (a pass makes one; `replace` makes a fresh memo): a few values serve 100,000 tickets.
+    bounds_memo: dict[tuple[int, int, str | None], Bounds] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     def local(self, instant: datetime) -> str:
         """`Tue 1 Dec 09:50 CST` in the team's time zone."""
@@ -82,6 +86,17 @@ class Bounds(NamedTuple):
 def elapsed_bounds(spec: c.Elapsed, ticket: Ticket, ctx: Context) -> Bounds:
     """The bounds of `{over: ..., under: ..., business: ...}` for this ticket (the due index
     reads the same ones, so it can never disagree with the verdict)."""
+    # Only a tier limit depends on the ticket, and only through its tier and category. The
+    # spec is part of the context's config, which outlives the pass: its id is a fair key.
+    tiered = spec.over == "tier_limit"
+    key = (id(spec), (ticket.tier or 1) if tiered else 0, ticket.category if tiered else None)
+    found = ctx.bounds_memo.get(key)
+    if found is None:
+        found = ctx.bounds_memo[key] = _bounds(spec, ticket, ctx)
+    return found
+
+
+def _bounds(spec: c.Elapsed, ticket: Ticket, ctx: Context) -> Bounds:
     if spec.over == "tier_limit":
         over, business, limit_text = _tier_limit(ticket, ctx)
         if over is None:

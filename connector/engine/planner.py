@@ -87,10 +87,21 @@ def on_text(rule: Rule) -> str:
     return words
 
 
+def _own_excluded(rule: Rule, event: Event) -> bool:
+    """A change ticketflow made itself, for a rule that does not opt in to those."""
+    return event.own and not rule.include_own_changes and event.kind != "schedule"
+
+
+def fires_on(rule: Rule, event: Event) -> bool:
+    """Whether the enabled rule's `on:` takes this event: event_matches without the words,
+    for the planner, which asks once per rule per open ticket."""
+    return rule.enabled and not _own_excluded(rule, event) and triggered_by(rule, event)
+
+
 def event_matches(rule: Rule, event: Event) -> tuple[bool, str]:
     """Whether the rule's `on:` is this event, with the reason in words."""
     on = rule.on
-    if event.own and not rule.include_own_changes and event.kind != "schedule":
+    if _own_excluded(rule, event):
         return False, f"{event.describe()} was made by ticketflow (include_own_changes is off)"
     matched = triggered_by(rule, event)
     return matched, (f"on {on.kind} matches {event.describe()}" if matched
@@ -105,15 +116,15 @@ def plan(rules: Sequence[Rule], ticket: Ticket, events: Iterable[Event],
     planned: list[PlannedAction] = []
     for event in events:
         for rule in rules:
-            if not rule.enabled or not event_matches(rule, event)[0]:
+            if not fires_on(rule, event):
                 continue
             if not evaluate_all(rule.if_, ticket, ctx).holds:
                 continue
-            planned.extend(
+            planned += [
                 PlannedAction(effect_key(ticket.key, rule.name, event.trigger, index, action),
                               ticket.issue_id, ticket.key, rule.name, index, action, event,
                               ticket.status, ticket.status_since)
-                for index, action in enumerate(rule.then))
+                for index, action in enumerate(rule.then)]
     return planned
 
 

@@ -171,11 +171,13 @@ class Sandbox:
         with store.lock:
             return list(store.notifications)
 
-    def add_project(self, key: str, name: str = "") -> str:
-        """Add a project like HELP, as `POST /_sandbox/projects` does; returns its id."""
+    def add_project(self, key: str, name: str = "", *,
+                    unassignable: Sequence[str] = ()) -> str:
+        """Add a project like HELP, as `POST /_sandbox/projects` does (the `unassignable`
+        people may not be assigned its issues); returns its id."""
         app = self._jira()
         with app.acting(None):
-            return str(add_project(app.store, key, name).id)
+            return str(add_project(app.store, key, name, unassignable).id)
 
     def set_time_zone(self, name: str) -> None:
         self._jira().set_time_zone(name)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from connector.domain import Ticket
+    from connector.domain import Clause, Ticket
     from connector.state.assignments import Pick
     from connector.state.base import (
         Bookmark,
@@ -44,7 +44,10 @@ class Mirror(Protocol):
 
     def ticket_by_key(self, key: str) -> Ticket | None: ...
 
-    def open_tickets(self, project: str) -> Iterator[Ticket]: ...
+    def open_tickets(self, project: str, among: Sequence[Clause] | None = None
+                     ) -> Iterator[Ticket]:
+        """The project's open tickets; with `among`, those some clause admits."""
+        ...
 
     def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
         """The open tickets whose time rules need evaluating at `now`: those written since
@@ -56,10 +59,12 @@ class Mirror(Protocol):
         """What the project's due index was last computed for (None: never)."""
         ...
 
-    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False) -> None:
+    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False,
+                   among: Sequence[Clause] | None = None) -> None:
         """Keep `basis` as what the index holds for; with `reset` (the rules, the calendar
-        or the clock changed under it), every ticket of the project due at once, in the
-        same transaction."""
+        or the clock changed under it), every ticket of the project due at once (with
+        `among`, those some clause admits, the rest never until they change), in the same
+        transaction."""
         ...
 
     def count_open(self, project: str) -> int: ...
@@ -93,6 +98,10 @@ class Ledger(Protocol):
 
     def effect(self, effect_key: str) -> Effect | None: ...
 
+    def recorded(self, effect_keys: Iterable[str]) -> set[str]:
+        """Which of these effects the ledger holds (a query per chunk, not one per key)."""
+        ...
+
     def effects_for(self, issue_key: str) -> list[Effect]: ...
 
     def pending_effects(self) -> list[Effect]:
@@ -110,9 +119,9 @@ class Ledger(Protocol):
         `pick`, the picked person holds the ticket from the pick's instant on."""
         ...
 
-    def effects_since(self, issue_key: str, since: datetime) -> int:
-        """How many effects that act (skipped ones do not) were recorded for the issue since an
-        instant (circuit breaker)."""
+    def effects_since(self, issue_keys: Iterable[str], since: datetime) -> dict[str, int]:
+        """How many effects that act (skipped ones do not) were recorded for each issue since
+        an instant (the circuit breaker's counts; an issue with none is left out)."""
         ...
 
     def mark_effect(self, effect_key: str, status: EffectStatus, *, detail: str = "",

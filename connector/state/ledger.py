@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from connector.errors import FatalError
@@ -15,7 +15,7 @@ from connector.state.rows import (
     decision_row,
     effect_from_row,
 )
-from connector.state.sql import Database, placeholders
+from connector.state.sql import Database, chunks, placeholders
 from connector.state.timestamps import to_text
 
 _SELECT_EFFECTS = select("ledger", LEDGER_COLUMNS)
@@ -37,6 +37,14 @@ class LedgerSql:
         sql = f"{_SELECT_EFFECTS} WHERE effect_key = ?"
         row = self._db.execute(sql, (effect_key,)).fetchone()
         return None if row is None else effect_from_row(row)
+
+    def recorded(self, effect_keys: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in chunks(list(dict.fromkeys(effect_keys))):
+            sql = "SELECT effect_key FROM ledger WHERE effect_key IN "
+            sql += f"({placeholders(len(chunk))})"
+            found.update(str(key) for (key,) in self._db.execute(sql, chunk))
+        return found
 
     def effects_for(self, issue_key: str) -> list[Effect]:
         sql = f"{_SELECT_EFFECTS} WHERE issue_key = ? {_OLDEST_FIRST}"
@@ -74,12 +82,17 @@ class LedgerSql:
         if changed == 0:
             raise FatalError(f"state database {self._db.location} has no ledger row {effect_key}")
 
-    def effects_since(self, issue_key: str, since: datetime) -> int:
-        """How many effects that act (not skipped ones) were recorded for the issue at or after
-        `since`: the circuit breaker's count."""
-        sql = ("SELECT count(*) FROM ledger WHERE issue_key = ? AND created_at >= ? "
-               "AND status != 'skipped'")
-        return int(self._db.execute(sql, (issue_key, to_text(since))).fetchone()[0])
+    def effects_since(self, issue_keys: Iterable[str], since: datetime) -> dict[str, int]:
+        """How many effects that act (not skipped ones) were recorded for each issue at or
+        after `since`: the circuit breaker's counts, by the index on (issue_key, created_at)."""
+        counts: dict[str, int] = {}
+        for chunk in chunks(list(dict.fromkeys(issue_keys))):
+            sql = (f"SELECT issue_key, count(*) FROM ledger WHERE issue_key IN "  # noqa: S608
+                   f"({placeholders(len(chunk))}) AND created_at >= ? AND status != 'skipped' "
+                   "GROUP BY issue_key")
+            counts.update((str(key), int(count)) for key, count in
+                          self._db.execute(sql, (*chunk, to_text(since))))
+        return counts
 
     def mark_effect(
         self, effect_key: str, status: EffectStatus, *, detail: str = "", at: datetime

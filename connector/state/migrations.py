@@ -325,8 +325,8 @@ CREATE TABLE due_bases (
 # one row per person's hold of one open ticket, `left_at` NULL while they hold it, `picked` 1
 # when ticketflow's own pick began it (dated when the action fell due). Partial indexes: each
 # ticket's current hold (the mirror's lookup); the current holds by project and person (with
-# every column a load reads, `left_at` too, so SQLite counts from the index alone), and the ended ones by when
-# they ended (a load reads those two ranges, not the whole history).
+# every column a load reads, `left_at` too, so SQLite counts from the index alone), and the
+# ended ones by when they ended (a load reads those two ranges, not the whole history).
 # The tickets already mirrored start with their current holder, from when their status began.
 _ASSIGNEE_HISTORY = """
 CREATE TABLE assignee_history (

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from connector.domain import Ticket
+from connector.domain import Clause, Ticket
 from connector.state.assignments import current_holds, handovers, write_handovers
 from connector.state.base import Bookmark, Transaction
 from connector.state.concerns import DueBasis
@@ -74,6 +74,25 @@ _INSERT_CHANGE = (
 )
 
 
+def _admitted(among: Sequence[Clause] | None) -> tuple[str, tuple[object, ...]]:
+    """A predicate: some clause admits the row (no clause: no row; None: every row); and
+    the values it binds."""
+    if among is None:
+        return "1 = 1", ()
+    alternatives, values = [], []
+    for clause in among:
+        terms = ["1 = 1"]
+        for column, allowed in (("status", clause.statuses), ("COALESCE(tier, 1)", clause.tiers),
+                                ("category", clause.categories)):
+            if allowed is not None:
+                # IN () is not SQL; a rule whose conditions allow no value admits nothing.
+                terms.append(f"{column} IN ({placeholders(len(allowed))})" if allowed
+                             else "1 = 0")
+                values += sorted(allowed, key=str)
+        alternatives.append("(" + " AND ".join(terms) + ")")
+    return "(" + (" OR ".join(alternatives) or "1 = 0") + ")", tuple(values)
+
+
 class MirrorSql:
     """`Mirror` and `Bookmarks` on the state's connection; written by `commit`."""
 
@@ -93,15 +112,18 @@ class MirrorSql:
         row = self._db.execute(f"{SELECT_TICKETS} WHERE key = ?", (key,)).fetchone()
         return None if row is None else ticket_from_row(row)
 
-    def open_tickets(self, project: str) -> Iterator[Ticket]:
-        """Stream the project's open tickets in issue-id order, a page per query.
+    def open_tickets(self, project: str, among: Sequence[Clause] | None = None
+                     ) -> Iterator[Ticket]:
+        """Stream the project's open tickets in issue-id order, a page per query; with
+        `among`, only those some clause admits (the rest are never read or built).
 
         Keyset paging keeps each query short, so the caller may commit between tickets and
         no read transaction is left pinning the WAL; a ticket closed mid-stream is skipped.
         """
-        sql = f"{SELECT_TICKETS} WHERE project = ? AND open = 1 AND issue_id > ? "
+        admitted, values = _admitted(among)
+        sql = f"{SELECT_TICKETS} WHERE project = ? AND open = 1 AND {admitted} AND issue_id > ? "
         sql += "ORDER BY issue_id LIMIT ?"
-        return self._pages(sql, (project,), ("",), lambda row: (row[0],))
+        return self._pages(sql, (project, *values), ("",), lambda row: (row[0],))
 
     def due_tickets(self, project: str, now: datetime) -> Iterator[Ticket]:
         """Stream the open tickets due at `now` ('' first: written since their evaluation),
@@ -132,12 +154,16 @@ class MirrorSql:
                                (project,)).fetchone()
         return None if row is None else DueBasis(str(row[0]), from_text(row[1]))
 
-    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False) -> None:
+    def rebase_due(self, project: str, basis: DueBasis, *, reset: bool = False,
+                   among: Sequence[Clause] | None = None) -> None:
         """Keep what the index holds for; with `reset`, every ticket of the project due at
-        once first, in the same transaction (a crash leaves neither)."""
+        once first (with `among`, those some clause admits; the rest never, until they
+        change), in the same transaction (a crash leaves neither)."""
         with self._db.transaction("rebasing the due index"):
             if reset:
-                self._db.execute("UPDATE tickets SET due_at = '' WHERE project = ?", (project,))
+                admitted, values = _admitted(among)
+                self._db.execute(f"UPDATE tickets SET due_at = CASE WHEN {admitted} THEN '' "  # noqa: S608
+                                 "ELSE NULL END WHERE project = ?", (*values, project))
             self._db.execute(_UPSERT_DUE_BASIS,
                              (project, basis.fingerprint, to_text(basis.through)))
 

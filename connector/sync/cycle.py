@@ -14,6 +14,7 @@ from connector.actions.runtime import Runtime
 from connector.clock import Clock
 from connector.config.models import Rule
 from connector.domain import Ticket
+from connector.engine.candidates import time_rule_candidates
 from connector.engine.conditions import Context
 from connector.engine.due import held_since, next_due
 from connector.engine.events import schedule_event
@@ -33,7 +34,7 @@ LAG_MARGIN = timedelta(minutes=1)
 _DUE_PAGE = 500  # tickets evaluated per transaction of the time-rule pass
 
 
-def _plan_ticket(rules: list[Rule], ticket: Ticket, ctx: Context) -> list[PlannedAction]:
+def plan_ticket(rules: list[Rule], ticket: Ticket, ctx: Context) -> list[PlannedAction]:
     """The time rules' actions for one ticket now: its time-passing event through the
     planner (keyed by its entry into its status, so each fires once per stay)."""
     tick = schedule_event(ticket.issue_id, ticket.key, ticket.status, ticket.status_since,
@@ -179,8 +180,9 @@ class Cycle:
         if not rules:
             return []
         ctx = replace(ctx, explain=False)  # once here, not once per ticket in plan()
-        tickets = (t for p in self.poller.projects for t in self.store.open_tickets(p))
-        return [action for ticket in tickets for action in _plan_ticket(rules, ticket, ctx)]
+        among = time_rule_candidates(rules)  # the others cannot fire: left unread
+        tickets = (t for p in self.poller.projects for t in self.store.open_tickets(p, among))
+        return [action for ticket in tickets for action in plan_ticket(rules, ticket, ctx)]
 
     def evaluate_time_rules(self, ctx: Context) -> list[Effect]:
         """Plan the time rules for the tickets the due index names (changed since their last
@@ -194,7 +196,7 @@ class Cycle:
             by_ticket: list[tuple[Ticket, list[PlannedAction]]] = []
             due: dict[str, datetime | None] = {}
             for ticket in page:
-                by_ticket.append((ticket, _plan_ticket(rules, ticket, ctx)))
+                by_ticket.append((ticket, plan_ticket(rules, ticket, ctx)))
                 due[ticket.issue_id] = next_due(rules, ticket, ctx)
             by_ticket.sort(key=lambda pair: _fell_due_order(rules, pair[0], pair[1], ctx))
             planned = [action for _, actions in by_ticket for action in actions]
@@ -217,8 +219,11 @@ class Cycle:
                          "the clock went back" if same_rules
                          else "the rules, the calendar or ticketflow changed",
                          extra={"project": project})
+            # A rebuild evaluates the tickets a time rule could fire for; the rest are due
+            # never, until they change.
             self.store.rebase_due(project, DueBasis(fingerprint, now),
-                                  reset=not same_rules or went_back)
+                                  reset=not same_rules or went_back,
+                                  among=time_rule_candidates(self.time_rules()))
         return chain.from_iterable(self.store.due_tickets(p, now) for p in self.poller.projects)
 
     def census(self, ctx: Context | None = None,

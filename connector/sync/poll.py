@@ -288,11 +288,13 @@ class Poller:
         """Ledger rows for the planned actions, minus those the circuit breaker stops."""
         effects = []
         by_issue: dict[str, list[PlannedAction]] = {}
+        known = self.store.recorded(action.effect_key for action in planned)
         for action in planned:
-            if self.store.effect(action.effect_key) is None:
+            if action.effect_key not in known:
                 by_issue.setdefault(action.issue_key, []).append(action)
+        counts = self.store.effects_since(by_issue, now - timedelta(hours=1))
         for key, actions in by_issue.items():
-            recent = self.store.effects_since(key, now - timedelta(hours=1))
+            recent = counts.get(key, 0)
             status: EffectStatus = "pending"
             detail = ""
             if recent + len(actions) > self.max_actions_per_hour:

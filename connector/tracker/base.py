@@ -113,8 +113,10 @@ class Tracker(Protocol):
         """Who ticketflow acts as (its own changes trigger no rules)."""
         ...
 
-    def find_person(self, identity: str) -> Person | None:
-        """A person tickets can be assigned to, by e-mail (or Jira Data Center user name)."""
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
+        """A person tickets of `project` can be assigned to, by e-mail (or Jira Data Center
+        user name); None for the default project. A tracker without projects (Zendesk) has
+        one answer for every project."""
         ...
 
     def create(self, ticket: NewTicket) -> str:
@@ -221,6 +223,11 @@ class WebhookCall(Protocol):
 
     @property
     def by_hand(self) -> tuple[str, ...]: ...
+
+    @property
+    def secret(self) -> str | None:
+        """TICKETFLOW_WEBHOOK_SECRET, which `run` verifies with (None when unset)."""
+        ...
 
 
 @runtime_checkable

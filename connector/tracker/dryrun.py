@@ -55,8 +55,8 @@ class RecordingTracker:
     def myself(self) -> Person:
         return self.inner.myself()
 
-    def find_person(self, identity: str) -> Person | None:
-        return self.inner.find_person(identity)
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
+        return self.inner.find_person(identity, project=project)
 
     # writes: recorded only
     def create(self, ticket: NewTicket) -> str:

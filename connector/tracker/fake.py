@@ -86,6 +86,9 @@ class FakeTracker:
         self.calls: list[str] = []  # method names in call order, for tests that count
         self.actor: Person | None = None  # who acts; None means ticketflow's own user
         self.claim: OwnerClaim | None = None  # the owner claim, as a tracker keeps it
+        # Per project, the people (e-mail or ref) it refuses as assignee, as a Jira project
+        # without their Assignable User permission does: `find_person` does not find them.
+        self.unassignable: dict[str, set[str]] = {}
         self._refs = ProjectKeyRefs(self.projects, url=lambda key: f"https://tracker.invalid/{key}")
         self._records: dict[str, _Record] = {}
         self._ids = itertools.count(10000)
@@ -169,10 +172,12 @@ class FakeTracker:
     def myself(self) -> Person:
         return self.me
 
-    def find_person(self, identity: str) -> Person | None:
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
         wanted = identity.lower()
+        refused = {who.lower() for who in self.unassignable.get(project or self.project, ())}
         return next((p for p in self.people
-                     if wanted in {(p.email or "").lower(), p.ref.lower()}), None)
+                     if wanted in {(p.email or "").lower(), p.ref.lower()}
+                     and not refused & {(p.email or "").lower(), p.ref.lower()}), None)
 
     # -- writing ---------------------------------------------------------------------------
 

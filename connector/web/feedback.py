@@ -256,25 +256,36 @@ class FeedbackEndpoint:
 
     SQLite connections belong to the thread that opened them, so each request opens the state
     anew (`open_store`); requests take turns (a form, not a hot path) on one tracker client of
-    their own, made on first use (`connect`).
+    their own, made on first use (`connect`). Each request answers with the configuration
+    running now (`config`: `run` switches to an edited one on SIGHUP or between cycles); the
+    tracker client speaks one configuration's words (its fields, its projects), so it is made
+    again for the first request after a switch.
     """
 
-    def __init__(self, *, config: Config, settings: Settings, clock: Clock,
-                 connect: Callable[[], Tracker], open_store: Callable[[], StateStore]
+    def __init__(self, *, config: Callable[[], Config], settings: Settings, clock: Clock,
+                 connect: Callable[[Config], Tracker], open_store: Callable[[], StateStore]
                  ) -> None:
         self.config, self.settings, self.clock = config, settings, clock
         self.connect, self.open_store = connect, open_store
         self.lock = threading.Lock()
         self.tracker: Tracker | None = None
+        self._tracker_config: Config | None = None  # what `tracker` was made for
+
+    def _tracker_for(self, config: Config) -> Tracker:
+        # A switch makes a new Config object (the reloader only switches to a changed one).
+        if self.tracker is None or self._tracker_config is not config:
+            self.tracker = self.connect(config)
+            self._tracker_config = config
+        return self.tracker
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
         with self.lock:
-            if self.tracker is None:
-                self.tracker = self.connect()
+            config = self.config()
+            tracker = self._tracker_for(config)
             store = self.open_store()
             try:
-                app = make_feedback_app(store=store, tracker=self.tracker, config=self.config,
+                app = make_feedback_app(store=store, tracker=tracker, config=config,
                                         settings=self.settings, clock=self.clock)
                 return list(app(environ, start_response))
             finally:

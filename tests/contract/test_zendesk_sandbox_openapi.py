@@ -60,13 +60,18 @@ def zendesk() -> Iterator[tuple[Sandbox, requests.Session]]:
 
 
 def test_people(zendesk: tuple[Sandbox, requests.Session], check: Check) -> None:
-    """users/me, users/{id}, users/search, groups and memberships (list and create)."""
+    """users/me, users/{id}, users/search, users/show_many, groups and memberships (list
+    and create)."""
     sandbox, http = zendesk
     api = sandbox.url + V
     me = check(http.get(f"{api}/users/me.json"), "GET", f"{V}/users/me")
     check(http.get(f"{api}/users/{me['user']['id']}.json"), "GET", f"{V}/users/{{user_id}}")
     found = check(http.get(f"{api}/users/search.json", params={
         "query": "email:alice@example.edu"}), "GET", f"{V}/users/search")
+    many = check(http.get(f"{api}/users/show_many.json", params={
+        "ids": f"{me['user']['id']},{found['users'][0]['id']},999999"}), "GET",
+        f"{V}/users/show_many")
+    assert [u["id"] for u in many["users"]] == [me["user"]["id"], found["users"][0]["id"]]
     group = check(http.post(f"{api}/groups.json", json={"group": {"name": "Tier 1"}}),
                   "POST", f"{V}/groups")
     check(http.post(f"{api}/group_memberships.json", json={"group_membership": {
@@ -115,3 +120,24 @@ def test_tickets_and_feeds(zendesk: tuple[Sandbox, requests.Session], check: Che
     events = check(http.get(f"{api}/incremental/ticket_events.json", params={
         **since, "include": "comment_events"}), "GET", f"{V}/incremental/ticket_events")
     assert events["count"] == 2
+
+
+def test_uploads_and_the_search_count(zendesk: tuple[Sandbox, requests.Session],
+                                      check: Check) -> None:
+    """An upload (its token, attachment and attachments), the comment that takes it (its
+    attachment listed), and search/count (a number)."""
+    sandbox, http = zendesk
+    api = sandbox.url + V
+    made = check(http.post(f"{api}/uploads.json", params={"filename": "trace.log"},
+                           data=b"line\n", headers={"Content-Type": "text/plain"}),
+                 "POST", f"{V}/uploads")["upload"]
+    assert made["attachment"]["file_name"] == "trace.log"
+    ticket = http.post(f"{api}/tickets.json", json={"ticket": {
+        "subject": "Trace", "comment": {"body": "Attached.", "uploads": [made["token"]]}}},
+        timeout=5).json()["ticket"]
+    comments = check(http.get(f"{api}/tickets/{ticket['id']}/comments.json"), "GET",
+                     f"{V}/tickets/{{ticket_id}}/comments")["comments"]
+    assert [a["file_name"] for a in comments[0]["attachments"]] == ["trace.log"]
+    counted = check(http.get(f"{api}/search/count.json", params={
+        "query": "type:ticket status<solved"}), "GET", f"{V}/search/count")
+    assert counted["count"] >= 1

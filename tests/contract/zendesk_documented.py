@@ -4,7 +4,8 @@ Zendesk's own OpenAPI document may not be redistributed here, so the contract th
 sandbox (and the adapter that reads it) is held to is this: for each operation ticketflow uses,
 the fields of the answer it relies on, their types and which are always present, taken from
 developer.zendesk.com's reference pages (Tickets, Ticket Comments, Ticket Audits, Custom
-Ticket Statuses, Ticket Fields, Groups, Group Memberships, Users, Incremental Exports). Where a
+Ticket Statuses, Ticket Fields, Groups, Group Memberships, Users, Incremental Exports, Ticket
+Attachments, Search; each newer entry names its page). Where a
 copy of the full document is at hand (TICKETFLOW_ZENDESK_OPENAPI), the stricter check against it
 runs as well. Shaped as an OpenAPI 3.0 fragment so one `make_check` serves both.
 """
@@ -53,7 +54,16 @@ SCHEMAS: dict[str, Any] = {
         ["id", "author_id", "body", "public", "created_at"],
         id=_INT, type=_STR, author_id=_INT, body=_STR, html_body=_STR, plain_body=_STR,
         public=_BOOL, audit_id=_INT, created_at=_TIME,
-        attachments={"type": "array", "items": {"type": "object"}}),
+        attachments={"type": "array", "items": _ref("Attachment")}),
+    # Ticket Attachments, "JSON format" (every property read-only and optional; these are
+    # the ones a comment's and an upload's attachments carry):
+    # https://developer.zendesk.com/api-reference/ticketing/tickets/ticket-attachments/
+    "Attachment": _obj(
+        ["id", "file_name", "content_url", "content_type", "size"],
+        id=_INT, file_name=_STR, content_url=_STR, content_type=_STR, size=_INT,
+        inline=_BOOL, deleted=_BOOL, mapped_content_url=_STR, url=_STR,
+        malware_access_override=_BOOL, malware_scan_result=_STR,
+        thumbnails={"type": "array", "items": {"type": "object"}}),
     # Ticket Audits: "Audit object"; events are Create, Change, Comment, ...
     "Audit": _obj(
         ["id", "ticket_id", "author_id", "created_at", "events"],
@@ -82,6 +92,20 @@ def _answer(status: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"responses": {status: {"content": {"application/json": {"schema": schema}}}}}
 
 
+# Ticket Attachments, "Upload Files" (POST /api/v2/uploads?filename=NAME, the file as the
+# body): 201 with the token a comment's `uploads` takes, the attachment made and the
+# upload's attachments so far (a second file may join with `token=`). No expiry instant is
+# documented (the token lasts 60 minutes, says "Can I attach files to tickets using the
+# API", support.zendesk.com/hc/en-us/articles/4408887057946):
+# https://developer.zendesk.com/api-reference/ticketing/tickets/ticket-attachments/#upload-files
+_UPLOAD = _obj(["upload"], upload={**_obj(
+    ["token", "attachment", "attachments"], token=_STR, attachment=_ref("Attachment"),
+    attachments=_list_of("Attachment")),
+    # Closed: the sandbox answered an `expires_at` of null, which no page documents.
+    "additionalProperties": False})
+# Search, "Show Results Count" (GET /api/v2/search/count?query=...): `{"count": 6}`.
+# https://developer.zendesk.com/api-reference/ticketing/ticket-management/search/#show-results-count
+_COUNT = _obj(["count"], count=_INT)
 _PAGED_TICKETS = _obj(["tickets", "after_cursor", "end_of_stream"],
                       tickets=_list_of("Ticket"), after_cursor=_NULL_STR,
                       after_url=_NULL_STR, end_of_stream=_BOOL)
@@ -96,6 +120,12 @@ DOCUMENTED: dict[str, Any] = {
         f"{V}/users/me": {"get": _answer("200", _obj(["user"], user=_ref("User")))},
         f"{V}/users/{{user_id}}": {"get": _answer("200", _obj(["user"], user=_ref("User")))},
         f"{V}/users/search": {"get": _answer("200", _obj(["users"], users=_list_of("User")))},
+        # Users, "Show Many Users" (`ids=1,2`, up to 100; those that exist):
+        # https://developer.zendesk.com/api-reference/ticketing/users/users/#show-many-users
+        f"{V}/users/show_many": {
+            "get": _answer("200", _obj(["users"], users=_list_of("User")))},
+        f"{V}/uploads": {"post": _answer("201", _UPLOAD)},
+        f"{V}/search/count": {"get": _answer("200", _COUNT)},
         f"{V}/groups": {"get": _answer("200", _obj(["groups"], groups=_list_of("Group"))),
                         "post": _answer("201", _obj(["group"], group=_ref("Group")))},
         f"{V}/group_memberships": {

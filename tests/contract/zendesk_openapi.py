@@ -30,7 +30,8 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", f"{V}/tickets/{{ticket_id}}"), ("put", f"{V}/tickets/{{ticket_id}}"),
     ("get", f"{V}/tickets/show_many"), ("get", f"{V}/tickets/{{ticket_id}}/comments"),
     ("get", f"{V}/tickets/{{ticket_id}}/audits"), ("get", f"{V}/incremental/tickets/cursor"),
-    ("get", f"{V}/incremental/ticket_events"),
+    ("get", f"{V}/incremental/ticket_events"), ("get", f"{V}/users/show_many"),
+    ("post", f"{V}/uploads"), ("get", f"{V}/search/count"),
 )
 
 

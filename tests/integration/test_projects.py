@@ -3,6 +3,7 @@ ticket read in its own project's words, install-scheme for each."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,14 +46,19 @@ def one_project(config_dir: Path) -> str:
 def sandbox(shipped_config: Path, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox("cloud", now=NOON) as sandbox:
-        for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
-                            "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
-                            "OUTBOX_DIR": str(tmp_path / "outbox"),
-                            "PUBLIC_URL": "https://helpdesk.example.edu"}.items():
-            monkeypatch.setenv(f"TICKETFLOW_{name}", value)
+        _point_at(sandbox, tmp_path, monkeypatch)
         sandbox.add_project("OPS", "Operations")
         two_projects(shipped_config)
         yield sandbox
+
+
+def _point_at(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' settings: this sandbox, state and outbox under `tmp_path`."""
+    for name, value in {"JIRA_URL": sandbox.url, "JIRA_EMAIL": API_USER,
+                        "JIRA_TOKEN": API_TOKEN, "STATE_DB": str(tmp_path / "state.db"),
+                        "OUTBOX_DIR": str(tmp_path / "outbox"),
+                        "PUBLIC_URL": "https://helpdesk.example.edu"}.items():
+        monkeypatch.setenv(f"TICKETFLOW_{name}", value)
 
 
 def _run(*argv: str, config_dir: Path) -> int:
@@ -139,6 +145,39 @@ def test_install_scheme_and_validate_online_cover_every_project(
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
                 if "project: OPX" in text)
     assert f"mappings.yaml:{line}:" in capsys.readouterr().err
+
+
+def test_validate_online_checks_each_role_in_its_own_project(
+        shipped_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Alice may be assigned HELP's issues and not OPS's: `validate --online` reports her at
+    OPS's platform_support line (`jira[1]`) and not at HELP's, and once OPS's role names
+    someone OPS takes, it passes."""
+    with Sandbox("cloud", now=NOON) as sandbox:
+        _point_at(sandbox, tmp_path, monkeypatch)
+        sandbox.add_project("OPS", "Operations", unassignable=["alice@example.edu"])
+        two_projects(shipped_config)
+        path = shipped_config / "mappings.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["jira"][1]["roles"] = copy.deepcopy(data["jira"][1]["roles"])  # not an alias
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        assert _run("install-scheme", config_dir=shipped_config) == 0
+        capsys.readouterr()
+        assert _run("validate", "--online", config_dir=shipped_config) == 2
+        lines = capsys.readouterr().err.splitlines()
+        text = (shipped_config / "mappings.yaml").read_text().splitlines()
+        ops_line = next(n for n, line in enumerate(text, 1) if "project: OPS" in line)
+        alice = next(n for n, line in enumerate(text, 1)
+                     if n > ops_line and "alice@example.edu" in line)
+        assert [line for line in lines if "alice" in line] == [
+            f"mappings.yaml:{alice}:{text[alice - 1].index('alice') + 1}: "
+            "jira[1].roles.platform_support.users[0]: Jira user \"alice@example.edu\" may not "
+            "be assigned issues of project OPS; expected a user with the project's Assignable "
+            "User permission (tickets are assigned to the people of a role)"]
+
+        data["jira"][1]["roles"]["platform_support"]["users"] = ["bob@example.edu"]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        assert _run("validate", "--online", config_dir=shipped_config) == 0
 
 
 def test_a_project_added_later_is_backfilled_and_the_others_go_on(

@@ -1,10 +1,10 @@
 """Webhooks wake a running `ticketflow run`: the sandbox, registered the way install-scheme
-will register it, delivers a signed webhook for a change, and the service (polling only once
-an hour) polls within a second and acts on the change; Zendesk's sandbox signs in a way the
-endpoint accepts too."""
+registers it (on Zendesk, by install-scheme itself), delivers a signed webhook for a change,
+and the service (polling only once an hour) polls within a second and acts on the change."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -14,15 +14,13 @@ import pytest
 import requests
 from jira import JIRA
 
-from connector.clock import SystemClock
-from connector.metrics import REGISTRY
-from connector.sandbox import API_TOKEN, Sandbox
+from connector.cli import main
+from connector.config.shipped import config_dir_for
+from connector.sandbox import API_TOKEN, API_USER, Sandbox
 from connector.sync.wakeup import FLOOR
-from connector.web.hooks import HookEndpoint
 from connector.web.registration import registration
-from connector.web.server import HttpService, service_app
 
-from .processes import until
+from .processes import free_port, until
 from .test_service_run import Launcher, installed
 
 SECRET = "webhook-secret-for-the-e2e-test-0123"
@@ -92,37 +90,74 @@ def test_a_signed_webhook_makes_the_service_poll_within_a_second(hourly: Launche
     assert SECRET not in hourly.log
 
 
-def test_zendesk_sandbox_signatures_pass_the_endpoint() -> None:
-    """The Zendesk sandbox signs as Zendesk documents (its own code, not ours): a webhook
-    created with the registration body, its signing secret read back as an admin would, is
-    accepted at /hooks/zendesk for a ticket change and wakes the poller."""
-    woken: list[int] = []
+def _exports(sandbox: Sandbox) -> int:
+    counts = sandbox.request_counts()["by_endpoint"]
+    return sum(n for route, n in counts.items() if "/incremental/" in route)
+
+
+def test_install_scheme_registers_zendesk_s_webhook_whose_deliveries_wake_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """install-scheme on the Zendesk sandbox, TICKETFLOW_PUBLIC_URL set and no secret yet,
+    creates the webhook to /hooks/zendesk and says to set TICKETFLOW_WEBHOOK_SECRET (never
+    showing it). With the signing secret read back as an admin would and set, a second
+    install-scheme writes no webhook and says it is verified. `run`, polling once an hour,
+    then gets a delivery signed by the sandbox (Zendesk's way, not our code) for a new
+    ticket, accepts it and polls the export within a second."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with Sandbox(tracker="zendesk") as sandbox:
-        hook = registration("zendesk", public_url="http://127.0.0.1:1", projects=[],
-                            secret="")
+        env = {"TICKETFLOW_ZENDESK_URL": sandbox.url, "TICKETFLOW_ZENDESK_EMAIL": API_USER,
+               "TICKETFLOW_ZENDESK_TOKEN": API_TOKEN, "TICKETFLOW_PUBLIC_URL": url,
+               "TICKETFLOW_STATE_DB": str(tmp_path / "state.db"),
+               "TICKETFLOW_OUTBOX_DIR": str(tmp_path / "outbox"),
+               "TICKETFLOW_CONFIG_DIR": str(config_dir_for("zendesk", tmp_path))}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assert main(["install-scheme"]) == 0
+        out = capsys.readouterr().out
+        assert f"done: register webhook to {url}/hooks/zendesk (id " in out
+        assert "! webhook: set TICKETFLOW_WEBHOOK_SECRET to this webhook's signing secret" in out
         api = requests.Session()
         api.headers.update(sandbox.auth_headers())
-        created = api.post(sandbox.url + hook.path, json=hook.body, timeout=5).json()
-        ident = created["webhook"]["id"]
-        secret = api.get(f"{sandbox.url}/api/v2/webhooks/{ident}/signing_secret",
+        (hook,) = api.get(f"{sandbox.url}/api/v2/webhooks", timeout=5).json()["webhooks"]
+        secret = api.get(f"{sandbox.url}/api/v2/webhooks/{hook['id']}/signing_secret",
                          timeout=5).json()["signing_secret"]["secret"]
-        endpoint = HookEndpoint(secret=secret, wake=lambda: woken.append(1),
-                                clock=SystemClock())
-        http = HttpService(service_app(health=lambda: (True, "ok"), hooks=endpoint),
-                           host="127.0.0.1", port=0).start()
+        assert secret not in out
+
+        monkeypatch.setenv("TICKETFLOW_WEBHOOK_SECRET", secret)
+        sandbox.reset_request_counts()
+        assert main(["install-scheme"]) == 0
+        out = capsys.readouterr().out
+        assert f"= webhook to {url}/hooks/zendesk exists (id {hook['id']}; active;" in out
+        assert "verified end to end" in out and secret not in out
+        assert sandbox.request_counts()["writes"] == 0
+
+        launcher = Launcher(sandbox, tmp_path)
+        launcher.port, launcher.url = port, url
+        launcher.env = {**os.environ, "TICKETFLOW_HTTP_PORT": str(port),
+                        "TICKETFLOW_POLL_INTERVAL": "3600", "TICKETFLOW_MAIL_INTERVAL": "3600",
+                        "TICKETFLOW_DELIVERY_INTERVAL": "3600"}
+        process = launcher.start()
         try:
-            # Point the webhook at the service now that its port is known.
-            with sandbox.store.lock:
-                sandbox.store.webhooks[ident].endpoint = f"{http.url}/hooks/zendesk"
-            before = REGISTRY.get_sample_value(
-                "ticketflow_webhooks_total", {"tracker": "zendesk", "outcome": "accepted"}) or 0
+            assert until(lambda: "cycle done" in launcher.log), launcher.log
+            first_sync = time.monotonic()
+            assert until(lambda: time.monotonic() - first_sync > FLOOR.total_seconds())
+            exports = _exports(sandbox)
+            changed = time.monotonic()
             api.post(f"{sandbox.url}/api/v2/tickets", timeout=5, json={"ticket": {
                 "subject": "Locked out", "comment": {"body": "Please help"},
                 "requester": "pat@uni.example.edu"}}).raise_for_status()
+            assert until(lambda: _exports(sandbox) > exports, seconds=5), launcher.log
+            assert time.monotonic() - changed < 1.0
             deliveries = sandbox.webhook_deliveries()
+            assert deliveries and {d.status for d in deliveries} == {202}
+            assert _metric(url, 'ticketflow_webhooks_total{outcome="accepted",'
+                           'tracker="zendesk"}') == len(deliveries)
+            assert _metric(url, "ticketflow_woken_polls_total") >= 1.0
+            launcher.stop(process)
         finally:
-            http.close()
-    assert deliveries and {d.status for d in deliveries} == {202}
-    assert len(woken) == len(deliveries)
-    assert REGISTRY.get_sample_value("ticketflow_webhooks_total", {
-        "tracker": "zendesk", "outcome": "accepted"}) == before + len(deliveries)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert secret not in launcher.log

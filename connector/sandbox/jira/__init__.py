@@ -49,7 +49,8 @@ Behaviour copied from Jira because clients depend on it:
   project properties live at ``/project/{key}/properties``;
 - ``/user/assignable/search`` (Cloud ``query``, Data Center ``username``; ``project`` or an
   issue) leaves out users who may not be assigned in the project, and assigning one is a 400;
-  unless a user list is given, ``robin.reader@example.edu`` is such a user in HELP;
+  unless a user list is given, ``robin.reader@example.edu`` is such a user in HELP, and a
+  project added with ``unassignable`` people has those;
 - admin webhooks (``/rest/webhooks/1.0/webhook``) are posted signed from a background thread;
   see ``connector.sandbox.jira.webhooks`` for what Jira does and what the sandbox simplifies;
 - Data Center ``/search`` caps ``maxResults`` at 1000;
@@ -57,7 +58,8 @@ Behaviour copied from Jira because clients depend on it:
   400 ``{"errorMessages": [...], "errors": {}}`` in Jira's words.
 
 Its own control endpoints (beside the shared ones): ``GET|DELETE /_sandbox/notifications``;
-``GET|POST /_sandbox/timezone``; ``POST /_sandbox/projects`` (``{"key": "OPS", "name": ...}``,
+``GET|POST /_sandbox/timezone``; ``POST /_sandbox/projects`` (``{"key": "OPS", "name": ...,
+"unassignable": [e-mails]}``,
 a project like HELP; JQL ``project in ("HELP", "OPS")`` then covers both); ``POST
 /_sandbox/webhooks`` (``{"url", "secret", "events", "jql"}``); ``POST /_sandbox/seed`` also
 takes ``status``, ``start``, ``step_seconds`` and ``project``.

@@ -69,20 +69,27 @@ def populate(store: Store, *, user_emails: Sequence[str], time_zone: str,
     store.by_project[PROJECT_ID] = set()
 
 
-def add_project(store: Store, key: str, name: str) -> Project:
+def add_project(store: Store, key: str, name: str,
+                unassignable: Sequence[str] = ()) -> Project:
     """Another company-managed project like HELP: issue type Service Request, Jira's default
-    workflow in a scheme of its own, every user assignable. A key Jira would refuse is a 400."""
+    workflow in a scheme of its own, every user assignable but those `unassignable` names
+    (e-mails or user names: people without the project's Assignable User permission there).
+    A key Jira would refuse, or an unknown user, is a 400."""
     if not PROJECT_KEY_PATTERN.fullmatch(key):
         raise bad_request("Project keys must start with an uppercase letter, followed by one or "
                           "more uppercase alphanumeric characters.")
     if any(p.key == key for p in store.projects.values()):
         raise bad_request(f"Project '{key}' uses this project key.")
+    refused = [store.find_user(who) for who in unassignable]
+    if None in refused:
+        raise bad_request("unassignable: no such user among " + ", ".join(unassignable))
     project_id = store.next_id("project")
     scheme_id = store.next_id("scheme")
     store.schemes[scheme_id] = WorkflowScheme(
         scheme_id, f"{key}: Default workflow scheme", "", DEFAULT_WORKFLOW)
     project = Project(id=project_id, key=key, name=name or key,
-                      issuetype_ids=[SERVICE_REQUEST], scheme_id=scheme_id, lead=store.me)
+                      issuetype_ids=[SERVICE_REQUEST], scheme_id=scheme_id, lead=store.me,
+                      unassignable={u.account_id for u in refused if u is not None})
     store.projects[project_id] = project
     store.by_project[project_id] = set()
     store.version += 1

@@ -43,10 +43,14 @@ def time_zone_set(app: JiraApp, req: Request) -> Reply:
 
 
 def project_add(app: JiraApp, req: Request) -> Reply:
-    """{"key": "OPS", "name": "Operations"}: add a project like HELP (its own scheme)."""
+    """{"key": "OPS", "name": "Operations", "unassignable": ["alice@example.edu"]}: add a
+    project like HELP (its own scheme); the people listed may not be assigned its issues."""
     payload = json_object(req)
+    refused = payload.get("unassignable") or []
+    if not isinstance(refused, list):
+        raise ClientError("unassignable: expected a list of e-mails or user names")
     project = add_project(app.store, str(payload.get("key") or ""),
-                          str(payload.get("name") or ""))
+                          str(payload.get("name") or ""), [str(who) for who in refused])
     return Reply(201, {"id": str(project.id), "key": project.key, "name": project.name})
 
 

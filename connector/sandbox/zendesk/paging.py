@@ -19,7 +19,7 @@ def page_of(req: Request, url: str, key: str, items: Sequence[Any],
             default_size: int = MAX_PAGE) -> dict[str, Any]:
     """`{key: items of this page, ...paging}`; cursor paging when `page[size]` is given."""
     if req.arg("page[size]") is not None or req.arg("page[after]") is not None:
-        return _cursor_page(req, url, key, items)
+        return cursor_page(req, url, key, items)
     size = min(req.int_arg("per_page", default_size) or default_size, MAX_PAGE)
     number = max(req.int_arg("page", 1), 1)
     start = (number - 1) * size
@@ -32,7 +32,8 @@ def page_of(req: Request, url: str, key: str, items: Sequence[Any],
             "previous_page": link(number - 1) if number > 1 else None, "count": len(items)}
 
 
-def _cursor_page(req: Request, url: str, key: str, items: Sequence[Any]) -> dict[str, Any]:
+def cursor_page(req: Request, url: str, key: str, items: Sequence[Any]) -> dict[str, Any]:
+    """`{key: items of this page, meta, links}`: cursor paging only (`page[size]` default 100)."""
     size = min(to_int(req.arg("page[size]"), MAX_PAGE, "page[size]") or MAX_PAGE, MAX_PAGE)
     after = req.arg("page[after]")
     start = _offset(after) if after else 0

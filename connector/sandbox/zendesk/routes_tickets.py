@@ -132,14 +132,16 @@ _UNIT = {"minutes": 60, "hours": 3600, "days": 86400}
 
 def upload(app: ZendeskApp, req: Request) -> Reply:
     """`POST uploads?filename=NAME` with the file as the body: a token a comment's
-    `uploads` attaches it with."""
+    `uploads` attaches it with, the attachment, and the upload's attachments, as "Upload
+    Files" documents the answer (developer.zendesk.com/api-reference/ticketing/tickets/
+    ticket-attachments/#upload-files; no expiry instant in it)."""
     name = (req.arg("filename") or "").strip()
     if not name:
         raise bad_value("filename is required")
     made = Upload(secrets.token_hex(12), app.store.next_id("upload"), name,
                   req.header("Content-Type", "application/binary"), len(req.body))
     app.store.uploads[made.token] = made
-    return Reply(201, {"upload": {"token": made.token, "expires_at": None,
+    return Reply(201, {"upload": {"token": made.token,
                                   "attachment": attachment_json(made),
                                   "attachments": [attachment_json(made)]}})
 

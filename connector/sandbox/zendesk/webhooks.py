@@ -34,6 +34,7 @@ from connector.sandbox.control import json_object
 from connector.sandbox.routing import Reply, Request, Route
 from connector.sandbox.zendesk.errors import bad_value, forbidden, invalid, not_found
 from connector.sandbox.zendesk.model import Audit, Ticket, Webhook
+from connector.sandbox.zendesk.paging import cursor_page
 from connector.sandbox.zendesk.render import Json, Renderer, stamp
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ _FIELD_EVENTS = {"status": "status_changed", "assignee_id": "agent_assignment_ch
 EVENTS = (TRIGGERED, *(PREFIX + name for name in (
     "created", "status_changed", "comment_added", "agent_assignment_changed",
     "group_assignment_changed", "custom_field_changed")))
+_ALLOWED = {"http_method": ("GET", "POST", "PUT", "PATCH", "DELETE"),
+            "request_format": ("json", "xml", "form_encoded"), "status": ("active", "inactive")}
 
 
 def _admin(app: ZendeskApp) -> None:
@@ -62,38 +65,70 @@ def _webhook(app: ZendeskApp, req: Request) -> Webhook:
 
 
 def create(app: ZendeskApp, req: Request) -> Reply:
-    """{"webhook": {"name", "endpoint", "subscriptions", "signing_secret"?}} (admins)."""
+    """{"webhook": {"name", "endpoint", "http_method", "request_format", "subscriptions",
+    "signing_secret"?}} (admins)."""
     _admin(app)
+    data = _settings(req)
+    secret = data.get("signing_secret")
+    given = secret.get("secret") if isinstance(secret, dict) else None
+    now = app.store.now()
+    hook = Webhook(id=f"01SANDBOX{app.store.next_id('webhook'):017d}", name=str(data["name"]),
+                   endpoint=str(data["endpoint"]), subscriptions=list(data["subscriptions"]),
+                   secret=str(given or secrets.token_urlsafe(32)), created=now, updated=now,
+                   created_by=app.store.me, status=str(data["status"]),
+                   http_method=str(data["http_method"]),
+                   request_format=str(data["request_format"]))
+    app.store.webhooks[hook.id] = hook
+    return Reply(201, {"webhook": Renderer(app.base_url).webhook(hook)})
+
+
+def update(app: ZendeskApp, req: Request) -> Reply:
+    """PUT: the webhook's settings replaced (admins); 204. The secret is not set this way."""
+    _admin(app)
+    hook = _webhook(app, req)
+    data = _settings(req)
+    hook.name, hook.endpoint = str(data["name"]), str(data["endpoint"])
+    hook.subscriptions, hook.status = list(data["subscriptions"]), str(data["status"])
+    hook.http_method = str(data["http_method"])
+    hook.request_format = str(data["request_format"])
+    hook.updated = app.store.now()
+    return Reply(204)
+
+
+def _settings(req: Request) -> Json:
+    """The `webhook` object of a create or update, checked as Zendesk checks it."""
     data = json_object(req).get("webhook")
     if not isinstance(data, dict):
         raise bad_value("The request body must contain a `webhook` object.")
-    endpoint = str(data.get("endpoint") or "")
-    if urlsplit(endpoint).scheme not in ("http", "https"):
+    if urlsplit(str(data.get("endpoint") or "")).scheme not in ("http", "https"):
         raise invalid("endpoint", "Endpoint: must be an http or https URL")
     if not data.get("name"):
         raise invalid("name", "Name: cannot be blank")
     subscriptions = data.get("subscriptions") or [TRIGGERED]
     if not isinstance(subscriptions, list) or any(s not in EVENTS for s in subscriptions):
         raise invalid("subscriptions", f"Subscriptions: must be drawn from {list(EVENTS)}")
-    secret = data.get("signing_secret")
-    given = secret.get("secret") if isinstance(secret, dict) else None
-    now = app.store.now()
-    hook = Webhook(id=f"01SANDBOX{app.store.next_id('webhook'):017d}", name=str(data["name"]),
-                   endpoint=endpoint, subscriptions=list(subscriptions),
-                   secret=str(given or secrets.token_urlsafe(32)), created=now, updated=now,
-                   created_by=app.store.me, status=str(data.get("status") or "active"))
-    app.store.webhooks[hook.id] = hook
-    return Reply(201, {"webhook": Renderer(app.base_url).webhook(hook)})
+    settings = {"http_method": data.get("http_method") or "POST",
+                "request_format": data.get("request_format") or "json",
+                "status": data.get("status") or "active"}
+    for key, allowed in _ALLOWED.items():
+        if settings[key] not in allowed:
+            raise invalid(key, f"{key}: must be one of {list(allowed)}")
+    if subscriptions != [TRIGGERED] and (settings["http_method"], settings["request_format"]) \
+            != ("POST", "json"):
+        raise invalid("subscriptions", "Event subscriptions need http_method POST and "
+                      "request_format json")
+    return {**data, **settings, "subscriptions": subscriptions}
 
 
 def list_all(app: ZendeskApp, req: Request) -> Reply:
-    """Every webhook (admins)."""
+    """Every webhook (admins), cursor-paged; `filter[name_contains]` and `filter[status]`."""
     _admin(app)
     r = Renderer(app.base_url)
-    return Reply(body={"webhooks": [r.webhook(w) for w in app.store.webhooks.values()],
-                       "meta": {"has_more": False, "after_cursor": None,
-                                "before_cursor": None},
-                       "links": {"next": None, "prev": None}})
+    part = (req.arg("filter[name_contains]") or "").lower()
+    status = req.arg("filter[status]")
+    hooks = [r.webhook(w) for w in app.store.webhooks.values()
+             if part in w.name.lower() and status in (None, w.status)]
+    return Reply(body=cursor_page(req, f"{app.base_url}/api/v2/webhooks", "webhooks", hooks))
 
 
 def show(app: ZendeskApp, req: Request) -> Reply:
@@ -194,6 +229,7 @@ ROUTES = [
     Route("GET", "/api/v2/webhooks", list_all),
     Route("POST", "/api/v2/webhooks", create),
     Route("GET", "/api/v2/webhooks/{id}", show),
+    Route("PUT", "/api/v2/webhooks/{id}", update),
     Route("DELETE", "/api/v2/webhooks/{id}", delete),
     Route("GET", "/api/v2/webhooks/{id}/signing_secret", signing_secret),
 ]

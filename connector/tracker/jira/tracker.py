@@ -148,10 +148,12 @@ class JiraTracker:
             self._me = Person(known)
         return self._me
 
-    def find_person(self, identity: str) -> Person | None:
-        """A user who may be assigned the project's issues (the assignable-user search)."""
-        return self._words.person(self._client.find_user(identity,
-                                                         assignable_in=self._words.project))
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
+        """A user who may be assigned issues of `project` (the default one for None): Jira's
+        assignable-user search of that project, as a user may be assignable in one and not
+        in another."""
+        words = self._projects.named(project)
+        return words.person(self._client.find_user(identity, assignable_in=words.project))
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -166,6 +166,10 @@ class ZendeskClient:
         body = self.api.request("PUT", path, json={key: item}, idempotent=True)
         return member(body, key, f"updated {key}")
 
+    def replace(self, path: str, key: str, item: Json) -> None:
+        """Replace one item whose PUT answers nothing (204: a webhook); twice is harmless."""
+        self.api.request("PUT", path, json={key: item}, idempotent=True)
+
     def _cursor_pages(self, path: str, params: Mapping[str, Any],
                       what: str) -> Iterator[Json]:
         """Cursor pagination (`page[size]`, `meta.has_more`, `meta.after_cursor`)."""

@@ -5,6 +5,14 @@ transitions of its own: the adapter keeps ticketflow to the workflow); a tier is
 category a drop-down field or a tag; the customer the requester. Every write is one PUT (fields
 and a comment together where both are asked). A ticket made from mail carries the mail's marker
 as its `external_id`, which finds it again after a crash.
+
+The customer is set as `requester: {email, name}` (the name, the address's local part, only
+for a person Zendesk does not know yet). This renames nobody: Zendesk takes an existing user
+of that address as the requester and makes "no updates ... to existing users during the
+ticket create process" (Tickets reference, "Creating a ticket with a new requester",
+developer.zendesk.com/api-reference/ticketing/tickets/tickets/; the sandbox does the same,
+tests/unit/sandbox/test_zendesk_tickets.py). The reference says so for a create; an update
+that changes the customer sends the same object, and no page says it renames there either.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from connector.errors import TrackerError
 from connector.http.retry import Retrier
 from connector.settings import Settings
-from connector.tracker.base import Notes, OwnerClaim, Tracker
+from connector.tracker.base import Notes, OwnerClaim, Tracker, WebhookCall
 from connector.tracker.feed import Change, FeedPage
 from connector.tracker.transitions import Option, choose
 from connector.tracker.values import (
@@ -156,8 +164,9 @@ class ZendeskTracker:
             self._words.me = known
         return self._me
 
-    def find_person(self, identity: str) -> Person | None:
-        """An agent (or admin) by email: only they can be assigned tickets."""
+    def find_person(self, identity: str, *, project: str | None = None) -> Person | None:
+        """An agent (or admin) by email: only they can be assigned tickets. Zendesk has no
+        projects: `project` changes nothing."""
         found = self._client.user_by_email(identity)
         if found is None or found.get("role") not in ("agent", "admin"):
             return None
@@ -265,6 +274,12 @@ class ZendeskTracker:
         from connector.tracker.zendesk import setup  # noqa: PLC0415 (only for this command)
 
         return setup.install_scheme(config, self._client, dry_run=dry_run, echo=echo)
+
+    def register_webhook(self, hook: WebhookCall, *, dry_run: bool,
+                         echo: Callable[[str], None] = print) -> bool:
+        from connector.tracker.zendesk import webhooks  # noqa: PLC0415 (only for install)
+
+        return webhooks.register_webhook(self._client, hook, dry_run=dry_run, echo=echo)
 
     def check_config(self, config: Config) -> str:
         from connector.tracker.zendesk import setup  # noqa: PLC0415 (only for this command)

@@ -256,6 +256,7 @@ class Words:
             person: Person | None = given["assignee"]
             out["assignee_id"] = int(person.ref) if person else None
         if "customer" in given:
+            # Zendesk keeps an existing user of this address as they are (see ZendeskTracker).
             email = given["customer"]
             out["requester"] = {"email": email, "name": email.partition("@")[0]} if email \
                 else None

@@ -81,3 +81,25 @@ def test_a_second_project_and_one_search_over_both(api: Api) -> None:
     assert api.post("/_sandbox/projects", {"key": "ops-2"}).status == 400
     assert api.post("/_sandbox/reset").status == 204
     assert [p["key"] for p in api.get("/rest/api/3/project").body] == ["HELP"]
+
+
+def test_a_project_added_with_people_it_refuses(api: Api) -> None:
+    """`unassignable` people are left out of the new project's assignable-user search and
+    refused as its issues' assignee, while HELP still takes them; an unknown person is a
+    400 and adds no project."""
+    assert api.post("/_sandbox/projects", {"key": "OPS",
+                                           "unassignable": ["alice@example.edu"]}).status == 201
+
+    def assignable(project: str) -> list[str]:
+        found = api.get("/rest/api/3/user/assignable/search", project=project, query="").body
+        return [u["emailAddress"] for u in found]
+
+    assert "alice@example.edu" not in assignable("OPS")
+    assert "bob@example.edu" in assignable("OPS")
+    assert "alice@example.edu" in assignable("HELP")
+    alice = api.get("/rest/api/3/user/search", query="alice").body[0]["accountId"]
+    key = api.create(project={"key": "OPS"})
+    assert api.put(f"/rest/api/3/issue/{key}/assignee", {"accountId": alice}).status == 400
+    assert api.post("/_sandbox/projects", {"key": "OPX",
+                                           "unassignable": ["nobody@example.edu"]}).status == 400
+    assert [p["key"] for p in api.get("/rest/api/3/project").body] == ["HELP", "OPS"]

@@ -50,6 +50,17 @@ def test_create_with_a_new_requester_external_id_and_tags(zd: Api) -> None:
     assert zd.get(f"{T}.json", external_id="other").body["tickets"] == []
 
 
+def test_a_requester_who_exists_is_taken_as_is(zd: Api) -> None:
+    """`requester: {email, name}` naming someone Zendesk knows makes them the requester
+    and leaves their name alone ("no updates will be made to existing users during the
+    ticket create process", Zendesk's Tickets reference), as the adapter relies on."""
+    first = create(zd, requester={"email": "lee.chen@uni.example.edu", "name": "Lee Chen"})
+    again = create(zd, requester={"email": "Lee.Chen@uni.example.edu", "name": "lee.chen"})
+    assert again["requester_id"] == first["requester_id"]
+    user = zd.get(f"/api/v2/users/{first['requester_id']}.json").body["user"]
+    assert user["name"] == "Lee Chen"
+
+
 def test_update_sets_fields_and_adds_a_private_note_in_one_audit(zd: Api) -> None:
     """Status, priority and a private comment in one PUT make one audit with Change events."""
     ticket = create(zd)

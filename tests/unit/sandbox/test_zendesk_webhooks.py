@@ -86,3 +86,37 @@ def test_seeded_tickets_send_nothing(zd: Api, queue: WebhookQueue) -> None:
     register(zd, subscriptions=["conditional_ticket_events"])
     zd.post("/_sandbox/seed", {"count": 3})
     assert queue.sent == []
+
+
+def test_webhooks_are_listed_in_cursor_pages_and_filtered(zd: Api) -> None:
+    """`GET /api/v2/webhooks` pages by cursor as Zendesk's list does (`page[size]`,
+    `meta.has_more`, `page[after]`) and filters by name and status."""
+    made = [register(zd, name=f"hook {n}", endpoint=f"http://127.0.0.1:9/{n}",
+                     status="inactive" if n == 2 else "active")["id"] for n in range(3)]
+    first = zd.get("/api/v2/webhooks", **{"page[size]": 2}).body
+    assert [w["id"] for w in first["webhooks"]] == made[:2] and first["meta"]["has_more"]
+    rest = zd.get("/api/v2/webhooks", **{"page[size]": 2,
+                                         "page[after]": first["meta"]["after_cursor"]}).body
+    assert [w["id"] for w in rest["webhooks"]] == made[2:] and not rest["meta"]["has_more"]
+    assert [w["id"] for w in zd.get("/api/v2/webhooks", **{
+        "filter[name_contains]": "HOOK 1"}).body["webhooks"]] == [made[1]]
+    assert [w["id"] for w in zd.get("/api/v2/webhooks", **{
+        "filter[status]": "inactive"}).body["webhooks"]] == [made[2]]
+
+
+def test_a_webhook_is_updated_with_put_and_checked_as_on_create(zd: Api) -> None:
+    """PUT replaces the webhook's settings (204, the same checks as a create); its signing
+    secret stays; event subscriptions need POST and JSON, as Zendesk requires."""
+    hook = register(zd, subscriptions=["zen:event-type:ticket.created"], status="inactive")
+    secret = zd.get(f"/api/v2/webhooks/{hook['id']}/signing_secret").body
+    changed = {"name": "renamed", "endpoint": RECEIVER, "http_method": "POST",
+               "request_format": "json", "status": "active",
+               "subscriptions": ["zen:event-type:ticket.comment_added"]}
+    assert zd.put(f"/api/v2/webhooks/{hook['id']}", {"webhook": changed}).status == 204
+    shown = zd.get(f"/api/v2/webhooks/{hook['id']}").body["webhook"]
+    assert {k: shown[k] for k in changed} == changed
+    assert zd.get(f"/api/v2/webhooks/{hook['id']}/signing_secret").body == secret
+    refused = zd.put(f"/api/v2/webhooks/{hook['id']}",
+                     {"webhook": {**changed, "request_format": "xml"}})
+    assert refused.status == 422
+    assert zd.put("/api/v2/webhooks/01NOSUCHHOOK", {"webhook": changed}).status == 404

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from connector.domain import Ticket
+from connector.domain import Clause, Ticket
 from connector.errors import FatalError, RetriableError
 from connector.state.base import Bookmark, Effect, OutboxMessage, StateStore, Transaction
+from connector.state.concerns import DueBasis
 from connector.state.location import open_state
 from connector.state.postgres import PostgresStateStore
 from connector.state.rows import TICKET_COLUMNS
@@ -182,6 +183,40 @@ def test_closed_tickets_stay_recorded_but_leave_the_open_set(
     assert store.count_open("SUP") == 3
 
 
+def test_open_tickets_among_clauses_reads_exactly_the_tickets_a_clause_admits(
+    store: SqlStateStore, make_ticket: TicketFactory
+) -> None:
+    """The mirror's query selects what `Clause.admits` says, on either engine: statuses,
+    tiers (unset counting as tier 1) and categories, any clause sufficing; no clause, none."""
+    tickets = [make_ticket(n, status=("Open", "Reviewing", "Assigned")[n % 3],
+                           tier=(None, 1, 2, 3)[n % 4],
+                           category=(None, "Access", "Other")[n % 5 % 3]) for n in range(60)]
+    store.commit(Transaction(tickets=tickets))
+    among = (Clause(statuses=frozenset({"Reviewing", "Assigned"}), tiers=frozenset({1})),
+             Clause(tiers=frozenset({3}), categories=frozenset({"Other"})),
+             Clause(statuses=frozenset()))
+    chosen = [t.key for t in store.open_tickets("SUP", among)]
+    assert chosen == [t.key for t in tickets if any(c.admits(t) for c in among)]
+    assert 0 < len(chosen) < len(tickets)
+    assert list(store.open_tickets("SUP", ())) == []
+    assert len(list(store.open_tickets("SUP", None))) == len(tickets)
+
+
+def test_a_rebuild_among_clauses_makes_the_others_due_never(
+    store: SqlStateStore, make_ticket: TicketFactory, t0: datetime
+) -> None:
+    """Rebasing the due index with a reset marks the admitted tickets due at once and the
+    rest due never (until they change): only the admitted come back as due."""
+    tickets = [make_ticket(n, status=("Open", "Reviewing")[n % 2]) for n in range(10)]
+    store.commit(Transaction(tickets=tickets))
+    store.rebase_due("SUP", DueBasis("rules-v2", t0), reset=True,
+                     among=(Clause(statuses=frozenset({"Reviewing"})),))
+    assert [t.key for t in store.due_tickets("SUP", t0)] == [
+        t.key for t in tickets if t.status == "Reviewing"]
+    store.commit(Transaction(tickets=[replace(tickets[0], status="Reviewing")]))
+    assert tickets[0].key in [t.key for t in store.due_tickets("SUP", t0)]
+
+
 def test_open_tickets_streams_across_pages_while_the_caller_commits(
     store: SqlStateStore, make_ticket: TicketFactory
 ) -> None:
@@ -201,13 +236,26 @@ def test_open_tickets_streams_across_pages_while_the_caller_commits(
 def test_effects_since_counts_from_an_instant_inclusive(
     store: SqlStateStore, make_effect: EffectFactory, t0: datetime
 ) -> None:
-    """The circuit breaker counts one issue's ledger rows created at or after the instant."""
+    """The circuit breaker counts each issue's ledger rows created at or after the instant,
+    in one query for many issues; an issue without any is left out."""
     effects = [make_effect("SUP-1", n, t0 + timedelta(hours=n)) for n in range(3)]
     store.commit(Transaction(effects=[*effects, make_effect("SUP-2", 0, t0 + timedelta(hours=2))]))
-    assert store.effects_since("SUP-1", t0 + timedelta(hours=1)) == 2
-    assert store.effects_since("SUP-1", (t0 + timedelta(hours=1)).astimezone(PARIS_WINTER)) == 2
-    assert store.effects_since("SUP-1", t0 + timedelta(hours=1, microseconds=1)) == 1
-    assert store.effects_since("SUP-9", t0) == 0
+    hour = t0 + timedelta(hours=1)
+    assert store.effects_since(["SUP-1", "SUP-2", "SUP-9"], hour) == {"SUP-1": 2, "SUP-2": 1}
+    assert store.effects_since(["SUP-1"], hour.astimezone(PARIS_WINTER)) == {"SUP-1": 2}
+    assert store.effects_since(["SUP-1"], hour + timedelta(microseconds=1)) == {"SUP-1": 1}
+    assert store.effects_since([], t0) == {}
+
+
+def test_recorded_names_the_effects_the_ledger_holds(
+    store: SqlStateStore, make_effect: EffectFactory, t0: datetime
+) -> None:
+    """Of many effect keys (more than one statement binds), exactly those recorded."""
+    effects = [make_effect("SUP-1", n, t0) for n in range(0, 3000, 3)]
+    store.commit(Transaction(effects=effects))
+    asked = [make_effect("SUP-1", n, t0).effect_key for n in range(3000)]
+    assert store.recorded(asked) == {effect.effect_key for effect in effects}
+    assert store.recorded([]) == set()
 
 
 def test_mark_effect_records_the_outcome(

@@ -21,6 +21,8 @@ from connector.config.loader import Config, load_config
 from connector.config.models import Rule
 from connector.domain import Ticket
 from connector.engine.conditions import Context
+from connector.engine.events import schedule_event
+from connector.engine.planner import plan
 from connector.settings import Settings
 from connector.state.base import Transaction
 from connector.state.timestamps import from_text
@@ -87,13 +89,20 @@ class World:
         return found
 
     def compare(self) -> int:
-        """Plan by the index and by the full scan at the clock's instant: the same new
-        actions. Returns how many."""
+        """Plan by the index, by the full scan (which reads only the tickets some time rule's
+        status, tier and category admit) and by planning every open ticket at the clock's
+        instant: the same new actions. Returns how many."""
         now = self.clock.now()
         cycle = self.service.cycle
         ctx = Context(self.config, self.service.runtime.calendar, now)
         known = {key for (key,) in self.service.store.db.execute("SELECT effect_key FROM ledger")}
         full = sorted({action.effect_key for action in cycle.plan_time_rules(ctx)} - known)
+        every = sorted({action.effect_key
+                        for ticket in self.service.store.open_tickets(self.config.mappings.project)
+                        for action in plan(cycle.time_rules(), ticket, [schedule_event(
+                            ticket.issue_id, ticket.key, ticket.status, ticket.status_since,
+                            now)], ctx)} - known)
+        assert full == every, now
         indexed = sorted(effect.effect_key for effect in cycle.evaluate_time_rules(ctx))
         assert indexed == full, now
         return len(full)

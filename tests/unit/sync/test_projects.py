@@ -5,6 +5,7 @@ project and its role's people are its project's."""
 from __future__ import annotations
 
 import mailbox
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -15,7 +16,8 @@ from connector.config.loader import load_config
 from connector.settings import Settings
 from connector.state.sqlite import SqliteStateStore
 from connector.tracker.fake import FakeTracker
-from tests.unit.sync.conftest import ALICE, BOB, CAROL, MONDAY, copy_config
+from connector.tracker.values import NewTicket, WorkflowFields
+from tests.unit.sync.conftest import ALICE, BOB, CAROL, MONDAY, LedgerRig, copy_config
 
 PAT = "pat.doe@uni.example.edu"
 
@@ -70,3 +72,50 @@ def test_mail_opens_tickets_in_the_project_it_was_sent_to(tmp_path: Path) -> Non
             [made["Request 1"], made["Request 3"]])
     finally:
         store.close()
+
+
+def _tier2_is_carol(folder: Path) -> None:
+    """Both projects escalate tier 1 to carol alone."""
+    path = folder / "mappings.yaml"
+    data = yaml.safe_load(path.read_text())
+    for section in data["jira"]:
+        section["roles"]["tier2"] = {"users": [CAROL.email], "assign": "round_robin"}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_an_escalation_finds_its_person_in_the_tickets_own_project(tmp_path: Path) -> None:
+    """Carol may be assigned OPS tickets, not HELP ones (the tracker refuses her there). A
+    stale OPS ticket escalates to her; a stale HELP ticket in the same cycle is blocked,
+    saying HELP cannot take her, whichever was looked up first (the people remembered
+    within a cycle are remembered per project)."""
+    copy_config(tmp_path)
+    _two_projects(tmp_path)
+    _tier2_is_carol(tmp_path)
+    clock = SettableClock(MONDAY)
+    tracker = FakeTracker.from_config(load_config(tmp_path), clock=clock,
+                                      people=[ALICE, BOB, CAROL])
+    tracker.unassignable["HELP"] = {"carol@example.edu"}
+    settings = Settings(state_db=tmp_path / "state.db", outbox_dir=tmp_path / "outbox",
+                        jira_url="https://jira.example.edu",
+                        _env_file=None)  # type: ignore[call-arg]
+    rig = LedgerRig(tmp_path, clock, tracker, settings, [ALICE, BOB, CAROL])
+    rig.cycle()
+    keys = []
+    for project in ("OPS", "HELP"):
+        with tracker.acting_as(ALICE):
+            keys.append(tracker.create(NewTicket("Report export fails", "", WorkflowFields(
+                customer=PAT), project=project)))
+        rig.move(keys[-1], "Reviewing")
+    ops, help_desk = keys
+    rig.advance(timedelta(minutes=5))
+    rig.cycle()
+    rig.advance(timedelta(hours=5))
+    rig.cycle()
+
+    escalated = tracker.ticket(ops)
+    assert (escalated.tier, escalated.assignee) == (2, CAROL)
+    blocked = rig.effects(help_desk)["escalate stale tier 1 0:escalate"]
+    assert blocked.status == "blocked"
+    assert blocked.detail.startswith("no tracker user matches 'carol@example.edu' (one "
+                                     "tickets of HELP may be assigned to)")
+    assert tracker.ticket(help_desk).tier is None

@@ -1,10 +1,12 @@
 """Hot reload in `run`: an edit switches between cycles, a broken edit is refused with its
 located errors (in the log, on /healthz, in /metrics) while the last good configuration runs
-on, a mappings change is checked against the tracker first, and SIGHUP asks at once. Driven
-cycle by cycle on the rig's settable clock: no wall-time waits."""
+on, a mappings change is checked against the tracker first, SIGHUP asks at once, and the
+feedback form follows the switch. Driven cycle by cycle on the rig's settable clock: no
+wall-time waits."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -14,13 +16,18 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client import generate_latest
+from pydantic import SecretStr
 
 from connector.app import Service, build
 from connector.config.loader import Config
 from connector.errors import ConfigError
 from connector.metrics import REGISTRY
+from connector.state.sqlite import SqliteStateStore
 from connector.sync.loop import Health, Intervals, ServiceLoop, reload_on_hangup
 from connector.sync.reload import ConfigReloader
+from connector.tracker.base import Tracker
+from connector.web.feedback import FeedbackEndpoint
+from connector.web.tokens import FeedbackRef, make_token
 
 from .conftest import LedgerRig
 
@@ -155,3 +162,50 @@ def test_sighup_asks_the_loop_to_check_now() -> None:
         os.kill(os.getpid(), signal.SIGHUP)
         assert hangup.is_set()
     assert signal.getsignal(signal.SIGHUP) == before
+
+
+def test_the_feedback_form_answers_with_the_configuration_running_now(
+        make_rig: Callable[..., LedgerRig]) -> None:
+    """`run`'s /feedback/ after a reload: mappings.yaml at first keeps no satisfaction field,
+    so an answer is only an internal comment; the admin adds the field, the next cycle
+    switches to it, and the next answer is written into the field too, with a tracker
+    client made for the new mappings (no restart)."""
+    rig = make_rig(first_run=False)
+    satisfaction = "    satisfaction: {custom_field: customfield_10073}"
+    rig.edit("mappings.yaml", satisfaction, "")
+    rig.cycle()
+    desk = Desk(rig)
+    made_for: list[Config] = []
+
+    def connect(config: Config) -> Tracker:
+        made_for.append(config)
+        return rig.tracker
+
+    settings = rig.settings.model_copy(update={"feedback_secret": SecretStr("s3cret")})
+    form = FeedbackEndpoint(config=lambda: desk.reloader.service.config, settings=settings,
+                            clock=rig.clock, connect=connect,
+                            open_store=lambda: SqliteStateStore(rig.settings.state_db))
+
+    def answer(key: str, score: int) -> int:
+        ref = FeedbackRef(key, 1, rig.clock.now() + timedelta(days=1))
+        body = f"score={score}".encode()
+        seen: list[str] = []
+        list(form({"REQUEST_METHOD": "POST", "PATH_INFO": "/feedback/" + make_token(
+            b"s3cret", ref), "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)},
+            lambda status, headers: seen.append(status)))
+        return int(seen[0].split()[0])
+
+    try:
+        before, after = rig.new_ticket("Cannot log in"), rig.new_ticket("Export fails")
+        assert answer(before, 4) == 200
+        assert rig.tracker.ticket(before).satisfaction is None
+        assert "4/5" in rig.tracker.comments(before)[-1].body
+
+        rig.edit("mappings.yaml", "    customer_email:", f"{satisfaction}\n    customer_email:")
+        desk.sync()
+        assert desk.reloader.generation == 2
+        assert answer(after, 2) == 200
+        assert rig.tracker.ticket(after).satisfaction == 2
+        assert [c.mappings.keeps_satisfaction for c in made_for] == [False, True]
+    finally:
+        desk.reloader.service.close()
