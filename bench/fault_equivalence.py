@@ -420,10 +420,10 @@ def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
 
 def across(one: dict[str, Any], other: dict[str, Any]) -> list[list[str]]:
     """How two clean runs on different trackers compare: the same final status, tier and
-    category; the same (ticket, template) messages. Figures, not a verdict, for what may
-    differ: a least-loaded pick counts the open tickets the mirror knows, and a tracker whose
-    feed lags sees an engineer's move a cycle later, so an assignee (and the messages naming
-    or sent to them) may differ."""
+    category; the same assignee; the same (ticket, template) messages, to the same people and
+    reading the same. Figures: the CI test holds them all equal (a least-loaded pick counts
+    the load as of when its escalation fell due, so a feed that lags a minute, or ticket ids
+    that sort otherwise, change no pick)."""
     workflow = sum(one["state"][k][:3] == other["state"].get(k, ())[:3] for k in one["state"])
     people = sum(one["state"][k][3:] == other["state"].get(k, ())[3:] for k in one["state"])
     kinds_one = {(m[0], m[1]) for m in one["messages"]}

@@ -9,7 +9,10 @@ TICKETFLOW_TEST_POSTGRES; without either, SQLite only); the rules are the shippe
 tracker request is made (the tracker is the in-memory fake, and the count of its calls is
 printed to prove it). In the simulated hour, 1% of the tickets entered Reviewing this morning
 and come due for escalation one after another, and 10 tickets a minute change (a customer
-writes), as a poll would write them: each cycle evaluates those, nothing else.
+writes), as a poll would write them: each cycle evaluates those, nothing else. Then the hour's
+escalations pick their engineer as `least_loaded` does (the load as of when each fell due, from
+the assignee history; every mirrored ticket is Bob's, the worst case for the count), timed
+beside the query it replaced (every open ticket of the project counted at the moment).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import postgres_schema, postgres_url, shipped_config, table, write
 
+from connector.actions.decisions import choose_member, fell_due
 from connector.app import Service, build
 from connector.clock import SettableClock
 from connector.config.loader import Config
@@ -40,6 +44,7 @@ from connector.settings import Settings
 from connector.state.base import Transaction
 from connector.state.timestamps import to_text
 from connector.sync.cycle import plan_ticket
+from connector.sync.perform import planned_from
 from connector.tracker.fake import FakeTracker
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -139,6 +144,44 @@ def _steady_hour(service: Service, config: Config, count: int) -> dict[str, Any]
             "recorded_in_hour": recorded}
 
 
+_PICKS = 200  # escalations whose pick is timed (the build cycle records tens of thousands)
+# What least_loaded counted before it counted as of an instant (connector.state.assignments).
+_LOAD_NOW = ("SELECT assignee, count(*) FROM tickets WHERE project = ? AND open = 1 "
+             "AND assignee IS NOT NULL GROUP BY assignee")
+
+
+def _picks(service: Service) -> dict[str, Any]:
+    """Escalations recorded (the first `_PICKS`) pick their tier-2 engineer as the executor
+    would (when each fell due, then the load as of then), without the tracker writes; and
+    the old count, timed beside each."""
+    picks: list[float] = []
+    olds: list[float] = []
+    for effect in service.store.pending_effects():
+        if len(picks) == _PICKS:
+            break
+        ticket = service.store.ticket_by_key(effect.issue_key)
+        action = next((r.then[effect.identity.index] for r in service.config.rules.rules
+                       if effect.identity and r.name == effect.rule), None)
+        if ticket is None or action is None or action.kind != "escalate":
+            continue
+        planned = planned_from(effect, action, ticket.issue_id)
+        started = time.perf_counter()
+        choose_member(service.runtime, "tier2", None, ticket.project,
+                      fell_due(service.runtime, planned, ticket))
+        picks.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        service.store.db.execute(_LOAD_NOW, (ticket.project,)).fetchall()
+        olds.append(time.perf_counter() - started)
+    return {"pick_seconds": _summary(picks), "old_count_seconds": _summary(olds)}
+
+
+def _summary(seconds: list[float]) -> dict[str, float]:
+    """Median, worst and count: the results file keeps these, not thousands of timings."""
+    if not seconds:
+        return {"median": 0.0, "worst": 0.0, "count": 0}
+    return {"median": statistics.median(seconds), "worst": max(seconds), "count": len(seconds)}
+
+
 def measure(backend: str, count: int, runs: int, postgres: str | None) -> dict[str, Any]:
     """Fill a mirror on `backend`, time the full plan `runs` times, then the steady hour."""
     config = shipped_config()
@@ -155,9 +198,10 @@ def measure(backend: str, count: int, runs: int, postgres: str | None) -> dict[s
         calls_before = len(tracker.calls)
         full = _full_plan(service, config, count, runs)
         hour = _steady_hour(service, config, count)
+        picks = _picks(service)
         tracker_calls = len(tracker.calls) - calls_before
         service.close()
-    return {"backend": backend, **full, **hour, "tracker_requests": tracker_calls,
+    return {"backend": backend, **full, **hour, **picks, "tracker_requests": tracker_calls,
             "time_rules": sum(1 for r in config.rules.rules if r.on.kind == "schedule")}
 
 
@@ -186,8 +230,19 @@ def _rows(count: int, results: list[dict[str, Any]]) -> list[list[object]]:
                  *(f"{_per_ticket(r) * 1000:.2f} ms" for r in results)])
     rows.append(["actions recorded in that hour",
                  *(f"{r['recorded_in_hour']:,}" for r in results)])
+    rows.append(["least_loaded picks for those escalations: time per pick (as of when due)",
+                 *(_millis(r["pick_seconds"]) for r in results)])
+    rows.append(["  the count it replaced (every open ticket, at the moment)",
+                 *(_millis(r["old_count_seconds"]) for r in results)])
     rows.append(["tracker requests made", *(r["tracker_requests"] for r in results)])
     return rows
+
+
+def _millis(seconds: dict[str, float]) -> str:
+    if not seconds["count"]:
+        return "none"
+    return (f"{seconds['median'] * 1000:.2f} ms median, "
+            f"{seconds['worst'] * 1000:.2f} ms worst ({seconds['count']:.0f})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,9 +94,8 @@ def _assign_to(runtime: Runtime, ticket: Ticket, person: str) -> Ticket:
 def _assign(runtime: Runtime, planned: PlannedAction, ticket: Ticket, now: datetime) -> Outcome:
     assert isinstance(planned.action, a.Assign)
     spec = planned.action.assign
-    person = spec.user or picked(runtime, planned.effect_key, ticket.project,
-                                 lambda: choose_member(runtime, spec.role or "", spec.strategy,
-                                                       ticket.project))
+    person = spec.user or picked(runtime, planned, ticket, lambda due: choose_member(
+        runtime, spec.role or "", spec.strategy, ticket.project, due))
     return Outcome(_assign_to(runtime, ticket, person), f"assigned {person}")
 
 

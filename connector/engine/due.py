@@ -62,6 +62,22 @@ def next_due(rules: Sequence[Rule], ticket: Ticket, ctx: Context) -> datetime | 
     return None if due == math.inf else instant(int(due))
 
 
+def held_since(rule: Rule, ticket: Ticket, ctx: Context) -> datetime | None:
+    """When the rule's `if:` began to hold for this ticket as it is, holding ever since up to
+    `ctx.now`: the instant an `on: schedule` rule fell due, whenever a cycle finds it. None
+    when it does not hold at `ctx.now`, holds for all time (no time condition sets a start),
+    or a condition kind is unknown here."""
+    if ctx.explain:
+        ctx = replace(ctx, explain=False)
+    now = micros(ctx.now)
+    try:
+        spans = _all(rule.if_ or (), ticket, ctx)
+    except _UnknownKindError:
+        return None
+    start = next((start for start, end in spans if start <= now < end), None)
+    return None if start is None or start == -math.inf else instant(int(start))
+
+
 def _next_start(spans: Spans, now: int) -> float:
     """Where the first span after `now` starts; inf when one holds now or none is ahead."""
     for start, end in spans:

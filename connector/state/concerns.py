@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from connector.domain import Clause, Ticket
+    from connector.state.assignments import Pick
     from connector.state.base import (
         Bookmark,
         Decision,
@@ -68,8 +69,9 @@ class Mirror(Protocol):
 
     def count_open(self, project: str) -> int: ...
 
-    def open_count_by_assignee(self, project: str) -> dict[str, int]:
-        """How many open tickets each assignee holds in the mirror (least-loaded assignment)."""
+    def load_as_of(self, project: str, members: Sequence[str], at: datetime) -> dict[str, int]:
+        """How many of the project's open tickets each member held just before `at`, with the
+        picks ticketflow made as of `at` or earlier (least-loaded assignment)."""
         ...
 
     def seen_changes(self, change_ids: Iterable[str]) -> set[str]:
@@ -111,8 +113,10 @@ class Ledger(Protocol):
         """Every ledger row in one of these statuses, oldest first."""
         ...
 
-    def record_decision(self, effect_key: str, decision: Decision) -> None:
-        """Keep what an effect decided on its row, now, before it writes anything."""
+    def record_decision(self, effect_key: str, decision: Decision,
+                        pick: Pick | None = None) -> None:
+        """Keep what an effect decided on its row, now, before it writes anything; with
+        `pick`, the picked person holds the ticket from the pick's instant on."""
         ...
 
     def effects_since(self, issue_keys: Iterable[str], since: datetime) -> dict[str, int]:

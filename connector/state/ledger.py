@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from connector.errors import FatalError
+from connector.state.assignments import Pick, begin_pick
 from connector.state.base import WAITING, Decision, Effect, EffectStatus
 from connector.state.mirror import insert, select
 from connector.state.rows import (
@@ -65,15 +66,19 @@ class LedgerSql:
         sql += _OLDEST_FIRST
         return [effect_from_row(row) for row in self._db.execute(sql, list(statuses)).fetchall()]
 
-    def record_decision(self, effect_key: str, decision: Decision) -> None:
+    def record_decision(self, effect_key: str, decision: Decision,
+                        pick: Pick | None = None) -> None:
         """Keep what an effect decided on its row, in its own transaction, before the effect
-        writes anything to the tracker."""
+        writes anything to the tracker; with `pick`, the picked person's hold of the ticket
+        begins in the same transaction (connector.state.assignments)."""
         sets = ", ".join(f"{column} = ?" for column in DECISION_COLUMNS)
         with self._db.transaction(f"recording the decision of {effect_key}"):
             cursor = self._db.execute(
                 f"UPDATE ledger SET {sets} WHERE effect_key = ?",  # noqa: S608 - constant names
                 (*decision_row(decision), effect_key))
             changed = cursor.rowcount
+            if changed and pick is not None:
+                begin_pick(self._db, pick)
         if changed == 0:
             raise FatalError(f"state database {self._db.location} has no ledger row {effect_key}")
 

@@ -321,6 +321,33 @@ CREATE TABLE due_bases (
 );
 """
 
+# The assignee history least_loaded counts as of an instant (connector/state/assignments.py):
+# one row per person's hold of one open ticket, `left_at` NULL while they hold it, `picked` 1
+# when ticketflow's own pick began it (dated when the action fell due). Partial indexes: each
+# ticket's current hold (the mirror's lookup); the current holds by project and person (with
+# every column a load reads, `left_at` too, so SQLite counts from the index alone), and the
+# ended ones by when they ended (a load reads those two ranges, not the whole history).
+# The tickets already mirrored start with their current holder, from when their status began.
+_ASSIGNEE_HISTORY = """
+CREATE TABLE assignee_history (
+    id INTEGER PRIMARY KEY,
+    issue_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    assignee TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    left_at TEXT,
+    picked INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX assignee_history_current ON assignee_history (issue_id) WHERE left_at IS NULL;
+CREATE INDEX assignee_history_held
+    ON assignee_history (project, assignee, entered_at, picked, left_at) WHERE left_at IS NULL;
+CREATE INDEX assignee_history_ended ON assignee_history (project, left_at)
+    WHERE left_at IS NOT NULL;
+INSERT INTO assignee_history (issue_id, project, assignee, entered_at)
+    SELECT issue_id, project, assignee, status_since FROM tickets
+    WHERE open = 1 AND assignee IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL, on_postgres(_INITIAL, rowid=["ledger"])),
     Migration("0002_meta", _META),
@@ -335,4 +362,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0013_due_index", _DUE_INDEX),
     Migration("0014_typed_notes", typed_notes),
     Migration("0015_leases", _LEASES, _LEASES_POSTGRES),
+    Migration("0016_assignee_history", _ASSIGNEE_HISTORY, on_postgres(_ASSIGNEE_HISTORY)),
 )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from connector.domain import Clause, Ticket
+from connector.state.assignments import current_holds, handovers, write_handovers
 from connector.state.base import Bookmark, Transaction
 from connector.state.concerns import DueBasis
 from connector.state.history import Stay, moves
@@ -170,12 +171,6 @@ class MirrorSql:
         sql = "SELECT count(*) FROM tickets WHERE project = ? AND open = 1"
         return int(self._db.execute(sql, (project,)).fetchone()[0])
 
-    def open_count_by_assignee(self, project: str) -> dict[str, int]:
-        """How many open tickets each assignee holds in the mirror (for least-loaded)."""
-        sql = "SELECT assignee, count(*) FROM tickets WHERE project = ? AND open = 1 "
-        sql += "AND assignee IS NOT NULL GROUP BY assignee"
-        return {str(a): int(n) for a, n in self._db.execute(sql, (project,)).fetchall()}
-
     def seen_changes(self, change_ids: Iterable[str]) -> set[str]:
         """Which of these changelog ids were already processed (queried in chunks)."""
         seen: set[str] = set()
@@ -202,14 +197,19 @@ class MirrorSql:
                              (mark.project, mark.position, int(mark.backfilled)))
 
     def _record_history(self, tickets: Sequence[Ticket]) -> None:
-        """Close and open the status stays these ticket updates make (connector.state.history),
-        inside commit's transaction: the history never disagrees with the mirror."""
+        """Close and open the status stays and the assignees' holds these ticket updates make
+        (connector.state.history, connector.state.assignments), inside commit's transaction:
+        the history never disagrees with the mirror."""
         current: dict[str, Stay] = {}
         for chunk in chunks(list(dict.fromkeys(ticket.issue_id for ticket in tickets))):
             sql = "SELECT issue_id, id, to_status, tier, entered_at FROM status_history "
             sql += f"WHERE left_at IS NULL AND issue_id IN ({placeholders(len(chunk))})"
             current.update((row[0], Stay(row[1], row[2], row[3], from_text(row[4])))
                            for row in self._db.execute(sql, chunk))
+        issue_ids = [ticket.issue_id for ticket in tickets]
+        write_handovers(self._db, handovers(current_holds(self._db, issue_ids),
+                                            {i: stay.status for i, stay in current.items()},
+                                            tickets))
         writes = moves(current, tickets)
         self._db.executemany("UPDATE status_history SET left_at = ? WHERE id = ?",
                              [(to_text(at), row_id) for row_id, at in writes.closed])

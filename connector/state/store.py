@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
+from connector.state.assignments import AssignmentsSql
 from connector.state.base import Transaction
 from connector.state.delivery import INSERT_MESSAGE_ID, DeliverySql
 from connector.state.ledger import INSERT_EFFECT, MARK_EFFECT, LedgerSql
@@ -22,7 +23,7 @@ from connector.state.sql import Database
 from connector.state.timestamps import to_text
 
 
-class SqlStateStore(MirrorSql, LedgerSql, OutboxSql, DeliverySql, NotesSql):
+class SqlStateStore(MirrorSql, AssignmentsSql, LedgerSql, OutboxSql, DeliverySql, NotesSql):
     """The `StateStore` over one migrated connection (the subclass opens it and locks)."""
 
     def __init__(self, db: Database, *, migrate: bool = True) -> None:

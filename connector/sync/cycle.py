@@ -4,6 +4,7 @@ then deliver."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from connector.config.models import Rule
 from connector.domain import Ticket
 from connector.engine.candidates import time_rule_candidates
 from connector.engine.conditions import Context
-from connector.engine.due import next_due
+from connector.engine.due import held_since, next_due
 from connector.engine.events import schedule_event
 from connector.engine.planner import PlannedAction, plan
 from connector.errors import RetriableError
@@ -39,6 +40,21 @@ def plan_ticket(rules: list[Rule], ticket: Ticket, ctx: Context) -> list[Planned
     tick = schedule_event(ticket.issue_id, ticket.key, ticket.status, ticket.status_since,
                           ctx.now)
     return plan(rules, ticket, [tick], ctx)
+
+
+def _fell_due_order(rules: list[Rule], ticket: Ticket, actions: list[PlannedAction],
+                    ctx: Context) -> tuple[datetime, datetime, datetime, tuple[str | int, ...]]:
+    """The order a page's tickets are recorded, and so performed, in: as their actions fell
+    due, then the one waiting longest, the older ticket, the lower number. A pick such as
+    least_loaded counts the picks made for actions that fell due before it (or at the same
+    instant, before it), so the order must not be the due index's by tracker id, whose text
+    sorts "105" before "82" on Zendesk and HELP-82 before HELP-105 on Jira."""
+    named = {rule.name: rule for rule in rules}
+    fell = [held_since(named[a.rule], ticket, ctx) for a in actions if a.rule in named]
+    first = min((at for at in fell if at is not None), default=ctx.now)
+    number = tuple(int(part) if part.isdigit() else part
+                   for part in re.split(r"(\d+)", ticket.key))
+    return first, ticket.status_since, ticket.created, number
 
 
 @dataclass
@@ -177,11 +193,13 @@ class Cycle:
         recorded: list[Effect] = []
         tickets = self._due_tickets(ctx.now)
         while page := list(islice(tickets, _DUE_PAGE)):
-            planned: list[PlannedAction] = []
+            by_ticket: list[tuple[Ticket, list[PlannedAction]]] = []
             due: dict[str, datetime | None] = {}
             for ticket in page:
-                planned += plan_ticket(rules, ticket, ctx)
+                by_ticket.append((ticket, plan_ticket(rules, ticket, ctx)))
                 due[ticket.issue_id] = next_due(rules, ticket, ctx)
+            by_ticket.sort(key=lambda pair: _fell_due_order(rules, pair[0], pair[1], ctx))
+            planned = [action for _, actions in by_ticket for action in actions]
             effects = self.poller.admit(planned, ctx.now)
             self.store.commit(Transaction(effects=effects, due=due))
             recorded += effects

@@ -322,19 +322,6 @@ def test_rotations_take_turns_and_survive_a_restart(state_location: str) -> None
     reopened.close()
 
 
-def test_open_count_by_assignee_counts_open_assigned_tickets(
-    store: SqlStateStore, make_ticket: TicketFactory
-) -> None:
-    """Least-loaded assignment sees each assignee's open tickets in the project, nothing else."""
-    store.commit(Transaction(tickets=[
-        make_ticket(1, assignee="ada"), make_ticket(2, assignee="ada"),
-        make_ticket(3, assignee="bob"), make_ticket(4, assignee="bob", open=False),
-        make_ticket(5), make_ticket(6, assignee="cy", project="OPS", key="OPS-6"),
-    ]))  # fmt: skip
-    assert store.open_count_by_assignee("SUP") == {"ada": 2, "bob": 1}
-    assert store.open_count_by_assignee("NONE") == {}
-
-
 def test_backup_copies_the_whole_state(
     sqlite_store: SqliteStateStore, tmp_path: Path, make_ticket: TicketFactory, t0: datetime
 ) -> None:
