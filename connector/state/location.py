@@ -44,6 +44,15 @@ def open_reader(location: StateLocation) -> Database:
     return connect(str(path.resolve()), read_only=True)
 
 
+def lease_database(location: StateLocation) -> Database:
+    """The leader lease's own connection, usable from any thread (connector.state.lease). On
+    PostgreSQL its transactions are READ COMMITTED: a take-over that waited for a fenced
+    transaction's row lock goes on with the row as that transaction left it."""
+    if is_postgres_url(location):
+        return PostgresDatabase(str(location), isolation="READ COMMITTED")
+    return connect(str(location), any_thread=True)
+
+
 def exists(location: StateLocation) -> bool:
     """Whether there is a state to read (a server is assumed to be there)."""
     return is_postgres_url(location) or Path(location).exists()
