@@ -183,6 +183,12 @@ def test_a_paused_leaders_open_transaction_is_ended_by_the_server(
         paused_while_writing()
     assert taken[0] is not None and taken[0].token == record.token + 1
     assert recorded(postgres_url) == set()
+    # The session opened anew is fenced as the lost one was: same token, same stall limit.
+    setting = store.db.execute("SELECT current_setting('ticketflow.fence_token'), "
+                               "current_setting('idle_in_transaction_session_timeout')")
+    assert setting.fetchone() == (str(record.token), "300ms")
+    with pytest.raises(LeaseLostError):
+        store.db.execute(_RECORD, ("after waking",))
 
 
 def test_connections_without_a_token_write_beside_a_leader(
