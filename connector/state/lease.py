@@ -25,7 +25,7 @@ from pathlib import Path
 
 from connector.clock import Clock
 from connector.errors import LeaseLostError
-from connector.state.fence import SERVICE_LEASE
+from connector.state.fence import SERVICE_LEASE, stall_limit
 from connector.state.location import lease_database
 from connector.state.migrate import migration_state
 from connector.state.migrations import MIGRATIONS
@@ -108,7 +108,7 @@ class Lease:
         self.holder = holder or Holder.this_process()
         self.name = name
         self._guard = threading.Lock()
-        self._db = lease_database(location)
+        self._db = lease_database(location, stall_limit=stall_limit(period))
         self.location = self._db.location
 
     def current(self) -> LeaseRecord | None:

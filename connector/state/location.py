@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -44,12 +45,14 @@ def open_reader(location: StateLocation) -> Database:
     return connect(str(path.resolve()), read_only=True)
 
 
-def lease_database(location: StateLocation) -> Database:
+def lease_database(location: StateLocation, *, stall_limit: timedelta) -> Database:
     """The leader lease's own connection, usable from any thread (connector.state.lease). On
-    PostgreSQL its transactions are READ COMMITTED: a take-over that waited for a fenced
-    transaction's row lock goes on with the row as that transaction left it."""
+    PostgreSQL its transactions are READ COMMITTED (a take-over that waited for a fenced
+    transaction's row lock goes on with the row as that transaction left it), and one left
+    idle past `stall_limit` (a renewal paused halfway) loses its session and row lock."""
     if is_postgres_url(location):
-        return PostgresDatabase(str(location), isolation="READ COMMITTED")
+        return PostgresDatabase(str(location), isolation="READ COMMITTED",
+                                stall_limit=stall_limit)
     return connect(str(location), any_thread=True)
 
 

@@ -40,6 +40,10 @@ _TRANSIENT = (errors.SerializationFailure, errors.DeadlockDetected, errors.LockN
               errors.IdleInTransactionSessionTimeout, psycopg.OperationalError)
 
 
+def _ms(duration: timedelta) -> str:
+    return str(round(duration.total_seconds() * 1000))
+
+
 def _application_name() -> str:
     # Shown by pg_stat_activity, and by a second instance refused by the lock.
     return f"ticketflow pid {os.getpid()} on {socket.gethostname()}"[:63]
@@ -48,11 +52,13 @@ def _application_name() -> str:
 class PostgresDatabase:
     """The `Database` on one psycopg connection in autocommit mode; a lost connection is
     opened again at the next statement (the failed one raised RetriableError). Transactions
-    are SERIALIZABLE unless `isolation` says otherwise (the lease's are READ COMMITTED)."""
+    are SERIALIZABLE unless `isolation` says otherwise (the lease's are READ COMMITTED). With
+    a `stall_limit`, the server ends the session of a transaction left idle that long (its
+    process paused), and the row locks it held with it."""
 
     def __init__(self, url: str, *, schema: str | None = None, read_only: bool = False,
                  lock_timeout: float = _LOCK_TIMEOUT_SECONDS,
-                 isolation: str = "SERIALIZABLE") -> None:
+                 isolation: str = "SERIALIZABLE", stall_limit: timedelta | None = None) -> None:
         self._url = url
         self._lock_timeout = lock_timeout
         self._schema = schema
@@ -61,7 +67,7 @@ class PostgresDatabase:
         self._location = shown(url) + (f" (schema {schema})" if schema else "")
         self._depth = 0
         self._fence: FenceToken | None = None
-        self._stall_limit = timedelta(0)
+        self._stall_limit = stall_limit
         self._token_set: str | None = None  # the token this session's setting carries
         self._conn = self._connect()
 
@@ -81,10 +87,11 @@ class PostgresDatabase:
             options.append(f"-c search_path={self._schema}")
         if self._read_only:
             options.append("-c default_transaction_read_only=on")
+        if self._stall_limit is not None:
+            options.append(f"-c idle_in_transaction_session_timeout={_ms(self._stall_limit)}")
         if self._fence is not None:
             # A new session of a fenced connection writes nothing until it says its token.
-            options += [f"-c {TOKEN_SETTING}={NO_TOKEN}", "-c idle_in_transaction_session_"
-                        f"timeout={round(self._stall_limit.total_seconds() * 1000)}"]
+            options.append(f"-c {TOKEN_SETTING}={NO_TOKEN}")
             self._token_set = NO_TOKEN
         try:
             return psycopg.connect(self._url, autocommit=True,
@@ -112,7 +119,7 @@ class PostgresDatabase:
         self._stall_limit = stall_limit
         self._token_set = None  # said at the next statement
         self.execute("SELECT set_config('idle_in_transaction_session_timeout', ?, false)",
-                     (f"{round(stall_limit.total_seconds() * 1000)}",)).fetchall()
+                     (_ms(stall_limit),)).fetchall()
 
     def _say_token(self, conn: psycopg.Connection[tuple[object, ...]],
                    token: int | None) -> None:

@@ -208,3 +208,28 @@ def test_connections_without_a_token_write_beside_a_leader(
     with pytest.raises(LeaseLostError):
         standby.db.execute(_RECORD, ("by a standby",))
     assert recorded(postgres_url) == {"by the CLI"}
+
+
+def test_a_renewal_paused_halfway_does_not_hold_up_a_take_over(
+        postgres_url: str, clock: SettableClock, opened: list[SqlStateStore | Lease]) -> None:
+    """The lease's own session is ended too when its transaction idles past half a period (a
+    leader stopped in the middle of a renewal, holding the lease row): the standby's take-over
+    goes through instead of waiting for a process that may never wake."""
+    opened.append(open_state(postgres_url))
+    period = timedelta(milliseconds=600)
+    a = Lease(postgres_url, clock=clock, period=period, holder=Holder("host-a", 1, "a"))
+    b = Lease(postgres_url, clock=clock, period=period, holder=Holder("host-b", 2, "b"))
+    opened += [a, b]
+    record = a.acquire()
+    assert record is not None
+    taken: list[LeaseRecord | None] = []
+
+    def paused_while_renewing() -> None:
+        with a._db.transaction():
+            a._db.execute("UPDATE leases SET renewed_at = renewed_at WHERE name = 'service'")
+            clock.advance(period * 2)
+            taken.append(b.acquire())  # waits until the server ends the idle session
+
+    with pytest.raises(RetriableError, match="idle-in-transaction timeout"):
+        paused_while_renewing()
+    assert taken[0] is not None and taken[0].token == record.token + 1
