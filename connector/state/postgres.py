@@ -4,6 +4,10 @@ Chosen by `TICKETFLOW_STATE_DB=postgresql://...`. The schema is the connection's
 `search_path`: `public` unless the URL's `options=-csearch_path=NAME` says otherwise), so
 one database may hold several states, each in its own schema. The password may be in the
 URL, or come from libpq's own `PGPASSWORD` or `~/.pgpass`; it is never shown.
+
+Replicas lead by the lease row and write through the fence, as on SQLite
+(connector.state.lease, connector.state.fence); a fenced connection says its token in a
+session setting between transactions (`PostgresDatabase.fence`).
 """
 
 from __future__ import annotations
@@ -195,9 +199,9 @@ class PostgresDatabase:
 
 
 class PostgresStateStore(SqlStateStore):
-    """The `StateStore` in a PostgreSQL schema. The single-instance lock is a session
-    advisory lock on a connection of its own: the server drops it when the holder's
-    connection ends (a crash, a kill), as the kernel drops SQLite's file lock."""
+    """The `StateStore` in a PostgreSQL schema. The single-instance lock (`state migrate`'s)
+    is a session advisory lock on a connection of its own: the server drops it when the
+    holder's connection ends (a crash, a kill), as the kernel drops SQLite's file lock."""
 
     def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
                  lock_timeout: float = _LOCK_TIMEOUT_SECONDS) -> None:
