@@ -64,9 +64,9 @@ BEGIN
     IF coalesce(mine, '') = '' THEN
         RETURN NEW;  -- an unfenced connection: a CLI command, a migration
     END IF;
-    -- The lease of the written table's own schema, whatever the session's search_path.
-    EXECUTE format('SELECT token FROM %I.leases WHERE name = $1 FOR KEY SHARE', TG_TABLE_SCHEMA)
-        INTO held USING TG_ARGV[0];
+    -- Only ticketflow's own fenced sessions get here, and their search_path is the state's
+    -- schema: a static query, planned once a session (a dynamic one cost ~0.2 ms a write).
+    SELECT token INTO held FROM leases WHERE name = TG_ARGV[0] FOR KEY SHARE;
     IF held IS NULL OR held::text <> mine THEN
         RAISE EXCEPTION '{FENCE_MESSAGE}';
     END IF;
