@@ -138,6 +138,13 @@ def install_postgres_fence(db: Database) -> None:
             db.execute(f'CREATE OR REPLACE TRIGGER "{name}" {body}')
 
 
+def postgres_fence_installed(db: Database) -> bool:
+    """Whether this PostgreSQL schema has the fence's trigger function (its migration ran)."""
+    (found,) = db.execute(f"SELECT to_regprocedure('{_PG_FUNCTION}()') IS NOT NULL "
+                          "AND to_regclass('leases') IS NOT NULL").fetchone()
+    return bool(found)
+
+
 def unfenced_tables(db: Database) -> dict[str, set[str]]:
     """The tables of this PostgreSQL schema that should be fenced, with the fence triggers
     each lacks (empty when all are in place)."""

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from connector.errors import FatalError
-from connector.state.fence import install_postgres_fence, unfenced_tables
+from connector.state.fence import (
+    install_postgres_fence,
+    postgres_fence_installed,
+    unfenced_tables,
+)
 from connector.state.sql import Database, Dialect
 from connector.state.timestamps import to_text
 
@@ -118,9 +122,7 @@ def apply_migrations(db: Database, *, migrations: Sequence[Migration]) -> list[s
 def ensure_postgres_fence(db: Database) -> None:
     """Give every table a migration added the lease's fence (connector.state.fence), once the
     fence's own migration is there; one catalog query when nothing is missing."""
-    (installed,) = db.execute("SELECT to_regprocedure('ticketflow_fence()') IS NOT NULL "
-                              "AND to_regclass('leases') IS NOT NULL").fetchone()
-    if not installed or not unfenced_tables(db):
+    if not postgres_fence_installed(db) or not unfenced_tables(db):
         return
     with one_at_a_time(db, "fencing the state's tables"):
         if unfenced_tables(db):  # again, now that it is our turn

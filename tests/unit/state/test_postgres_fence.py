@@ -233,3 +233,18 @@ def test_a_renewal_paused_halfway_does_not_hold_up_a_take_over(
     with pytest.raises(RetriableError, match="idle-in-transaction timeout"):
         paused_while_renewing()
     assert taken[0] is not None and taken[0].token == record.token + 1
+
+
+def test_a_table_a_later_migration_adds_is_fenced(postgres_url: str,
+                                                  opened: list[SqlStateStore | Lease]) -> None:
+    """Triggers are persistent on PostgreSQL: a table a migration after the fence's adds gets
+    the fence's trigger when the migrations are applied, unless UNFENCED names it."""
+    from connector.state.fence import pg_fenced_tables
+    from connector.state.migrations import MIGRATIONS, Migration, apply_migrations
+
+    store = open_state(postgres_url)
+    opened.append(store)
+    later = Migration("9001_later", "CREATE TABLE later_things (id TEXT PRIMARY KEY);")
+    assert apply_migrations(store.db, migrations=[*MIGRATIONS, later]) == ["9001_later"]
+    assert "later_things" in pg_fenced_tables(store.db)
+    assert "leases" not in pg_fenced_tables(store.db)
