@@ -12,7 +12,11 @@ the middle of its sync: SIGKILL (a supervisor starts a new replica) or SIGSTOP, 
 another replica has taken over. Take-over times are measured from the signal to the moment
 another replica says it leads. The lease is short (2 s) so real time stays short.
 
+The state is a SQLite file in the run's folder, or with `--postgres URL` a fresh schema of
+that PostgreSQL database for each of the two runs (dropped afterwards).
+
 Run:  .venv/bin/python bench/replica_equivalence.py [--tickets N] [--disruptions K]
+      [--postgres URL]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +40,7 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, table, write
+from common import free_port, postgres_schema, table, write
 from fault_equivalence import (
     MONDAY,
     Request,
@@ -46,6 +51,8 @@ from fault_equivalence import (
     compared_rows,
 )
 from trackers import Desk
+
+from connector.state.location import open_reader
 
 LEASE_SECONDS = 2
 PHASES = (("mail", 0), ("sync", 1), ("deliver", 2))  # job, milliseconds after the tick
@@ -72,6 +79,28 @@ def day_ticks() -> list[datetime]:
     """Monday 07:00 to 18:00 every 30 minutes, then three settling ticks two hours apart."""
     moments = [MONDAY + timedelta(minutes=30 * n) for n in range(23)]
     return moments + [moments[-1] + timedelta(hours=2 * n) for n in (1, 2, 3)]
+
+
+@dataclass
+class ReplicaWorld(World):
+    """The world of one run, its state in the folder's file or at `state_db` (a URL)."""
+
+    state_db: str | None = None
+
+    def env(self, now: datetime) -> dict[str, str]:
+        env = super().env(now)
+        return {**env, "TICKETFLOW_STATE_DB": self.state_db} if self.state_db else env
+
+    def keys(self) -> dict[str, str]:
+        """Request Message-ID -> ticket key, from what the service recorded."""
+        if self.state_db is None:
+            return super().keys()
+        with closing(open_reader(self.state_db)) as db:
+            if not db.execute("SELECT to_regclass('message_ids') IS NOT NULL").fetchone()[0]:
+                return {}  # the replicas have not made the state yet
+            rows = db.execute("SELECT message_id, issue_key FROM message_ids "
+                              "WHERE direction = 'in'").fetchall()
+        return {str(mid): str(key) for mid, key in rows}
 
 
 @dataclass
@@ -180,15 +209,16 @@ class Replicas:
 
 
 def simulate(folder: Path, requests_: list[Request], *, replicas: int, disruptions: int,
-             seed: int) -> dict[str, Any]:
-    """One run of the day by `replicas` processes; returns what is compared."""
+             seed: int, state_db: str | None = None) -> dict[str, Any]:
+    """One run of the day by `replicas` processes (the state at `state_db`, else a file in
+    `folder`); returns what is compared."""
     folder.mkdir(parents=True, exist_ok=True)
     chooser = random.Random(seed)
     moments = day_ticks()
     hits = set(chooser.sample(range(1, len(moments) - 3), disruptions)) if disruptions else set()
     desk = Desk("jira-cloud", folder)
-    world = World(folder, faulty=False, kills=set(), seed=seed, desk=desk,
-                  sandbox=desk.start(MONDAY))
+    world = ReplicaWorld(folder, faulty=False, kills=set(), seed=seed, desk=desk,
+                         sandbox=desk.start(MONDAY), state_db=state_db)
     clock_file = folder / "clock"
     set_clock(clock_file, MONDAY)
     group = Replicas(world, replicas, clock_file)
@@ -229,22 +259,37 @@ def _fenced(folder: Path) -> int:
     return sum(log.read_text().count("standing by: ") for log in folder.glob("replica-*.log"))
 
 
-def run(tickets: int, disruptions: int, seed: int,
-        folder: Path) -> tuple[list[str], list[list[str]], list[float]]:
+def run(tickets: int, disruptions: int, seed: int, folder: Path,
+        postgres: str | None = None) -> tuple[list[str], list[list[str]], list[float]]:
+    """Both runs of the day, on SQLite files or (`postgres`: a database's URL) each in a
+    schema of its own; what differs, the figures' rows, the take-over times."""
     requests_ = day(tickets, seed)
-    clean = simulate(folder / "clean", requests_, replicas=1, disruptions=0, seed=seed)
-    faulty = simulate(folder / "replicas", requests_, replicas=3, disruptions=disruptions,
-                      seed=seed)
+    with ExitStack() as stack:
+        states = [stack.enter_context(postgres_schema(postgres)) if postgres else None
+                  for _ in range(2)]
+        clean = simulate(folder / "clean", requests_, replicas=1, disruptions=0, seed=seed,
+                         state_db=states[0])
+        faulty = simulate(folder / "replicas", requests_, replicas=3, disruptions=disruptions,
+                          seed=seed, state_db=states[1])
     takeovers = faulty["takeovers"]
     rows = [*compared_rows(clean, faulty, "one process", "3 replicas, leader hit"),
             ["leaders SIGKILLed / SIGSTOPped", "0 / 0",
              f"{faulty['disrupted'].count('SIGKILL')} / {faulty['disrupted'].count('SIGSTOP')}"],
             ["former leaders that woke fenced off", "0", str(faulty["fenced"])],
-            ["take-over seconds (min / median / max)", "-",
-             " / ".join(f"{f(takeovers):.2f}" for f in (min, statistics.median, max))
-             if takeovers else "-"],
+            ["take-over seconds (min / median / max)", "-", _spread(takeovers)],
+            *[[f"  after {how}", "-", _spread([seconds for seconds, hit in
+                                               zip(takeovers, faulty["disrupted"], strict=True)
+                                               if hit == how])]
+              for how in ("SIGKILL", "SIGSTOP")],
             ["final-state fingerprint", clean["fingerprint"][:12], faulty["fingerprint"][:12]]]
     return compare(clean, faulty), rows, takeovers
+
+
+def _spread(seconds: list[float]) -> str:
+    """min / median / max, or "-" for none."""
+    if not seconds:
+        return "-"
+    return " / ".join(f"{f(seconds):.2f}" for f in (min, statistics.median, max))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,13 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=40)
     parser.add_argument("--disruptions", type=int, default=10)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="keep the state in PostgreSQL: a schema of this database per run")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        problems, rows, takeovers = run(args.tickets, args.disruptions, args.seed, Path(folder))
+        problems, rows, takeovers = run(args.tickets, args.disruptions, args.seed, Path(folder),
+                                        args.postgres)
     print(table(rows))
     print("\nequivalent" if not problems else "\nNOT EQUIVALENT:\n  " + "\n  ".join(problems))
     path = write("replica_equivalence", {
+        "state": "postgresql" if args.postgres else "sqlite",
         "tickets": args.tickets, "disruptions": args.disruptions, "seed": args.seed,
         "lease_seconds": LEASE_SECONDS, "takeovers": takeovers, "rows": rows,
         "problems": problems, "seconds": time.perf_counter() - started})

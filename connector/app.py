@@ -27,16 +27,14 @@ from connector.mail.suppress import DeliveryGuard, GuardState
 from connector.mail.webhook import WebhookMailer
 from connector.report.figures import Link, no_link
 from connector.settings import Settings
-from connector.state.advisory_lease import AdvisoryLease
-from connector.state.fence import Fence
+from connector.state.fence import Fence, stall_limit
 from connector.state.intake import IntakeStore
-from connector.state.lease import SqliteLease
+from connector.state.lease import Lease
 from connector.state.location import dry_run_state, exists, open_reader
 from connector.state.location import open_state as open_location
 from connector.state.sql import Database
-from connector.state.sqlite import SqliteStateStore
 from connector.state.store import SqlStateStore
-from connector.state.url import describe, is_postgres_url
+from connector.state.url import describe
 from connector.sync.cycle import Cycle
 from connector.sync.derive import Vocabulary
 from connector.sync.leader import Leader
@@ -149,7 +147,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
     else:
         store = open_location(settings.state_db, new_state=new_state)
     if fence is not None:
-        install_fence(fence, store)
+        install_fence(fence, store, settings)
     if tracker is None:
         tracker = connect_tracker(config, settings, retrier=retrier, store=store)
     if dry_run:
@@ -183,7 +181,7 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                 watch.check()
             own = open_location(settings.state_db)
             if fence is not None:
-                install_fence(fence, own)
+                install_fence(fence, own, settings)
             try:
                 return deliver(own, mailer, sender=sender, now=now,
                                guard=delivery_guard(config, settings, own),
@@ -208,23 +206,16 @@ def build(config: Config, settings: Settings, *, clock: Clock, dry_run: bool = F
                    kind.site(settings) or "", ownership, discard)
 
 
-def install_fence(fence: Fence, store: SqlStateStore) -> None:
-    """Fence the store's writes by the lease's token: SQLite only. On PostgreSQL the leader is
-    the holder of the state's advisory lock, and writes carry no token (unfenced)."""
-    if isinstance(store, SqliteStateStore):
-        fence.install(store.connection)
+def install_fence(fence: Fence, store: SqlStateStore, settings: Settings) -> None:
+    """Fence the store's writes by the lease's token, on either engine."""
+    store.fence(fence, stall_limit=stall_limit(timedelta(seconds=settings.lease_seconds)))
 
 
 def replica_leader(settings: Settings, fence: Fence, *, clock: Clock) -> Leader:
     """This process's side of the state's leader lease (`run` and `once`), on the wall clock
-    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS. On PostgreSQL
-    the leader is the holder of the state's advisory lock."""
+    all replicas share (never `--now`'s), lasting TICKETFLOW_LEASE_SECONDS."""
     period = timedelta(seconds=settings.lease_seconds)
-    if not is_postgres_url(settings.state_db):
-        return Leader(SqliteLease(settings.state_db, clock=clock, period=period), fence)
-    log.info("state %s is PostgreSQL: the leader is the holder of its advisory lock; writes "
-             "are not fenced by a lease token", describe(settings.state_db))
-    return Leader(AdvisoryLease(str(settings.state_db), clock=clock, period=period), fence)
+    return Leader(Lease(settings.state_db, clock=clock, period=period), fence)
 
 
 def connect_tracker(config: Config, settings: Settings, *, retrier: Retrier | None = None,

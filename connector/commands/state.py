@@ -10,6 +10,7 @@ from connector.commands.base import add_command
 
 if TYPE_CHECKING:
     from connector.settings import Settings
+    from connector.state.sql import Database
 
 
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -39,6 +40,7 @@ def _migrate(settings: Settings) -> int:
     store = open_state(settings.state_db, migrate=False)
     try:
         with store.lock():
+            _refuse_beside_a_leader(store.db)
             applied = apply_migrations(store.db, migrations=MIGRATIONS)
     finally:
         store.close()
@@ -49,6 +51,21 @@ def _migrate(settings: Settings) -> int:
     else:
         print(f"state {store.location}: up to date, nothing to apply")
     return 0
+
+
+def _refuse_beside_a_leader(db: Database) -> None:
+    """A replica of `run` (or `once`) holding the lease: no migration beside it."""
+    from datetime import UTC, datetime
+
+    from connector.errors import FatalError
+    from connector.state.lease import live_leader
+
+    held = live_leader(db, datetime.now(UTC))
+    if held is not None:
+        until = held.expires_at.isoformat(timespec="seconds")
+        raise FatalError(f"another ticketflow is already working on state {db.location} "
+                         f"({held.holder} leads, lease until {until}); stop it before "
+                         "migrating")
 
 
 def _check(settings: Settings) -> int:

@@ -1,17 +1,16 @@
 """The leader lease on one state: who holds it, until when, and its fencing token.
 
 Replicas of `run` share one state; the one holding the lease acts, the others stand by. The
-lease is one row of `leases`. Acquiring and renewing are each one conditional statement (an
-upsert whose update only happens while the lease is free, expired, ours, or held by a process
-known to be gone; an update that names our token), run in a write transaction (`BEGIN
-IMMEDIATE` on SQLite), so two processes can never both hold it. Every new holder gets the next
-fencing token, which the fence (connector.state.fence) checks on each write.
+lease is one row of `leases`, on SQLite and PostgreSQL alike. Acquiring and renewing are each
+one conditional statement, the same text on both (an upsert whose update only happens while
+the lease is free, expired, ours, or held by a process known to be gone; an update that names
+our token), run in a write transaction (`BEGIN IMMEDIATE` on SQLite, READ COMMITTED on
+PostgreSQL, so a take-over that waited for a fenced transaction re-reads the row it waited
+for), so two processes can never both hold it. Every new holder gets the next fencing token,
+which the fence (connector.state.fence) checks on each write.
 
 The lease keeps a connection of its own, usable from any thread (calls are serialised): the
 renewal must not wait behind a long cycle's transaction on the service's connection.
-
-The lease and its fence are SQLite's. On PostgreSQL the leader is whoever holds the state's
-advisory lock (connector.state.advisory_lease): the server drops it with the holder's session.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,12 +25,13 @@ from pathlib import Path
 
 from connector.clock import Clock
 from connector.errors import LeaseLostError
-from connector.state.fence import SERVICE_LEASE
+from connector.state.fence import SERVICE_LEASE, stall_limit
+from connector.state.location import lease_database
+from connector.state.migrate import migration_state
+from connector.state.migrations import MIGRATIONS
 from connector.state.sql import Database
-from connector.state.sqlite import SqliteDatabase
 from connector.state.timestamps import from_text, to_text
 
-_BUSY_TIMEOUT_SECONDS = 5.0
 _COLUMNS = ("token, holder_host, holder_pid, holder_replica, holder_process, acquired_at, "
             "expires_at")
 # One statement: take the lease when it is free, expired, ours already (then the token stays),
@@ -95,11 +94,12 @@ class LeaseRecord:
         return self.expires_at <= now
 
 
-class SqliteLease:
-    """One lease (`name`) on the SQLite state at `path`, held by `holder` for `period` at a time,
-    on `clock` (a wall clock shared by all replicas; tests move a SettableClock)."""
+class Lease:
+    """One lease (`name`) on the state at `location` (a SQLite file or a PostgreSQL URL), held
+    by `holder` for `period` at a time, on `clock` (a wall clock shared by all replicas; tests
+    move a SettableClock)."""
 
-    def __init__(self, path: Path | str, *, clock: Clock, period: timedelta,
+    def __init__(self, location: Path | str, *, clock: Clock, period: timedelta,
                  holder: Holder | None = None, name: str = SERVICE_LEASE) -> None:
         if period <= timedelta(0):
             raise ValueError("a lease period must be positive")
@@ -107,21 +107,14 @@ class SqliteLease:
         self.period = period
         self.holder = holder or Holder.this_process()
         self.name = name
-        self.location = str(path)
         self._guard = threading.Lock()
-        self._db = SqliteDatabase(sqlite3.connect(self.location, timeout=_BUSY_TIMEOUT_SECONDS,
-                                                  isolation_level=None, check_same_thread=False),
-                                  self.location)
+        self._db = lease_database(location, stall_limit=stall_limit(period))
+        self.location = self._db.location
 
     def current(self) -> LeaseRecord | None:
         """The lease as recorded now (whoever holds it), or None if never taken."""
         with self._guard, self._db.translated("reading the lease"):
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
-                                   (self.name,)).fetchone()
-        if row is None:
-            return None
-        return LeaseRecord(Holder(row[1], row[2], row[3], row[4]), row[0], from_text(row[5]),
-                           from_text(row[6]))
+            return read_lease(self._db, self.name)
 
     def acquire(self) -> LeaseRecord | None:
         """Take (or keep) the lease: ours now, with its token, or None while another live
@@ -130,6 +123,11 @@ class SqliteLease:
         gone = seen.token if seen is not None and process_gone(seen.holder.process) else -1
         now = self.clock.now()
         me = self.holder
+        if seen is not None and not seen.expired(now) and gone < 0 \
+                and seen.holder.replica != me.replica:
+            # Another's live lease: writing would only wait (on PostgreSQL, for the holder's
+            # fenced transactions) to change nothing.
+            return None
         values = {"name": self.name, "host": me.host, "pid": me.pid, "replica": me.replica,
                   "process": me.process, "now": to_text(now),
                   "expires": to_text(now + self.period), "gone_token": gone}
@@ -167,6 +165,27 @@ class SqliteLease:
         if record is None:
             return "the lease is gone"
         return f"{record.holder} holds it (token {record.token})"
+
+
+def read_lease(db: Database, name: str = SERVICE_LEASE) -> LeaseRecord | None:
+    """The lease `name` as the state records it (whoever holds it), or None if never taken."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM leases WHERE name = ?",  # noqa: S608
+                     (name,)).fetchone()
+    if row is None:
+        return None
+    return LeaseRecord(Holder(row[1], row[2], row[3], row[4]), row[0], from_text(row[5]),
+                       from_text(row[6]))
+
+
+def live_leader(db: Database, now: datetime) -> LeaseRecord | None:
+    """The service lease while a live replica holds it (not run out, its process not seen
+    gone); None otherwise, and on a state older than the lease."""
+    if "0015_leases" not in migration_state(db, MIGRATIONS).applied:
+        return None
+    record = read_lease(db)
+    if record is None or record.expired(now) or process_gone(record.holder.process):
+        return None
+    return record
 
 
 def state_id(db: Database) -> str:

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -42,6 +43,17 @@ def open_reader(location: StateLocation) -> Database:
         raise UsageError(f"no state database at {path}; run `ticketflow once` (or `run`) "
                          "first, or set TICKETFLOW_STATE_DB")
     return connect(str(path.resolve()), read_only=True)
+
+
+def lease_database(location: StateLocation, *, stall_limit: timedelta) -> Database:
+    """The leader lease's own connection, usable from any thread (connector.state.lease). On
+    PostgreSQL its transactions are READ COMMITTED (a take-over that waited for a fenced
+    transaction's row lock goes on with the row as that transaction left it), and one left
+    idle past `stall_limit` (a renewal paused halfway) loses its session and row lock."""
+    if is_postgres_url(location):
+        return PostgresDatabase(str(location), isolation="READ COMMITTED",
+                                stall_limit=stall_limit)
+    return connect(str(location), any_thread=True)
 
 
 def exists(location: StateLocation) -> bool:

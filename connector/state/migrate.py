@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from connector.errors import FatalError
+from connector.state.fence import (
+    install_postgres_fence,
+    postgres_fence_installed,
+    unfenced_tables,
+)
 from connector.state.sql import Database, Dialect
 from connector.state.timestamps import to_text
 
 Step = str | Callable[[Database], None]
-# pg_advisory_xact_lock's first key: "tf" + 1. The second is the schema's, so each state in
+# pg_advisory_lock's first key: "tf" + 1. The second is the schema's, so each state in
 # its own schema migrates independently. The instance lock (connector.state.postgres) uses +2.
 MIGRATION_LOCK = 0x7466_0001
 
@@ -99,10 +104,7 @@ def apply_migrations(db: Database, *, migrations: Sequence[Migration]) -> list[s
     refuse_newer(state, db.location)
     applied = []
     for migration in (m for m in migrations if m.name in state.pending):
-        with db.transaction(f"migration {migration.name}"):
-            if db.dialect == "postgresql":
-                db.execute("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))",
-                           (MIGRATION_LOCK,)).fetchall()
+        with one_at_a_time(db, f"migration {migration.name}"):
             db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, "
                        "applied_at TEXT)")
             # Checked under the lock: another process may have applied it meanwhile.
@@ -112,7 +114,38 @@ def apply_migrations(db: Database, *, migrations: Sequence[Migration]) -> list[s
             db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                        (migration.name, to_text(datetime.now(UTC))))
         applied.append(migration.name)
+    if db.dialect == "postgresql":
+        ensure_postgres_fence(db)
     return applied
+
+
+def ensure_postgres_fence(db: Database) -> None:
+    """Give every table a migration added the lease's fence (connector.state.fence), once the
+    fence's own migration is there; one catalog query when nothing is missing."""
+    if not postgres_fence_installed(db) or not unfenced_tables(db):
+        return
+    with one_at_a_time(db, "fencing the state's tables"):
+        if unfenced_tables(db):  # again, now that it is our turn
+            install_postgres_fence(db)
+
+
+@contextmanager
+def one_at_a_time(db: Database, doing: str) -> Iterator[None]:
+    """A schema change's transaction, one process at a time per state: SQLite's write lock
+    does that; on PostgreSQL the schema's advisory lock, taken before the transaction begins
+    so that its snapshot (SERIALIZABLE: taken at its first statement) sees what the process
+    before us committed."""
+    if db.dialect != "postgresql":
+        with db.transaction(doing):
+            yield
+        return
+    key = (MIGRATION_LOCK,)
+    db.execute("SELECT pg_advisory_lock(?, hashtext(current_schema()))", key).fetchall()
+    try:
+        with db.transaction(doing):
+            yield
+    finally:
+        db.execute("SELECT pg_advisory_unlock(?, hashtext(current_schema()))", key).fetchall()
 
 
 def _has_migrations_table(db: Database) -> bool:

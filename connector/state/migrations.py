@@ -6,6 +6,7 @@ once, in its own transaction, by `connector.state.migrate`.
 
 from __future__ import annotations
 
+from connector.state.fence import install_postgres_fence
 from connector.state.migrate import (
     Migration,
     apply_migrations,
@@ -348,6 +349,18 @@ INSERT INTO assignee_history (issue_id, project, assignee, entered_at)
     WHERE open = 1 AND assignee IS NOT NULL;
 """
 
+# The fencing token in a unique index: on PostgreSQL that makes a take-over (a new token) a key
+# update, which waits for the fenced transactions holding the lease row FOR KEY SHARE and
+# refuses those that come after (connector.state.fence). SQLite gets the same index.
+_LEASE_TOKEN = "CREATE UNIQUE INDEX leases_token ON leases (name, token);"  # noqa: S105 - DDL
+
+
+def _lease_fence_postgres(db: Database) -> None:
+    """The token's index, and the fence's trigger function and triggers."""
+    db.execute(_LEASE_TOKEN)
+    install_postgres_fence(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL, on_postgres(_INITIAL, rowid=["ledger"])),
     Migration("0002_meta", _META),
@@ -363,4 +376,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0014_typed_notes", typed_notes),
     Migration("0015_leases", _LEASES, _LEASES_POSTGRES),
     Migration("0016_assignee_history", _ASSIGNEE_HISTORY, on_postgres(_ASSIGNEE_HISTORY)),
+    Migration("0017_lease_fence", _LEASE_TOKEN, _lease_fence_postgres),
 )

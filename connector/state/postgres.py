@@ -4,6 +4,10 @@ Chosen by `TICKETFLOW_STATE_DB=postgresql://...`. The schema is the connection's
 `search_path`: `public` unless the URL's `options=-csearch_path=NAME` says otherwise), so
 one database may hold several states, each in its own schema. The password may be in the
 URL, or come from libpq's own `PGPASSWORD` or `~/.pgpass`; it is never shown.
+
+Replicas lead by the lease row and write through the fence, as on SQLite
+(connector.state.lease, connector.state.fence); a fenced connection says its token in a
+session setting between transactions (`PostgresDatabase.fence`).
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from datetime import timedelta
 
 import psycopg
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
-from connector.errors import FatalError, RetriableError
+from connector.errors import FatalError, LeaseLostError, RetriableError
+from connector.state.fence import FENCE_MESSAGE, NO_TOKEN, TOKEN_SETTING, FenceToken
 from connector.state.migrate import MIGRATION_LOCK
 from connector.state.sql import Cursor, Dialect, Params, to_pyformat
 from connector.state.store import SqlStateStore
@@ -31,10 +37,15 @@ INSTANCE_LOCK = MIGRATION_LOCK + 1
 _LOCK_TIMEOUT_SECONDS = 5.0
 _CONNECT_TIMEOUT_SECONDS = 10
 # Failures that another try may not meet: a writer beside us, a lock wait that ran out, the
-# server restarting or the connection lost (class 08 and the operator's intervention, 57P).
+# server restarting or the connection lost (class 08 and the operator's intervention, 57P),
+# or a session the server ended because its transaction sat idle (the process was paused).
 _TRANSIENT = (errors.SerializationFailure, errors.DeadlockDetected, errors.LockNotAvailable,
               errors.QueryCanceled, errors.AdminShutdown, errors.CannotConnectNow,
-              psycopg.OperationalError)
+              errors.IdleInTransactionSessionTimeout, psycopg.OperationalError)
+
+
+def _ms(duration: timedelta) -> str:
+    return str(round(duration.total_seconds() * 1000))
 
 
 def _application_name() -> str:
@@ -44,16 +55,24 @@ def _application_name() -> str:
 
 class PostgresDatabase:
     """The `Database` on one psycopg connection in autocommit mode; a lost connection is
-    opened again at the next statement (the failed one raised RetriableError)."""
+    opened again at the next statement (the failed one raised RetriableError). Transactions
+    are SERIALIZABLE unless `isolation` says otherwise (the lease's are READ COMMITTED). With
+    a `stall_limit`, the server ends the session of a transaction left idle that long (its
+    process paused), and the row locks it held with it."""
 
     def __init__(self, url: str, *, schema: str | None = None, read_only: bool = False,
-                 lock_timeout: float = _LOCK_TIMEOUT_SECONDS) -> None:
+                 lock_timeout: float = _LOCK_TIMEOUT_SECONDS,
+                 isolation: str = "SERIALIZABLE", stall_limit: timedelta | None = None) -> None:
         self._url = url
         self._lock_timeout = lock_timeout
         self._schema = schema
         self._read_only = read_only
+        self._isolation = isolation
         self._location = shown(url) + (f" (schema {schema})" if schema else "")
         self._depth = 0
+        self._fence: FenceToken | None = None
+        self._stall_limit = stall_limit
+        self._token_set: str | None = None  # the token this session's setting carries
         self._conn = self._connect()
 
     @property
@@ -72,6 +91,12 @@ class PostgresDatabase:
             options.append(f"-c search_path={self._schema}")
         if self._read_only:
             options.append("-c default_transaction_read_only=on")
+        if self._stall_limit is not None:
+            options.append(f"-c idle_in_transaction_session_timeout={_ms(self._stall_limit)}")
+        if self._fence is not None:
+            # A new session of a fenced connection writes nothing until it says its token.
+            options.append(f"-c {TOKEN_SETTING}={NO_TOKEN}")
+            self._token_set = NO_TOKEN
         try:
             return psycopg.connect(self._url, autocommit=True,
                                    application_name=_application_name(),
@@ -84,7 +109,32 @@ class PostgresDatabase:
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn.broken:
             self._conn = self._connect()
+        if self._fence is not None and \
+                self._conn.info.transaction_status == TransactionStatus.IDLE:
+            self._say_token(self._conn, self._fence.token)
         return self._conn
+
+    def fence(self, fence: FenceToken, *, stall_limit: timedelta) -> None:
+        """Fence every later write of this connection by `fence`'s token (the triggers of
+        connector.state.fence). A transaction left idle longer than `stall_limit` (its
+        process paused) has its session ended by the server, so a take-over need not wait
+        for it."""
+        self._fence = fence
+        self._stall_limit = stall_limit
+        self._token_set = None  # said at the next statement
+        self.execute("SELECT set_config('idle_in_transaction_session_timeout', ?, false)",
+                     (_ms(stall_limit),)).fetchall()
+
+    def _say_token(self, conn: psycopg.Connection[tuple[object, ...]],
+                   token: int | None) -> None:
+        """Set the session's token between transactions, when it changed: set outside any
+        transaction, it holds until the next change (a rolled-back one would undo it)."""
+        wanted = NO_TOKEN if token is None else str(token)
+        if wanted != self._token_set:
+            with self.translated("setting the fencing token") if not self._depth \
+                    else nullcontext():
+                conn.execute("SELECT set_config(%s, %s, false)", (TOKEN_SETTING, wanted))
+            self._token_set = wanted
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         text = to_pyformat(sql, bound=bool(params))
@@ -109,6 +159,8 @@ class PostgresDatabase:
             yield
         except psycopg.Error as error:
             message = f"state database {self._location}: {doing} failed: {str(error).strip()}"
+            if isinstance(error, errors.RaiseException) and FENCE_MESSAGE in str(error):
+                raise LeaseLostError(message) from error
             if isinstance(error, _TRANSIENT):
                 raise RetriableError(message) from error
             raise FatalError(message) from error
@@ -121,7 +173,7 @@ class PostgresDatabase:
         one that cannot is refused with a serialization failure: RetriableError."""
         with self.translated(doing):
             conn = self._connection()
-            conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            conn.execute(f"BEGIN ISOLATION LEVEL {self._isolation}")
             try:
                 yield
                 conn.execute("COMMIT")
@@ -147,9 +199,9 @@ class PostgresDatabase:
 
 
 class PostgresStateStore(SqlStateStore):
-    """The `StateStore` in a PostgreSQL schema. The single-instance lock is a session
-    advisory lock on a connection of its own: the server drops it when the holder's
-    connection ends (a crash, a kill), as the kernel drops SQLite's file lock."""
+    """The `StateStore` in a PostgreSQL schema. The single-instance lock (`state migrate`'s)
+    is a session advisory lock on a connection of its own: the server drops it when the
+    holder's connection ends (a crash, a kill), as the kernel drops SQLite's file lock."""
 
     def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
                  lock_timeout: float = _LOCK_TIMEOUT_SECONDS) -> None:
@@ -160,6 +212,12 @@ class PostgresStateStore(SqlStateStore):
         except BaseException:
             db.close()
             raise
+        self._postgres = db
+
+    def fence(self, fence: FenceToken, *, stall_limit: timedelta) -> None:
+        """Fence this store's writes by the lease's token (the fence's triggers, and the
+        token as this session's setting); see PostgresDatabase.fence."""
+        self._postgres.fence(fence, stall_limit=stall_limit)
 
     @contextmanager
     def lock(self) -> Iterator[None]:

@@ -7,10 +7,11 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from connector.errors import ConfigError, FatalError, LeaseLostError, RetriableError
-from connector.state.fence import fenced_out
+from connector.state.fence import Fence, fenced_out
 from connector.state.sql import Cursor, Dialect, Params
 from connector.state.store import SqlStateStore
 
@@ -102,14 +103,16 @@ class SqliteDatabase:
 
 
 def connect(location: str, *, busy_timeout: float = _BUSY_TIMEOUT_SECONDS,
-            read_only: bool = False) -> SqliteDatabase:
-    """A connection to the file (created if missing, unless `read_only`)."""
+            read_only: bool = False, any_thread: bool = False) -> SqliteDatabase:
+    """A connection to the file (created if missing, unless `read_only`); with `any_thread`,
+    usable from every thread (its user serialises the calls)."""
     try:
         if read_only:
             conn = sqlite3.connect(f"{Path(location).as_uri()}?mode=ro", uri=True,
                                    isolation_level=None, timeout=busy_timeout)
         else:
-            conn = sqlite3.connect(location, timeout=busy_timeout, isolation_level=None)
+            conn = sqlite3.connect(location, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=not any_thread)
     except sqlite3.Error as error:
         raise FatalError(f"state database {location}: open failed: {error}") from None
     return SqliteDatabase(conn, location)
@@ -162,6 +165,12 @@ class SqliteStateStore(SqlStateStore):
         with self._sqlite.translated(f"backup to {path}"), \
                 closing(sqlite3.connect(path)) as target:
             self._sqlite.connection.backup(target)
+
+    def fence(self, fence: Fence, *, stall_limit: timedelta) -> None:
+        """Fence this store's writes by the lease's token: temporary triggers on its
+        connection (a stalled SQLite writer holds the file's write lock: `stall_limit` has
+        no SQLite counterpart)."""
+        fence.install(self.connection)
 
     @contextmanager
     def lock(self) -> Iterator[None]:

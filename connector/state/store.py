@@ -7,11 +7,12 @@ single-instance lock; the SQL is the same (connector.state.sql).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from connector.state.assignments import AssignmentsSql
 from connector.state.base import Transaction
 from connector.state.delivery import INSERT_MESSAGE_ID, DeliverySql
+from connector.state.fence import Fence
 from connector.state.ledger import INSERT_EFFECT, MARK_EFFECT, LedgerSql
 from connector.state.migrate import apply_migrations, migration_state, refuse_newer
 from connector.state.migrations import MIGRATIONS
@@ -65,6 +66,12 @@ class SqlStateStore(MirrorSql, AssignmentsSql, LedgerSql, OutboxSql, DeliverySql
 
     def lock(self) -> AbstractContextManager[None]:
         """Hold the single-instance lock on this state, or raise FatalError if taken."""
+        raise NotImplementedError
+
+    def fence(self, fence: Fence, *, stall_limit: timedelta) -> None:
+        """From now on, every write through this store checks that the leader lease still
+        carries `fence`'s token (connector.state.fence); a transaction idle for longer than
+        `stall_limit` may be ended by the server."""
         raise NotImplementedError
 
     def close(self) -> None:

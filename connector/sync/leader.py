@@ -19,9 +19,8 @@ from datetime import datetime
 
 from connector import metrics
 from connector.errors import LeaseLostError, RetriableError
-from connector.state.advisory_lease import AdvisoryLease
 from connector.state.fence import Fence
-from connector.state.lease import LeaseRecord, SqliteLease
+from connector.state.lease import Lease, LeaseRecord
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class LeaseStatus:
 class Leader:
     """This process's side of the lease: its role, and the fence's token while it leads."""
 
-    def __init__(self, lease: SqliteLease | AdvisoryLease, fence: Fence) -> None:
+    def __init__(self, lease: Lease, fence: Fence) -> None:
         self.lease = lease
         self.fence = fence
         self._ours: LeaseRecord | None = None

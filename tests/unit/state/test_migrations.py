@@ -67,6 +67,33 @@ def test_both_dialects_build_the_same_tables(tmp_path: Path, postgres_url: str) 
         postgres.close()
 
 
+def test_processes_opening_a_new_postgres_state_at_once_take_turns(postgres_url: str) -> None:
+    """Three replicas starting together on an empty PostgreSQL schema: every one opens it
+    (none fails on a table another just created), and each migration is applied once."""
+    import threading
+
+    applied: list[list[str]] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            store = open_state(postgres_url)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+            return
+        applied.append(store.migrations_applied)
+        store.close()
+
+    starting = [threading.Thread(target=start) for _ in range(3)]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join(60)
+    assert failures == []
+    assert sorted(name for names in applied for name in names) == sorted(
+        m.name for m in MIGRATIONS)
+
+
 def test_reopening_applies_nothing(state_location: str) -> None:
     """A second open leaves the migrations table, applied_at included, exactly as it was."""
     open_state(state_location).close()

@@ -77,3 +77,29 @@ def test_migrate_is_refused_while_a_service_holds_the_state(
         service.close()
     assert main(["state", "check"]) == 1
     assert f"pending  {LAST}" in capsys.readouterr().out
+
+
+def test_migrate_is_refused_while_a_replica_leads(
+        env: str, raw: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    """A `run` replica holds no instance lock, only the lease: while its lease is live,
+    migrate changes nothing and fails naming it; once it is released, migrate goes on."""
+    from datetime import timedelta
+
+    from connector.clock import SystemClock
+    from connector.state.lease import Holder, Lease
+
+    apply_migrations(raw, migrations=MIGRATIONS[:-1])
+    lease = Lease(env, clock=SystemClock(), period=timedelta(minutes=5),
+                  holder=Holder("replica-host", 4242, "r1"))
+    try:
+        record = lease.acquire()
+        assert record is not None
+        assert main(["state", "migrate"]) == 1
+        assert "(replica-host pid 4242 leads, lease until" in capsys.readouterr().err
+        assert main(["state", "check"]) == 1  # nothing was applied
+        capsys.readouterr()
+        lease.release(record.token)
+        assert main(["state", "migrate"]) == 0
+        assert capsys.readouterr().out.splitlines()[0] == f"applied {LAST}"
+    finally:
+        lease.close()

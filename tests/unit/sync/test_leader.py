@@ -1,6 +1,6 @@
 """Replicas under the lease: one leads and works, the others stand by and say so; a standby
 takes over when the leader's lease runs out; a former leader's work in hand is fenced off and it
-stands by; `once` is refused while a replica leads."""
+stands by; `once` is refused while a replica leads. On a SQLite file and a PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +15,10 @@ from connector import metrics
 from connector.clock import SettableClock
 from connector.errors import LeaseLostError
 from connector.state.base import Bookmark, Transaction
-from connector.state.fence import Fence
-from connector.state.lease import Holder, SqliteLease
-from connector.state.sqlite import SqliteStateStore
+from connector.state.fence import Fence, stall_limit
+from connector.state.lease import Holder, Lease
+from connector.state.location import open_state
+from connector.state.store import SqlStateStore
 from connector.sync.leader import Leader, leading_once
 from connector.sync.loop import Health, Intervals, ServiceLoop
 
@@ -33,17 +33,18 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def replicas(tmp_path: Path, clock: SettableClock) -> Iterator[Callable[[str], Leader]]:
-    """Replicas of one state file: each a store fenced by its own Leader."""
-    path = tmp_path / "state.db"
-    opened: list[tuple[SqliteStateStore, SqliteLease]] = []
+def replicas(state_location: str,
+             clock: SettableClock) -> Iterator[Callable[[str], Leader]]:
+    """Replicas of one state (a file, or a PostgreSQL schema): each a store fenced by its own
+    Leader."""
+    opened: list[tuple[SqlStateStore, Lease]] = []
 
     def replica(name: str) -> Leader:
-        store = SqliteStateStore(path)
+        store = open_state(state_location)
         fence = Fence()
-        fence.install(store.connection)
-        lease = SqliteLease(path, clock=clock, period=PERIOD,
-                            holder=Holder(f"host-{name}", 10 + len(opened), name))
+        store.fence(fence, stall_limit=stall_limit(PERIOD))
+        lease = Lease(state_location, clock=clock, period=PERIOD,
+                      holder=Holder(f"host-{name}", 10 + len(opened), name))
         opened.append((store, lease))
         leader = Leader(lease, fence)
         leader.store = store  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ def replicas(tmp_path: Path, clock: SettableClock) -> Iterator[Callable[[str], L
 
 
 def _write(leader: Leader, minute: int) -> None:
-    store: SqliteStateStore = leader.store  # type: ignore[attr-defined]
+    store: SqlStateStore = leader.store  # type: ignore[attr-defined]
     store.commit(Transaction(bookmark=Bookmark("HELP", NOW + timedelta(minutes=minute))))
 
 
@@ -213,5 +214,5 @@ def test_a_loop_whose_write_is_fenced_off_stands_by(
     assert "standing by: " in caplog.text
     assert health.last_error == {}
     assert a.status().role == "standby" and a.fence.token is None
-    store: SqliteStateStore = b.store  # type: ignore[attr-defined]
+    store: SqlStateStore = b.store  # type: ignore[attr-defined]
     assert store.bookmark("HELP") is None
