@@ -34,14 +34,12 @@ FLOOR = timedelta(seconds=2)
 # second, and Zendesk's clock and this host's (NTP) may differ by about one. A poll that comes
 # too soon misses the change until the next timed poll, a minute on; one 3 s late costs 3 s.
 LAG_MARGIN = timedelta(seconds=3)
-
-
-def wake_lag(tracker: object) -> timedelta:
-    """How long after a webhook a poll can see its change: 0 on a feed without lag (Jira),
-    else the feed's lag and `LAG_MARGIN`."""
-    if isinstance(tracker, SupportsFeedLag):
-        return tracker.feed_lag + LAG_MARGIN
-    return timedelta(0)
+# The floor on a lagging feed. Zendesk's exports allow 10 requests a minute between them and a
+# poll reads the ticket export and, when tickets changed, the events export: with the 2 s
+# floor a stream of webhooks ran into 429s whose Retry-After held the loop for up to 40 s
+# (bench/latency.py --tracker zendesk). 15 s keeps woken polls to 8 export requests a minute;
+# a webhook's poll waits the export's minute anyway, and the floor adds at most 15 s to it.
+EXPORT_FLOOR = timedelta(seconds=15)
 
 
 class PollWakeup:
@@ -128,3 +126,12 @@ class PollWakeup:
         if self._last_start is not None and now >= self._last_start:
             wait = max(wait, self.floor - (now - self._last_start))
         return max(wait.total_seconds(), 0.0)
+
+
+def for_tracker(clock: Clock, tracker: object) -> PollWakeup:
+    """The wake-up for `tracker`'s feed: on a feed without lag (Jira) a poll at once, at
+    most one per `FLOOR`; on a lagging one (Zendesk) a poll the feed's lag and `LAG_MARGIN`
+    after the webhook, at most one per `EXPORT_FLOOR`."""
+    if isinstance(tracker, SupportsFeedLag):
+        return PollWakeup(clock, floor=EXPORT_FLOOR, lag=tracker.feed_lag + LAG_MARGIN)
+    return PollWakeup(clock)

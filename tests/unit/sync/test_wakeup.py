@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connector.clock import SettableClock
-from connector.sync.wakeup import FLOOR, LAG_MARGIN, PollWakeup, wake_lag
+from connector.sync.wakeup import EXPORT_FLOOR, FLOOR, LAG_MARGIN, PollWakeup, for_tracker
 from connector.tracker.fake import FakeTracker
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -263,12 +263,16 @@ class ExportTracker(FakeTracker):
         return 0
 
 
-def test_a_woken_poll_waits_the_feed_s_lag_and_the_margin_and_nothing_on_jira() -> None:
-    """What `run` gives the wake-up: nothing for a feed without lag (Jira), the feed's minute
-    and the margin for one with it (Zendesk)."""
+def test_the_wake_up_for_a_lagging_feed_waits_its_lag_and_spares_its_export_limit() -> None:
+    """What `run` builds: on a feed without lag (Jira) a poll at once, the 2 s floor; on one
+    with Zendesk's minute, the minute and the margin, and the floor that keeps woken polls
+    within Zendesk's 10 export requests a minute (two a poll)."""
     clock = SettableClock(NOW)
     plain, lagging = (kind(clock=clock, project="HELP", statuses=["Open"], done=[],
                            initial="Open", transitions=[])
                       for kind in (FakeTracker, ExportTracker))
-    assert wake_lag(plain) == timedelta(0)
-    assert wake_lag(lagging) == timedelta(minutes=1) + LAG_MARGIN
+    jira, zendesk = for_tracker(clock, plain), for_tracker(clock, lagging)
+    assert (jira.lag, jira.floor) == (timedelta(0), FLOOR)
+    assert zendesk.lag == timedelta(minutes=1) + LAG_MARGIN
+    assert zendesk.floor == EXPORT_FLOOR
+    assert 2 * timedelta(minutes=1) / EXPORT_FLOOR <= 10
