@@ -112,10 +112,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ready_to_act(service, take_over=args.take_over)  # stops here, before any act
             REGISTRY.register(collector)
             registered = True
-            http, wakeup = _serve(settings, clock=clock, health=health,
+            http, wakeup = _serve(settings, clock=clock, health=health, tracker=service.tracker,
                                   running=lambda: reloader.service.config)
             try:
-                _summary(config, settings, tracker=describe_tracker(service), served=http.url)
+                _summary(config, settings, tracker=describe_tracker(service), served=http.url,
+                         wakeup=wakeup)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
@@ -135,16 +136,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         reloader.service.close()  # the one running now: a reload closed the ones before
 
 
-def _serve(settings: Settings, *, clock: Clock, health: Health,
+def _serve(settings: Settings, *, clock: Clock, health: Health, tracker: object,
            running: Callable[[], Config]) -> tuple[HttpService, PollWakeup | None]:
     """/healthz, /metrics, /feedback/, /report and /hooks/ on the service's port, and the
-    wake-up a verified webhook pulls. The feedback form and the report answer with the
-    configuration `running` now (a reload switches it)."""
+    wake-up a verified webhook pulls (timed for `tracker`'s change feed). The feedback form
+    and the report answer with the configuration `running` now (a reload switches it)."""
     from connector.app import feedback_endpoint, ticket_links
     from connector.web.report import ReportEndpoint
     from connector.web.server import service_app
 
-    wakeup, hooks = _webhooks(settings, clock)
+    wakeup, hooks = _webhooks(settings, clock, tracker)
     report = ReportEndpoint(running=running, state_db=settings.state_db, clock=clock,
                             links=lambda current: ticket_links(current, settings))
     http = serve_http(service_app(health=health.status,
@@ -182,15 +183,15 @@ def _clock(clock_file: Path | None) -> Clock:
                          "ISO-8601 instant with a UTC offset") from None
 
 
-def _webhooks(settings: Settings, clock: Clock) -> tuple[PollWakeup | None,
-                                                          HookEndpoint | None]:
+def _webhooks(settings: Settings, clock: Clock,
+              tracker: object) -> tuple[PollWakeup | None, HookEndpoint | None]:
     """The wake-up a verified webhook pulls, and /hooks/; neither without a secret."""
-    from connector.sync.wakeup import PollWakeup
+    from connector.sync.wakeup import for_tracker
     from connector.web.hooks import HookEndpoint
 
     if settings.webhook_secret is None:
         return None, None
-    wakeup = PollWakeup(clock)
+    wakeup = for_tracker(clock, tracker)
     return wakeup, HookEndpoint(secret=settings.webhook_secret.get_secret_value(),
                                 wake=wakeup.request, clock=clock)
 
@@ -199,11 +200,11 @@ def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
 
 
-def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -> None:
+def _summary(config: Config, settings: Settings, *, tracker: str, served: str,
+             wakeup: PollWakeup | None) -> None:
     """What a new operator needs to see first: what runs, against what, where to look."""
     from connector import __version__
     from connector.state.url import describe
-    from connector.sync.wakeup import FLOOR
 
     if settings.imap_url:
         mail_in = f"IMAP {settings.imap_url}"
@@ -218,10 +219,11 @@ def _summary(config: Config, settings: Settings, *, tracker: str, served: str) -
     log.info("replicas: the one holding the state's lease acts, others stand by; lease %ds, "
              "renewed every %gs", settings.lease_seconds, settings.lease_seconds / 3)
     log.info("serving /healthz, /metrics, /feedback/ and /report on %s", served)
-    if settings.webhook_secret:
+    if wakeup is not None:
         log.info("webhooks: /hooks/jira and /hooks/zendesk, signed with "
-                 "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs)",
-                 FLOOR.total_seconds())
+                 "TICKETFLOW_WEBHOOK_SECRET, start a poll (at most one every %gs%s)",
+                 wakeup.floor.total_seconds(), f"; {wakeup.lag.total_seconds():g}s after the "
+                 "webhook, when the tracker's export can show the change" if wakeup.lag else "")
     else:
         log.info("webhooks: none accepted (TICKETFLOW_WEBHOOK_SECRET is unset); polls every "
                  "%ds only", settings.poll_interval)

@@ -24,8 +24,8 @@ from typing import Any
 
 JIRA_EVENTS = ("jira:issue_created", "jira:issue_updated", "comment_created")
 ZENDESK_EVENTS = tuple(f"zen:event-type:ticket.{name}" for name in (
-    "created", "status_changed", "comment_added", "agent_assignment_changed",
-    "group_assignment_changed", "custom_field_changed"))
+    "created", "status_changed", "custom_status_changed", "comment_added",
+    "agent_assignment_changed", "group_assignment_changed", "custom_field_changed"))
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ def _zendesk(url: str, secret: str | None) -> Registration:
                         "subscriptions": list(ZENDESK_EVENTS)}}
     return Registration("zendesk", url, "POST", "/api/v2/webhooks", body, (
         "Admin Center > Apps and integrations > Webhooks > Webhooks > Create webhook",
-        "Zendesk events: the ticket events created, status changed, comment added, agent "
-        "and group assignment changed, custom field changed",
+        "Zendesk events: the ticket events created, status changed, custom status changed, "
+        "comment added, agent and group assignment changed, custom field changed",
         f"Endpoint URL: {url}; method POST; format JSON; no authentication",
         "After creating it: Reveal secret, and set it as TICKETFLOW_WEBHOOK_SECRET",
     ), secret, makes_secret=True)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,11 +47,13 @@ class Launcher:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
 
-    def start(self, *options: str, **env: str) -> subprocess.Popen[bytes]:
+    def start(self, *options: str, run_options: Sequence[str] = (),
+              **env: str) -> subprocess.Popen[bytes]:
         self.env.update({f"TICKETFLOW_{k.upper()}": v for k, v in env.items()})
         self.logs.append(self.tmp_path / f"run{len(self.logs)}.log")
         with self.logs[-1].open("w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "connector", *options, "run"],
+            process = subprocess.Popen([sys.executable, "-m", "connector", *options, "run",
+                                        *run_options],
                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process

@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from jira import JIRA
 from connector.cli import main
 from connector.config.shipped import config_dir_for
 from connector.sandbox import API_TOKEN, API_USER, Sandbox
-from connector.sync.wakeup import FLOOR
+from connector.sync.wakeup import FLOOR, LAG_MARGIN
+from connector.tracker.zendesk.feed import LAG
 from connector.web.registration import registration
 
 from .processes import free_port, until
@@ -101,9 +103,11 @@ def test_install_scheme_registers_zendesk_s_webhook_whose_deliveries_wake_run(
     """install-scheme on the Zendesk sandbox, TICKETFLOW_PUBLIC_URL set and no secret yet,
     creates the webhook to /hooks/zendesk and says to set TICKETFLOW_WEBHOOK_SECRET (never
     showing it). With the signing secret read back as an admin would and set, a second
-    install-scheme writes no webhook and says it is verified. `run`, polling once an hour,
-    then gets a delivery signed by the sandbox (Zendesk's way, not our code) for a new
-    ticket, accepts it and polls the export within a second."""
+    install-scheme writes no webhook and says it is verified. `run`, polling once an hour on
+    a clock the test moves, then gets a delivery signed by the sandbox (Zendesk's way, not
+    our code) for a new ticket and accepts it; it does not poll while the export cannot show
+    the change yet (past the floor), and polls it within a second once its clock passes the
+    export's minute and the margin."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with Sandbox(tracker="zendesk") as sandbox:
@@ -138,18 +142,28 @@ def test_install_scheme_registers_zendesk_s_webhook_whose_deliveries_wake_run(
         launcher.env = {**os.environ, "TICKETFLOW_HTTP_PORT": str(port),
                         "TICKETFLOW_POLL_INTERVAL": "3600", "TICKETFLOW_MAIL_INTERVAL": "3600",
                         "TICKETFLOW_DELIVERY_INTERVAL": "3600"}
-        process = launcher.start()
+        clock = tmp_path / "clock"
+        started = datetime.now(UTC)
+        clock.write_text(started.isoformat())
+        process = launcher.start(run_options=["--clock-file", str(clock)])
         try:
             assert until(lambda: "cycle done" in launcher.log), launcher.log
-            first_sync = time.monotonic()
-            assert until(lambda: time.monotonic() - first_sync > FLOOR.total_seconds())
             exports = _exports(sandbox)
-            changed = time.monotonic()
             api.post(f"{sandbox.url}/api/v2/tickets", timeout=5, json={"ticket": {
                 "subject": "Locked out", "comment": {"body": "Please help"},
                 "requester": "pat@uni.example.edu"}}).raise_for_status()
+            assert until(lambda: any(d.status == 202 for d in sandbox.webhook_deliveries())), \
+                launcher.log
+            # Past the floor, not past the export's minute: a poll now could not see the
+            # ticket, so none comes (the loop looks at least once a second).
+            clock.write_text((started + (LAG + LAG_MARGIN) / 2).isoformat())
+            moved = time.monotonic()
+            assert until(lambda: time.monotonic() - moved > 2.5)
+            assert _exports(sandbox) == exports, launcher.log
+            clock.write_text((started + LAG + LAG_MARGIN).isoformat())
+            moved = time.monotonic()
             assert until(lambda: _exports(sandbox) > exports, seconds=5), launcher.log
-            assert time.monotonic() - changed < 1.0
+            assert time.monotonic() - moved < 1.5
             deliveries = sandbox.webhook_deliveries()
             assert deliveries and {d.status for d in deliveries} == {202}
             assert _metric(url, 'ticketflow_webhooks_total{outcome="accepted",'

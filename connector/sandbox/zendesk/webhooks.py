@@ -14,8 +14,8 @@ is only an endpoint; what makes it fire is either a *trigger or automation* whos
 What the sandbox simplifies: a `conditional_ticket_events` webhook behaves as if one trigger,
 "on every ticket change, notify this webhook", were connected, with the body
 `{"ticket": {"id", "status", "updated_at"}}`; event subscriptions fire for
-ticket.created, ticket.status_changed, ticket.comment_added,
-ticket.agent_assignment_changed, ticket.group_assignment_changed and
+ticket.created, ticket.status_changed (the status category), ticket.custom_status_changed,
+ticket.comment_added, ticket.agent_assignment_changed, ticket.group_assignment_changed and
 ticket.custom_field_changed; each delivery is tried once, from a background thread.
 """
 
@@ -43,10 +43,12 @@ if TYPE_CHECKING:
 TRIGGERED = "conditional_ticket_events"
 PREFIX = "zen:event-type:ticket."
 # Which audit field makes which ticket event.
-_FIELD_EVENTS = {"status": "status_changed", "assignee_id": "agent_assignment_changed",
+_FIELD_EVENTS = {"status": "status_changed", "custom_status_id": "custom_status_changed",
+                 "assignee_id": "agent_assignment_changed",
                  "group_id": "group_assignment_changed"}
 EVENTS = (TRIGGERED, *(PREFIX + name for name in (
-    "created", "status_changed", "comment_added", "agent_assignment_changed",
+    "created", "status_changed", "custom_status_changed", "comment_added",
+    "agent_assignment_changed",
     "group_assignment_changed", "custom_field_changed")))
 _ALLOWED = {"http_method": ("GET", "POST", "PUT", "PATCH", "DELETE"),
             "request_format": ("json", "xml", "form_encoded"), "status": ("active", "inactive")}

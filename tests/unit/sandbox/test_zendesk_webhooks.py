@@ -71,6 +71,27 @@ def test_event_subscriptions_are_signed_as_zendesk_signs(zd: Api, queue: Webhook
     assert headers["X-Zendesk-Webhook-Signature"] == expected
 
 
+def test_a_move_between_custom_statuses_of_one_category_is_a_custom_status_change(
+        zd: Api, queue: WebhookQueue) -> None:
+    """As in Zendesk, a move between two custom statuses of the open category (a
+    workflow's Reviewing -> In Progress) fires ticket.custom_status_changed with the
+    statuses' ids (strings, as Zendesk sends ids), and no ticket.status_changed (the
+    category stays open)."""
+    register(zd, subscriptions=["zen:event-type:ticket.status_changed",
+                                "zen:event-type:ticket.custom_status_changed"])
+    made = [zd.post("/api/v2/custom_statuses", {"custom_status": {
+        "status_category": "open", "agent_label": label}}).body["custom_status"]["id"]
+        for label in ("Reviewing", "In Progress")]
+    ticket = zd.post("/api/v2/tickets.json", {"ticket": {
+        "comment": {"body": "Help"}, "custom_status_id": made[0]}}).body["ticket"]["id"]
+    queue.sent.clear()
+    zd.put(f"/api/v2/tickets/{ticket}.json", {"ticket": {"custom_status_id": made[1]}})
+    assert [event for _, event, _, _ in queue.sent] == [
+        "zen:event-type:ticket.custom_status_changed"]
+    payload = json.loads(queue.sent[0][2])
+    assert (payload["event"]["previous"], payload["event"]["current"]) == tuple(map(str, made))
+
+
 def test_a_triggered_webhook_hears_of_every_change(zd: Api, queue: WebhookQueue) -> None:
     """conditional_ticket_events stands for one 'notify on every change' trigger."""
     register(zd, subscriptions=["conditional_ticket_events"])

@@ -40,6 +40,9 @@ def test_zendesk_webhook_subscribes_to_ticket_events_and_its_secret_comes_back()
     assert (webhook["endpoint"], webhook["http_method"], webhook["request_format"]) == (
         "https://helpdesk.example.edu/hooks/zendesk", "POST", "json")
     assert "zen:event-type:ticket.status_changed" in webhook["subscriptions"]
+    # The workflow's statuses are custom ones, most in one category: a move between them
+    # changes the custom status only.
+    assert "zen:event-type:ticket.custom_status_changed" in webhook["subscriptions"]
     assert "TICKETFLOW_WEBHOOK_SECRET" in hook.by_hand[-1]
 
 
