@@ -179,8 +179,11 @@ class Replicas:
                 if started is not None and datetime.fromisoformat(started) >= moment:
                     return
             time.sleep(0.05)
-        logs = "\n".join(m.log.read_text()[-3000:] for m in self.members)
-        raise RuntimeError(f"no {job} at {moment} within {PHASE_DEADLINE}s:\n{logs}")
+        raise RuntimeError(f"no {job} at {moment} within {PHASE_DEADLINE}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        """The end of every live replica's log, for a failure's message."""
+        return "\n".join(m.log.read_text()[-3000:] for m in self.members)
 
     def disrupt(self, how: signal.Signals, delay: float) -> None:
         """Hit the leader `delay` seconds into its work; time until another replica leads."""
@@ -199,7 +202,8 @@ class Replicas:
                 break
             time.sleep(0.02)
         else:
-            raise RuntimeError(f"no take-over within {10 * LEASE_SECONDS}s after {how.name}")
+            raise RuntimeError(f"no take-over within {10 * LEASE_SECONDS}s after {how.name}:\n"
+                               f"{self.logs()}")
         if how == signal.SIGSTOP:
             victim.process.send_signal(signal.SIGCONT)  # it wakes to find itself fenced off
         else:
@@ -247,16 +251,18 @@ def simulate(folder: Path, requests_: list[Request], *, replicas: int, disruptio
                 group.phase(job, moment)
         observed = _observe(world, requests_)
         observed.update(takeovers=group.takeovers, disrupted=group.disrupted,
-                        fenced=_fenced(folder))
+                        fenced=_logged(folder, "standing by: "),
+                        ended=_logged(folder, "held the lease locked for half a period"))
         return observed
     finally:
         group.stop()
         world.sandbox.stop()
 
 
-def _fenced(folder: Path) -> int:
-    """How many times a former leader woke to find its lease taken (its log says so)."""
-    return sum(log.read_text().count("standing by: ") for log in folder.glob("replica-*.log"))
+def _logged(folder: Path, words: str) -> int:
+    """How many times the replicas' logs say `words`: a former leader woke to find its lease
+    taken ("standing by: "), a take-over ended a paused leader's sessions."""
+    return sum(log.read_text().count(words) for log in folder.glob("replica-*.log"))
 
 
 def run(tickets: int, disruptions: int, seed: int, folder: Path,
@@ -276,6 +282,7 @@ def run(tickets: int, disruptions: int, seed: int, folder: Path,
             ["leaders SIGKILLed / SIGSTOPped", "0 / 0",
              f"{faulty['disrupted'].count('SIGKILL')} / {faulty['disrupted'].count('SIGSTOP')}"],
             ["former leaders that woke fenced off", "0", str(faulty["fenced"])],
+            ["take-overs that ended a paused leader's sessions", "0", str(faulty["ended"])],
             ["take-over seconds (min / median / max)", "-", _spread(takeovers)],
             *[[f"  after {how}", "-", _spread([seconds for seconds, hit in
                                                zip(takeovers, faulty["disrupted"], strict=True)

@@ -23,6 +23,7 @@ changes no key column and never waits for a fenced transaction.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from datetime import timedelta
@@ -34,6 +35,10 @@ from connector.state.sql import Database
 # (No quote in it: it is spelt inside an SQL string literal.)
 FENCE_MESSAGE = "ticketflow lease lost: another replica holds the lease on this state"
 SERVICE_LEASE = "service"
+# This process's replica id, drawn at each start: the lease names its holder by it, and every
+# PostgreSQL session of the process carries it in its application name, so a replica taking
+# over can find the sessions of the one it replaces (connector.state.postgres.end_sessions_of).
+THIS_REPLICA = secrets.token_hex(8)
 _TOKEN_FUNCTION = "ticketflow_fence_token"  # noqa: S105 - an SQL function name
 # Tables left unfenced, and why: the lease itself and the migrations are how replicas agree;
 # the state's identity never changes; `meta` holds caches (the tracker's flavor and identity,

@@ -10,28 +10,34 @@ for), so two processes can never both hold it. Every new holder gets the next fe
 which the fence (connector.state.fence) checks on each write.
 
 The lease keeps a connection of its own, usable from any thread (calls are serialised): the
-renewal must not wait behind a long cycle's transaction on the service's connection.
+renewal must not wait behind a long cycle's transaction on the service's connection. On
+PostgreSQL no statement of it waits longer than half a period for a lock; a take-over that
+waited that long for the former holder ends that holder's sessions in a transaction and tries
+once more (`end_sessions_of`: a paused process may hold the row locked with no timeout).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import secrets
 import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from connector.clock import Clock
-from connector.errors import LeaseLostError
-from connector.state.fence import SERVICE_LEASE, stall_limit
+from connector.errors import LeaseLostError, RetriableError
+from connector.state.fence import SERVICE_LEASE, THIS_REPLICA, stall_limit
 from connector.state.location import lease_database
 from connector.state.migrate import migration_state
 from connector.state.migrations import MIGRATIONS
+from connector.state.postgres import end_sessions_of, lock_wait_ran_out
 from connector.state.sql import Database
 from connector.state.timestamps import from_text, to_text
 
+log = logging.getLogger(__name__)
 _COLUMNS = ("token, holder_host, holder_pid, holder_replica, holder_process, acquired_at, "
             "expires_at")
 # One statement: take the lease when it is free, expired, ours already (then the token stays),
@@ -74,8 +80,7 @@ class Holder:
 
     @classmethod
     def this_process(cls) -> Holder:
-        return cls(socket.gethostname(), os.getpid(), secrets.token_hex(8),
-                   process_key(os.getpid()))
+        return cls(socket.gethostname(), os.getpid(), THIS_REPLICA, process_key(os.getpid()))
 
     def __str__(self) -> str:
         return f"{self.host} pid {self.pid}"
@@ -131,11 +136,27 @@ class Lease:
         values = {"name": self.name, "host": me.host, "pid": me.pid, "replica": me.replica,
                   "process": me.process, "now": to_text(now),
                   "expires": to_text(now + self.period), "gone_token": gone}
-        with self._guard, self._db.transaction("acquiring the lease"):
-            row = self._db.execute(_ACQUIRE, values).fetchone()
+        with self._guard:
+            try:
+                row = self._take(values)
+            except RetriableError as error:
+                former = seen.holder if seen is not None else None
+                if former is None or former.replica == me.replica or \
+                        not lock_wait_ran_out(error):
+                    raise
+                with self._db.translated("ending the former leader's sessions"):
+                    ended = end_sessions_of(self._db, former.replica)
+                log.warning("the former leader %s held the lease locked for half a period: "
+                            "ended its %d session(s) in a transaction", former, ended)
+                row = self._take(values)
         if row is None:
             return None
         return LeaseRecord(me, row[0], from_text(row[1]), now + self.period)
+
+    def _take(self, values: dict[str, object]) -> Any:
+        """The acquiring statement in its transaction: its row (token, acquired_at) or None."""
+        with self._db.transaction("acquiring the lease"):
+            return self._db.execute(_ACQUIRE, values).fetchone()
 
     def renew(self, token: int) -> datetime:
         """Extend our lease by a period; its new expiry. LeaseLostError if another took it."""

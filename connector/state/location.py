@@ -48,11 +48,13 @@ def open_reader(location: StateLocation) -> Database:
 def lease_database(location: StateLocation, *, stall_limit: timedelta) -> Database:
     """The leader lease's own connection, usable from any thread (connector.state.lease). On
     PostgreSQL its transactions are READ COMMITTED (a take-over that waited for a fenced
-    transaction's row lock goes on with the row as that transaction left it), and one left
-    idle past `stall_limit` (a renewal paused halfway) loses its session and row lock."""
+    transaction's row lock goes on with the row as that transaction left it), one left idle
+    past `stall_limit` (a renewal paused halfway) loses its session and row lock, and no
+    statement waits longer than that for a lock (then a take-over ends the holder's sessions)."""
     if is_postgres_url(location):
         return PostgresDatabase(str(location), isolation="READ COMMITTED",
-                                stall_limit=stall_limit)
+                                stall_limit=stall_limit,
+                                lock_timeout=stall_limit.total_seconds())
     return connect(str(location), any_thread=True)
 
 

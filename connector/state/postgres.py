@@ -24,9 +24,15 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
 from connector.errors import FatalError, LeaseLostError, RetriableError
-from connector.state.fence import FENCE_MESSAGE, NO_TOKEN, TOKEN_SETTING, FenceToken
+from connector.state.fence import (
+    FENCE_MESSAGE,
+    NO_TOKEN,
+    THIS_REPLICA,
+    TOKEN_SETTING,
+    FenceToken,
+)
 from connector.state.migrate import MIGRATION_LOCK
-from connector.state.sql import Cursor, Dialect, Params, to_pyformat
+from connector.state.sql import Cursor, Database, Dialect, Params, to_pyformat
 from connector.state.store import SqlStateStore
 from connector.state.url import shown
 
@@ -48,9 +54,41 @@ def _ms(duration: timedelta) -> str:
     return str(round(duration.total_seconds() * 1000))
 
 
-def _application_name() -> str:
-    # Shown by pg_stat_activity, and by a second instance refused by the lock.
-    return f"ticketflow pid {os.getpid()} on {socket.gethostname()}"[:63]
+def session_name(replica: str = THIS_REPLICA) -> str:
+    """A session's application name: shown by pg_stat_activity and by a second instance
+    refused by the lock; its replica id lets a new leader find the sessions to end."""
+    return f"{_session_prefix(replica)}pid {os.getpid()} on {socket.gethostname()}"[:63]
+
+
+def _session_prefix(replica: str) -> str:
+    return f"ticketflow {replica} "
+
+
+# A replica's sessions that are inside a transaction (an idle one holds no lock), but this one.
+_END_SESSIONS = """
+SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()
+    AND starts_with(application_name, ?) AND state IS DISTINCT FROM 'idle'
+"""
+
+
+def end_sessions_of(db: Database, replica: str) -> int:
+    """End the sessions of `replica` that are inside a transaction (how many); 0 on SQLite.
+
+    A new leader does this when the one it replaces held the lease row locked past the lease
+    connection's lock wait: a process paused halfway through a pipelined write (executemany)
+    leaves its session waiting for the rest of it, "active" and not "idle in transaction", so
+    the server's idle timeout never ends it and the take-over would wait for as long as the
+    pause lasts. Ending it rolls its transaction back, as that timeout would have."""
+    if db.dialect != "postgresql":
+        return 0
+    (ended,) = db.execute(_END_SESSIONS, (_session_prefix(replica),)).fetchone()
+    return int(ended)
+
+
+def lock_wait_ran_out(error: BaseException) -> bool:
+    """Whether a RetriableError came from a PostgreSQL statement's lock wait running out."""
+    return isinstance(error.__cause__, errors.LockNotAvailable)
 
 
 class PostgresDatabase:
@@ -99,7 +137,7 @@ class PostgresDatabase:
             self._token_set = NO_TOKEN
         try:
             return psycopg.connect(self._url, autocommit=True,
-                                   application_name=_application_name(),
+                                   application_name=session_name(),
                                    connect_timeout=_CONNECT_TIMEOUT_SECONDS,
                                    options=" ".join(o for o in options if o))
         except psycopg.Error as error:

@@ -1,11 +1,11 @@
 """Which replica acts: the leader lease taken, renewed and given up, and the role it gives.
 
 `run` replicas sharing one state each hold a `Leader`. The main loop asks `try_lead()` between
-jobs (a standby tries every third of a lease period); a thread renews the lease every third
-of a period while leading. Losing it (a renewal refused, or a fenced write refused) makes the
-process a standby at once: the fence is closed before anything else, so no write of the work
-in hand lands. Re-acquiring happens only between jobs, so work begun under an old token never
-runs under a new one.
+jobs (a standby tries every third of a lease period, and when the holder's lease runs out); a
+thread renews the lease every third of a period while leading. Losing it (a renewal refused,
+or a fenced write refused) makes the process a standby at once: the fence is closed before
+anything else, so no write of the work in hand lands. Re-acquiring happens only between jobs,
+so work begun under an old token never runs under a new one.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Leader:
 
     def try_lead(self, *, at_once: bool = False) -> bool:
         """Between jobs, on the main thread: lead if the lease can be had. A standby asks the
-        database once every third of a period, not on every turn of the loop (`at_once`:
-        now, whenever it last asked)."""
+        database once every third of a period, or when the lease it saw runs out if that is
+        sooner, not on every turn of the loop (`at_once`: now, whenever it last asked)."""
         if self.active:
             return True
         now = self.lease.clock.now()
@@ -82,6 +82,8 @@ class Leader:
             log.warning("could not try the lease: %s", error)
             self._next_try = next_try
             return False
+        if record is None and seen is not None and now < seen.expires_at < next_try:
+            next_try = seen.expires_at  # the holder's lease runs out sooner: try then
         with self._lock:  # the role /healthz reads changes here, at once, not halfway
             self._seen = seen
             self._ours = record

@@ -1,7 +1,8 @@
 """The fence on PostgreSQL, between real sessions: a take-over waits for the former leader's
 fenced transaction in flight and refuses the ones that come after; renewals never wait for a
-fenced transaction; a paused leader's open transaction is ended by the server; connections
-that carry no token (CLI commands) write as before."""
+fenced transaction; a paused leader's open transaction is ended by the server, or by the
+take-over when it was paused halfway through a pipelined write; connections that carry no token
+(CLI commands) write as before."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from connector.clock import SettableClock
 from connector.errors import LeaseLostError, RetriableError
 from connector.state.base import Bookmark, Transaction
-from connector.state.fence import Fence, stall_limit
+from connector.state.fence import THIS_REPLICA, Fence, stall_limit
 from connector.state.lease import Holder, Lease, LeaseRecord
 from connector.state.location import open_state
 from connector.state.store import SqlStateStore
@@ -82,6 +83,29 @@ def wait_for_lock_wait(postgres_url: str, pid: int) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError(f"session {pid} never waited for a lock")
+
+
+def activity(postgres_url: str, pid: int) -> tuple[str, str] | None:
+    """The session `pid`'s state and what it waits for, as the server says (None: ended)."""
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        row = admin.execute("SELECT state, wait_event FROM pg_stat_activity WHERE pid = %s",
+                            (pid,)).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def write_paused_halfway(store: SqlStateStore, postgres_url: str, pid: int, *,
+                         then: Callable[[], None]) -> None:
+    """A fenced write sent in a transaction's pipeline with no Sync after it, as a process
+    stopped in the middle of executemany leaves it; `then` runs while the server waits."""
+    with store.db.transaction():
+        raw = store.db._conn  # type: ignore[attr-defined]
+        with raw.pipeline():
+            raw.execute(_RECORD.replace("?", "%s"), ("paused",))
+            deadline = time.monotonic() + 10
+            while activity(postgres_url, pid) != ("active", "ClientRead"):
+                assert time.monotonic() < deadline, activity(postgres_url, pid)
+                time.sleep(0.01)
+            then()
 
 
 def backend(lease: Lease) -> int:
@@ -248,3 +272,45 @@ def test_a_table_a_later_migration_adds_is_fenced(postgres_url: str,
     assert apply_migrations(store.db, migrations=[*MIGRATIONS, later]) == ["9001_later"]
     assert "later_things" in pg_fenced_tables(store.db)
     assert "leases" not in pg_fenced_tables(store.db)
+
+
+def test_a_leader_paused_halfway_through_a_pipelined_write_is_ended_by_the_take_over(
+        postgres_url: str, clock: SettableClock, opened: list[SqlStateStore | Lease]) -> None:
+    """A leader stopped in the middle of a pipelined write (executemany) leaves its session
+    "active", waiting for the rest of the pipeline with the lease row locked: the server's
+    idle timeout never ends it. The standby's take-over waits half a period for the lock, then
+    ends the former leader's sessions in a transaction and leads with the next token; the
+    paused write never lands."""
+    period = timedelta(seconds=2)  # the lease connection's lock wait: 1 s of the server's time
+    opened.append(open_state(postgres_url))
+    a = Lease(postgres_url, clock=clock, period=period, holder=Holder("here", 1, THIS_REPLICA))
+    b = Lease(postgres_url, clock=clock, period=period, holder=Holder("there", 2, "b"))
+    opened.extend([a, b])
+    record = a.acquire()
+    assert record is not None
+    store = leader_store(postgres_url, record, opened, limit=stall_limit(period))
+    (pid,) = store.db.execute("SELECT pg_backend_pid()").fetchone()
+    taken: list[LeaseRecord | None] = []
+
+    def paused_past_the_lease() -> None:
+        clock.advance(period)
+        taken.append(b.acquire())
+
+    with pytest.raises(RetriableError):  # the leader's session was ended under it
+        write_paused_halfway(store, postgres_url, pid, then=paused_past_the_lease)
+    assert taken[0] is not None and taken[0].token == record.token + 1
+    assert activity(postgres_url, pid) is None
+    assert recorded(postgres_url) == set()
+    with pytest.raises(LeaseLostError):
+        a.renew(record.token)
+
+
+def test_every_session_of_the_service_names_the_replica_its_lease_holds_by(
+        postgres_url: str, opened: list[SqlStateStore | Lease]) -> None:
+    """The replica id the lease records for this process is the one its sessions carry in
+    their application name: what a take-over looks for to end a paused leader's sessions."""
+    store = open_state(postgres_url)
+    opened.append(store)
+    (name,) = store.db.execute("SELECT current_setting('application_name')").fetchone()
+    assert Holder.this_process().replica == THIS_REPLICA
+    assert name.startswith(f"ticketflow {THIS_REPLICA} pid ")

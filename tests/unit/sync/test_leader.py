@@ -109,6 +109,20 @@ def test_a_standby_tries_the_lease_once_every_third_of_a_period(
     assert b.try_lead()
 
 
+def test_a_standby_tries_again_when_the_lease_it_saw_runs_out(
+        replicas: Callable[[str], Leader], clock: SettableClock) -> None:
+    """A standby that saw the leader's lease run out sooner than its next regular try comes
+    back at the expiry, not up to a third of a period after it: a paused leader is replaced
+    that much sooner."""
+    a, b = replicas("a"), replicas("b")
+    assert a.try_lead()  # until 15:00:30
+    clock.advance(timedelta(seconds=25))
+    assert not b.try_lead()
+    assert b.seconds_to_next_try() == 5.0  # not 10: a third of the period
+    clock.advance(timedelta(seconds=5))  # A paused and never renewed
+    assert b.try_lead()
+
+
 def test_once_is_refused_while_a_replica_leads(replicas: Callable[[str], Leader]) -> None:
     """`once` holds the lease for its cycle: refused with the leader named while another
     replica leads; released afterwards, so the next `once` gets it at once."""
