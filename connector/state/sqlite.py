@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,8 @@ _MEMORY = {":memory:", ""}
 # How long a write waits while another connection writes (a CLI command beside the
 # service, say) before giving up with a RetriableError.
 _BUSY_TIMEOUT_SECONDS = 5.0
+# link(2) failing because the file system has no hard links (some network and FUSE ones).
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
 
 
 class SqliteDatabase:
@@ -129,6 +133,26 @@ def refuse_empty(path: Path) -> None:
             "--new-state on `run` or `once` to start a new state in this file"])
 
 
+def create_whole(path: Path) -> None:
+    """Make a new state file at `path` whole: an empty database in WAL mode is made beside it
+    and linked into place, so a process starting at the same moment sees no file or a
+    database, never the 0 bytes `refuse_empty` takes for a truncated state. Whoever links
+    first made the state; the others open it. A file system without hard links gets the file
+    the way SQLite makes it."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))  # SQLite's own mode
+    try:
+        with closing(sqlite3.connect(temp)) as made:
+            made.execute("PRAGMA journal_mode = WAL")  # writes the header; WAL stays set
+        with suppress(FileExistsError):
+            os.link(temp, path)
+    except OSError as error:
+        if not isinstance(error, FileExistsError) and error.errno not in _NO_LINKS:
+            raise FatalError(f"state database {path}: cannot create it: {error}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 class SqliteStateStore(SqlStateStore):
     """The `StateStore` on one SQLite file; `":memory:"` gives a private throwaway database.
 
@@ -140,8 +164,11 @@ class SqliteStateStore(SqlStateStore):
                  new_state: bool = False, migrate: bool = True) -> None:
         self._memory = str(path) in _MEMORY
         location = str(path) if self._memory else str(Path(path).resolve())
-        if not (self._memory or new_state):
-            refuse_empty(Path(path))
+        if not self._memory:
+            if not Path(location).exists():
+                create_whole(Path(location))
+            elif not new_state:
+                refuse_empty(Path(path))  # named as the user gave it
         db = connect(location, busy_timeout=busy_timeout)
         try:
             with db.translated("open"):
