@@ -119,9 +119,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                          wakeup=wakeup)
                 intervals = Intervals(mail=settings.mail_interval, poll=settings.poll_interval,
                                       delivery=settings.delivery_interval)
+                # The store of the service running now: a reload replaces it.
+                tidy = lambda: reloader.service.store.tidy()  # noqa: E731, PLW0108
                 loop = ServiceLoop(service.cycle, intervals=intervals, health=health, stop=stop,
                                    wakeup=wakeup, leader=leader, reloader=reloader,
-                                   hangup=hangup)
+                                   hangup=hangup, tidy=tidy)
                 # Answers the tracker did not take at once (it was down) are written back later.
                 loop.add_job("feedback", settings.delivery_interval, lambda: write_back_pending(
                     reloader.service.store, reloader.service.tracker, reloader.service.config))

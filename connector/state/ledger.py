@@ -15,7 +15,7 @@ from connector.state.rows import (
     decision_row,
     effect_from_row,
 )
-from connector.state.sql import Database, chunks, placeholders
+from connector.state.sql import Database, chunks, placeholders, present
 from connector.state.timestamps import to_text
 
 _SELECT_EFFECTS = select("ledger", LEDGER_COLUMNS)
@@ -39,12 +39,7 @@ class LedgerSql:
         return None if row is None else effect_from_row(row)
 
     def recorded(self, effect_keys: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in chunks(list(dict.fromkeys(effect_keys))):
-            sql = "SELECT effect_key FROM ledger WHERE effect_key IN "
-            sql += f"({placeholders(len(chunk))})"
-            found.update(str(key) for (key,) in self._db.execute(sql, chunk))
-        return found
+        return present(self._db, "ledger", "effect_key", effect_keys)
 
     def effects_for(self, issue_key: str) -> list[Effect]:
         sql = f"{_SELECT_EFFECTS} WHERE issue_key = ? {_OLDEST_FIRST}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from connector.domain import Clause, Ticket
 from connector.state.assignments import current_holds, handovers, write_handovers
@@ -12,7 +12,7 @@ from connector.state.base import Bookmark, Transaction
 from connector.state.concerns import DueBasis
 from connector.state.history import Stay, moves
 from connector.state.rows import TICKET_COLUMNS, gc_paused, ticket_from_row, ticket_row
-from connector.state.sql import Database, Dialect, chunks, placeholders
+from connector.state.sql import Database, Dialect, chunks, placeholders, present
 from connector.state.timestamps import from_text, to_text, to_text_or_none
 
 # Open tickets are read a page at a time so no statement stays open between yields.
@@ -97,6 +97,9 @@ class MirrorSql:
     """`Mirror` and `Bookmarks` on the state's connection; written by `commit`."""
 
     _db: Database
+    # Ticket rows written since the store's last housekeeping (PostgresStateStore.tidy):
+    # on PostgreSQL each leaves a dead row version behind.
+    tickets_rewritten = 0
 
     def bookmark(self, project: str) -> Bookmark | None:
         row = self._db.execute(
@@ -162,8 +165,10 @@ class MirrorSql:
         with self._db.transaction("rebasing the due index"):
             if reset:
                 admitted, values = _admitted(among)
-                self._db.execute(f"UPDATE tickets SET due_at = CASE WHEN {admitted} THEN '' "  # noqa: S608
-                                 "ELSE NULL END WHERE project = ?", (*values, project))
+                reset_rows = self._db.execute(
+                    f"UPDATE tickets SET due_at = CASE WHEN {admitted} THEN '' "  # noqa: S608
+                    "ELSE NULL END WHERE project = ?", (*values, project))
+                self.tickets_rewritten += max(reset_rows.rowcount, 0)
             self._db.execute(_UPSERT_DUE_BASIS,
                              (project, basis.fingerprint, to_text(basis.through)))
 
@@ -173,12 +178,7 @@ class MirrorSql:
 
     def seen_changes(self, change_ids: Iterable[str]) -> set[str]:
         """Which of these changelog ids were already processed (queried in chunks)."""
-        seen: set[str] = set()
-        for chunk in chunks(list(dict.fromkeys(change_ids))):
-            sql = "SELECT change_id FROM processed_changes WHERE change_id IN "
-            sql += f"({placeholders(len(chunk))})"
-            seen.update(cast("str", change_id) for (change_id,) in self._db.execute(sql, chunk))
-        return seen
+        return present(self._db, "processed_changes", "change_id", change_ids)
 
     def _write_mirror(self, t: Transaction, tickets: list[tuple[object, ...]]) -> None:
         """The mirror's part of `commit`, inside its transaction (`tickets` encoded first)."""
@@ -189,6 +189,7 @@ class MirrorSql:
         # After the tickets: an evaluation's next instants stand over the '' a write set.
         self._db.executemany(_SET_DUE, [(to_text_or_none(at), issue_id)
                                         for issue_id, at in t.due.items()])
+        self.tickets_rewritten += len(tickets) + len(t.due) + len(closed)
         now = to_text(datetime.now(UTC))  # bookkeeping only: rules never read it
         self._db.executemany(_INSERT_CHANGE, [(c, i, now) for c, i in t.processed_changes])
         if t.bookmark is not None:

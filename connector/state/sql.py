@@ -81,6 +81,15 @@ def chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield list(values[start:start + CHUNK])
 
 
+def present(db: Database, table: str, column: str, values: Iterable[str]) -> set[str]:
+    """Which of `values` the `column` of `table` holds (our own names; asked in chunks)."""
+    found: set[str] = set()
+    for chunk in chunks(list(dict.fromkeys(values))):
+        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({placeholders(len(chunk))})"  # noqa: S608
+        found.update(str(value) for (value,) in db.execute(sql, chunk))
+    return found
+
+
 # A quoted literal (kept as it is), a named placeholder, a positional one, or a percent sign.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|(?<!:):([A-Za-z_]\w*)|\?|%")
 

@@ -74,5 +74,9 @@ class SqlStateStore(MirrorSql, AssignmentsSql, LedgerSql, OutboxSql, DeliverySql
         `stall_limit` may be ended by the server."""
         raise NotImplementedError
 
+    def tidy(self) -> None:
+        """Between two jobs of the service: the engine's housekeeping that would otherwise
+        land in a job's own commit (SQLite's WAL checkpoint). Nothing on PostgreSQL."""
+
     def close(self) -> None:
         self._db.close()

@@ -154,9 +154,10 @@ class ServiceLoop:
     def __init__(self, cycle: Cycle, *, intervals: Intervals, health: Health,
                  stop: threading.Event | None = None, tally: CycleTally | None = None,
                  wakeup: PollWakeup | None = None, leader: Leader | None = None,
-                 reloader: Reloading | None = None, hangup: threading.Event | None = None
-                 ) -> None:
+                 reloader: Reloading | None = None, hangup: threading.Event | None = None,
+                 tidy: Callable[[], None] | None = None) -> None:
         self._cycle = cycle
+        self.tidy = tidy  # the state's housekeeping between jobs (StateStore.tidy)
         self.leader = leader
         self.reloader = reloader
         # Set by SIGHUP: look at the configuration now, not at the next sync.
@@ -299,6 +300,7 @@ class ServiceLoop:
             self._failed(name, f"{type(error).__name__}: {error}")
             return
         self.tally.add(name, result)
+        self._tidy()
         trouble = getattr(result, "error", "")
         if trouble:  # reported, not raised (intake, delivery): the step logged it already
             self._failed(name, str(trouble))
@@ -306,6 +308,16 @@ class ServiceLoop:
         if name == "sync":
             metrics.CYCLES.labels("ok").inc()
         self.health.succeeded(name, started=started)
+
+    def _tidy(self) -> None:
+        """The state's housekeeping, after the job and outside its timing (a WAL checkpoint);
+        it never fails a job."""
+        if self.tidy is None:
+            return
+        try:
+            self.tidy()
+        except Exception:  # housekeeping only: the next job's commit does it if need be
+            log.warning("state housekeeping failed", exc_info=True)
 
     def _failed(self, name: str, reason: str) -> None:
         metrics.JOB_ERRORS.labels(name).inc()

@@ -1,21 +1,26 @@
 """The service loop survives a failing job, delivers on a thread of its own (a hanging mail
 server holds nothing else back), says what each cycle did, and health says why it is
 unhealthy, delivery being stuck included. A webhook's wake-up starts a sync before its timer,
-debounced, and a sync that performed actions delivers at once."""
+debounced, and a sync that performed actions delivers at once. Between jobs, the state's
+housekeeping (SQLite's checkpoint) runs."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from connector.clock import SettableClock, SystemClock
 from connector.mail.outbox import Delivery
 from connector.mail.pause import Pause
+from connector.state.base import Bookmark, Transaction
+from connector.state.sqlite import SqliteStateStore
 from connector.sync.loop import Health, Intervals, ServiceLoop
 from connector.sync.summary import CycleTally
 from connector.sync.wakeup import PollWakeup
@@ -296,3 +301,38 @@ def test_a_sync_that_performed_actions_delivers_at_once() -> None:
     runner.join(timeout=10)
     assert not runner.is_alive()
     assert cycle.deliveries == 2
+
+
+def test_after_a_job_the_state_file_itself_holds_what_the_job_wrote(tmp_path: Path) -> None:
+    """Between jobs the loop has SQLite copy its write-ahead log back into the database file
+    (so no later cycle's commit pays for it): a copy of the file alone, without its `-wal`,
+    holds the bookmark the sync job just committed; before the job's end it did not."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    seen_before: list[Bookmark | None] = []
+
+    class Writing:
+        def sync(self) -> None:
+            store.commit(Transaction(bookmark=Bookmark("HELP", NOW)))
+            seen_before.append(_file_alone(tmp_path, "before"))
+
+    health = Health(SettableClock(NOW), stale_after=timedelta(minutes=5))
+    loop = ServiceLoop(Writing(), intervals=Intervals(), health=health,  # type: ignore[arg-type]
+                       tidy=store.tidy)
+    try:
+        loop._job("sync", loop.cycle.sync)
+        assert seen_before == [None]
+        written = store.bookmark("HELP")
+        assert written is not None and _file_alone(tmp_path, "after") == written
+    finally:
+        store.close()
+
+
+def _file_alone(folder: Path, name: str) -> Bookmark | None:
+    """The HELP bookmark in a copy of state.db made without its write-ahead log."""
+    copy = folder / f"{name}.db"
+    shutil.copyfile(folder / "state.db", copy)
+    opened = SqliteStateStore(copy)
+    try:
+        return opened.bookmark("HELP")
+    finally:
+        opened.close()
