@@ -249,7 +249,9 @@ class ServiceLoop:
         """Delivery passes every `intervals.delivery` seconds, the first one right away, and
         one as soon as a sync performed something."""
         while not self.stop.is_set():
-            self._job("deliver", self.cycle.deliver_mail)
+            # Its own thread: the state's housekeeping, on the main thread's connection, is not
+            # this thread's to do (SQLite connections stay on the thread that made them).
+            self._job("deliver", self.cycle.deliver_mail, tidy=False)
             self._deliver_now.wait(self.intervals.delivery)
             self._deliver_now.clear()  # before the pass: a later nudge is another pass
 
@@ -280,7 +282,7 @@ class ServiceLoop:
             self._deliver_now.set()  # what it queued goes out now, not at the next pass
         return report
 
-    def _job(self, name: str, step: Callable[[], object]) -> None:
+    def _job(self, name: str, step: Callable[[], object], *, tidy: bool = True) -> None:
         if self.stop.is_set() or (self.leader is not None and not self.leader.active):
             return  # a standby does none of the work
         started = self.health.clock.now()
@@ -300,7 +302,8 @@ class ServiceLoop:
             self._failed(name, f"{type(error).__name__}: {error}")
             return
         self.tally.add(name, result)
-        self._tidy()
+        if tidy:
+            self._tidy()
         trouble = getattr(result, "error", "")
         if trouble:  # reported, not raised (intake, delivery): the step logged it already
             self._failed(name, str(trouble))

@@ -336,3 +336,29 @@ def _file_alone(folder: Path, name: str) -> Bookmark | None:
         return opened.bookmark("HELP")
     finally:
         opened.close()
+
+
+def test_the_housekeeping_runs_on_the_main_thread_only() -> None:
+    """The state's housekeeping follows the main thread's jobs (mail, sync), never delivery's
+    on its own thread: a SQLite connection may only be used on the thread that made it, and
+    the service's stderr stays quiet."""
+    stop = threading.Event()
+    synced = threading.Event()
+    tidied_on: list[str] = []
+
+    class Quiet:
+        def read_mail(self) -> None:
+            pass
+
+        def sync(self) -> None:
+            synced.set()
+
+        def deliver_mail(self) -> None:
+            synced.wait(timeout=10)
+            stop.set()
+
+    health = Health(SettableClock(NOW), stale_after=timedelta(minutes=5))
+    loop = ServiceLoop(Quiet(), intervals=Intervals(), health=health,  # type: ignore[arg-type]
+                       stop=stop, tidy=lambda: tidied_on.append(threading.current_thread().name))
+    assert loop.run() == 0
+    assert tidied_on and set(tidied_on) == {threading.main_thread().name}
