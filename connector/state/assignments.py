@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from connector.domain import Ticket
-from connector.state.sql import Database, chunks, placeholders
+from connector.state.sql import Database, placeholders, rows_in
 from connector.state.timestamps import from_text, to_text
 
 
@@ -101,12 +101,8 @@ _HELD = ("SELECT assignee, count(*) FROM assignee_history WHERE project = ? AND 
 
 def current_holds(db: Database, issue_ids: Sequence[str]) -> dict[str, Hold]:
     """The stored current hold of each of these tickets that has one (queried in chunks)."""
-    found: dict[str, Hold] = {}
-    for chunk in chunks(list(dict.fromkeys(issue_ids))):
-        sql = f"{_CURRENT} AND issue_id IN ({placeholders(len(chunk))})"
-        found.update((row[0], Hold(row[1], row[2], from_text(row[3])))
-                     for row in db.execute(sql, chunk))
-    return found
+    rows = rows_in(db, f"{_CURRENT} AND issue_id IN ({{marks}})", issue_ids)
+    return {row[0]: Hold(row[1], row[2], from_text(row[3])) for row in rows}
 
 
 def write_handovers(db: Database, writes: HandoverWrites) -> None:

@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 from connector.state.delivery import first_known_issue
 from connector.state.migrate import write_transaction
-from connector.state.sql import Database, chunks, placeholders
+from connector.state.sql import Database, rows_in
 from connector.state.timestamps import from_text, to_text
 
 Outcome = Literal["ticket", "comment", "quarantine"]
@@ -234,23 +234,15 @@ class IntakeStore:
 
     def comment_sides(self, comment_ids: Sequence[str]) -> dict[str, Side]:
         """For comments ticketflow posted from mail: which side wrote them."""
-        rows = self._rows_in("SELECT comment_id, side FROM mail_comments WHERE comment_id IN "
+        rows = rows_in(self._db, "SELECT comment_id, side FROM mail_comments WHERE comment_id IN "
                              "({marks})", comment_ids)
         return {str(c): cast("Side", s) for c, s in rows}
 
     def created_tickets(self, issue_keys: Sequence[str]) -> set[str]:
         """Which of these tickets intake created from mail (not those it only commented on)."""
-        rows = self._rows_in("SELECT issue_key FROM mail_intake WHERE issue_key IN ({marks}) "
+        rows = rows_in(self._db, "SELECT issue_key FROM mail_intake WHERE issue_key IN ({marks}) "
                              "AND ',' || step || ',' LIKE '%,created,%'", issue_keys)
         return {str(key) for (key,) in rows}
-
-    def _rows_in(self, sql: str, values: Sequence[str]) -> list[tuple[object, ...]]:
-        """The rows of `sql` for every value, `{marks}` standing for one chunk of them (a
-        statement's bound values are limited)."""
-        rows: list[tuple[object, ...]] = []
-        for chunk in chunks(values):
-            rows += self._db.execute(sql.format(marks=placeholders(len(chunk))), chunk).fetchall()
-        return rows
 
     def _insert_comment(self, comment: MailComment) -> None:
         self._db.execute(

@@ -15,7 +15,7 @@ from connector.state.rows import (
     decision_row,
     effect_from_row,
 )
-from connector.state.sql import Database, chunks, placeholders, present
+from connector.state.sql import Database, placeholders, present, rows_in
 from connector.state.timestamps import to_text
 
 _SELECT_EFFECTS = select("ledger", LEDGER_COLUMNS)
@@ -80,14 +80,10 @@ class LedgerSql:
     def effects_since(self, issue_keys: Iterable[str], since: datetime) -> dict[str, int]:
         """How many effects that act (not skipped ones) were recorded for each issue at or
         after `since`: the circuit breaker's counts, by the index on (issue_key, created_at)."""
-        counts: dict[str, int] = {}
-        for chunk in chunks(list(dict.fromkeys(issue_keys))):
-            sql = (f"SELECT issue_key, count(*) FROM ledger WHERE issue_key IN "  # noqa: S608
-                   f"({placeholders(len(chunk))}) AND created_at >= ? AND status != 'skipped' "
-                   "GROUP BY issue_key")
-            counts.update((str(key), int(count)) for key, count in
-                          self._db.execute(sql, (*chunk, to_text(since))))
-        return counts
+        sql = ("SELECT issue_key, count(*) FROM ledger WHERE issue_key IN ({marks}) "
+               "AND created_at >= ? AND status != 'skipped' GROUP BY issue_key")
+        return {str(key): int(count)
+                for key, count in rows_in(self._db, sql, issue_keys, to_text(since))}
 
     def mark_effect(
         self, effect_key: str, status: EffectStatus, *, detail: str = "", at: datetime

@@ -12,7 +12,7 @@ from connector.state.base import Bookmark, Transaction
 from connector.state.concerns import DueBasis
 from connector.state.history import Stay, moves
 from connector.state.rows import TICKET_COLUMNS, gc_paused, ticket_from_row, ticket_row
-from connector.state.sql import Database, Dialect, chunks, placeholders, present
+from connector.state.sql import Database, Dialect, placeholders, present, rows_in
 from connector.state.timestamps import from_text, to_text, to_text_or_none
 
 # Open tickets are read a page at a time so no statement stays open between yields.
@@ -201,13 +201,11 @@ class MirrorSql:
         """Close and open the status stays and the assignees' holds these ticket updates make
         (connector.state.history, connector.state.assignments), inside commit's transaction:
         the history never disagrees with the mirror."""
-        current: dict[str, Stay] = {}
-        for chunk in chunks(list(dict.fromkeys(ticket.issue_id for ticket in tickets))):
-            sql = "SELECT issue_id, id, to_status, tier, entered_at FROM status_history "
-            sql += f"WHERE left_at IS NULL AND issue_id IN ({placeholders(len(chunk))})"
-            current.update((row[0], Stay(row[1], row[2], row[3], from_text(row[4])))
-                           for row in self._db.execute(sql, chunk))
         issue_ids = [ticket.issue_id for ticket in tickets]
+        sql = ("SELECT issue_id, id, to_status, tier, entered_at FROM status_history "
+               "WHERE left_at IS NULL AND issue_id IN ({marks})")
+        current = {row[0]: Stay(row[1], row[2], row[3], from_text(row[4]))
+                   for row in rows_in(self._db, sql, issue_ids)}
         write_handovers(self._db, handovers(current_holds(self._db, issue_ids),
                                             {i: stay.status for i, stay in current.items()},
                                             tickets))

@@ -81,13 +81,20 @@ def chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield list(values[start:start + CHUNK])
 
 
+def rows_in(db: Database, sql: str, values: Iterable[str], *after: object) -> list[Any]:
+    """The rows of `sql` for every one of `values`, `{marks}` standing for one chunk of them
+    (a statement's bound values are limited; each value is asked once), and `after` the
+    values bound after the chunk."""
+    rows: list[Any] = []
+    for chunk in chunks(list(dict.fromkeys(values))):
+        rows += db.execute(sql.format(marks=placeholders(len(chunk))), (*chunk, *after)).fetchall()
+    return rows
+
+
 def present(db: Database, table: str, column: str, values: Iterable[str]) -> set[str]:
     """Which of `values` the `column` of `table` holds (our own names; asked in chunks)."""
-    found: set[str] = set()
-    for chunk in chunks(list(dict.fromkeys(values))):
-        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({placeholders(len(chunk))})"  # noqa: S608
-        found.update(str(value) for (value,) in db.execute(sql, chunk))
-    return found
+    sql = f"SELECT {column} FROM {table} WHERE {column} IN ({{marks}})"  # noqa: S608
+    return {str(value) for (value,) in rows_in(db, sql, values)}
 
 
 # A quoted literal (kept as it is), a named placeholder, a positional one, or a percent sign.
