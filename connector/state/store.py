@@ -76,7 +76,8 @@ class SqlStateStore(MirrorSql, AssignmentsSql, LedgerSql, OutboxSql, DeliverySql
 
     def tidy(self) -> None:
         """Between two jobs of the service: the engine's housekeeping that would otherwise
-        land in a job's own commit (SQLite's WAL checkpoint). Nothing on PostgreSQL."""
+        land in a job's own commit (SQLite's WAL checkpoint, PostgreSQL's vacuum of the
+        mirror); each engine's store says what it does, and this one does nothing."""
 
     def close(self) -> None:
         self._db.close()

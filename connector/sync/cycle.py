@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain, islice
@@ -43,14 +43,13 @@ def plan_ticket(rules: list[Rule], ticket: Ticket, ctx: Context) -> list[Planned
     return plan(rules, ticket, [tick], ctx)
 
 
-def _fell_due_order(rules: list[Rule], ticket: Ticket, actions: list[PlannedAction],
+def _fell_due_order(named: Mapping[str, Rule], ticket: Ticket, actions: list[PlannedAction],
                     ctx: Context) -> tuple[datetime, datetime, datetime, tuple[str | int, ...]]:
     """The order a page's tickets are recorded, and so performed, in: as their actions fell
     due, then the one waiting longest, the older ticket, the lower number. A pick such as
     least_loaded counts the picks made for actions that fell due before it (or at the same
     instant, before it), so the order must not be the due index's by tracker id, whose text
     sorts "105" before "82" on Zendesk and HELP-82 before HELP-105 on Jira."""
-    named = {rule.name: rule for rule in rules}
     fell = [held_since(named[a.rule], ticket, ctx) for a in actions if a.rule in named]
     first = min((at for at in fell if at is not None), default=ctx.now)
     number = tuple(int(part) if part.isdigit() else part
@@ -195,6 +194,7 @@ class Cycle:
         rules = self.time_rules()
         ctx = replace(ctx, explain=False)
         recorded: list[Effect] = []
+        named = {rule.name: rule for rule in rules}  # for the order a page is recorded in
         tickets = self._due_tickets(ctx.now)
         while page := list(islice(tickets, _DUE_PAGE)):
             by_ticket: list[tuple[Ticket, list[PlannedAction]]] = []
@@ -202,7 +202,7 @@ class Cycle:
             for ticket in page:
                 by_ticket.append((ticket, plan_ticket(rules, ticket, ctx)))
                 due[ticket.issue_id] = next_due(rules, ticket, ctx)
-            by_ticket.sort(key=lambda pair: _fell_due_order(rules, pair[0], pair[1], ctx))
+            by_ticket.sort(key=lambda pair: _fell_due_order(named, pair[0], pair[1], ctx))
             planned = [action for _, actions in by_ticket for action in actions]
             effects = self.poller.admit(planned, ctx.now)
             self.store.commit(Transaction(effects=effects, due=due))
