@@ -111,7 +111,7 @@ def _kept(found: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _check_secret(client: ZendeskClient, ident: str, secret: str | None,
-                  echo: Callable[[str], None]) -> bool:
+                  echo: Callable[[str], None]) -> None:
     """Say whether `secret` (TICKETFLOW_WEBHOOK_SECRET) is the webhook's signing secret;
     the secret itself is never printed."""
     answer = client.show(f"{PATH}/{ident}/signing_secret", "signing_secret")
@@ -125,14 +125,13 @@ def _check_secret(client: ZendeskClient, ident: str, secret: str | None,
         echo("! webhook: set TICKETFLOW_WEBHOOK_SECRET to this webhook's signing secret "
              f"({where}) and restart `run`; until then `run` accepts no webhooks and polls on "
              "its timer")
-        return False
+        return
     if not hmac.compare_digest(secret.encode(), theirs.encode()):
         echo("! webhook: TICKETFLOW_WEBHOOK_SECRET is not this webhook's signing secret, so "
              f"`run` refuses its deliveries (401): set it to the signing secret ({where}) "
              "and restart `run`")
-        return False
+        return
     echo("= webhook signing secret is TICKETFLOW_WEBHOOK_SECRET: verified end to end")
-    return True
 
 
 def _events(webhook: Mapping[str, Any]) -> str:
